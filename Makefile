@@ -1,0 +1,144 @@
+# bottle: an OCI runtime that confines AI coding agents behind a pipelock proxy.
+#
+#   make            build build/bottle and build/bottle-run
+#   make test       install what is missing (Debian), build, run every test
+#   make demo       install what is missing, build, run a bottled agent
+#   make install    install into $(DESTDIR)$(PREFIX)/bin
+#   make asan       ASan/UBSan build of everything under build/asan
+#   make format     clang-format the tree
+#
+# Knobs: FUZZ_SECONDS (per fuzz target in make test), TESTS (glob filter for tests/run).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+SAN ?=
+FUZZ_SECONDS ?= 10
+VERSION := 0.1.0
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+# Debian packages: what building needs, and what the tests drive.
+BUILD_DEPS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev \
+	libcjson-dev libyaml-dev libnftables-dev clang libclang-rt-14-dev
+TEST_DEPS := busybox-static runc crun docker.io containerd iproute2 curl socat valgrind \
+	procps psmisc nftables
+
+PKGS := libnl-3.0 libnl-route-3.0 libseccomp libcap libcjson yaml-0.1 libnftables
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+CC ?= gcc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. $(WARN) -g \
+	-DBOTTLE_VERSION='"$(VERSION)"' -DBOTTLE_COMMIT='"$(COMMIT)"'
+ifeq ($(SAN),1)
+OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPT_LDFLAGS := -fsanitize=address,undefined
+else
+OPT_CFLAGS := -O2 -fstack-protector-strong
+OPT_LDFLAGS :=
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(OPT_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(OPT_LDFLAGS) $(LDFLAGS)
+
+CONFIG_SRC := $(wildcard config/*.c)
+NETNS_SRC := $(wildcard netns/*.c)
+RUNTIME_SRC := $(wildcard runtime/*.c)
+DOUBLE_SRC := $(wildcard tests/pipelock-double/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CONFIG_LIB := $(BUILD)/libbottle-config.a
+NETNS_LIB := $(BUILD)/libbottle-netns.a
+BOTTLE := $(BUILD)/bottle
+DOUBLE := $(BUILD)/pipelock-double
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
+
+.PHONY: all deps test check demo install asan fuzz format clean bench
+all: $(BOTTLE) $(BUILD)/bottle-run $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(CONFIG_LIB): $(call obj,$(CONFIG_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(NETNS_LIB): $(call obj,$(NETNS_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BOTTLE): $(call obj,$(RUNTIME_SRC)) $(CONFIG_LIB) $(NETNS_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(RUNTIME_SRC)) $(CONFIG_LIB) $(NETNS_LIB) $(PKG_LIBS)
+
+# bottle-run is the same binary; it looks at argv[0].
+$(BUILD)/bottle-run: $(BOTTLE)
+	ln -sf bottle $@
+
+$(DOUBLE): $(call obj,$(DOUBLE_SRC)) $(CONFIG_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONFIG_LIB) $(NETNS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(CONFIG_LIB) $(NETNS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer targets: clang, config/ only (it is pure), ASan+UBSan.
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+build/fuzz/%: tests/fuzz/%.c $(CONFIG_SRC) $(wildcard config/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CONFIG_SRC) $(PKG_LIBS)
+fuzz: $(FUZZ_BINS)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 all
+
+deps:
+	@missing=""; for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# The tests run the plain build (what users install) and, for the unit tests,
+# the ASan/UBSan build.
+check: all asan fuzz
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run $(TESTS)
+
+test: deps
+	$(MAKE) check
+
+demo: deps
+	$(MAKE) all
+	integration/demo.sh
+
+bench: deps
+	$(MAKE) all
+	integration/bench/run.sh
+
+install: $(BOTTLE)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BOTTLE) $(DESTDIR)$(PREFIX)/bin/bottle
+	ln -sf bottle $(DESTDIR)$(PREFIX)/bin/bottle-run
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,40 @@
+/* cgroups for one container on v1, v2 and hybrid hosts (cgroupfs driver).
+ * Owned by runtime/cgroup*.c. Resources are OCI `linux.resources` objects
+ * (cJSON), with runc's rule that a zero/absent value means "leave unset". */
+#ifndef BOTTLE_CGROUP_H
+#define BOTTLE_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <cJSON.h>
+#include "runtime/error.h"
+
+struct cgroup; /* opaque: resolved paths per controller (v1) or the unified path (v2) */
+
+/* Resolves `linux.cgroupsPath` (absolute, relative, or empty → /bottle/<id>;
+ * with systemd=true the slice:prefix:name form, which fails clearly when only
+ * systemd could do it), creates the directories and applies `resources`. */
+int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const cJSON *resources,
+                  struct cgroup **out, bottle_error_t *err);
+/* Moves pid into every controller of the container's cgroup. */
+int cgroup_enter(const struct cgroup *cg, pid_t pid, bottle_error_t *err);
+/* Applies an OCI LinuxResources object again (bottle update); zero means unset. */
+int cgroup_update(const struct cgroup *cg, const cJSON *resources, bottle_error_t *err);
+int cgroup_freeze(const struct cgroup *cg, bool frozen, bottle_error_t *err);
+bool cgroup_is_frozen(const struct cgroup *cg);
+/* Host pids of every process in the container's cgroup, sorted; *n gets the count. */
+int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, bottle_error_t *err);
+/* Sends sig to every process in the cgroup (kill --all, delete --force). */
+int cgroup_signal_all(const struct cgroup *cg, int sig, bottle_error_t *err);
+/* runc `events --stats` shaped object ({"cpu":..., "memory":..., "pids":..., "blkio":...}). */
+cJSON *cgroup_stats(const struct cgroup *cg, bottle_error_t *err);
+/* Removes the directories (waits briefly for the last processes to leave). Idempotent. */
+int cgroup_destroy(struct cgroup *cg, bottle_error_t *err);
+void cgroup_free(struct cgroup *cg);
+
+/* Persisted in the container's state file so later verbs (delete --force
+ * arrives without --systemd-cgroup) find the same cgroup. */
+cJSON *cgroup_to_json(const struct cgroup *cg);
+int cgroup_from_json(const cJSON *j, struct cgroup **out, bottle_error_t *err);
+
+#endif

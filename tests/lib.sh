@@ -1,0 +1,34 @@
+# Shared helpers for shell tests. Source it; call check/ok/fail; end with finish.
+#   check "what" cmd args...   passes when cmd exits 0
+#   check_fails "what" cmd...  passes when cmd exits non-zero
+#   skip "why"                 exits 77 with the reason as the last line
+set -u
+BOTTLE_TOP=${BOTTLE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$BOTTLE_TOP/$BUILD ;; esac
+BOTTLE=${BOTTLE:-$BUILD/bottle}
+_checks=0 _failures=0
+
+ok() { _checks=$((_checks + 1)); echo "ok - $*"; }
+fail() { _checks=$((_checks + 1)); _failures=$((_failures + 1)); echo "not ok - $*"; }
+check() {
+  local what=$1; shift
+  if "$@"; then ok "$what"; else fail "$what (exit $?: $*)"; fi
+}
+check_fails() {
+  local what=$1; shift
+  if "$@"; then fail "$what (unexpectedly succeeded: $*)"; else ok "$what"; fi
+}
+# check_eq "what" expected actual
+check_eq() {
+  if [ "$2" = "$3" ]; then ok "$1"; else fail "$1 (expected '$2', got '$3')"; fi
+}
+check_contains() {
+  case $3 in *"$2"*) ok "$1" ;; *) fail "$1 (expected to contain '$2', got '$3')" ;; esac
+}
+skip() { echo "skipped: $*"; exit 77; }
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+finish() {
+  echo "$((_checks - _failures))/$_checks checks passed"
+  [ "$_failures" -eq 0 ]
+}
