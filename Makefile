@@ -47,6 +47,7 @@ ALL_LDFLAGS = $(OPT_LDFLAGS) $(LDFLAGS)
 CONFIG_SRC := $(wildcard config/*.c)
 NETNS_SRC := $(wildcard netns/*.c)
 RUNTIME_SRC := $(wildcard runtime/*.c)
+RUNTIME_LIB_SRC := $(filter-out runtime/main.c,$(RUNTIME_SRC))
 DOUBLE_SRC := $(wildcard tests/pipelock-double/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -55,6 +56,7 @@ HELPER_SRC := $(wildcard tests/helpers/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CONFIG_LIB := $(BUILD)/libbottle-config.a
 NETNS_LIB := $(BUILD)/libbottle-netns.a
+RUNTIME_LIB := $(BUILD)/libbottle-runtime.a
 BOTTLE := $(BUILD)/bottle
 DOUBLE := $(BUILD)/pipelock-double
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -75,8 +77,14 @@ $(NETNS_LIB): $(call obj,$(NETNS_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BOTTLE): $(call obj,$(RUNTIME_SRC)) $(CONFIG_LIB) $(NETNS_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(RUNTIME_SRC)) $(CONFIG_LIB) $(NETNS_LIB) $(PKG_LIBS)
+$(RUNTIME_LIB): $(call obj,$(RUNTIME_LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+LIBS_ALL = $(RUNTIME_LIB) $(CONFIG_LIB) $(NETNS_LIB)
+
+$(BOTTLE): $(BUILD)/obj/runtime/main.o $(LIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # bottle-run is the same binary; it looks at argv[0].
 $(BUILD)/bottle-run: $(BOTTLE)
@@ -85,11 +93,11 @@ $(BUILD)/bottle-run: $(BOTTLE)
 $(DOUBLE): $(call obj,$(DOUBLE_SRC)) $(CONFIG_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONFIG_LIB) $(NETNS_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(CONFIG_LIB) $(NETNS_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
