@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# docker run --runtime=bottle against a private dockerd 20.10: exit codes, the
+# 126/127 mapping, a real pty, and the security and resource options.
+# ENGINE_RUNTIME_PATH=/usr/sbin/runc integration/docker_run.sh proves the test itself.
+. "$(dirname "$0")/../tests/lib.sh"
+. "$(dirname "$0")/engines.lib.sh"
+need_root
+engines_init docker-run
+docker_start
+docker_busybox_image
+IMG=$ENGINE_IMAGE
+run() { dk run --rm --runtime=bottle "$@"; }
+
+run "$IMG" true
+check_eq "run --rm true exits 0" 0 $?
+run "$IMG" sh -c 'exit 3'
+check_eq "run --rm returns the container's exit code" 3 $?
+check_eq "run --rm passes stdout through" "hello from bottle" "$(run "$IMG" echo hello from bottle)"
+check_eq "stdin reaches the container with -i" "piped" "$(echo piped | run -i "$IMG" cat)"
+run "$IMG" /no/such/binary 2>/dev/null
+check_eq "missing binary gives 127" 127 $?
+run "$IMG" /bin/not-executable 2>/dev/null
+check_eq "non-executable binary gives 126" 126 $?
+
+# docker -it through a pseudo-terminal that script(1) owns.
+out=$(script -qec "$ENGINE_DOCKER_BIN -H unix://$DOCKER_HOST_SOCK run -it --rm --runtime=bottle $IMG \
+  sh -c '[ -t 0 ] && [ -t 1 ] && tty && echo TERM=\$TERM && exit 7'" /dev/null </dev/null)
+rc=$?
+check_eq "run -it returns the exit code through the pty" 7 "$rc"
+check_contains "run -it gives the container a tty" "/dev/pts/" "$out"
+check_contains "run -it sets TERM" "TERM=xterm" "$out"
+out=$(printf 'echo typed-$((6*7))\nexit 5\n' | script -qec "$ENGINE_DOCKER_BIN -H unix://$DOCKER_HOST_SOCK \
+  run -it --rm --runtime=bottle $IMG sh" /dev/null)
+rc=$?
+check_eq "run -it interactive shell exit code" 5 "$rc"
+check_contains "run -it relays typed input" "typed-42" "$out"
+
+run --read-only "$IMG" sh -c 'touch /x' 2>/dev/null
+check_fails "--read-only: / is not writable" test $? -eq 0
+check_eq "--read-only: tmpfs /tmp still writable" ok "$(run --read-only --tmpfs /tmp "$IMG" sh -c 'touch /tmp/x && echo ok')"
+
+check_eq "default capabilities are Docker's 14" 00000000a80425fb \
+  "$(run "$IMG" sh -c 'grep CapEff /proc/self/status' | awk '{print $2}')"
+caps=$(run --cap-drop ALL "$IMG" sh -c 'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status' | awk '{print $2}' | sort -u)
+check_eq "--cap-drop ALL empties every capability set" 0000000000000000 "$caps"
+run --cap-drop ALL "$IMG" chown 1000 /bin/busybox 2>/dev/null
+check_fails "--cap-drop ALL: chown is refused" test $? -eq 0
+
+check_eq "--user 1000:1000" "1000 1000" "$(run --user 1000:1000 "$IMG" sh -c 'echo $(id -u) $(id -g)')"
+run --user 1000:1000 "$IMG" touch /etc/x 2>/dev/null
+check_fails "--user 1000:1000 cannot write root's files" test $? -eq 0
+
+check_eq "no_new_privs off by default" 0 "$(run "$IMG" sh -c 'grep NoNewPrivs /proc/self/status' | awk '{print $2}')"
+check_eq "--security-opt no-new-privileges" 1 \
+  "$(run --security-opt no-new-privileges "$IMG" sh -c 'grep NoNewPrivs /proc/self/status' | awk '{print $2}')"
+
+check_eq "--pids-limit sets pids.max" 10 "$(run --pids-limit 10 "$IMG" cat /sys/fs/cgroup/pids/pids.max)"
+out=$(run --pids-limit 10 "$IMG" sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done 2>&1; echo done' 2>&1)
+check_contains "--pids-limit stops forks beyond the limit" "can't fork" "$out"
+
+check_eq "--memory sets the limit" 67108864 "$(run --memory 64m "$IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+# A process that allocates past the limit is killed by the kernel (137 = SIGKILL).
+run --memory 32m --memory-swap 32m "$IMG" sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
+check_eq "--memory: going past the limit is OOM-killed" 137 $?
+
+links=$(run --network none "$IMG" sh -c 'ls /sys/class/net' | tr '\n' ' ')
+check_eq "--network none has only lo" "lo " "$links"
+host_net=$(readlink /proc/self/ns/net)
+check_fails "--network none is a private netns" test "$(run --network none "$IMG" readlink /proc/self/ns/net)" = "$host_net"
+check_eq "loopback is up in --network none" ok "$(run --network none "$IMG" sh -c 'ip link show lo | grep -q UP && echo ok')"
+
+check_eq "hostname is the container id" 12 "$(run "$IMG" hostname | tr -d '\n' | wc -c)"
+check_eq "/etc/hosts is Docker's bind mount" ok "$(run "$IMG" sh -c 'grep -q localhost /etc/hosts && echo ok')"
+
+check_eq "no containers left after --rm" "" "$(dk ps -aq)"
+engines_check_no_leftover_cgroups
+finish

@@ -1,0 +1,273 @@
+# Real engines for tests: a private dockerd (with the containerd it spawns) and a
+# private containerd for ctr, each under one temp dir that is removed on exit.
+#
+# Source after tests/lib.sh. Then:
+#   engines_init NAME            temp dir + EXIT trap (idempotent); NAME goes in names
+#   docker_start                 dockerd with runtimes "bottle" (= $ENGINE_RUNTIME_PATH)
+#                                and "runc" (the stock one); sets $DOCKER_HOST_SOCK
+#   dk ARGS...                   the docker 20.10 client against that daemon
+#   docker_busybox_image         imports the busybox image as $ENGINE_IMAGE
+#   containerd_start             private containerd; sets $CTR_SOCK
+#   c ARGS...                    ctr against it, namespace $CTR_NS
+#   ctr_busybox_image            imports the same rootfs as an OCI image $ENGINE_IMAGE
+#   engines_busybox_rootfs DIR   busybox-static rootfs (all applets, /etc/passwd, /tmp)
+#   engines_cleanup              what the trap runs: everything started is stopped,
+#                                every mount under the temp dir unmounted, dirs removed
+#
+# Knobs (environment):
+#   ENGINE_RUNTIME_PATH   runtime binary registered as "bottle" (default $BOTTLE);
+#                         set it to /usr/sbin/runc to prove a test against runc
+#   ENGINE_KEEP=1         leave the temp dir (logs) behind for debugging
+#
+# Design: each test file starts its own daemons. dockerd 20.10 with a managed
+# containerd is ready in well under a second here, so isolation costs little and
+# needs no cross-test coordination. The daemon changes nothing on the host network:
+# no default bridge, no iptables rules, no masquerading, no ip_forward; containers
+# get a private netns ("default" mode with bridge=none, or --network none, which
+# also carries Docker's libnetwork-setkey prestart hook). Cgroups go under a
+# per-test parent (/bottle-test-NAME-PID) so leftovers can be detected and removed.
+
+ENGINE_DOCKER_BIN=${ENGINE_DOCKER_BIN:-/usr/bin/docker}
+ENGINE_DOCKERD_BIN=${ENGINE_DOCKERD_BIN:-/usr/sbin/dockerd}
+ENGINE_RUNTIME_PATH=${ENGINE_RUNTIME_PATH:-$BOTTLE}
+ENGINE_IMAGE=bottle-busybox:test
+_engine_tmp="" _engine_name="" _engine_cgroup_parent=""
+_dockerd_pid="" _containerd_pid=""
+
+engines_init() {
+  [ -n "$_engine_tmp" ] && return 0
+  _engine_name=${1:-engine}
+  # Short path: socket paths under it must stay below 108 bytes.
+  _engine_tmp=$(mktemp -d "/tmp/bt-$_engine_name.XXXXXX")
+  _engine_cgroup_parent=/bottle-test-$_engine_name-$$
+  trap engines_cleanup EXIT
+  trap 'exit 130' INT TERM
+  # bottled mode (issue 5) is the default; engine conformance runs containers plain.
+  printf '{"mode": "plain"}\n' >"$_engine_tmp/bottle.json"
+  export BOTTLE_CONFIG=$_engine_tmp/bottle.json
+}
+
+engines_need() {
+  local b
+  for b in "$@"; do [ -x "$b" ] || command -v "$b" >/dev/null 2>&1 || skip "needs $b"; done
+}
+
+engines_busybox_rootfs() {
+  local dir=$1 applet busybox
+  busybox=$(command -v busybox) || skip "needs busybox-static"
+  ldd "$busybox" >/dev/null 2>&1 && skip "needs busybox-static ($busybox is dynamic)"
+  mkdir -p "$dir"/{bin,etc,tmp,proc,sys,dev,root,home/user}
+  chmod 1777 "$dir/tmp"
+  cp "$busybox" "$dir/bin/busybox"
+  for applet in $("$dir/bin/busybox" --list); do
+    [ -e "$dir/bin/$applet" ] || ln -s busybox "$dir/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n' >"$dir/etc/group"
+  chown 1000:1000 "$dir/home/user"
+  # For the runtimes' exec error paths (docker maps them to 126/127).
+  printf '#!/bin/sh\necho should not run\n' >"$dir/bin/not-executable"
+  chmod 0644 "$dir/bin/not-executable"
+}
+
+# ---- dockerd ---------------------------------------------------------------
+
+# dockerd warns on every run that ip_forward is off; that is deliberate here.
+dk() { "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
+
+docker_start() {
+  engines_need "$ENGINE_DOCKERD_BIN" "$ENGINE_DOCKER_BIN" containerd containerd-shim-runc-v2
+  [ -x "$ENGINE_RUNTIME_PATH" ] || { echo "runtime under test not built: $ENGINE_RUNTIME_PATH"; exit 1; }
+  local d=$_engine_tmp/docker i
+  mkdir -p "$d"
+  DOCKER_HOST_SOCK=$d/docker.sock
+  cat >"$d/daemon.json" <<EOF
+{
+  "runtimes": {
+    "bottle": {"path": "$ENGINE_RUNTIME_PATH"},
+    "runc-ref": {"path": "$(command -v runc)"}
+  },
+  "bridge": "none",
+  "iptables": false,
+  "ip-masq": false,
+  "ip-forward": false,
+  "storage-driver": "overlay2",
+  "cgroup-parent": "$_engine_cgroup_parent",
+  "exec-opts": ["native.cgroupdriver=cgroupfs"]
+}
+EOF
+  "$ENGINE_DOCKERD_BIN" --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$d/exec" \
+    --pidfile "$d/dockerd.pid" -H "unix://$DOCKER_HOST_SOCK" >"$d/dockerd.log" 2>&1 &
+  _dockerd_pid=$!
+  for i in $(seq 300); do
+    dk info >/dev/null 2>&1 && return 0
+    kill -0 "$_dockerd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "dockerd did not come up; its log:"
+  tail -n 30 "$d/dockerd.log"
+  exit 1
+}
+
+docker_busybox_image() {
+  local root=$_engine_tmp/rootfs
+  [ -d "$root/bin" ] || engines_busybox_rootfs "$root"
+  tar -C "$root" --numeric-owner -c . | dk import - "$ENGINE_IMAGE" >/dev/null
+}
+
+docker_log() { cat "$_engine_tmp/docker/dockerd.log"; }
+
+docker_stop() {
+  [ -n "$_dockerd_pid" ] || return 0
+  local ids
+  ids=$(dk ps -aq 2>/dev/null)
+  # shellcheck disable=SC2086 # ids are plain hex words
+  [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1
+  _engine_stop_pid "$_dockerd_pid" 20
+  _dockerd_pid=""
+}
+
+# ---- containerd ------------------------------------------------------------
+
+CTR_NS=bottle-test
+c() { ctr -a "$CTR_SOCK" -n "$CTR_NS" "$@"; }
+
+containerd_start() {
+  engines_need containerd ctr containerd-shim-runc-v2
+  [ -x "$ENGINE_RUNTIME_PATH" ] || { echo "runtime under test not built: $ENGINE_RUNTIME_PATH"; exit 1; }
+  local d=$_engine_tmp/containerd i
+  mkdir -p "$d"
+  CTR_SOCK=$d/c.sock
+  cat >"$d/config.toml" <<EOF
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$CTR_SOCK"
+[ttrpc]
+  address = "$CTR_SOCK.ttrpc"
+[debug]
+  address = "$d/debug.sock"
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/opt"
+EOF
+  containerd --config "$d/config.toml" >"$d/containerd.log" 2>&1 &
+  _containerd_pid=$!
+  for i in $(seq 300); do
+    ctr -a "$CTR_SOCK" version >/dev/null 2>&1 && return 0
+    kill -0 "$_containerd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "containerd did not come up; its log:"
+  tail -n 30 "$d/containerd.log"
+  exit 1
+}
+
+containerd_log() { cat "$_engine_tmp/containerd/containerd.log"; }
+
+# An OCI image layout tar (one layer) that `ctr image import` accepts.
+ctr_busybox_image() {
+  local root=$_engine_tmp/rootfs oci=$_engine_tmp/oci layer config manifest lsize csize msize diffid
+  [ -d "$root/bin" ] || engines_busybox_rootfs "$root"
+  mkdir -p "$oci/blobs/sha256"
+  tar -C "$root" --numeric-owner -c . >"$oci/layer.tar"
+  diffid=$(sha256sum "$oci/layer.tar" | cut -d' ' -f1)
+  layer=$diffid lsize=$(stat -c %s "$oci/layer.tar")
+  mv "$oci/layer.tar" "$oci/blobs/sha256/$layer"
+  printf '{"architecture":"%s","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$(_engine_goarch)" "$diffid" >"$oci/config.json"
+  config=$(sha256sum "$oci/config.json" | cut -d' ' -f1) csize=$(stat -c %s "$oci/config.json")
+  mv "$oci/config.json" "$oci/blobs/sha256/$config"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
+    "$config" "$csize" "$layer" "$lsize" >"$oci/manifest.json"
+  manifest=$(sha256sum "$oci/manifest.json" | cut -d' ' -f1) msize=$(stat -c %s "$oci/manifest.json")
+  mv "$oci/manifest.json" "$oci/blobs/sha256/$manifest"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s"},"platform":{"architecture":"%s","os":"linux"}}]}' \
+    "$manifest" "$msize" "docker.io/library/$ENGINE_IMAGE" "$(_engine_goarch)" >"$oci/index.json"
+  tar -C "$oci" -cf "$_engine_tmp/image.tar" oci-layout index.json blobs
+  c image import "$_engine_tmp/image.tar" >/dev/null
+  ENGINE_CTR_IMAGE=docker.io/library/$ENGINE_IMAGE
+}
+
+_engine_goarch() {
+  case $(uname -m) in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) uname -m ;; esac
+}
+
+containerd_stop() {
+  [ -n "$_containerd_pid" ] || return 0
+  local t
+  for t in $(c task ls -q 2>/dev/null); do c task kill -s SIGKILL "$t" >/dev/null 2>&1; done
+  sleep 0.2
+  for t in $(c task ls -q 2>/dev/null); do c task delete -f "$t" >/dev/null 2>&1; done
+  for t in $(c container ls -q 2>/dev/null); do c container delete "$t" >/dev/null 2>&1; done
+  _engine_stop_pid "$_containerd_pid" 10
+  _containerd_pid=""
+}
+
+# ---- cleanup ---------------------------------------------------------------
+
+_engine_stop_pid() {
+  local pid=$1 secs=$2 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq $((secs * 10))); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    sleep 0.1
+  done
+  echo "warning: pid $pid ignored SIGTERM for ${secs}s; killing it"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+
+# Processes this test started that outlive their daemon: shims (and their
+# containers) name our temp dir in their argv; anything left in our cgroups.
+_engine_leftover_pids() {
+  local p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$_engine_tmp/" && echo "${p#/proc/}"
+  done
+  cat /sys/fs/cgroup/*"$_engine_cgroup_parent"/*/cgroup.procs 2>/dev/null
+}
+
+engines_cleanup() {
+  local rc=$? pid m h dir
+  trap - EXIT
+  [ -n "$_engine_tmp" ] || exit "$rc"
+  docker_stop
+  containerd_stop
+  for pid in $(_engine_leftover_pids | sort -un); do
+    [ "$pid" != $$ ] && kill -KILL "$pid" 2>/dev/null
+  done
+  sleep 0.1
+  # Overlay rootfs, shm and netns mounts left by a daemon that died uncleanly.
+  for m in $(awk -v t="$_engine_tmp/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+    umount -l "$m" 2>/dev/null
+  done
+  for h in /sys/fs/cgroup/*/; do
+    dir=$h${_engine_cgroup_parent#/}
+    [ -d "$dir" ] || continue
+    find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  if [ "${ENGINE_KEEP:-0}" = 1 ]; then
+    echo "kept $_engine_tmp"
+  else
+    rm -rf "$_engine_tmp"
+  fi
+  exit "$rc"
+}
+
+# Fails (as a check) if the per-test cgroup parent still holds container cgroups.
+engines_check_no_leftover_cgroups() {
+  local h left=""
+  for h in /sys/fs/cgroup/*/; do
+    [ -d "$h${_engine_cgroup_parent#/}" ] || continue
+    [ -n "$(find "$h${_engine_cgroup_parent#/}" -mindepth 1 -type d 2>/dev/null)" ] && left="$left ${h#/sys/fs/cgroup/}"
+  done
+  check_eq "no container cgroups left under $_engine_cgroup_parent" "" "${left# }"
+}
