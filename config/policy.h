@@ -1,0 +1,152 @@
+/* config/: what the operator and the container ask for, turned into one container's egress
+ * policy and the pipelock config that enforces it. Pure: no syscalls beyond reading the runtime
+ * config file, no global state, no getenv (environments are passed in), so everything is
+ * unit-tested and fuzzed without root. docs/configuration.md is the user-facing description.
+ *
+ * The runtime's sequence:
+ *
+ *   struct cfg_error err = {0};
+ *   struct bottle_config *cfg = NULL;          // --config FILE, else BOTTLE_CONFIG, else
+ *   cfg_load(opt_config, environ, &cfg, &err); // /etc/bottle/bottle.json, else built-in defaults
+ *
+ *   struct cfg_container_input in = {
+ *     .annotations = cJSON_GetObjectItemCaseSensitive(spec, "annotations"),  // may be NULL
+ *     .env = process_env,                      // "K=V" strings from config.json, NULL-terminated
+ *   };
+ *   struct bottle_policy *pol = NULL;
+ *   cfg_resolve(cfg, &in, &pol, &err);          // mode, profile, allowlist, ssh, ssrf, trusted
+ *   if (pol->mode == BOTTLE_MODE_BOTTLED) {
+ *     char *yaml = cfg_pipelock_yaml(pol, "10.231.0.1", cfg->sidecar_port, &len, &err);
+ *     char **argv = cfg_sidecar_argv(cfg, "10.231.0.1", cfg->sidecar_port, &err);
+ *     char *line = cfg_summary(pol);            // "7 hosts allowed (a, b, c +4 more)"
+ *   }
+ *   cfg_policy_free(pol); cfg_free(cfg);
+ *
+ * Every function that can fail returns -1 or NULL and leaves one line in err->msg naming the
+ * entry, where it came from (file and key path, annotation, env variable) and the fix. */
+#ifndef BOTTLE_CONFIG_POLICY_H
+#define BOTTLE_CONFIG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cJSON.h>
+
+#include "config/error.h"
+#include "config/ipv4.h"
+#include "config/strlist.h"
+
+#define CFG_DEFAULT_PATH "/etc/bottle/bottle.json"
+/* Where the runtime puts the generated YAML inside the sidecar's rootfs (the default sidecar argv
+ * passes it to pipelock with --config). */
+#define CFG_PIPELOCK_CONFIG_PATH "/etc/pipelock.yaml"
+#define CFG_MAX_DNS 3 /* resolv.conf reads at most three nameservers */
+
+enum bottle_mode {
+  BOTTLE_MODE_BOTTLED, /* agent + pipelock sidecar; the default */
+  BOTTLE_MODE_PLAIN,   /* exactly what the runtime core runs, no sidecar */
+};
+
+struct cfg_ssh_target {
+  char *host;     /* the ssh alias ("Host") */
+  char *hostname; /* normalised name or canonical IPv4 ("Hostname") */
+  bool hostname_is_ipv4;
+  unsigned port; /* 1-65535 */
+  char *user;    /* NULL when not given */
+};
+
+struct cfg_profile {
+  char *name;
+  struct cfg_strlist allowlist; /* normalised */
+  struct cfg_ssh_target *ssh;
+  size_t n_ssh;
+};
+
+/* The runtime config (bottle.json) after validation, with defaults filled in. */
+struct bottle_config {
+  char *source; /* the file it came from, or "built-in defaults" */
+  enum bottle_mode mode;
+  bool trust_container_env; /* see cfg_resolve */
+  char *sidecar_bundle;     /* absolute path, NULL when not configured */
+  char **sidecar_args;      /* NULL-terminated template, may hold {listen} {ip} {port} */
+  size_t n_sidecar_args;
+  unsigned sidecar_port;
+  unsigned sidecar_ready_timeout_ms;
+  struct cfg_strlist default_allowlist; /* normalised; BOTTLE_DEFAULT_ALLOWLIST already applied */
+  struct cfg_profile *profiles;
+  size_t n_profiles;
+  struct cfg_ipv4_net link_pool;   /* agent<->sidecar point-to-point /30s come from here */
+  struct cfg_ipv4_net uplink_pool; /* own-uplink /30s come from here */
+  uint32_t dns[CFG_MAX_DNS];       /* host byte order; n_dns == 0: use the host's resolv.conf */
+  size_t n_dns;
+};
+
+/* Loads the runtime config. path: the --config argument or NULL; host_env: the runtime's own
+ * environment (NULL-terminated "K=V"), read for BOTTLE_CONFIG and BOTTLE_DEFAULT_ALLOWLIST.
+ * A missing explicit file (path or BOTTLE_CONFIG) is an error; a missing default file gives the
+ * built-in defaults. */
+int cfg_load(const char *path, char *const *host_env, struct bottle_config **out,
+             struct cfg_error *err);
+/* As cfg_load with another default location (tests). */
+int cfg_load_from(const char *path, char *const *host_env, const char *default_path,
+                  struct bottle_config **out, struct cfg_error *err);
+/* Parses bottle.json text; source names it in messages. json == NULL gives the defaults. */
+int cfg_parse(const char *json, size_t len, const char *source, char *const *host_env,
+              struct bottle_config **out, struct cfg_error *err);
+void cfg_free(struct bottle_config *cfg);
+const struct cfg_profile *cfg_find_profile(const struct bottle_config *cfg, const char *name);
+
+/* One container's inputs. Every field may be NULL. */
+struct cfg_container_input {
+  const cJSON *annotations; /* config.json "annotations": object of strings */
+  char *const *env;         /* config.json process.env: NULL-terminated "K=V" */
+  const char *profile;      /* bottle-run --profile: wins over annotation and env */
+  char *const *allow;       /* bottle-run --allow HOST...: NULL-terminated, added to the list */
+};
+
+struct bottle_policy {
+  enum bottle_mode mode;
+  char *mode_source;    /* "runtime config ...", "annotation bottle.mode", ... */
+  char *profile;        /* NULL when no profile was selected */
+  char *profile_source; /* NULL when no profile was selected */
+  /* default ∪ profile ∪ per-container ∪ SSH hostnames; pipelock's api_allowlist */
+  struct cfg_strlist allowlist;
+  struct cfg_ssh_target *ssh; /* the profile's SSH targets (copies) */
+  size_t n_ssh;
+  struct cfg_strlist ssrf_ip_allowlist; /* "a.b.c.d/32" of IPv4 SSH targets */
+  struct cfg_strlist trusted_domains;   /* SSH target names */
+};
+
+/* Resolves one container's policy. Precedence, per setting:
+ *   profile:   input->profile > annotation bottle.profile > env BOTTLE_PROFILE
+ *   allowlist: annotation bottle.egress.allowlist > env BOTTLE_EGRESS_ALLOWLIST (not merged),
+ *              plus input->allow
+ *   mode:      annotation bottle.mode > env BOTTLE_MODE > runtime config "mode"
+ * The container env is image data (an image's ENV lands in process.env), so unless the runtime
+ * config sets trust_container_env, BOTTLE_PROFILE, BOTTLE_EGRESS_ALLOWLIST and BOTTLE_MODE=plain
+ * are refused with an error; BOTTLE_MODE=bottled, which can only tighten, is always honoured.
+ * Unknown "bottle.*" annotations are errors (typos must not silently drop policy). */
+int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
+                struct bottle_policy **out, struct cfg_error *err);
+void cfg_policy_free(struct bottle_policy *pol);
+
+/* The pipelock 2.3.0 YAML for pol, listening on listen_ip:port (also passed as --listen).
+ * Returns a malloc'd NUL-terminated buffer (length in *len if len != NULL), or NULL. The runtime
+ * writes it with mode 0600. It holds host names and addresses only, never env values. */
+char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, unsigned port,
+                        size_t *len, struct cfg_error *err);
+
+/* "<N> hosts allowed (h1, h2, h3 +M more)"; malloc'd, NULL when out of memory. */
+char *cfg_summary(const struct bottle_policy *pol);
+
+/* The sidecar argv for listen_ip:port: the template with {listen} -> "ip:port", {ip}, {port}
+ * substituted. malloc'd, NULL-terminated; free with cfg_argv_free. */
+char **cfg_sidecar_argv(const struct bottle_config *cfg, const char *listen_ip, unsigned port,
+                        struct cfg_error *err);
+void cfg_argv_free(char **argv);
+
+const char *cfg_mode_name(enum bottle_mode mode);
+/* "bottled" or "plain" -> mode; returns 0, or -1 for anything else. */
+int cfg_mode_parse(const char *s, enum bottle_mode *mode);
+
+#endif

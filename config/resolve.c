@@ -1,0 +1,273 @@
+/* One container's policy from the runtime config, its annotations and its env. The precedence and
+ * the trust model are described in config/policy.h and docs/configuration.md. */
+#include "config/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/env.h"
+#include "config/hostlist.h"
+#include "config/ssh_target.h"
+
+#define ANN_PROFILE "bottle.profile"
+#define ANN_ALLOWLIST "bottle.egress.allowlist"
+#define ANN_MODE "bottle.mode"
+
+struct container_asks {
+  const char *ann_profile, *ann_allowlist, *ann_mode;
+  const char *env_profile, *env_allowlist, *env_mode;
+};
+
+int cfg_mode_parse(const char *s, enum bottle_mode *mode)
+{
+  if (strcmp(s, "bottled") == 0)
+    *mode = BOTTLE_MODE_BOTTLED;
+  else if (strcmp(s, "plain") == 0)
+    *mode = BOTTLE_MODE_PLAIN;
+  else
+    return -1;
+  return 0;
+}
+
+static int read_annotations(const cJSON *annotations, struct container_asks *asks,
+                            struct cfg_error *err)
+{
+  static const char *const known[] = {ANN_PROFILE, ANN_ALLOWLIST, ANN_MODE, NULL};
+  if (annotations == NULL || cJSON_IsNull(annotations))
+    return 0;
+  if (!cJSON_IsObject(annotations))
+    return cfg_fail(err, "config.json annotations: expected an object of strings, got %s",
+                    json_type_name(annotations));
+  char shown[128];
+  for (const cJSON *item = annotations->child; item; item = item->next) {
+    const char *key = item->string ? item->string : "";
+    if (strncmp(key, "bottle.", 7) != 0)
+      continue;
+    const char **slot = NULL;
+    if (strcmp(key, ANN_PROFILE) == 0)
+      slot = &asks->ann_profile;
+    else if (strcmp(key, ANN_ALLOWLIST) == 0)
+      slot = &asks->ann_allowlist;
+    else if (strcmp(key, ANN_MODE) == 0)
+      slot = &asks->ann_mode;
+    if (slot == NULL)
+      return cfg_fail(err,
+                      "annotation %s: unknown bottle annotation; check the spelling (known: %s, "
+                      "%s, %s)",
+                      cfg_quote(key, strlen(key), shown, sizeof(shown)), known[0], known[1],
+                      known[2]);
+    if (*slot != NULL)
+      return cfg_fail(err, "annotation %s appears twice; keep one", key);
+    if (!cJSON_IsString(item))
+      return cfg_fail(err, "annotation %s: expected a string value, got %s", key,
+                      json_type_name(item));
+    *slot = item->valuestring;
+  }
+  return 0;
+}
+
+static void read_env(char *const *env, struct container_asks *asks)
+{
+  const char *v;
+  /* Empty means unset, as in a shell: `docker run -e BOTTLE_PROFILE=` asks for nothing. */
+  if ((v = env_lookup(env, "BOTTLE_PROFILE")) && v[0])
+    asks->env_profile = v;
+  if ((v = env_lookup(env, "BOTTLE_EGRESS_ALLOWLIST")) && v[0])
+    asks->env_allowlist = v;
+  if ((v = env_lookup(env, "BOTTLE_MODE")) && v[0])
+    asks->env_mode = v;
+}
+
+static int untrusted_env(const struct bottle_config *cfg, const char *var, const char *annotation,
+                         struct cfg_error *err)
+{
+  return cfg_fail(err,
+                  "container env %s is set, but the runtime config (%s) does not trust the "
+                  "container env, which the image's ENV can set; use the annotation %s, or set "
+                  "\"trust_container_env\": true in the runtime config",
+                  var, cfg->source, annotation);
+}
+
+static int resolve_mode(struct bottle_policy *pol, const struct bottle_config *cfg,
+                        const struct container_asks *asks, struct cfg_error *err)
+{
+  char shown[128], source[300];
+  const char *value = asks->ann_mode;
+  const char *origin = "annotation " ANN_MODE;
+  if (value == NULL && asks->env_mode) {
+    value = asks->env_mode;
+    origin = "container env BOTTLE_MODE";
+  }
+  if (value == NULL) {
+    pol->mode = cfg->mode;
+    snprintf(source, sizeof(source), "runtime config %s", cfg->source);
+  } else {
+    if (cfg_mode_parse(value, &pol->mode) < 0)
+      return cfg_fail(err, "%s: %s is not a mode; use \"bottled\" or \"plain\"", origin,
+                      cfg_quote(value, strlen(value), shown, sizeof(shown)));
+    /* Bottled can only tighten, so an untrusted env may ask for it; plain would escape. */
+    if (value == asks->env_mode && pol->mode == BOTTLE_MODE_PLAIN && !cfg->trust_container_env)
+      return untrusted_env(cfg, "BOTTLE_MODE=plain", ANN_MODE, err);
+    snprintf(source, sizeof(source), "%s", origin);
+  }
+  if ((pol->mode_source = strdup(source)) == NULL)
+    return cfg_fail(err, "out of memory");
+  return 0;
+}
+
+static int list_profiles(const struct bottle_config *cfg, char *buf, size_t size)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < cfg->n_profiles && used < size; i++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", cfg->profiles[i].name);
+  return 0;
+}
+
+static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
+                                                 const struct bottle_config *cfg,
+                                                 const struct cfg_container_input *input,
+                                                 const struct container_asks *asks,
+                                                 struct cfg_error *err)
+{
+  const char *name = NULL, *origin = NULL;
+  if (input->profile) {
+    name = input->profile;
+    origin = "command line --profile";
+  } else if (asks->ann_profile) {
+    name = asks->ann_profile;
+    origin = "annotation " ANN_PROFILE;
+  } else if (asks->env_profile) {
+    if (!cfg->trust_container_env) {
+      untrusted_env(cfg, "BOTTLE_PROFILE", ANN_PROFILE, err);
+      return NULL;
+    }
+    name = asks->env_profile;
+    origin = "container env BOTTLE_PROFILE";
+  }
+  static const struct cfg_profile none;
+  if (name == NULL)
+    return &none;
+  char shown[128], known[200];
+  if (name[0] == '\0') {
+    cfg_fail(err, "%s is empty; name a profile from bottles in %s, or remove it", origin,
+             cfg->source);
+    return NULL;
+  }
+  const struct cfg_profile *prof = cfg_find_profile(cfg, name);
+  if (prof == NULL) {
+    list_profiles(cfg, known, sizeof(known));
+    if (cfg->n_profiles == 0)
+      cfg_fail(err, "%s: unknown profile %s; %s defines no profiles (add it under \"bottles\")",
+               origin, cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source);
+    else
+      cfg_fail(err, "%s: unknown profile %s; the profiles in %s are: %s", origin,
+               cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source, known);
+    return NULL;
+  }
+  if ((pol->profile = strdup(prof->name)) == NULL ||
+      (pol->profile_source = strdup(origin)) == NULL) {
+    cfg_fail(err, "out of memory");
+    return NULL;
+  }
+  return prof;
+}
+
+static int add_container_allowlist(struct bottle_policy *pol, const struct bottle_config *cfg,
+                                   const struct cfg_container_input *input,
+                                   const struct container_asks *asks, struct cfg_error *err)
+{
+  if (asks->ann_allowlist) {
+    if (hostlist_add_csv(&pol->allowlist, asks->ann_allowlist, "annotation " ANN_ALLOWLIST, err) <
+        0)
+      return -1;
+  } else if (asks->env_allowlist) {
+    if (!cfg->trust_container_env)
+      return untrusted_env(cfg, "BOTTLE_EGRESS_ALLOWLIST", ANN_ALLOWLIST, err);
+    if (hostlist_add_csv(&pol->allowlist, asks->env_allowlist,
+                         "container env BOTTLE_EGRESS_ALLOWLIST", err) < 0)
+      return -1;
+  }
+  for (size_t i = 0; input->allow && input->allow[i]; i++) {
+    char origin[64];
+    snprintf(origin, sizeof(origin), "command line --allow #%zu", i + 1);
+    if (hostlist_add(&pol->allowlist, input->allow[i], strlen(input->allow[i]), origin, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int add_ssh(struct bottle_policy *pol, const struct cfg_profile *prof, struct cfg_error *err)
+{
+  if (prof->n_ssh == 0)
+    return 0;
+  if ((pol->ssh = ssh_targets_copy(prof->ssh, prof->n_ssh)) == NULL)
+    return cfg_fail(err, "out of memory");
+  pol->n_ssh = prof->n_ssh;
+  for (size_t i = 0; i < pol->n_ssh; i++) {
+    const struct cfg_ssh_target *t = &pol->ssh[i];
+    int rc = strlist_add(&pol->allowlist, t->hostname);
+    if (rc == 0 && t->hostname_is_ipv4) {
+      char cidr[CFG_CIDR_STRLEN];
+      snprintf(cidr, sizeof(cidr), "%s/32", t->hostname);
+      rc = strlist_add(&pol->ssrf_ip_allowlist, cidr);
+    } else if (rc == 0) {
+      rc = strlist_add(&pol->trusted_domains, t->hostname);
+    }
+    if (rc < 0)
+      return cfg_fail(err, "out of memory");
+  }
+  return 0;
+}
+
+int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
+                struct bottle_policy **out, struct cfg_error *err)
+{
+  static const struct cfg_container_input no_input;
+  cfg_error_clear(err);
+  *out = NULL;
+  if (input == NULL)
+    input = &no_input;
+  struct bottle_policy *pol = calloc(1, sizeof(*pol));
+  if (pol == NULL)
+    return cfg_fail(err, "out of memory");
+  struct container_asks asks = {0};
+  const struct cfg_profile *prof = NULL;
+  read_env(input->env, &asks);
+  if (read_annotations(input->annotations, &asks, err) < 0 ||
+      resolve_mode(pol, cfg, &asks, err) < 0 ||
+      (prof = resolve_profile(pol, cfg, input, &asks, err)) == NULL ||
+      strlist_add_all(&pol->allowlist, &cfg->default_allowlist) < 0 ||
+      strlist_add_all(&pol->allowlist, &prof->allowlist) < 0 ||
+      add_container_allowlist(pol, cfg, input, &asks, err) < 0 || add_ssh(pol, prof, err) < 0)
+    goto fail;
+  if (pol->mode == BOTTLE_MODE_BOTTLED && pol->allowlist.len == 0) {
+    cfg_fail(err,
+             "no host is allowed (the default allowlist in %s is empty and nothing was added); "
+             "pipelock's strict mode needs at least one: add hosts to egress.default_allowlist, "
+             "the profile or the annotation %s",
+             cfg->source, ANN_ALLOWLIST);
+    goto fail;
+  }
+  *out = pol;
+  return 0;
+fail:
+  cfg_fail(err, "out of memory");
+  cfg_policy_free(pol);
+  return -1;
+}
+
+void cfg_policy_free(struct bottle_policy *pol)
+{
+  if (pol == NULL)
+    return;
+  free(pol->mode_source);
+  free(pol->profile);
+  free(pol->profile_source);
+  strlist_free(&pol->allowlist);
+  ssh_targets_free(pol->ssh, pol->n_ssh);
+  strlist_free(&pol->ssrf_ip_allowlist);
+  strlist_free(&pol->trusted_domains);
+  free(pol);
+}

@@ -1,0 +1,687 @@
+/* bottle.json: the operator's runtime config, validated strictly (unknown keys, duplicate keys and
+ * wrong types anywhere are errors) and completed with the built-in defaults. */
+#include "config/policy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/env.h"
+#include "config/hostlist.h"
+#include "config/hostname.h"
+#include "config/json_check.h"
+#include "config/ssh_target.h"
+
+#define CFG_MAX_FILE (1024 * 1024)
+#define CFG_MAX_ARGS 64
+
+/* The hosts Claude Code needs (see docs/configuration.md). */
+static const char *const default_allowlist[] = {
+    "api.anthropic.com",
+    "statsig.anthropic.com",
+    "sentry.io",
+    "claude.ai",
+    "platform.claude.com",
+    "downloads.claude.ai",
+    "raw.githubusercontent.com",
+    NULL,
+};
+static const char *const default_sidecar_args[] = {
+    "/pipelock", "run", "--listen", "{listen}", "--config", CFG_PIPELOCK_CONFIG_PATH, NULL,
+};
+
+static char *dup_or_null(const char *s)
+{
+  return s ? strdup(s) : NULL;
+}
+
+static int set_args(struct bottle_config *cfg, const char *const *args, size_t n)
+{
+  char **copy = calloc(n + 1, sizeof(*copy));
+  if (copy == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if ((copy[i] = strdup(args[i])) == NULL) {
+      cfg_argv_free(copy);
+      return -1;
+    }
+  cfg_argv_free(cfg->sidecar_args);
+  cfg->sidecar_args = copy;
+  cfg->n_sidecar_args = n;
+  return 0;
+}
+
+static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
+{
+  const char *why;
+  cfg->mode = BOTTLE_MODE_BOTTLED;
+  cfg->sidecar_port = 8888;
+  cfg->sidecar_ready_timeout_ms = 5000;
+  if (set_args(cfg, default_sidecar_args, 6) < 0)
+    return cfg_fail(err, "out of memory");
+  for (size_t i = 0; default_allowlist[i]; i++)
+    if (strlist_add(&cfg->default_allowlist, default_allowlist[i]) < 0)
+      return cfg_fail(err, "out of memory");
+  if (ipv4_net_parse("10.231.0.0/24", &cfg->link_pool, &why) < 0 ||
+      ipv4_net_parse("10.232.0.0/16", &cfg->uplink_pool, &why) < 0)
+    return cfg_fail(err, "built-in network defaults: %s", why);
+  return 0;
+}
+
+static void where_line_col(const char *text, size_t offset, size_t *line, size_t *col)
+{
+  *line = 1;
+  *col = 1;
+  for (size_t i = 0; i < offset; i++) {
+    if (text[i] == '\n') {
+      (*line)++;
+      *col = 1;
+    } else {
+      (*col)++;
+    }
+  }
+}
+
+static int fail_at(const char *source, const char *text, size_t len, size_t offset,
+                   const char *what, struct cfg_error *err)
+{
+  size_t line, col;
+  if (offset > len)
+    offset = len;
+  where_line_col(text, offset, &line, &col);
+  char shown[128];
+  size_t n = len - offset < 20 ? len - offset : 20;
+  const char *nl = memchr(text + offset, '\n', n);
+  if (nl)
+    n = (size_t)(nl - (text + offset));
+  if (n == 0)
+    return cfg_fail(err, "%s: line %zu, column %zu: %s at the end of the input", source, line, col,
+                    what);
+  return cfg_fail(err, "%s: line %zu, column %zu: %s near %s", source, line, col, what,
+                  cfg_quote(text + offset, n, shown, sizeof(shown)));
+}
+
+static int parse_mode_value(const cJSON *item, struct json_where at, enum bottle_mode *mode,
+                            struct cfg_error *err)
+{
+  if (json_expect(item, cJSON_String, at, err) < 0)
+    return -1;
+  if (cfg_mode_parse(item->valuestring, mode) < 0) {
+    char shown[128];
+    const char *v = item->valuestring;
+    return cfg_fail(err, "%s: %s: %s is not a mode; use \"bottled\" or \"plain\"", at.source,
+                    at.path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+  }
+  return 0;
+}
+
+static int check_arg_template(const char *arg, struct json_where at, struct cfg_error *err)
+{
+  static const char *const placeholders[] = {"{listen}", "{ip}", "{port}", NULL};
+  char shown[128];
+  for (const char *p = strchr(arg, '{'); p; p = strchr(p + 1, '{')) {
+    bool known = false;
+    for (size_t i = 0; placeholders[i]; i++)
+      known = known || strncmp(p, placeholders[i], strlen(placeholders[i])) == 0;
+    if (!known)
+      return cfg_fail(err,
+                      "%s: %s: %s has an unknown placeholder; the placeholders are {listen} "
+                      "(ip:port), {ip} and {port}",
+                      at.source, at.path, cfg_quote(arg, strlen(arg), shown, sizeof(shown)));
+  }
+  for (const char *p = arg; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return cfg_fail(err, "%s: %s: %s contains a control character", at.source, at.path,
+                      cfg_quote(arg, strlen(arg), shown, sizeof(shown)));
+  return 0;
+}
+
+static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char *source,
+                         struct cfg_error *err)
+{
+  static const char *const keys[] = {"bundle", "args", "port", "ready_timeout_ms", NULL};
+  struct json_where at = {source, "sidecar"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  const cJSON *item;
+  char shown[128];
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "bundle"))) {
+    struct json_where here = {source, "sidecar.bundle"};
+    if (json_expect(item, cJSON_String, here, err) < 0)
+      return -1;
+    const char *v = item->valuestring;
+    if (v[0] != '/')
+      return cfg_fail(err,
+                      "%s: sidecar.bundle: %s is not an absolute path; give the full path of "
+                      "the unpacked pipelock bundle, e.g. \"/var/lib/bottle/pipelock\"",
+                      source, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+    for (const char *p = v; *p; p++)
+      if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        return cfg_fail(err, "%s: sidecar.bundle: %s contains a control character", source,
+                        cfg_quote(v, strlen(v), shown, sizeof(shown)));
+    if ((cfg->sidecar_bundle = strdup(v)) == NULL)
+      return cfg_fail(err, "out of memory");
+  }
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "args"))) {
+    struct json_where here = {source, "sidecar.args"};
+    if (json_expect(item, cJSON_Array, here, err) < 0)
+      return -1;
+    size_t n = (size_t)cJSON_GetArraySize(item);
+    if (n == 0 || n > CFG_MAX_ARGS)
+      return cfg_fail(err,
+                      "%s: sidecar.args: needs 1 to %d arguments, got %zu; omit the key for "
+                      "pipelock's default argv",
+                      source, CFG_MAX_ARGS, n);
+    const char *args[CFG_MAX_ARGS];
+    size_t i = 0;
+    for (const cJSON *arg = item->child; arg; arg = arg->next, i++) {
+      char path[64];
+      struct json_where argat = {source, json_path_index(path, sizeof(path), "sidecar.args", i)};
+      if (json_expect(arg, cJSON_String, argat, err) < 0 ||
+          check_arg_template(arg->valuestring, argat, err) < 0)
+        return -1;
+      args[i] = arg->valuestring;
+    }
+    if (args[0][0] != '/')
+      return cfg_fail(err,
+                      "%s: sidecar.args[0]: %s must be the absolute path of the program inside "
+                      "the bundle, e.g. \"/pipelock\"",
+                      source, cfg_quote(args[0], strlen(args[0]), shown, sizeof(shown)));
+    if (set_args(cfg, args, n) < 0)
+      return cfg_fail(err, "out of memory");
+  }
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "port"))) {
+    struct json_where here = {source, "sidecar.port"};
+    if (json_uint(item, 1, 65535, here, &cfg->sidecar_port, err) < 0)
+      return -1;
+  }
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "ready_timeout_ms"))) {
+    struct json_where here = {source, "sidecar.ready_timeout_ms"};
+    if (json_uint(item, 1, 600000, here, &cfg->sidecar_ready_timeout_ms, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int parse_egress(struct bottle_config *cfg, const cJSON *obj, const char *source,
+                        struct cfg_error *err)
+{
+  static const char *const keys[] = {"default_allowlist", NULL};
+  struct json_where at = {source, "egress"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, "default_allowlist");
+  if (list == NULL)
+    return 0;
+  strlist_free(&cfg->default_allowlist);
+  struct json_where here = {source, "egress.default_allowlist"};
+  return hostlist_add_json(&cfg->default_allowlist, list, here, err);
+}
+
+static bool valid_word(const char *s, size_t max)
+{
+  size_t n = strlen(s);
+  if (n == 0 || n > max || s[0] == '-' || s[0] == '.')
+    return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+static int parse_ssh_target(struct cfg_ssh_target *t, const cJSON *obj, const char *source,
+                            const char *path, struct cfg_error *err)
+{
+  static const char *const keys[] = {"Host", "Hostname", "Port", "User", NULL};
+  struct json_where at = {source, path};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  char sub[320], shown[128];
+  const cJSON *host = cJSON_GetObjectItemCaseSensitive(obj, "Host");
+  const cJSON *hostname = cJSON_GetObjectItemCaseSensitive(obj, "Hostname");
+  const cJSON *port = cJSON_GetObjectItemCaseSensitive(obj, "Port");
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(obj, "User");
+  if (host == NULL || hostname == NULL || port == NULL)
+    return cfg_fail(err,
+                    "%s: %s: needs \"%s\"; an SSH target has Host, Hostname, Port and "
+                    "optionally User",
+                    source, path,
+                    host == NULL       ? "Host"
+                    : hostname == NULL ? "Hostname"
+                                       : "Port");
+
+  struct json_where hat = {source, json_path_key(sub, sizeof(sub), path, "Host")};
+  if (json_expect(host, cJSON_String, hat, err) < 0)
+    return -1;
+  if (!valid_word(host->valuestring, 253))
+    return cfg_fail(
+        err, "%s: %s: %s is not a usable ssh alias; use letters, digits, '.', '-' and '_'", source,
+        sub, cfg_quote(host->valuestring, strlen(host->valuestring), shown, sizeof(shown)));
+  if ((t->host = strdup(host->valuestring)) == NULL)
+    return cfg_fail(err, "out of memory");
+
+  struct json_where nat = {source, json_path_key(sub, sizeof(sub), path, "Hostname")};
+  if (json_expect(hostname, cJSON_String, nat, err) < 0)
+    return -1;
+  char normal[CFG_HOST_MAX + 1];
+  enum cfg_host_kind kind;
+  const char *why;
+  const char *v = hostname->valuestring;
+  if (host_normalize(v, strlen(v), normal, &kind, &why) < 0)
+    return cfg_fail(err, "%s: %s: %s %s", source, sub,
+                    cfg_quote(v, strlen(v), shown, sizeof(shown)), why);
+  if (kind == CFG_HOST_WILDCARD)
+    return cfg_fail(err,
+                    "%s: %s: %s is a wildcard; an SSH Hostname names one host (put wildcards "
+                    "in egress.allowlist)",
+                    source, sub, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+  if ((t->hostname = strdup(normal)) == NULL)
+    return cfg_fail(err, "out of memory");
+  t->hostname_is_ipv4 = kind == CFG_HOST_IPV4;
+
+  struct json_where pat = {source, json_path_key(sub, sizeof(sub), path, "Port")};
+  if (json_uint(port, 1, 65535, pat, &t->port, err) < 0)
+    return -1;
+
+  if (user) {
+    struct json_where uat = {source, json_path_key(sub, sizeof(sub), path, "User")};
+    if (json_expect(user, cJSON_String, uat, err) < 0)
+      return -1;
+    if (!valid_word(user->valuestring, 64))
+      return cfg_fail(
+          err,
+          "%s: %s: %s is not a usable user name; use letters, digits, '.', '-' and "
+          "'_' (not starting with '-' or '.')",
+          source, sub,
+          cfg_quote(user->valuestring, strlen(user->valuestring), shown, sizeof(shown)));
+    if ((t->user = strdup(user->valuestring)) == NULL)
+      return cfg_fail(err, "out of memory");
+  }
+  return 0;
+}
+
+static int parse_profile(struct cfg_profile *prof, const cJSON *obj, const char *source,
+                         struct cfg_error *err)
+{
+  static const char *const keys[] = {"egress", "ssh", NULL};
+  static const char *const egress_keys[] = {"allowlist", NULL};
+  char path[320], sub[340];
+  json_path_key(path, sizeof(path), "bottles", prof->name);
+  struct json_where at = {source, path};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  const cJSON *egress = cJSON_GetObjectItemCaseSensitive(obj, "egress");
+  if (egress) {
+    struct json_where eat = {source, json_path_key(sub, sizeof(sub), path, "egress")};
+    if (json_expect(egress, cJSON_Object, eat, err) < 0 ||
+        json_check_keys(egress, egress_keys, eat, err) < 0)
+      return -1;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(egress, "allowlist");
+    char lpath[360];
+    struct json_where lat = {source, json_path_key(lpath, sizeof(lpath), sub, "allowlist")};
+    if (list && hostlist_add_json(&prof->allowlist, list, lat, err) < 0)
+      return -1;
+  }
+  const cJSON *ssh = cJSON_GetObjectItemCaseSensitive(obj, "ssh");
+  if (ssh) {
+    struct json_where sat = {source, json_path_key(sub, sizeof(sub), path, "ssh")};
+    if (json_expect(ssh, cJSON_Array, sat, err) < 0)
+      return -1;
+    size_t n = (size_t)cJSON_GetArraySize(ssh);
+    if (n && (prof->ssh = calloc(n, sizeof(*prof->ssh))) == NULL)
+      return cfg_fail(err, "out of memory");
+    for (const cJSON *item = ssh->child; item; item = item->next) {
+      char ipath[360];
+      json_path_index(ipath, sizeof(ipath), sub, prof->n_ssh);
+      struct cfg_ssh_target *t = &prof->ssh[prof->n_ssh++];
+      if (parse_ssh_target(t, item, source, ipath, err) < 0)
+        return -1;
+      for (size_t j = 0; j + 1 < prof->n_ssh; j++)
+        if (strcmp(prof->ssh[j].host, t->host) == 0)
+          return cfg_fail(err,
+                          "%s: %s.Host: \"%s\" is already used by %s[%zu]; give each SSH target "
+                          "its own Host",
+                          source, ipath, t->host, sub, j);
+    }
+  }
+  return 0;
+}
+
+static int parse_bottles(struct bottle_config *cfg, const cJSON *obj, const char *source,
+                         struct cfg_error *err)
+{
+  struct json_where at = {source, "bottles"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0)
+    return -1;
+  size_t n = (size_t)cJSON_GetArraySize(obj);
+  if (n && (cfg->profiles = calloc(n, sizeof(*cfg->profiles))) == NULL)
+    return cfg_fail(err, "out of memory");
+  char shown[128];
+  for (const cJSON *item = obj->child; item; item = item->next) {
+    const char *name = item->string ? item->string : "";
+    if (!valid_word(name, 64))
+      return cfg_fail(err,
+                      "%s: bottles: profile name %s is not usable; use 1-64 letters, digits, "
+                      "'.', '-' and '_' (not starting with '-' or '.')",
+                      source, cfg_quote(name, strlen(name), shown, sizeof(shown)));
+    if (cfg_find_profile(cfg, name))
+      return cfg_fail(err, "%s: bottles: profile \"%s\" is defined twice; keep one", source, name);
+    struct cfg_profile *prof = &cfg->profiles[cfg->n_profiles++];
+    if ((prof->name = strdup(name)) == NULL)
+      return cfg_fail(err, "out of memory");
+    if (parse_profile(prof, item, source, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Ranges that cannot carry a point-to-point link or a resolver. */
+static const struct {
+  const char *cidr;
+  const char *what;
+} reserved_ranges[] = {
+    {"0.0.0.0/8", "\"this network\""},
+    {"127.0.0.0/8", "loopback"},
+    {"169.254.0.0/16", "link-local"},
+    {"224.0.0.0/3", "multicast and reserved"},
+};
+
+static const char *reserved_overlap(const struct cfg_ipv4_net *net)
+{
+  for (size_t i = 0; i < sizeof(reserved_ranges) / sizeof(reserved_ranges[0]); i++) {
+    struct cfg_ipv4_net r;
+    const char *why;
+    if (ipv4_net_parse(reserved_ranges[i].cidr, &r, &why) == 0 && ipv4_nets_overlap(net, &r))
+      return reserved_ranges[i].what;
+  }
+  return NULL;
+}
+
+static int parse_pool(struct cfg_ipv4_net *net, const cJSON *item, const char *source,
+                      const char *path, const char *example, struct cfg_error *err)
+{
+  struct json_where at = {source, path};
+  if (json_expect(item, cJSON_String, at, err) < 0)
+    return -1;
+  char shown[128];
+  const char *v = item->valuestring, *why, *reserved;
+  if (ipv4_net_parse(v, net, &why) < 0)
+    return cfg_fail(err, "%s: %s: %s %s", source, path,
+                    cfg_quote(v, strlen(v), shown, sizeof(shown)), why);
+  if (net->prefix < 8 || net->prefix > 30)
+    return cfg_fail(err,
+                    "%s: %s: %s has a /%u prefix; it must be /8 to /30 so that /30 links fit, "
+                    "e.g. \"%s\"",
+                    source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), net->prefix,
+                    example);
+  if ((reserved = reserved_overlap(net)))
+    return cfg_fail(err, "%s: %s: %s overlaps the %s range; use a private range, e.g. \"%s\"",
+                    source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), reserved, example);
+  return 0;
+}
+
+static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char *source,
+                         struct cfg_error *err)
+{
+  static const char *const keys[] = {"link_pool", "uplink_pool", "dns", NULL};
+  struct json_where at = {source, "network"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  const cJSON *item;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "link_pool")) &&
+      parse_pool(&cfg->link_pool, item, source, "network.link_pool", "10.231.0.0/24", err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "uplink_pool")) &&
+      parse_pool(&cfg->uplink_pool, item, source, "network.uplink_pool", "10.232.0.0/16", err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "dns"))) {
+    struct json_where dat = {source, "network.dns"};
+    if (json_expect(item, cJSON_Array, dat, err) < 0)
+      return -1;
+    if (cJSON_GetArraySize(item) > CFG_MAX_DNS)
+      return cfg_fail(err, "%s: network.dns: has %d entries; resolv.conf uses at most %d", source,
+                      cJSON_GetArraySize(item), CFG_MAX_DNS);
+    size_t i = 0;
+    for (const cJSON *dns = item->child; dns; dns = dns->next, i++) {
+      char path[64], shown[128];
+      struct json_where here = {source, json_path_index(path, sizeof(path), "network.dns", i)};
+      if (json_expect(dns, cJSON_String, here, err) < 0)
+        return -1;
+      const char *v = dns->valuestring;
+      uint32_t addr;
+      if (ipv4_parse(v, strlen(v), &addr) < 0)
+        return cfg_fail(err,
+                        "%s: %s: %s is not a canonical IPv4 address (four numbers 0-255 "
+                        "without leading zeros), e.g. \"192.0.2.53\"",
+                        source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+      struct cfg_ipv4_net single = {.addr = addr, .prefix = 32};
+      const char *reserved = reserved_overlap(&single);
+      if (reserved)
+        return cfg_fail(err,
+                        "%s: %s: %s is a %s address, which the sidecar cannot use as a "
+                        "resolver; give a reachable DNS server",
+                        source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), reserved);
+      for (size_t j = 0; j < cfg->n_dns; j++)
+        if (cfg->dns[j] == addr)
+          return cfg_fail(err, "%s: %s: %s is listed twice", source, path,
+                          cfg_quote(v, strlen(v), shown, sizeof(shown)));
+      cfg->dns[cfg->n_dns++] = addr;
+    }
+  }
+  if (ipv4_nets_overlap(&cfg->link_pool, &cfg->uplink_pool))
+    return cfg_fail(err,
+                    "%s: network: link_pool %s and uplink_pool %s overlap; give them disjoint "
+                    "ranges",
+                    source, cfg->link_pool.text, cfg->uplink_pool.text);
+  return 0;
+}
+
+static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *source,
+                      struct cfg_error *err)
+{
+  static const char *const keys[] = {
+      "mode", "trust_container_env", "sidecar", "egress", "bottles", "network", NULL};
+  struct json_where at = {source, ""};
+  if (!cJSON_IsObject(root))
+    return cfg_fail(err, "%s: the top level must be a JSON object ({...}), got %s", source,
+                    json_type_name(root));
+  if (json_check_keys(root, keys, at, err) < 0)
+    return -1;
+  const cJSON *item;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "mode"))) {
+    struct json_where here = {source, "mode"};
+    if (parse_mode_value(item, here, &cfg->mode, err) < 0)
+      return -1;
+  }
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "trust_container_env"))) {
+    if (!cJSON_IsBool(item))
+      return cfg_fail(err, "%s: trust_container_env: expected true or false, got %s", source,
+                      json_type_name(item));
+    cfg->trust_container_env = cJSON_IsTrue(item);
+  }
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "sidecar")) &&
+      parse_sidecar(cfg, item, source, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "egress")) &&
+      parse_egress(cfg, item, source, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "bottles")) &&
+      parse_bottles(cfg, item, source, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "network")) &&
+      parse_network(cfg, item, source, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int parse_text(struct bottle_config *cfg, const char *json, size_t len, const char *source,
+                      struct cfg_error *err)
+{
+  const char *nul = memchr(json, '\0', len);
+  if (nul)
+    return fail_at(source, json, len, (size_t)(nul - json), "NUL byte in the file", err);
+  size_t lead = 0;
+  while (lead < len && strchr(" \t\r\n", json[lead]))
+    lead++;
+  if (lead == len)
+    return cfg_fail(err, "%s: the file is empty; write {} for the built-in defaults", source);
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+  if (root == NULL) {
+    size_t offset = end && end >= json ? (size_t)(end - json) : 0;
+    return fail_at(source, json, len, offset, "malformed JSON", err);
+  }
+  size_t offset = (size_t)(end - json);
+  while (offset < len && strchr(" \t\r\n", json[offset]))
+    offset++;
+  int rc = 0;
+  if (offset < len)
+    rc = fail_at(source, json, len, offset, "unexpected text after the JSON object", err);
+  else
+    rc = parse_root(cfg, root, source, err);
+  cJSON_Delete(root);
+  return rc;
+}
+
+static int apply_host_env(struct bottle_config *cfg, char *const *host_env, struct cfg_error *err)
+{
+  const char *value = env_lookup(host_env, "BOTTLE_DEFAULT_ALLOWLIST");
+  if (value == NULL || value[strspn(value, " \t")] == '\0')
+    return 0; /* unset or empty: keep the file's list (as ${VAR:-default} would) */
+  struct cfg_strlist list = {0};
+  if (hostlist_add_csv(&list, value, "host env BOTTLE_DEFAULT_ALLOWLIST", err) < 0) {
+    strlist_free(&list);
+    return -1;
+  }
+  strlist_free(&cfg->default_allowlist);
+  cfg->default_allowlist = list;
+  return 0;
+}
+
+int cfg_parse(const char *json, size_t len, const char *source, char *const *host_env,
+              struct bottle_config **out, struct cfg_error *err)
+{
+  cfg_error_clear(err);
+  *out = NULL;
+  struct bottle_config *cfg = calloc(1, sizeof(*cfg));
+  if (cfg == NULL)
+    return cfg_fail(err, "out of memory");
+  if ((cfg->source = dup_or_null(source ? source : "built-in defaults")) == NULL ||
+      set_defaults(cfg, err) < 0 || (json && parse_text(cfg, json, len, cfg->source, err) < 0) ||
+      apply_host_env(cfg, host_env, err) < 0) {
+    cfg_fail(err, "out of memory");
+    cfg_free(cfg);
+    return -1;
+  }
+  *out = cfg;
+  return 0;
+}
+
+static int read_file(const char *path, char **text, size_t *len, struct cfg_error *err)
+{
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return -1;
+  size_t cap = 4096, used = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (used == cap) {
+      if (cap >= CFG_MAX_FILE) {
+        free(buf);
+        fclose(f);
+        errno = EFBIG;
+        return cfg_fail(err, "%s: larger than %d bytes; is this the right file?", path,
+                        CFG_MAX_FILE);
+      }
+      char *bigger = realloc(buf, cap * 2);
+      if (bigger == NULL)
+        break;
+      buf = bigger;
+      cap *= 2;
+    }
+    size_t n = fread(buf + used, 1, cap - used, f);
+    used += n;
+    if (n == 0)
+      break;
+  }
+  int failed = buf == NULL || ferror(f);
+  int saved = errno;
+  fclose(f);
+  if (failed) {
+    free(buf);
+    errno = saved ? saved : ENOMEM;
+    return cfg_fail(err, "%s: cannot read: %s", path, strerror(errno));
+  }
+  *text = buf;
+  *len = used;
+  return 0;
+}
+
+int cfg_load_from(const char *path, char *const *host_env, const char *default_path,
+                  struct bottle_config **out, struct cfg_error *err)
+{
+  cfg_error_clear(err);
+  *out = NULL;
+  const char *how = "--config";
+  if (path == NULL && (path = env_lookup(host_env, "BOTTLE_CONFIG")) != NULL)
+    how = "BOTTLE_CONFIG";
+  if (path != NULL && path[0] == '\0')
+    return cfg_fail(err, "%s is empty; give the path of a bottle.json", how);
+  bool explicit_path = path != NULL;
+  if (!explicit_path)
+    path = default_path;
+  char *text = NULL;
+  size_t len = 0;
+  if (read_file(path, &text, &len, err) < 0) {
+    if (err && err->msg[0])
+      return -1;
+    if (errno == ENOENT && !explicit_path)
+      return cfg_parse(NULL, 0, NULL, host_env, out, err);
+    if (errno == ENOENT)
+      return cfg_fail(err, "%s: no such file (named by %s); create it or fix the path", path, how);
+    return cfg_fail(err, "%s: cannot open: %s", path, strerror(errno));
+  }
+  int rc = cfg_parse(text, len, path, host_env, out, err);
+  free(text);
+  return rc;
+}
+
+int cfg_load(const char *path, char *const *host_env, struct bottle_config **out,
+             struct cfg_error *err)
+{
+  return cfg_load_from(path, host_env, CFG_DEFAULT_PATH, out, err);
+}
+
+void cfg_free(struct bottle_config *cfg)
+{
+  if (cfg == NULL)
+    return;
+  free(cfg->source);
+  free(cfg->sidecar_bundle);
+  cfg_argv_free(cfg->sidecar_args);
+  strlist_free(&cfg->default_allowlist);
+  for (size_t i = 0; i < cfg->n_profiles; i++) {
+    free(cfg->profiles[i].name);
+    strlist_free(&cfg->profiles[i].allowlist);
+    ssh_targets_free(cfg->profiles[i].ssh, cfg->profiles[i].n_ssh);
+  }
+  free(cfg->profiles);
+  free(cfg);
+}
+
+const struct cfg_profile *cfg_find_profile(const struct bottle_config *cfg, const char *name)
+{
+  for (size_t i = 0; i < cfg->n_profiles; i++)
+    if (strcmp(cfg->profiles[i].name, name) == 0)
+      return &cfg->profiles[i];
+  return NULL;
+}
+
+const char *cfg_mode_name(enum bottle_mode mode)
+{
+  return mode == BOTTLE_MODE_PLAIN ? "plain" : "bottled";
+}
