@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Whole-process start-to-exit time of `RUNTIME run` on one busybox bundle for
+# bottle (plain mode), runc and crun, and of `docker run --rm` with
+# --runtime=bottle vs --runtime=runc. Repetitions are interleaved across the
+# runtimes so drift hits them alike; medians and ratios go to stdout as the
+# marked markdown sections "runtime" and "docker" (integration/bench/run.sh
+# merges them into docs/benchmarks.md).
+#
+#   BENCH_REPS (30)          runs per runtime, after BENCH_WARMUP (3) unmeasured ones
+#   BENCH_DOCKER_REPS (20)   docker runs per runtime
+#   BENCH_SKIP_DOCKER=1      runtime section only
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../tests/lib.sh"
+. "$HERE/../engines.lib.sh"
+REPS=${BENCH_REPS:-30}
+WARMUP=${BENCH_WARMUP:-3}
+DOCKER_REPS=${BENCH_DOCKER_REPS:-20}
+need_root
+engines_init bench
+tmp=$_engine_tmp
+hugetlb_mounted=0
+
+# crun 1.8 refuses hybrid hosts unless hugetlb has a v1 hierarchy; the bench
+# mounts one for the duration and removes it afterwards.
+bench_cleanup() {
+  local rc=$?
+  docker_stop
+  if [ "$hugetlb_mounted" = 1 ]; then
+    umount /sys/fs/cgroup/hugetlb 2>/dev/null && rmdir /sys/fs/cgroup/hugetlb 2>/dev/null ||
+      echo "note: left /sys/fs/cgroup/hugetlb mounted (busy)" >&2
+  fi
+  (exit "$rc")
+  engines_cleanup
+}
+trap bench_cleanup EXIT
+if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/dev/null &&
+  grep -q '^hugetlb[[:space:]]0[[:space:]]' /proc/cgroups; then
+  mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && hugetlb_mounted=1
+fi
+
+bundle=$tmp/bundle
+engines_busybox_rootfs "$bundle/rootfs"
+(cd "$bundle" && runc spec)
+jq '.process.terminal = false | .process.args = ["/bin/true"] | .hostname = "bench"' \
+  "$bundle/config.json" >"$bundle/config.tmp" && mv "$bundle/config.tmp" "$bundle/config.json"
+
+declare -A bin=([bottle]=$BOTTLE [runc]=$(command -v runc) [crun]=$(command -v crun))
+names=(bottle runc crun)
+declare -A err=()
+
+# Microseconds, read without forking so that only the runtime is timed.
+
+# One timed run: appends microseconds to $tmp/<name>.times, or records the error.
+time_run() {
+  local name=$1 i=$2 measure=$3 t0 t1 rc
+  t0=${EPOCHREALTIME/./}
+  "${bin[$name]}" --root "$tmp/root-$name" run --bundle "$bundle" "bench-$name-$$-$i" \
+    </dev/null >/dev/null 2>"$tmp/$name.err"
+  rc=$?
+  t1=${EPOCHREALTIME/./}
+  if [ "$rc" -ne 0 ]; then
+    err[$name]="exit $rc: $(head -c 200 "$tmp/$name.err" | tr '\n' ' ')"
+    "${bin[$name]}" --root "$tmp/root-$name" delete --force "bench-$name-$$-$i" >/dev/null 2>&1
+    return
+  fi
+  [ "$measure" = 1 ] && echo $((t1 - t0)) >>"$tmp/$name.times"
+}
+
+median_ms() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'
+}
+minmax_ms() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo / 1000, hi / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+for i in $(seq 1 $((WARMUP + REPS))); do
+  for n in "${names[@]}"; do
+    [ -n "${err[$n]:-}" ] && continue
+    time_run "$n" "$i" $((i > WARMUP))
+  done
+done
+
+declare -A med=()
+host="$(nproc) cores, kernel $(uname -r), cgroup hybrid v1$([ "$hugetlb_mounted" = 1 ] && echo ', hugetlb v1 mounted for crun')"
+echo "<!-- BEGIN bench:runtime -->"
+echo "## runtime"
+echo
+echo "\`RUNTIME --root R run --bundle B ID\` on one busybox-static bundle (\`runc spec\` defaults, \`/bin/true\`),"
+echo "timed as a whole process from fork to exit; $REPS measured runs each after $WARMUP warm-up runs,"
+echo "interleaved. bottle runs in plain mode. $(date -u +%Y-%m-%d), $host, bottle $(git -C "$BOTTLE_TOP" rev-parse --short HEAD 2>/dev/null)."
+echo
+echo "| runtime | version | median ms | min–max ms |"
+echo "|---|---|---|---|"
+for n in "${names[@]}"; do
+  v=$("${bin[$n]}" --version 2>/dev/null | head -n1 | sed 's/.*version //')
+  if [ -n "${err[$n]:-}" ]; then
+    echo "| $n | $v | failed | ${err[$n]//|/\\|} |"
+  else
+    med[$n]=$(median_ms "$tmp/$n.times")
+    echo "| $n | $v | ${med[$n]} | $(minmax_ms "$tmp/$n.times") |"
+  fi
+done
+echo
+echo "| pair | ratio of medians |"
+echo "|---|---|"
+for pair in bottle/crun bottle/runc crun/runc; do
+  a=${pair%/*} b=${pair#*/}
+  if [ -n "${med[$a]:-}" ] && [ -n "${med[$b]:-}" ]; then
+    echo "| $a / $b | $(ratio "${med[$a]}" "${med[$b]}") |"
+  else
+    echo "| $a / $b | n/a (a runtime failed) |"
+  fi
+done
+echo
+if [ -n "${med[bottle]:-}" ] && [ -n "${med[crun]:-}" ]; then
+  verdict=$(awk -v a="${med[bottle]}" -v b="${med[crun]}" 'BEGIN { print (a <= b) ? "met" : "not met" }')
+  echo "Target (issue 2): bottle at or below crun — **$verdict**."
+else
+  echo "Target (issue 2): bottle at or below crun — **not measured** (bottle failed)."
+fi
+echo "<!-- END bench:runtime -->"
+
+[ "${BENCH_SKIP_DOCKER:-0}" = 1 ] && exit 0
+
+# ---- docker run --rm --runtime=bottle vs --runtime=runc ---------------------
+docker_start
+docker_busybox_image
+declare -A dmed=() derr=()
+druntimes=(bottle runc-ref)
+for i in $(seq 1 $((WARMUP + DOCKER_REPS))); do
+  for n in "${druntimes[@]}"; do
+    [ -n "${derr[$n]:-}" ] && continue
+    t0=${EPOCHREALTIME/./}
+    dk run --rm --runtime="$n" "$ENGINE_IMAGE" true </dev/null >/dev/null 2>"$tmp/d-$n.err"
+    rc=$?
+    t1=${EPOCHREALTIME/./}
+    if [ "$rc" -ne 0 ]; then
+      derr[$n]="exit $rc: $(head -c 200 "$tmp/d-$n.err" | tr '\n' ' ')"
+      continue
+    fi
+    [ "$i" -gt "$WARMUP" ] && echo $((t1 - t0)) >>"$tmp/d-$n.times"
+  done
+done
+echo "<!-- BEGIN bench:docker -->"
+echo "## docker"
+echo
+echo "\`docker run --rm --runtime=R busybox true\` against a private dockerd $(dk version -f '{{.Server.Version}}' 2>/dev/null)"
+echo "(cgroupfs driver, overlay2, no network bridge), client wall time; $DOCKER_REPS measured runs each after $WARMUP"
+echo "warm-up runs, interleaved. \`runc\` is the stock /usr/sbin/runc; bottle runs in plain mode."
+echo
+echo "| runtime | median ms | min–max ms |"
+echo "|---|---|---|"
+for n in "${druntimes[@]}"; do
+  label=${n%-ref}
+  if [ -n "${derr[$n]:-}" ]; then
+    echo "| $label | failed | ${derr[$n]//|/\\|} |"
+  else
+    dmed[$n]=$(median_ms "$tmp/d-$n.times")
+    echo "| $label | ${dmed[$n]} | $(minmax_ms "$tmp/d-$n.times") |"
+  fi
+done
+echo
+if [ -n "${dmed[bottle]:-}" ] && [ -n "${dmed[runc-ref]:-}" ]; then
+  echo "Ratio bottle / runc: **$(ratio "${dmed[bottle]}" "${dmed[runc-ref]}")**."
+else
+  echo "Ratio bottle / runc: n/a (a runtime failed)."
+fi
+echo "<!-- END bench:docker -->"
