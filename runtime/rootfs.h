@@ -10,14 +10,14 @@
 #include "runtime/error.h"
 
 struct rootfs_opts {
-  const char *rootfs;     /* absolute path of root.path on the host */
-  bool readonly;          /* root.readonly */
-  bool no_pivot;          /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
-  const cJSON *mounts;    /* config.json "mounts" array (may be NULL) */
-  const cJSON *linux;     /* config.json "linux" object: devices, maskedPaths, readonlyPaths,
-                             rootfsPropagation, mountLabel */
-  bool userns;            /* a new user namespace: devices are bind-mounted, not mknod'ed */
-  bool new_cgroupns;      /* cgroup mounts show the namespace's view */
+  const char *rootfs;  /* absolute path of root.path on the host */
+  bool readonly;       /* root.readonly */
+  bool no_pivot;       /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  const cJSON *mounts; /* config.json "mounts" array (may be NULL) */
+  const cJSON *linux;  /* config.json "linux" object: devices, maskedPaths, readonlyPaths,
+                          rootfsPropagation, mountLabel */
+  bool userns;         /* a new user namespace: devices are bind-mounted, not mknod'ed */
+  bool new_cgroupns;   /* cgroup mounts show the namespace's view */
 };
 
 /* Phase 1, before createContainer hooks: make mounts private/slave per
@@ -32,6 +32,14 @@ int rootfs_mount(const struct rootfs_opts *o, bottle_error_t *err);
  * to the new "/", mask maskedPaths, make readonlyPaths read-only, and remount
  * the root read-only when asked. After this, "/" is the container's root. */
 int rootfs_pivot(const struct rootfs_opts *o, bottle_error_t *err);
+
+/* rootfs_pivot in its two halves, for callers that follow runc's order
+ * exactly (console, hostname and sysctls between them):
+ * rootfs_pivot_root: pivot_root (or move+chroot), chdir "/", rootfsPropagation;
+ * rootfs_finalize: remount "/" read-only if asked, then readonlyPaths, then
+ * maskedPaths. rootfs_pivot() is the two in a row. */
+int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err);
+int rootfs_finalize(const struct rootfs_opts *o, bottle_error_t *err);
 
 /* Bind-mounts the pty slave path over /dev/console (after rootfs_pivot). */
 int rootfs_bind_console(const char *slave_path, bottle_error_t *err);

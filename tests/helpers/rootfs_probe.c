@@ -1,0 +1,160 @@
+/* rootfs_probe: runs the rootfs code of the runtime on its own, for the
+ * integration tests of mounts, devices, pivot_root and masked paths.
+ *
+ *   rootfs_probe [--no-pivot] [--console] CONFIG ROOTFS -- CMD [ARGS...]
+ *
+ * Unshares the namespaces listed in CONFIG's linux.namespaces (always a
+ * mount namespace), forks so the child is PID 1 of a new PID namespace,
+ * calls rootfs_mount() and rootfs_pivot() with CONFIG's mounts, linux and
+ * root.readonly, then execs CMD inside. With --console a pty is opened from
+ * the container's devpts and bound over /dev/console. Exits with CMD's
+ * status; 125 and a message on stderr when the setup fails. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/cleanup.h"
+#include "runtime/rootfs.h"
+
+static char *read_file(const char *path)
+{
+  cleanup_fclose FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  cleanup_fclose FILE *mem = open_memstream(&buf, &len);
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    fwrite(chunk, 1, n, mem);
+  fclose(take_ptr(mem));
+  return buf;
+}
+
+static int die(bottle_error_t *err)
+{
+  fprintf(stderr, "rootfs_probe: %s\n", (*err)->msg);
+  berr_free(err);
+  return 125;
+}
+
+static int namespace_flags(const cJSON *linux, bool *cgroupns)
+{
+  int flags = CLONE_NEWNS;
+  *cgroupns = false;
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(linux, "namespaces");
+  const cJSON *ns;
+  cJSON_ArrayForEach(ns, list)
+  {
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ns, "type");
+    if (!cJSON_IsString(type))
+      continue;
+    const char *t = type->valuestring;
+    if (strcmp(t, "pid") == 0)
+      flags |= CLONE_NEWPID;
+    else if (strcmp(t, "ipc") == 0)
+      flags |= CLONE_NEWIPC;
+    else if (strcmp(t, "uts") == 0)
+      flags |= CLONE_NEWUTS;
+    else if (strcmp(t, "network") == 0)
+      flags |= CLONE_NEWNET;
+    else if (strcmp(t, "cgroup") == 0) {
+      flags |= CLONE_NEWCGROUP;
+      *cgroupns = true;
+    }
+  }
+  return flags;
+}
+
+static int open_console(void)
+{
+  /* After the pivot, /dev/ptmx is the container's devpts multiplexer. */
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+    return -1;
+  char *name = ptsname(master);
+  bottle_error_t err = NULL;
+  if (name == NULL || rootfs_bind_console(name, &err) < 0) {
+    if (err)
+      die(&err);
+    return -1;
+  }
+  return master;
+}
+
+int main(int argc, char **argv)
+{
+  bool no_pivot = false, console = false;
+  int i = 1;
+  for (; i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2]; i++) {
+    if (strcmp(argv[i], "--no-pivot") == 0)
+      no_pivot = true;
+    else if (strcmp(argv[i], "--console") == 0)
+      console = true;
+    else
+      break;
+  }
+  if (argc - i < 4 || strcmp(argv[i + 2], "--") != 0) {
+    fprintf(stderr, "usage: rootfs_probe [--no-pivot] [--console] CONFIG ROOTFS -- CMD...\n");
+    return 2;
+  }
+  cleanup_free char *text = read_file(argv[i]);
+  if (text == NULL) {
+    fprintf(stderr, "rootfs_probe: read %s: %s\n", argv[i], strerror(errno));
+    return 2;
+  }
+  cleanup_cjson cJSON *config = cJSON_Parse(text);
+  if (config == NULL) {
+    fprintf(stderr, "rootfs_probe: %s: invalid JSON\n", argv[i]);
+    return 2;
+  }
+  const cJSON *root = cJSON_GetObjectItemCaseSensitive(config, "root");
+  const cJSON *linux = cJSON_GetObjectItemCaseSensitive(config, "linux");
+  cleanup_free char *rootfs = realpath(argv[i + 1], NULL);
+  if (rootfs == NULL) {
+    fprintf(stderr, "rootfs_probe: %s: %s\n", argv[i + 1], strerror(errno));
+    return 2;
+  }
+  struct rootfs_opts o = {
+      .rootfs = rootfs,
+      .readonly = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "readonly")),
+      .no_pivot = no_pivot,
+      .mounts = cJSON_GetObjectItemCaseSensitive(config, "mounts"),
+      .linux = linux,
+  };
+  bool cgroupns;
+  int flags = namespace_flags(linux, &cgroupns);
+  o.new_cgroupns = cgroupns;
+  if (unshare(flags) < 0) {
+    fprintf(stderr, "rootfs_probe: unshare: %s\n", strerror(errno));
+    return 125;
+  }
+  pid_t pid = fork();
+  if (pid < 0)
+    return 125;
+  if (pid == 0) {
+    bottle_error_t err = NULL;
+    if (rootfs_mount(&o, &err) < 0 || rootfs_pivot_root(&o, &err) < 0)
+      _exit(die(&err));
+    int master = console ? open_console() : -2;
+    if (master == -1)
+      _exit(125);
+    if (rootfs_finalize(&o, &err) < 0)
+      _exit(die(&err));
+    char **cmd = argv + i + 3;
+    execvp(cmd[0], cmd);
+    fprintf(stderr, "rootfs_probe: exec %s: %s\n", cmd[0], strerror(errno));
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return 125;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
