@@ -1,0 +1,191 @@
+#include "netns/internal.h"
+
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libnftables talks netlink to the kernel in-process (no nft process) and takes rules in
+ * nft's own syntax, applied as one atomic transaction per buffer. */
+
+struct nft {
+  struct nft_ctx *ctx;
+  int saved_ns; /* where to return after the context is freed, -1 = stayed home */
+};
+
+static int nft_open(struct nft *n, int nsfd, struct nn_error *err)
+{
+  n->saved_ns = -1;
+  /* The context's netlink socket lives in the netns it was opened in. */
+  if (nsfd >= 0 && (n->saved_ns = nn_enter(nsfd, err)) < 0)
+    return -1;
+  n->ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (n->ctx == NULL) {
+    if (n->saved_ns >= 0)
+      nn_leave(n->saved_ns);
+    return nn_fail(err, ENOMEM, "nftables context");
+  }
+  nft_ctx_buffer_output(n->ctx);
+  nft_ctx_buffer_error(n->ctx);
+  return 0;
+}
+
+static void nft_close(struct nft *n)
+{
+  nft_ctx_free(n->ctx);
+  if (n->saved_ns >= 0)
+    nn_leave(n->saved_ns);
+}
+
+/* Runs cmds; on failure sets err (unless quiet) with nft's first error line. */
+static int nft_do(struct nft *n, const char *cmds, bool quiet, struct nn_error *err)
+{
+  if (nft_run_cmd_from_buffer(n->ctx, cmds) == 0)
+    return 0;
+  if (quiet)
+    return -1;
+  const char *e = nft_ctx_get_error_buffer(n->ctx);
+  int len = (int)strcspn(e ? e : "", "\n");
+  return nn_fail(err, EPROTO, "nftables: %.*s", len, e ? e : "");
+}
+
+int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port,
+                     struct nn_error *err)
+{
+  char cmds[2048];
+  /* Prerouting, not input: with forwarding off a packet for any other address would be
+   * dropped silently and the agent would wait for a timeout; a reject answers at once. */
+  snprintf(cmds, sizeof(cmds),
+           "add table inet bottle\n"
+           "delete table inet bottle\n"
+           "table inet bottle {\n"
+           "  chain agent_in {\n"
+           "    type filter hook prerouting priority -150; policy accept;\n"
+           "    iifname \"%s\" ip daddr %s tcp dport %u accept\n"
+           "    iifname \"%s\" meta l4proto tcp reject with tcp reset\n"
+           "    iifname \"%s\" reject with icmpx type admin-prohibited\n"
+           "  }\n"
+           "  chain forward {\n"
+           "    type filter hook forward priority 0; policy drop;\n"
+           "  }\n"
+           "}\n",
+           ifname, ip, port, ifname, ifname);
+  struct nft n;
+  if (nft_open(&n, nsfd, err) < 0)
+    return -1;
+  int rc = nft_do(&n, cmds, false, err);
+  nft_close(&n);
+  return rc < 0 ? nn_wrap(err, "sidecar rules") : 0;
+}
+
+int nn_sidecar_rules_remove(int nsfd, struct nn_error *err)
+{
+  struct nft n;
+  if (nft_open(&n, nsfd, err) < 0)
+    return -1;
+  int rc = nft_do(&n, "add table inet bottle\ndelete table inet bottle\n", false, err);
+  nft_close(&n);
+  return rc < 0 ? nn_wrap(err, "remove sidecar rules") : 0;
+}
+
+static bool chain_exists(struct nft *n, const char *family_table_chain)
+{
+  char cmd[256];
+  snprintf(cmd, sizeof(cmd), "list chain %s\n", family_table_chain);
+  return nft_do(n, cmd, true, NULL) == 0;
+}
+
+/* The chain of iptables-nft's filter table where a forward accept takes effect: docker's
+ * DOCKER-USER when present, FORWARD otherwise, NULL when there is no such table. An accept
+ * in a table of our own would not help: a drop in any base chain on the hook is final. */
+static const char *forward_chain(struct nft *n)
+{
+  if (chain_exists(n, "ip filter DOCKER-USER"))
+    return "ip filter DOCKER-USER";
+  if (chain_exists(n, "ip filter FORWARD"))
+    return "ip filter FORWARD";
+  return NULL;
+}
+
+int nn_host_rules(const char *hash, const char *ifname, const char *subnet, struct nn_error *err)
+{
+  struct nft n;
+  if (nft_open(&n, -1, err) < 0)
+    return -1;
+  char cmds[2048];
+  int len = snprintf(cmds, sizeof(cmds),
+                     "add table ip bottle\n"
+                     "add chain ip bottle postrouting { type nat hook postrouting priority "
+                     "srcnat; policy accept; }\n"
+                     "add rule ip bottle postrouting ip saddr %s oifname != \"%s\" masquerade "
+                     "comment \"bottle:%s\"\n",
+                     subnet, ifname, hash);
+  const char *fwd = forward_chain(&n);
+  if (fwd != NULL)
+    snprintf(cmds + len, sizeof(cmds) - (size_t)len,
+             "insert rule %s oifname \"%s\" ct state related,established accept comment "
+             "\"bottle:%s\"\n"
+             "insert rule %s iifname \"%s\" accept comment \"bottle:%s\"\n",
+             fwd, ifname, hash, fwd, ifname, hash);
+  int rc = nft_do(&n, cmds, false, err);
+  nft_close(&n);
+  return rc < 0 ? nn_wrap(err, "host rules for %s", ifname) : 0;
+}
+
+/* Deletes the rules of chain that carry comment "bottle:<hash>"; counts what is left. */
+static int remove_tagged(struct nft *n, const char *chain, const char *hash, int *left,
+                         struct nn_error *err)
+{
+  *left = 0;
+  char cmd[256];
+  snprintf(cmd, sizeof(cmd), "list chain %s\n", chain);
+  nft_ctx_output_set_flags(n->ctx, NFT_CTX_OUTPUT_HANDLE);
+  int rc = nft_do(n, cmd, true, NULL);
+  nft_ctx_output_set_flags(n->ctx, 0);
+  if (rc < 0)
+    return 0; /* no such chain: nothing of ours in it */
+  char *listing = strdup(nft_ctx_get_output_buffer(n->ctx));
+  if (listing == NULL)
+    return nn_fail(err, ENOMEM, "list %s", chain);
+  char tag[64];
+  snprintf(tag, sizeof(tag), "comment \"bottle:%s\"", hash);
+  char cmds[4096] = "";
+  size_t used = 0;
+  char *save = NULL;
+  for (char *line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *h = strstr(line, "# handle ");
+    if (h == NULL || strstr(line, "type ") != NULL)
+      continue; /* the chain header carries a handle too */
+    if (strstr(line, tag) == NULL) {
+      (*left)++;
+      continue;
+    }
+    int w = snprintf(cmds + used, sizeof(cmds) - used, "delete rule %s handle %ld\n", chain,
+                     strtol(h + 9, NULL, 10));
+    if (w > 0 && used + (size_t)w < sizeof(cmds))
+      used += (size_t)w;
+  }
+  free(listing);
+  if (used > 0 && nft_do(n, cmds, false, err) < 0)
+    return nn_wrap(err, "remove rules from %s", chain);
+  return 0;
+}
+
+int nn_host_rules_remove(const char *hash, struct nn_error *err)
+{
+  struct nft n;
+  if (nft_open(&n, -1, err) < 0)
+    return -1;
+  int left = 0, ignored = 0, rc = 0;
+  if (remove_tagged(&n, "ip filter DOCKER-USER", hash, &ignored, err) < 0 ||
+      remove_tagged(&n, "ip filter FORWARD", hash, &ignored, err) < 0 ||
+      remove_tagged(&n, "ip bottle postrouting", hash, &left, err) < 0)
+    rc = -1;
+  /* The table is ours; it goes with its last rule (callers hold the uplink lock). */
+  if (rc == 0 && left == 0 && chain_exists(&n, "ip bottle postrouting"))
+    rc = nft_do(&n, "delete table ip bottle\n", false, err);
+  nft_close(&n);
+  return rc < 0 ? nn_wrap(err, "host rules") : 0;
+}

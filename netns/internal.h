@@ -1,0 +1,102 @@
+/* Shared between the files of netns/; not part of the public API. */
+#ifndef BOTTLE_NETNS_INTERNAL_H
+#define BOTTLE_NETNS_INTERNAL_H
+
+#include "netns/netns.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+struct nl_sock;
+
+/* error.c */
+int nn_fail(struct nn_error *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int nn_wrap(struct nn_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* names.c */
+#define NN_HASH_LEN 10
+int nn_check_name(const char *name, struct nn_error *err);
+void nn_hash(const char *name, char out[NN_HASH_LEN + 1]);
+
+/* cidr.c: IPv4 in host byte order */
+struct nn_cidr {
+  uint32_t addr;
+  int prefix;
+};
+int nn_cidr_parse(const char *s, struct nn_cidr *out);
+bool nn_cidr_overlap(struct nn_cidr a, struct nn_cidr b);
+void nn_ip_str(uint32_t addr, char out[16]);
+/* The i-th /30 of pool, false when there is none. */
+bool nn_cidr_slot(struct nn_cidr pool, uint32_t i, struct nn_cidr *out);
+
+/* nsfile.c */
+int nn_netns_create(const char *path, struct nn_error *err);
+int nn_netns_remove(const char *path, struct nn_error *err);
+int nn_netns_open(const char *path, struct nn_error *err);
+/* Moves the calling thread into nsfd; returns a fd of where it was, or -1. */
+int nn_enter(int nsfd, struct nn_error *err);
+/* Returns to saved (closing it); aborts when that fails. */
+void nn_leave(int saved);
+
+/* rtnl.c: a socket opened in netns nsfd (-1 = the current one) */
+struct nl_sock *nn_rtnl_open(int nsfd, struct nn_error *err);
+void nn_rtnl_close(struct nl_sock *sk);
+int nn_veth_create(struct nl_sock *sk, const char *name, int ns, const char *peer, int peer_ns,
+                   struct nn_error *err);
+int nn_link_delete(struct nl_sock *sk, const char *name, struct nn_error *err);
+int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err);
+int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
+                struct nn_error *err);
+int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, struct nn_error *err);
+/* Whether c overlaps an IPv4 address or non-default route of the socket's netns. */
+int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, struct nn_error *err);
+
+/* sysctl.c: in the calling thread's netns */
+int nn_sysctl_set(const char *key, const char *value, struct nn_error *err);
+
+/* firewall.c */
+int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port,
+                     struct nn_error *err);
+int nn_sidecar_rules_remove(int nsfd, struct nn_error *err);
+int nn_host_rules(const char *hash, const char *ifname, const char *subnet, struct nn_error *err);
+int nn_host_rules_remove(const char *hash, struct nn_error *err);
+
+/* pool.c: uplink /30 leases under <state_dir>/uplink.lock */
+int nn_lease_take(const char *state_dir, const char *pool, const char *name, struct nl_sock *host,
+                  struct nn_cidr *out, struct nn_error *err);
+int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *name,
+                     struct nn_error *err);
+int nn_lease_gc(const char *state_dir, struct nn_error *err);
+int nn_pool_lock(const char *state_dir, struct nn_error *err);
+void nn_pool_unlock(int fd);
+
+/* record.c */
+struct nn_record {
+  char name[NETNS_NAME_MAX + 1];
+  char hash[NN_HASH_LEN + 1];
+  int mode;
+  long builder_pid;
+  unsigned long long builder_start;
+  bool complete;
+  bool sidecar_owned;
+  bool lease_held;
+  struct nn_cidr lease;
+  unsigned proxy_port;
+  unsigned long long sidecar_dev, sidecar_ino; /* identity of the sidecar netns */
+  struct netns_topology topo;
+};
+int nn_record_path(const char *state_dir, const char *name, char *out, size_t len);
+int nn_record_write(const char *state_dir, const struct nn_record *rec, struct nn_error *err);
+int nn_record_read(const char *state_dir, const char *name, struct nn_record *rec,
+                   struct nn_error *err);
+int nn_record_remove(const char *state_dir, const char *name, struct nn_error *err);
+unsigned long long nn_proc_start_time(long pid);
+
+/* build.c */
+void nn_step(void);
+int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struct nn_error *err);
+const char *nn_state_dir(const char *state_dir);
+
+#endif

@@ -1,0 +1,111 @@
+/* netns: the network topology that makes a bottle's proxy the agent's only way out.
+ *
+ * For one bottled container, netns_build() creates:
+ *
+ *   agent netns (new, bind-mounted at <run_dir>/<name>-a)
+ *     lo up; "eth0" = one veth end with <agent_ip>/30; no other route; IPv6 disabled on
+ *     all/default/lo/eth0 and accept_ra=0, so the only reachable address is <sidecar_ip>.
+ *   sidecar netns
+ *     NETNS_MODE_ENGINE: the netns the engine gave the container (Docker's, a CNI netns);
+ *       the sidecar keeps its upstream and DNS. The agent /30 is the first one of link_pool
+ *       that overlaps no address or route in that netns (else the build fails).
+ *     NETNS_MODE_UPLINK: a new netns at <run_dir>/<name>-s, linked to the host (the netns
+ *       of the calling thread) by a veth "btlh<hash>" (host end) / "uplink0" with a /30
+ *       leased from uplink_pool under a lock; default route via the host end; on the host:
+ *       net.ipv4.conf.btlh<hash>.forwarding=1 (that link only; nothing global), a
+ *       masquerade rule for the /30 in table "ip bottle", and, when the host has an
+ *       iptables-nft "ip filter" FORWARD chain (dockerd sets its policy to DROP), accept
+ *       rules for that link in DOCKER-USER (or FORWARD when there is no DOCKER-USER).
+ *       Replies come back in through the host's upstream interface, which must forward
+ *       (dockerd sets ip_forward=1; otherwise see netns_build's error).
+ *     In both modes the sidecar end is "btla<hash>" with <sidecar_ip>/30, IPv6 off on it,
+ *     and the netns gets forwarding off (v4 and v6), accept_ra=0, rp_filter=1, and an nft
+ *     table "inet bottle" that, from btla<hash>, accepts only TCP to <sidecar_ip>:<port>
+ *     and rejects everything else (TCP reset / ICMP admin-prohibited, so clients fail at
+ *     once), plus a forward chain with policy drop.
+ *
+ * The agent /30 is the same for every bottle (each pair is private); only the uplink pool
+ * is allocated. Every object is written to <state_dir>/<name>.rec before it is created,
+ * so netns_teardown() is idempotent from any partial state and netns_gc() removes what a
+ * crashed build left behind. Nothing here execs a program: links, addresses and routes
+ * go through libnl-route-3, namespaces through unshare/setns, rules through libnftables.
+ *
+ * The runtime puts the agent into out->agent_netns and the sidecar into
+ * out->sidecar_netns (OCI linux.namespaces[].path); the proxy listens on
+ * out->sidecar_ip:proxy_port.
+ *
+ * Test hook: env BOTTLE_NETNS_FAIL_AT=N makes the build SIGKILL itself at mutation step N
+ * (1-based), to check that teardown/gc clean up after a crash at every step.
+ *
+ * Functions change the calling thread's netns only for the duration of a call and always
+ * return to it (or abort). They need CAP_NET_ADMIN and CAP_SYS_ADMIN (root).
+ */
+#ifndef BOTTLE_NETNS_H
+#define BOTTLE_NETNS_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdint.h>
+
+#define NETNS_DEFAULT_RUN_DIR "/run/bottle/netns"
+#define NETNS_DEFAULT_STATE_DIR "/run/bottle/netns-state"
+#define NETNS_DEFAULT_LINK_POOL "10.213.0.0/24"
+#define NETNS_DEFAULT_UPLINK_POOL "10.214.0.0/16"
+#define NETNS_NAME_MAX 128
+
+struct nn_error {
+  int errnum;    /* errno of the root cause, 0 when there is none */
+  char msg[512]; /* one line, context first */
+};
+
+enum netns_mode {
+  NETNS_MODE_ENGINE = 1, /* the sidecar joins engine_netns */
+  NETNS_MODE_UPLINK = 2, /* bottle creates the sidecar netns and its host uplink */
+};
+
+struct netns_spec {
+  const char *name;         /* container id: 1..128 of [A-Za-z0-9_.-], not starting with '.' */
+  enum netns_mode mode;     /* required */
+  const char *engine_netns; /* ENGINE: path of the engine's netns (e.g. /proc/PID/ns/net) */
+  const char *link_pool;    /* IPv4 CIDR (prefix <= 30) for the agent /30; NULL = default */
+  const char *uplink_pool;  /* UPLINK: IPv4 CIDR (prefix <= 30) of host /30s; NULL = default */
+  uint16_t proxy_port;      /* required: the only port the agent may reach */
+  const char *run_dir;      /* netns bind mounts; NULL = NETNS_DEFAULT_RUN_DIR */
+  const char *state_dir;    /* records, leases, lock; NULL = NETNS_DEFAULT_STATE_DIR */
+};
+
+struct netns_topology {
+  char agent_netns[PATH_MAX];   /* bind mount of the agent netns */
+  char sidecar_netns[PATH_MAX]; /* ENGINE: spec->engine_netns; UPLINK: our bind mount */
+  char agent_ip[16];            /* dotted quad on the agent's eth0 */
+  char sidecar_ip[16];          /* dotted quad the proxy listens on */
+  int prefix;                   /* 30 */
+  char agent_ifname[IFNAMSIZ];  /* "eth0" */
+  char sidecar_ifname[IFNAMSIZ];
+  char uplink_host_ifname[IFNAMSIZ]; /* UPLINK only, else "" */
+  char uplink_host_ip[16];           /* UPLINK only: the sidecar's default gateway */
+  char uplink_sidecar_ip[16];        /* UPLINK only */
+};
+
+/* Builds the topology for spec->name. On failure everything created so far is torn down
+ * and -1 is returned with err set; on success 0 and *out filled. Fails with EEXIST when a
+ * record for the name exists (tear it down first). */
+int netns_build(const struct netns_spec *spec, struct netns_topology *out, struct nn_error *err);
+
+/* Removes everything recorded for name (state_dir NULL = default). Idempotent: 0 when
+ * nothing is left, including when nothing was ever built. */
+int netns_teardown(const char *state_dir, const char *name, struct nn_error *err);
+
+/* Reads back the topology of a completed build. ENOENT when there is none. */
+int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
+               struct nn_error *err);
+
+/* Says whether a completed topology is still owned by a live container. */
+typedef int (*netns_in_use_fn)(const char *name, void *data);
+
+/* Tears down every unfinished build whose builder process is gone, every completed one for
+ * which in_use returns 0 (all completed ones are kept when in_use is NULL), and leases
+ * without a record. Returns the number of topologies removed, or -1. */
+int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct nn_error *err);
+
+#endif

@@ -1,0 +1,154 @@
+#include "netns/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Leases are files <state_dir>/leases/<network-address> holding the owner's name, taken
+ * and released under an exclusive flock on <state_dir>/uplink.lock. The same lock guards
+ * the host's shared nftables table. */
+
+int nn_pool_lock(const char *state_dir, struct nn_error *err)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/uplink.lock", nn_state_dir(state_dir));
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return nn_fail(err, errno, "open %s", path);
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) {
+      int e = errno;
+      close(fd);
+      return nn_fail(err, e, "lock %s", path);
+    }
+  }
+  return fd;
+}
+
+void nn_pool_unlock(int fd)
+{
+  if (fd >= 0)
+    close(fd);
+}
+
+static void lease_path(const char *state_dir, struct nn_cidr c, char *out, size_t len)
+{
+  char ip[16];
+  nn_ip_str(c.addr, ip);
+  snprintf(out, len, "%s/leases/%s", nn_state_dir(state_dir), ip);
+}
+
+int nn_lease_take(const char *state_dir, const char *pool, const char *name, struct nl_sock *host,
+                  struct nn_cidr *out, struct nn_error *err)
+{
+  struct nn_cidr p;
+  if (nn_cidr_parse(pool, &p) < 0 || p.prefix > 30)
+    return nn_fail(err, EINVAL, "uplink_pool '%s': need an IPv4 CIDR with prefix <= 30", pool);
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof(dir), "%s/leases", nn_state_dir(state_dir));
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return nn_fail(err, errno, "mkdir %s", dir);
+  int lock = nn_pool_lock(state_dir, err);
+  if (lock < 0)
+    return -1;
+  int rc = nn_fail(err, ENOSPC,
+                   "uplink_pool %s: every /30 is leased or in use on the host "
+                   "(widen the pool or tear down stale bottles)",
+                   pool);
+  struct nn_cidr c;
+  for (uint32_t i = 0; nn_cidr_slot(p, i, &c); i++) {
+    char path[PATH_MAX];
+    lease_path(state_dir, c, path, sizeof(path));
+    if (access(path, F_OK) == 0)
+      continue;
+    bool used = false;
+    if (nn_subnet_in_use(host, c, &used, err) < 0) {
+      rc = nn_wrap(err, "uplink_pool");
+      break;
+    }
+    if (used)
+      continue;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      rc = nn_fail(err, errno, "lease %s", path);
+      break;
+    }
+    bool ok = write(fd, name, strlen(name)) == (ssize_t)strlen(name);
+    close(fd);
+    if (!ok) {
+      unlink(path);
+      rc = nn_fail(err, EIO, "lease %s", path);
+      break;
+    }
+    *out = c;
+    rc = 0;
+    break;
+  }
+  nn_pool_unlock(lock);
+  return rc;
+}
+
+static bool lease_owner_is(const char *path, const char *name)
+{
+  char buf[NETNS_NAME_MAX + 2] = "";
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  return n > 0 && (buf[n] = '\0', strcmp(buf, name) == 0);
+}
+
+int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *name,
+                     struct nn_error *err)
+{
+  char path[PATH_MAX];
+  lease_path(state_dir, lease, path, sizeof(path));
+  int lock = nn_pool_lock(state_dir, err);
+  if (lock < 0)
+    return -1;
+  int rc = 0;
+  if (lease_owner_is(path, name) && unlink(path) < 0 && errno != ENOENT)
+    rc = nn_fail(err, errno, "release %s", path);
+  nn_pool_unlock(lock);
+  return rc;
+}
+
+int nn_lease_gc(const char *state_dir, struct nn_error *err)
+{
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof(dir), "%s/leases", nn_state_dir(state_dir));
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : nn_fail(err, errno, "open %s", dir);
+  int lock = nn_pool_lock(state_dir, err);
+  if (lock < 0) {
+    closedir(d);
+    return -1;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[PATH_MAX + 256], owner[NETNS_NAME_MAX + 2] = "", rec[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    ssize_t n = read(fd, owner, sizeof(owner) - 1);
+    close(fd);
+    owner[n > 0 ? n : 0] = '\0';
+    /* A lease is taken before its record is written: one without a record is a crash's. */
+    if (nn_check_name(owner, NULL) < 0 || nn_record_path(state_dir, owner, rec, sizeof(rec)) < 0 ||
+        access(rec, F_OK) < 0)
+      unlink(path);
+  }
+  closedir(d);
+  nn_pool_unlock(lock);
+  return 0;
+}

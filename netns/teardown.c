@@ -1,0 +1,173 @@
+#include "netns/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Each removal tolerates "already gone", so teardown can run from any partial state and
+ * again after a failure. The first error is reported; the rest still run. */
+
+static void keep_first(int rc, struct nn_error *first, bool *failed, const struct nn_error *e)
+{
+  if (rc < 0 && !*failed) {
+    *first = *e;
+    *failed = true;
+  }
+}
+
+/* Opens the recorded sidecar netns only if it is still the same namespace: an engine path
+ * like /proc/PID/ns/net may name another process's netns once PID is reused. */
+static int open_same_sidecar(const struct nn_record *rec)
+{
+  if (rec->topo.sidecar_netns[0] == '\0' || rec->sidecar_ino == 0)
+    return -1;
+  int fd = nn_netns_open(rec->topo.sidecar_netns, NULL);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || st.st_dev != rec->sidecar_dev || st.st_ino != rec->sidecar_ino) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struct nn_error *err)
+{
+  const struct netns_topology *t = &rec->topo;
+  struct nn_error e = {0};
+  bool failed = false;
+  struct nl_sock *host = nn_rtnl_open(-1, &e);
+  keep_first(host ? 0 : -1, err, &failed, &e);
+
+  if (rec->mode == NETNS_MODE_UPLINK) {
+    int lock = nn_pool_lock(state_dir, &e);
+    keep_first(lock, err, &failed, &e);
+    if (lock >= 0) {
+      keep_first(nn_host_rules_remove(rec->hash, &e), err, &failed, &e);
+      nn_pool_unlock(lock);
+    }
+    if (host && t->uplink_host_ifname[0])
+      keep_first(nn_link_delete(host, t->uplink_host_ifname, &e), err, &failed, &e);
+  }
+
+  /* The veth pair and rules go even if a process still pins the sidecar netns. */
+  int side = open_same_sidecar(rec);
+  if (side >= 0) {
+    struct nl_sock *sk = nn_rtnl_open(side, &e);
+    keep_first(sk ? 0 : -1, err, &failed, &e);
+    if (sk) {
+      keep_first(nn_link_delete(sk, t->sidecar_ifname, &e), err, &failed, &e);
+      nn_rtnl_close(sk);
+    }
+    keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
+    close(side);
+  }
+  if (rec->sidecar_owned)
+    keep_first(nn_netns_remove(t->sidecar_netns, &e), err, &failed, &e);
+
+  int agent = nn_netns_open(t->agent_netns, NULL);
+  if (agent >= 0) {
+    struct nl_sock *sk = nn_rtnl_open(agent, &e);
+    if (sk) {
+      keep_first(nn_link_delete(sk, t->agent_ifname, &e), err, &failed, &e);
+      nn_rtnl_close(sk);
+    }
+    close(agent);
+  }
+  keep_first(nn_netns_remove(t->agent_netns, &e), err, &failed, &e);
+
+  if (rec->lease_held)
+    keep_first(nn_lease_release(state_dir, rec->lease, rec->name, &e), err, &failed, &e);
+  nn_rtnl_close(host);
+  if (failed)
+    return -1;
+  return nn_record_remove(state_dir, rec->name, err);
+}
+
+int netns_teardown(const char *state_dir, const char *name, struct nn_error *err)
+{
+  if (nn_check_name(name, err) < 0)
+    return -1;
+  state_dir = nn_state_dir(state_dir);
+  struct nn_record rec;
+  if (nn_record_read(state_dir, name, &rec, err) < 0)
+    return err->errnum == ENOENT ? 0 : nn_wrap(err, "teardown %s", name);
+  if (nn_teardown_record(state_dir, &rec, err) < 0)
+    return nn_wrap(err, "teardown %s", name);
+  return 0;
+}
+
+int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
+               struct nn_error *err)
+{
+  if (nn_check_name(name, err) < 0)
+    return -1;
+  struct nn_record rec;
+  if (nn_record_read(nn_state_dir(state_dir), name, &rec, err) < 0)
+    return -1;
+  if (!rec.complete)
+    return nn_fail(err, ENOENT, "netns %s: build never completed", name);
+  *out = rec.topo;
+  return 0;
+}
+
+static bool builder_alive(const struct nn_record *rec)
+{
+  return rec->builder_pid > 0 && rec->builder_start != 0 &&
+         nn_proc_start_time(rec->builder_pid) == rec->builder_start;
+}
+
+int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct nn_error *err)
+{
+  state_dir = nn_state_dir(state_dir);
+  DIR *d = opendir(state_dir);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : nn_fail(err, errno, "gc: open %s", state_dir);
+  int removed = 0, rc = 0;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL) {
+    size_t len = strlen(ent->d_name);
+    if (len > 8 && strcmp(ent->d_name + len - 8, ".rec.tmp") == 0) {
+      /* A record being replaced; stale once its writer has had ample time. */
+      char tmp[PATH_MAX + 256];
+      struct stat st;
+      snprintf(tmp, sizeof(tmp), "%s/%s", state_dir, ent->d_name);
+      if (stat(tmp, &st) == 0 && st.st_mtime + 60 < time(NULL))
+        unlink(tmp);
+      continue;
+    }
+    if (len <= 4 || strcmp(ent->d_name + len - 4, ".rec") != 0)
+      continue;
+    char name[NETNS_NAME_MAX + 1];
+    if (len - 4 > NETNS_NAME_MAX)
+      continue;
+    snprintf(name, sizeof(name), "%.*s", (int)(len - 4), ent->d_name);
+    struct nn_record rec;
+    struct nn_error e;
+    if (nn_record_read(state_dir, name, &rec, &e) < 0)
+      continue;
+    bool stale = rec.complete ? (in_use != NULL && !in_use(name, data)) : !builder_alive(&rec);
+    if (!stale)
+      continue;
+    if (nn_teardown_record(state_dir, &rec, &e) < 0) {
+      if (rc == 0)
+        *err = e;
+      rc = -1;
+      continue;
+    }
+    removed++;
+  }
+  closedir(d);
+  struct nn_error e;
+  if (nn_lease_gc(state_dir, &e) < 0 && rc == 0) {
+    *err = e;
+    rc = -1;
+  }
+  return rc < 0 ? nn_wrap(err, "gc") : removed;
+}
