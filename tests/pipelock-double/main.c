@@ -1,0 +1,257 @@
+/* pipelock-double: a stand-in for pipelock 2.3.0 with the same command line
+ * (pipelock.md §3.1), config strictness (§1-2) and observable proxy behaviour
+ * (§3-4), for tests that cannot pull the real image. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/pipelock-double/audit.h"
+#include "tests/pipelock-double/cleanup.h"
+#include "tests/pipelock-double/fakedns.h"
+#include "tests/pipelock-double/http.h"
+#include "tests/pipelock-double/policy.h"
+#include "tests/pipelock-double/proxy.h"
+
+/* Reachable for the whole run, so nothing in it is a leak. */
+static struct policy policy;
+static struct proxy proxy;
+
+static void usage(FILE *out)
+{
+  fprintf(out, "Usage:\n"
+               "  pipelock run --listen ADDR:PORT --config FILE [--mode MODE]\n"
+               "  pipelock check --config FILE\n"
+               "  pipelock healthcheck [--addr ADDR:PORT]\n"
+               "  pipelock version\n"
+               "Test tool (not in pipelock):\n"
+               "  pipelock fake-dns --listen IP:PORT --log FILE [NAME=IPV4...]\n");
+}
+
+__attribute__((format(printf, 1, 2))) static int cli_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "Error: ");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n");
+  usage(stderr);
+  return 1;
+}
+
+struct flag {
+  const char *long_name, *short_name;
+  const char **value;
+};
+
+/* Cobra-like flag parsing: --name VALUE, --name=VALUE, -n VALUE. Positional
+ * arguments are refused (pipelock allows them only after "--", for nothing
+ * the double supports). */
+static int parse_flags(int argc, char **argv, struct flag *flags, const char *cmd)
+{
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-' || !a[1]) {
+      cli_error("unexpected argument \"%s\" (pipelock takes flags only)", a);
+      return -1;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      exit(0);
+    }
+    const char *eq = strchr(a, '=');
+    size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+    struct flag *f = NULL;
+    for (struct flag *g = flags; g->long_name; g++)
+      if ((strlen(g->long_name) == nl && strncmp(a, g->long_name, nl) == 0) ||
+          (g->short_name && strlen(g->short_name) == nl && strncmp(a, g->short_name, nl) == 0))
+        f = g;
+    if (!f) {
+      char what[200];
+      snprintf(what, sizeof(what), "%.*s for \"pipelock %s\"", (int)nl, a, cmd);
+      cli_error("unknown flag: %s", what);
+      return -1;
+    }
+    if (eq) {
+      *f->value = eq + 1;
+    } else {
+      if (i + 1 >= argc) {
+        cli_error("flag needs an argument: %s", a);
+        return -1;
+      }
+      *f->value = argv[++i];
+    }
+  }
+  return 0;
+}
+
+static void *signal_thread(void *arg)
+{
+  sigset_t *set = arg;
+  for (;;) {
+    int sig;
+    if (sigwait(set, &sig) != 0)
+      continue;
+    struct audit_line l;
+    if (sig == SIGHUP) {
+      audit_begin(&l, "warn", "reload");
+      audit_emit(&l, "config reload is not supported by the double; restart it");
+      continue;
+    }
+    audit_begin(&l, "info", "shutdown");
+    audit_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    audit_emit(&l, "pipelock stopped");
+    _exit(0);
+  }
+  return NULL;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+  const char *config = NULL, *listen_addr = NULL, *mode = NULL;
+  struct flag flags[] = {{"--config", "-c", &config},
+                         {"--listen", "-l", &listen_addr},
+                         {"--mode", "-m", &mode},
+                         {NULL, NULL, NULL}};
+  if (parse_flags(argc, argv, flags, "run") < 0)
+    return 1;
+  if (!config) {
+    fprintf(stderr, "Error: --config is required by the double (bottle always passes "
+                    "--config /etc/pipelock.yaml)\n");
+    return 1;
+  }
+  char err[1024];
+  if (policy_load(config, &policy, err, sizeof(err)) < 0) {
+    fprintf(stderr, "loading config: %s\n", err);
+    return 1;
+  }
+  if (mode) {
+    if (strcmp(mode, "strict") && strcmp(mode, "balanced") && strcmp(mode, "audit")) {
+      fprintf(stderr, "Error: invalid --mode %s: must be strict, balanced, or audit\n", mode);
+      return 1;
+    }
+    if (!strcmp(mode, "strict") && policy.api_allowlist.n == 0) {
+      fprintf(stderr, "loading config: invalid config: strict mode requires at least one "
+                      "domain in api_allowlist\n");
+      return 1;
+    }
+    free(policy.mode);
+    policy.mode = strdup(mode);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  static sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  pthread_t t;
+  if (pthread_create(&t, NULL, signal_thread, &set) != 0) {
+    fprintf(stderr, "Error: cannot start signal thread\n");
+    return 1;
+  }
+  proxy.policy = &policy;
+  proxy.started = time(NULL);
+  proxy_serve(&proxy, listen_addr ? listen_addr : policy.fetch_listen);
+  return 1;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+  const char *config = NULL;
+  struct flag flags[] = {{"--config", "-c", &config}, {NULL, NULL, NULL}};
+  if (parse_flags(argc, argv, flags, "check") < 0)
+    return 1;
+  if (!config) {
+    fprintf(stderr, "Error: --config is required\n");
+    return 1;
+  }
+  char err[1024];
+  if (policy_load(config, &policy, err, sizeof(err)) < 0) {
+    printf("Config validation FAILED: %s\n", err);
+    return 1;
+  }
+  printf("Config validation: OK\n");
+  return 0;
+}
+
+/* cli/runtime/healthcheck.go: GET /health, 3 s, exit 0 only on 200. */
+static int cmd_healthcheck(int argc, char **argv)
+{
+  const char *addr = "127.0.0.1:8888";
+  struct flag flags[] = {{"--addr", NULL, &addr}, {NULL, NULL, NULL}};
+  if (parse_flags(argc, argv, flags, "healthcheck") < 0)
+    return 1;
+  char host[300];
+  int port;
+  struct ipaddr ip;
+  if (split_host_port(addr, 0, host, sizeof(host), &port) < 0) {
+    fprintf(stderr, "Error: invalid --addr %s\n", addr);
+    return 1;
+  }
+  if (host[0] == '[') {
+    memmove(host, host + 1, strlen(host));
+    host[strlen(host) - 1] = '\0';
+  }
+  if (strcmp(host, "localhost") == 0)
+    snprintf(host, sizeof(host), "127.0.0.1");
+  if (!ipaddr_parse(host, &ip)) {
+    fprintf(stderr, "Error: --addr needs an IP address, got %s\n", host);
+    return 1;
+  }
+  autoclose int fd = dial_addrs(&ip, 1, port, 3000);
+  if (fd < 0) {
+    fprintf(stderr, "health check failed: cannot connect to %s\n", addr);
+    return 1;
+  }
+  struct timeval tv = {.tv_sec = 3};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char req[400], resp[64] = "";
+  int n = snprintf(req, sizeof(req),
+                   "GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr);
+  if (write_all(fd, req, (size_t)n) < 0 || read(fd, resp, sizeof(resp) - 1) < 12 ||
+      strncmp(resp + 8, " 200", 4) != 0) {
+    fprintf(stderr, "health check failed: %s did not answer 200\n", addr);
+    return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "run") == 0)
+    return cmd_run(argc - 2, argv + 2);
+  if (strcmp(cmd, "check") == 0)
+    return cmd_check(argc - 2, argv + 2);
+  if (strcmp(cmd, "healthcheck") == 0)
+    return cmd_healthcheck(argc - 2, argv + 2);
+  if (strcmp(cmd, "fake-dns") == 0)
+    return fake_dns_main(argc - 2, argv + 2);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("pipelock 2.3.0-double\n");
+    return 0;
+  }
+  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (cmd[0] == '-')
+    return cli_error("unknown flag: %s (give a command first: pipelock run ...)", cmd);
+  return cli_error("unknown command \"%s\" for \"pipelock\"", cmd);
+}
