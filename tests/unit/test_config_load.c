@@ -1,0 +1,544 @@
+/* The runtime config (bottle.json): defaults, every key, every rejection, and where the file is
+ * looked for. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/policy.h"
+#include "tests/unit/unit.h"
+
+static char *const no_env[] = {NULL};
+static struct cfg_error err;
+
+static struct bottle_config *parse_env(const char *json, char *const *env)
+{
+  struct bottle_config *cfg = NULL;
+  cfg_error_clear(&err);
+  if (cfg_parse(json, json ? strlen(json) : 0, "/etc/bottle/bottle.json", env, &cfg, &err) < 0) {
+    CHECK(cfg == NULL);
+    CHECK(err.msg[0] != '\0');
+    return NULL;
+  }
+  CHECK(err.msg[0] == '\0');
+  return cfg;
+}
+
+static struct bottle_config *parse(const char *json)
+{
+  return parse_env(json, no_env);
+}
+
+/* Parsing json must fail with exactly msg. */
+#define REJECTS(json, expect)                                                                         \
+  do {                                                                                             \
+    struct bottle_config *c_ = parse(json);                                                        \
+    CHECK(c_ == NULL);                                                                             \
+    cfg_free(c_);                                                                                  \
+    CHECK_STREQ(err.msg, expect);                                                                   \
+  } while (0)
+/* Parsing json must fail with a message containing part. */
+#define REJECTS_WITH(json, part)                                                                   \
+  do {                                                                                             \
+    struct bottle_config *c_ = parse(json);                                                        \
+    CHECK(c_ == NULL);                                                                             \
+    cfg_free(c_);                                                                                  \
+    CHECK_CONTAINS(err.msg, part);                                                                 \
+  } while (0)
+
+static void test_defaults(void)
+{
+  struct bottle_config *cfg = parse(NULL);
+  CHECK(cfg != NULL);
+  if (cfg == NULL)
+    return;
+  CHECK_STREQ(cfg->source, "built-in defaults");
+  CHECK(cfg->mode == BOTTLE_MODE_BOTTLED);
+  CHECK(!cfg->trust_container_env);
+  CHECK(cfg->sidecar_bundle == NULL);
+  CHECK(cfg->n_sidecar_args == 6);
+  CHECK_STREQ(cfg->sidecar_args[0], "/pipelock");
+  CHECK_STREQ(cfg->sidecar_args[3], "{listen}");
+  CHECK_STREQ(cfg->sidecar_args[5], "/etc/pipelock.yaml");
+  CHECK(cfg->sidecar_args[6] == NULL);
+  CHECK(cfg->sidecar_port == 8888);
+  CHECK(cfg->sidecar_ready_timeout_ms == 5000);
+  CHECK(cfg->default_allowlist.len == 7);
+  static const char *const sorted[] = {"api.anthropic.com",   "claude.ai",
+                                       "downloads.claude.ai", "platform.claude.com",
+                                       "raw.githubusercontent.com", "sentry.io",
+                                       "statsig.anthropic.com"};
+  for (size_t i = 0; i < 7 && i < cfg->default_allowlist.len; i++)
+    CHECK_STREQ(cfg->default_allowlist.items[i], sorted[i]);
+  CHECK_STREQ(cfg->link_pool.text, "10.231.0.0/24");
+  CHECK_STREQ(cfg->uplink_pool.text, "10.232.0.0/16");
+  CHECK(cfg->n_dns == 0);
+  CHECK(cfg->n_profiles == 0);
+  cfg_free(cfg);
+
+  /* {} is the same as no file. */
+  cfg = parse("{ }\n");
+  CHECK(cfg != NULL && cfg->default_allowlist.len == 7 && cfg->sidecar_port == 8888);
+  if (cfg)
+    CHECK_STREQ(cfg->source, "/etc/bottle/bottle.json");
+  cfg_free(cfg);
+}
+
+static void test_every_key(void)
+{
+  const char *json =
+      "{\n"
+      "  \"mode\": \"plain\",\n"
+      "  \"trust_container_env\": true,\n"
+      "  \"sidecar\": {\n"
+      "    \"bundle\": \"/var/lib/bottle/pipelock\",\n"
+      "    \"args\": [\"/pipelock\", \"run\", \"--listen={listen}\", \"--config\", "
+      "\"/etc/pipelock.yaml\"],\n"
+      "    \"port\": 3128,\n"
+      "    \"ready_timeout_ms\": 20000\n"
+      "  },\n"
+      "  \"egress\": {\"default_allowlist\": [\"API.Anthropic.com.\", \"*.sentry.io\"]},\n"
+      "  \"bottles\": {\n"
+      "    \"dev\": {\n"
+      "      \"egress\": {\"allowlist\": [\"api.openai.com\", \"registry.npmjs.org\"]},\n"
+      "      \"ssh\": [\n"
+      "        {\"Host\": \"forge\", \"Hostname\": \"10.20.0.5\", \"Port\": 30009, \"User\": "
+      "\"git\"},\n"
+      "        {\"Host\": \"gh\", \"Hostname\": \"GitHub.com\", \"Port\": 22}\n"
+      "      ]\n"
+      "    },\n"
+      "    \"empty\": {}\n"
+      "  },\n"
+      "  \"network\": {\"link_pool\": \"10.99.0.0/28\", \"uplink_pool\": \"172.30.0.0/20\", "
+      "\"dns\": [\"192.0.2.53\", \"198.51.100.53\"]}\n"
+      "}\n";
+  struct bottle_config *cfg = parse(json);
+  CHECK(cfg != NULL);
+  if (cfg == NULL) {
+    printf("    %s\n", err.msg);
+    return;
+  }
+  CHECK(cfg->mode == BOTTLE_MODE_PLAIN);
+  CHECK(cfg->trust_container_env);
+  CHECK_STREQ(cfg->sidecar_bundle, "/var/lib/bottle/pipelock");
+  CHECK(cfg->n_sidecar_args == 5);
+  CHECK_STREQ(cfg->sidecar_args[2], "--listen={listen}");
+  CHECK(cfg->sidecar_port == 3128);
+  CHECK(cfg->sidecar_ready_timeout_ms == 20000);
+  CHECK(cfg->default_allowlist.len == 2);
+  CHECK_STREQ(cfg->default_allowlist.items[0], "*.sentry.io");
+  CHECK_STREQ(cfg->default_allowlist.items[1], "api.anthropic.com");
+  CHECK(cfg->n_profiles == 2);
+  const struct cfg_profile *dev = cfg_find_profile(cfg, "dev");
+  CHECK(dev != NULL);
+  if (dev) {
+    CHECK(dev->allowlist.len == 2);
+    CHECK(dev->n_ssh == 2);
+    CHECK_STREQ(dev->ssh[0].host, "forge");
+    CHECK_STREQ(dev->ssh[0].hostname, "10.20.0.5");
+    CHECK(dev->ssh[0].hostname_is_ipv4);
+    CHECK(dev->ssh[0].port == 30009);
+    CHECK_STREQ(dev->ssh[0].user, "git");
+    CHECK_STREQ(dev->ssh[1].hostname, "github.com");
+    CHECK(!dev->ssh[1].hostname_is_ipv4);
+    CHECK(dev->ssh[1].user == NULL);
+  }
+  const struct cfg_profile *empty = cfg_find_profile(cfg, "empty");
+  CHECK(empty != NULL && empty->allowlist.len == 0 && empty->n_ssh == 0);
+  CHECK(cfg_find_profile(cfg, "nope") == NULL);
+  CHECK_STREQ(cfg->link_pool.text, "10.99.0.0/28");
+  CHECK_STREQ(cfg->uplink_pool.text, "172.30.0.0/20");
+  CHECK(cfg->n_dns == 2 && cfg->dns[0] == 0xc0000235u && cfg->dns[1] == 0xc6336435u);
+  cfg_free(cfg);
+}
+
+static void test_malformed_json(void)
+{
+  REJECTS("{\n  \"mode\": \"bottled\"\n  \"egress\": {}\n}\n",
+          "/etc/bottle/bottle.json: line 3, column 3: malformed JSON near \"\\\"egress\\\": {}\"");
+  REJECTS("{\"mode\": }", "/etc/bottle/bottle.json: line 1, column 10: malformed JSON near \"}\"");
+  REJECTS("{\"mode\": \"plain\"", "/etc/bottle/bottle.json: line 1, column 16: malformed JSON near "
+                                  "\"\\\"\"");
+  REJECTS("{} {}", "/etc/bottle/bottle.json: line 1, column 4: unexpected text after the JSON "
+                   "object near \"{}\"");
+  REJECTS("", "/etc/bottle/bottle.json: the file is empty; write {} for the built-in defaults");
+  REJECTS(" \n\t", "/etc/bottle/bottle.json: the file is empty; write {} for the built-in "
+                   "defaults");
+  REJECTS("[]", "/etc/bottle/bottle.json: the top level must be a JSON object ({...}), got an "
+                "array");
+  REJECTS("null", "/etc/bottle/bottle.json: the top level must be a JSON object ({...}), got null");
+  /* // comments are not JSON */
+  REJECTS_WITH("{\n// no\n}", "line 2, column 2: malformed JSON near \"/ no\"");
+
+  struct bottle_config *cfg = NULL;
+  cfg_error_clear(&err);
+  CHECK(cfg_parse("{\"a\"\0}", 6, "f.json", no_env, &cfg, &err) < 0);
+  CHECK_STREQ(err.msg, "f.json: line 1, column 5: NUL byte in the file near \"\\x00}\"");
+}
+
+static void test_unknown_and_duplicate_keys(void)
+{
+  REJECTS("{\"egres\": {}}",
+          "/etc/bottle/bottle.json: top level: unknown key \"egres\"; check the spelling (known "
+          "keys: mode, trust_container_env, sidecar, egress, bottles, network)");
+  REJECTS("{\"sidecar\": {\"prot\": 1}}",
+          "/etc/bottle/bottle.json: sidecar: unknown key \"prot\"; check the spelling (known keys: "
+          "bundle, args, port, ready_timeout_ms)");
+  REJECTS("{\"egress\": {\"allowlist\": []}}",
+          "/etc/bottle/bottle.json: egress: unknown key \"allowlist\"; check the spelling (known "
+          "keys: default_allowlist)");
+  REJECTS("{\"bottles\": {\"dev\": {\"egres\": {}}}}",
+          "/etc/bottle/bottle.json: bottles.dev: unknown key \"egres\"; check the spelling (known "
+          "keys: egress, ssh)");
+  REJECTS("{\"bottles\": {\"dev\": {\"egress\": {\"alowlist\": []}}}}",
+          "/etc/bottle/bottle.json: bottles.dev.egress: unknown key \"alowlist\"; check the "
+          "spelling (known keys: allowlist)");
+  REJECTS("{\"bottles\": {\"dev\": {\"ssh\": [{\"Host\": \"a\", \"Hostname\": \"a.com\", "
+          "\"Port\": 22, \"hostname\": \"b\"}]}}}",
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0]: unknown key \"hostname\"; check the "
+          "spelling (known keys: Host, Hostname, Port, User)");
+  REJECTS("{\"network\": {\"dns_servers\": []}}",
+          "/etc/bottle/bottle.json: network: unknown key \"dns_servers\"; check the spelling "
+          "(known keys: link_pool, uplink_pool, dns)");
+  REJECTS("{\"egress\": {\"default_allowlist\": [\"a.com\"]}, \"egress\": {}}",
+          "/etc/bottle/bottle.json: top level: key \"egress\" appears twice; keep one (JSON "
+          "duplicates are ambiguous)");
+  REJECTS("{\"sidecar\": {\"port\": 1, \"port\": 2}}",
+          "/etc/bottle/bottle.json: sidecar: key \"port\" appears twice; keep one (JSON duplicates "
+          "are ambiguous)");
+  REJECTS("{\"bottles\": {\"dev\": {}, \"dev\": {}}}",
+          "/etc/bottle/bottle.json: bottles: profile \"dev\" is defined twice; keep one");
+}
+
+static void test_wrong_types(void)
+{
+  REJECTS("{\"mode\": 1}", "/etc/bottle/bottle.json: mode: expected a string, got a number");
+  REJECTS("{\"mode\": \"strict\"}",
+          "/etc/bottle/bottle.json: mode: \"strict\" is not a mode; use \"bottled\" or \"plain\"");
+  REJECTS("{\"trust_container_env\": \"yes\"}",
+          "/etc/bottle/bottle.json: trust_container_env: expected true or false, got a string");
+  REJECTS("{\"sidecar\": []}", "/etc/bottle/bottle.json: sidecar: expected an object, got an "
+                               "array");
+  REJECTS("{\"sidecar\": {\"bundle\": 5}}",
+          "/etc/bottle/bottle.json: sidecar.bundle: expected a string, got a number");
+  REJECTS("{\"sidecar\": {\"port\": \"8888\"}}",
+          "/etc/bottle/bottle.json: sidecar.port: expected an integer 1-65535, got a string");
+  REJECTS("{\"sidecar\": {\"args\": \"/pipelock run\"}}",
+          "/etc/bottle/bottle.json: sidecar.args: expected an array, got a string");
+  REJECTS("{\"sidecar\": {\"args\": [\"/pipelock\", 1]}}",
+          "/etc/bottle/bottle.json: sidecar.args[1]: expected a string, got a number");
+  REJECTS("{\"egress\": {\"default_allowlist\": \"a.com\"}}",
+          "/etc/bottle/bottle.json: egress.default_allowlist: expected an array, got a string");
+  REJECTS("{\"egress\": {\"default_allowlist\": [\"a.com\", 42]}}",
+          "/etc/bottle/bottle.json: egress.default_allowlist[1]: expected a host name string, "
+          "got a number; quote it");
+  REJECTS("{\"egress\": {\"default_allowlist\": [null]}}",
+          "/etc/bottle/bottle.json: egress.default_allowlist[0]: expected a host name string, got "
+          "null; quote it");
+  REJECTS("{\"egress\": {\"default_allowlist\": [[\"a.com\"]]}}",
+          "/etc/bottle/bottle.json: egress.default_allowlist[0]: expected a host name string, got "
+          "an array; quote it");
+  REJECTS("{\"bottles\": []}", "/etc/bottle/bottle.json: bottles: expected an object, got an "
+                               "array");
+  REJECTS("{\"bottles\": {\"dev\": \"x\"}}",
+          "/etc/bottle/bottle.json: bottles.dev: expected an object, got a string");
+  REJECTS("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [true]}}}}",
+          "/etc/bottle/bottle.json: bottles.dev.egress.allowlist[0]: expected a host name string, "
+          "got a boolean; quote it");
+  REJECTS("{\"bottles\": {\"dev\": {\"ssh\": {}}}}",
+          "/etc/bottle/bottle.json: bottles.dev.ssh: expected an array, got an object");
+  REJECTS("{\"bottles\": {\"dev\": {\"ssh\": [\"a\"]}}}",
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0]: expected an object, got a string");
+  REJECTS("{\"network\": {\"link_pool\": 10}}",
+          "/etc/bottle/bottle.json: network.link_pool: expected a string, got a number");
+  REJECTS("{\"network\": {\"dns\": \"192.0.2.53\"}}",
+          "/etc/bottle/bottle.json: network.dns: expected an array, got a string");
+}
+
+static void test_sidecar_values(void)
+{
+  REJECTS("{\"sidecar\": {\"port\": 0}}",
+          "/etc/bottle/bottle.json: sidecar.port: 0 is out of range; expected an integer 1-65535");
+  REJECTS("{\"sidecar\": {\"port\": 65536}}", "/etc/bottle/bottle.json: sidecar.port: 65536 is out "
+                                              "of range; expected an integer 1-65535");
+  REJECTS("{\"sidecar\": {\"port\": 80.5}}", "/etc/bottle/bottle.json: sidecar.port: 80.5 is out "
+                                             "of range; expected an integer 1-65535");
+  REJECTS("{\"sidecar\": {\"port\": -1}}", "/etc/bottle/bottle.json: sidecar.port: -1 is out of "
+                                           "range; expected an integer 1-65535");
+  REJECTS("{\"sidecar\": {\"ready_timeout_ms\": 0}}",
+          "/etc/bottle/bottle.json: sidecar.ready_timeout_ms: 0 is out of range; expected an "
+          "integer 1-600000");
+  struct bottle_config *cfg = parse("{\"sidecar\": {\"port\": 65535, \"ready_timeout_ms\": 1}}");
+  CHECK(cfg && cfg->sidecar_port == 65535 && cfg->sidecar_ready_timeout_ms == 1);
+  cfg_free(cfg);
+  REJECTS("{\"sidecar\": {\"bundle\": \"pipelock\"}}",
+          "/etc/bottle/bottle.json: sidecar.bundle: \"pipelock\" is not an absolute path; give the "
+          "full path of the unpacked pipelock bundle, e.g. \"/var/lib/bottle/pipelock\"");
+  REJECTS("{\"sidecar\": {\"bundle\": \"/a\\nb\"}}",
+          "/etc/bottle/bottle.json: sidecar.bundle: \"/a\\x0ab\" contains a control character");
+  REJECTS("{\"sidecar\": {\"args\": []}}",
+          "/etc/bottle/bottle.json: sidecar.args: needs 1 to 64 arguments, got 0; omit the key "
+          "for pipelock's default argv");
+  REJECTS("{\"sidecar\": {\"args\": [\"pipelock\", \"run\"]}}",
+          "/etc/bottle/bottle.json: sidecar.args[0]: \"pipelock\" must be the absolute path of the "
+          "program inside the bundle, e.g. \"/pipelock\"");
+  REJECTS("{\"sidecar\": {\"args\": [\"/pipelock\", \"--listen\", \"{addr}\"]}}",
+          "/etc/bottle/bottle.json: sidecar.args[2]: \"{addr}\" has an unknown placeholder; the "
+          "placeholders are {listen} (ip:port), {ip} and {port}");
+  REJECTS("{\"sidecar\": {\"args\": [\"/pipelock\", \"a\\tb\"]}}",
+          "/etc/bottle/bottle.json: sidecar.args[1]: \"a\\x09b\" contains a control character");
+}
+
+static void test_allowlist_entries_in_file(void)
+{
+  REJECTS("{\"egress\": {\"default_allowlist\": [\"https://api.anthropic.com\"]}}",
+          "/etc/bottle/bottle.json: egress.default_allowlist[0]: \"https://api.anthropic.com\" is "
+          "a URL; write only the host name, e.g. \"example.com\"");
+  REJECTS("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"ok.com\", \"*.com\"]}}}}",
+          "/etc/bottle/bottle.json: bottles.dev.egress.allowlist[1]: \"*.com\" is a wildcard over "
+          "a whole top-level domain; \"*.\" needs at least two labels after it, e.g. "
+          "\"*.example.com\"");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"*\"]}}}}", "bare '*'");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"a..b\"]}}}}",
+               "empty label");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"h:22\"]}}}}", "has a port");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"a b\"]}}}}",
+               "contains a space");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"a\\u0001b\"]}}}}",
+               "control character");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"fe80::1\"]}}}}",
+               "IPv6 literal");
+  REJECTS_WITH("{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"\"]}}}}", "is empty");
+  /* An empty default list is allowed here (the policy then needs other hosts). */
+  struct bottle_config *cfg = parse("{\"egress\": {\"default_allowlist\": []}}");
+  CHECK(cfg && cfg->default_allowlist.len == 0);
+  cfg_free(cfg);
+}
+
+static void test_profiles_and_ssh(void)
+{
+  REJECTS("{\"bottles\": {\"my profile\": {}}}",
+          "/etc/bottle/bottle.json: bottles: profile name \"my profile\" is not usable; use 1-64 "
+          "letters, digits, '.', '-' and '_' (not starting with '-' or '.')");
+  REJECTS_WITH("{\"bottles\": {\"\": {}}}", "profile name \"\" is not usable");
+  REJECTS_WITH("{\"bottles\": {\"-x\": {}}}", "profile name \"-x\" is not usable");
+  const char *pre = "{\"bottles\": {\"dev\": {\"ssh\": [";
+  char json[600];
+#define SSH(entry) (snprintf(json, sizeof(json), "%s%s]}}}", pre, entry), json)
+  REJECTS(SSH("{\"Hostname\": \"a.com\", \"Port\": 22}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0]: needs \"Host\"; an SSH target has Host, "
+          "Hostname, Port and optionally User");
+  REJECTS_WITH(SSH("{\"Host\": \"a\", \"Port\": 22}"), "needs \"Hostname\"");
+  REJECTS_WITH(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com\"}"), "needs \"Port\"");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com\", \"Port\": \"22\"}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Port: expected an integer 1-65535, got a "
+          "string");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com\", \"Port\": 70000}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Port: 70000 is out of range; expected an "
+          "integer 1-65535");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com:22\", \"Port\": 22}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Hostname: \"a.com:22\" has a port "
+          "(host:port); ports are not part of the allowlist (every port of an allowed host is "
+          "reachable), write only the host");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"*.a.com\", \"Port\": 22}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Hostname: \"*.a.com\" is a wildcard; an SSH "
+          "Hostname names one host (put wildcards in egress.allowlist)");
+  REJECTS(SSH("{\"Host\": 1, \"Hostname\": \"a.com\", \"Port\": 22}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Host: expected a string, got a number");
+  REJECTS(SSH("{\"Host\": \"a b\", \"Hostname\": \"a.com\", \"Port\": 22}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Host: \"a b\" is not a usable ssh alias; "
+          "use letters, digits, '.', '-' and '_'");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com\", \"Port\": 22, \"User\": \"-oProxy\"}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].User: \"-oProxy\" is not a usable user "
+          "name; use letters, digits, '.', '-' and '_' (not starting with '-' or '.')");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com\", \"Port\": 22, \"User\": false}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].User: expected a string, got a boolean");
+  REJECTS(SSH("{\"Host\": \"a\", \"Hostname\": \"a.com\", \"Port\": 22}, {\"Host\": \"a\", "
+              "\"Hostname\": \"b.com\", \"Port\": 22}"),
+          "/etc/bottle/bottle.json: bottles.dev.ssh[1].Host: \"a\" is already used by "
+          "bottles.dev.ssh[0]; give each SSH target its own Host");
+  REJECTS_WITH(SSH("{\"Host\": \"a\", \"Hostname\": \"010.0.0.1\", \"Port\": 22}"),
+               "bottles.dev.ssh[0].Hostname: \"010.0.0.1\" looks like an IPv4 address but is not "
+               "a canonical dotted quad");
+#undef SSH
+}
+
+static void test_network(void)
+{
+  REJECTS("{\"network\": {\"link_pool\": \"10.231.0.1/24\"}}",
+          "/etc/bottle/bottle.json: network.link_pool: \"10.231.0.1/24\" has host bits set; use "
+          "the network address (the address with the bits after the prefix cleared)");
+  REJECTS("{\"network\": {\"link_pool\": \"10.231.0.0\"}}",
+          "/etc/bottle/bottle.json: network.link_pool: \"10.231.0.0\" has no prefix length; write "
+          "it as a CIDR such as \"10.231.0.0/24\"");
+  REJECTS("{\"network\": {\"link_pool\": \"10.231.0.0/31\"}}",
+          "/etc/bottle/bottle.json: network.link_pool: \"10.231.0.0/31\" has a /31 prefix; it "
+          "must be /8 to /30 so that /30 links fit, e.g. \"10.231.0.0/24\"");
+  REJECTS("{\"network\": {\"uplink_pool\": \"0.0.0.0/0\"}}",
+          "/etc/bottle/bottle.json: network.uplink_pool: \"0.0.0.0/0\" has a /0 prefix; it must "
+          "be /8 to /30 so that /30 links fit, e.g. \"10.232.0.0/16\"");
+  REJECTS("{\"network\": {\"uplink_pool\": \"127.0.0.0/8\"}}",
+          "/etc/bottle/bottle.json: network.uplink_pool: \"127.0.0.0/8\" overlaps the loopback "
+          "range; use a private range, e.g. \"10.232.0.0/16\"");
+  REJECTS_WITH("{\"network\": {\"link_pool\": \"169.254.0.0/24\"}}", "overlaps the link-local");
+  REJECTS_WITH("{\"network\": {\"link_pool\": \"224.0.0.0/24\"}}", "overlaps the multicast");
+  REJECTS_WITH("{\"network\": {\"link_pool\": \"fd00::/64\"}}", "not a canonical IPv4 CIDR");
+  REJECTS("{\"network\": {\"link_pool\": \"10.232.1.0/24\"}}",
+          "/etc/bottle/bottle.json: network: link_pool 10.232.1.0/24 and uplink_pool "
+          "10.232.0.0/16 overlap; give them disjoint ranges");
+  struct bottle_config *cfg = parse("{\"network\": {\"link_pool\": \"192.168.77.0/30\"}}");
+  CHECK(cfg && cfg->link_pool.prefix == 30);
+  cfg_free(cfg);
+
+  REJECTS("{\"network\": {\"dns\": [\"8.8.8.8\", \"1.1.1.1\", \"9.9.9.9\", \"8.8.4.4\"]}}",
+          "/etc/bottle/bottle.json: network.dns: has 4 entries; resolv.conf uses at most 3");
+  REJECTS("{\"network\": {\"dns\": [\"dns.google\"]}}",
+          "/etc/bottle/bottle.json: network.dns[0]: \"dns.google\" is not a canonical IPv4 address "
+          "(four numbers 0-255 without leading zeros), e.g. \"192.0.2.53\"");
+  REJECTS("{\"network\": {\"dns\": [\"127.0.0.53\"]}}",
+          "/etc/bottle/bottle.json: network.dns[0]: \"127.0.0.53\" is a loopback address, which "
+          "the sidecar cannot use as a resolver; give a reachable DNS server");
+  REJECTS("{\"network\": {\"dns\": [\"192.0.2.53\", \"192.0.2.53\"]}}",
+          "/etc/bottle/bottle.json: network.dns[1]: \"192.0.2.53\" is listed twice");
+  REJECTS("{\"network\": {\"dns\": [5]}}",
+          "/etc/bottle/bottle.json: network.dns[0]: expected a string, got a number");
+  cfg = parse("{\"network\": {\"dns\": []}}");
+  CHECK(cfg && cfg->n_dns == 0);
+  cfg_free(cfg);
+}
+
+static void test_default_allowlist_env(void)
+{
+  char *const env[] = {"PATH=/bin", "BOTTLE_DEFAULT_ALLOWLIST=Example.com, *.corp.example.org",
+                       NULL};
+  struct bottle_config *cfg = parse_env("{\"egress\": {\"default_allowlist\": [\"a.com\"]}}", env);
+  CHECK(cfg != NULL);
+  if (cfg) {
+    CHECK(cfg->default_allowlist.len == 2);
+    CHECK_STREQ(cfg->default_allowlist.items[0], "*.corp.example.org");
+    CHECK_STREQ(cfg->default_allowlist.items[1], "example.com");
+  }
+  cfg_free(cfg);
+
+  /* Also over the built-in list when there is no file. */
+  cfg = parse_env(NULL, env);
+  CHECK(cfg && cfg->default_allowlist.len == 2);
+  cfg_free(cfg);
+
+  /* Set but empty: ignored, like ${VAR:-default}. */
+  char *const empty[] = {"BOTTLE_DEFAULT_ALLOWLIST=", NULL};
+  cfg = parse_env(NULL, empty);
+  CHECK(cfg && cfg->default_allowlist.len == 7);
+  cfg_free(cfg);
+
+  char *const bad[] = {"BOTTLE_DEFAULT_ALLOWLIST=a.com,http://b.com", NULL};
+  cfg = parse_env(NULL, bad);
+  CHECK(cfg == NULL);
+  CHECK_STREQ(err.msg, "host env BOTTLE_DEFAULT_ALLOWLIST entry 2: \"http://b.com\" is a URL; "
+                       "write only the host name, e.g. \"example.com\"");
+}
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+  static char path[128];
+  snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+  return path;
+}
+
+static void test_file_location(void)
+{
+  snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_config_load.XXXXXX");
+  CHECK(mkdtemp(tmpdir) != NULL);
+  char missing[128], path[128];
+  snprintf(missing, sizeof(missing), "%s/absent.json", tmpdir);
+  snprintf(path, sizeof(path), "%s", write_tmp("bottle.json", "{\"sidecar\": {\"port\": 1234}}"));
+  struct bottle_config *cfg = NULL;
+
+  /* A missing default file: built-in defaults. */
+  CHECK(cfg_load_from(NULL, no_env, missing, &cfg, &err) == 0);
+  CHECK(cfg && cfg->sidecar_port == 8888);
+  if (cfg)
+    CHECK_STREQ(cfg->source, "built-in defaults");
+  cfg_free(cfg);
+
+  /* The default file when present. */
+  CHECK(cfg_load_from(NULL, no_env, path, &cfg, &err) == 0);
+  CHECK(cfg && cfg->sidecar_port == 1234);
+  if (cfg)
+    CHECK_STREQ(cfg->source, path);
+  cfg_free(cfg);
+
+  /* --config beats BOTTLE_CONFIG, which beats the default. */
+  char env_config[160];
+  snprintf(env_config, sizeof(env_config), "BOTTLE_CONFIG=%s", path);
+  char *const env[] = {env_config, NULL};
+  CHECK(cfg_load_from(NULL, env, missing, &cfg, &err) == 0);
+  CHECK(cfg && cfg->sidecar_port == 1234);
+  cfg_free(cfg);
+  const char *other = write_tmp("other.json", "{\"sidecar\": {\"port\": 4321}}");
+  CHECK(cfg_load_from(other, env, missing, &cfg, &err) == 0);
+  CHECK(cfg && cfg->sidecar_port == 4321);
+  cfg_free(cfg);
+
+  /* A missing explicit file is an error, whichever way it was named. */
+  CHECK(cfg_load_from(missing, no_env, path, &cfg, &err) < 0);
+  CHECK(cfg == NULL);
+  char expect[300];
+  snprintf(expect, sizeof(expect), "%s: no such file (named by --config); create it or fix the path",
+           missing);
+  CHECK_STREQ(err.msg, expect);
+  char env_missing[160];
+  snprintf(env_missing, sizeof(env_missing), "BOTTLE_CONFIG=%s", missing);
+  char *const env2[] = {env_missing, NULL};
+  CHECK(cfg_load_from(NULL, env2, path, &cfg, &err) < 0);
+  snprintf(expect, sizeof(expect),
+           "%s: no such file (named by BOTTLE_CONFIG); create it or fix the path", missing);
+  CHECK_STREQ(err.msg, expect);
+  char *const env3[] = {"BOTTLE_CONFIG=", NULL};
+  CHECK(cfg_load_from(NULL, env3, path, &cfg, &err) < 0);
+  CHECK_STREQ(err.msg, "BOTTLE_CONFIG is empty; give the path of a bottle.json");
+
+  /* Errors in a file name the file. */
+  const char *broken = write_tmp("broken.json", "{\n  \"mode\": \"plain\",\n}\n");
+  CHECK(cfg_load_from(broken, no_env, missing, &cfg, &err) < 0);
+  /* cJSON notices the trailing comma only at the closing brace. */
+  snprintf(expect, sizeof(expect), "%s: line 3, column 2: malformed JSON at the end of the input",
+           broken);
+  CHECK_STREQ(err.msg, expect);
+
+  /* A directory is not a config file. */
+  CHECK(cfg_load_from(tmpdir, no_env, missing, &cfg, &err) < 0);
+  CHECK_CONTAINS(err.msg, "cannot read");
+
+  /* The real default path is /etc/bottle/bottle.json. */
+  CHECK_STREQ(CFG_DEFAULT_PATH, "/etc/bottle/bottle.json");
+
+  unlink(path);
+  unlink(other);
+  unlink(broken);
+  rmdir(tmpdir);
+}
+
+int main(void)
+{
+  RUN(test_defaults);
+  RUN(test_every_key);
+  RUN(test_malformed_json);
+  RUN(test_unknown_and_duplicate_keys);
+  RUN(test_wrong_types);
+  RUN(test_sidecar_values);
+  RUN(test_allowlist_entries_in_file);
+  RUN(test_profiles_and_ssh);
+  RUN(test_network);
+  RUN(test_default_allowlist_env);
+  RUN(test_file_location);
+  return unit_finish();
+}
