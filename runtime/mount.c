@@ -2,7 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -34,7 +34,8 @@ static char *parent_of(const char *path)
   return copy;
 }
 
-int mount_target(int rootfd, const char *dest, bool as_file, bottle_error_t *err)
+static int target_at_depth(int rootfd, const char *dest, bool as_file, int depth,
+                           bottle_error_t *err)
 {
   int fd = safepath_open(rootfd, dest, O_PATH, 0, NULL);
   if (fd >= 0)
@@ -52,10 +53,30 @@ int mount_target(int rootfd, const char *dest, bool as_file, bottle_error_t *err
     return -1;
   /* O_CREAT through a final symlink that stays inside the root creates its
    * target there, which is where runc's securejoin would put it too. */
-  cleanup_close int created = safepath_open(rootfd, dest, O_CREAT | O_RDONLY, 0755, err);
+  cleanup_close int created = safepath_open(rootfd, dest, O_CREAT | O_RDONLY, 0755, NULL);
+  if (created < 0 && errno == ENOENT && depth < 40) {
+    /* A symlink whose target's directory is missing (/etc/resolv.conf ->
+     * ../run/systemd/resolve/stub-resolv.conf): create along the link. */
+    const char *name = strrchr(dest, '/') + 1;
+    char link[PATH_MAX];
+    ssize_t n = readlinkat(parentfd, name, link, sizeof(link) - 1);
+    if (n > 0) {
+      link[n] = '\0';
+      cleanup_free char *next = NULL;
+      if (asprintf(&next, "%s/%s", link[0] == '/' ? "" : parent, link) < 0)
+        return berr(err, ENOMEM, "mount target %s", dest);
+      return target_at_depth(rootfd, next, as_file, depth + 1, err);
+    }
+    errno = ENOENT;
+  }
   if (created < 0)
-    return berr_wrap(err, "create mount target");
+    return berr(err, errno, "create mount target %s inside the rootfs", dest);
   return safepath_open(rootfd, dest, O_PATH, 0, err);
+}
+
+int mount_target(int rootfd, const char *dest, bool as_file, bottle_error_t *err)
+{
+  return target_at_depth(rootfd, dest, as_file, 0, err);
 }
 
 int mount_set_propagation(int fd, const struct mount_options *opt, const char *what,

@@ -33,52 +33,34 @@ static bool is_cgroup2_host(void)
   return statfs(CGROUP_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
+static bool has_token(const char *list, const char *tok, size_t n)
+{
+  for (const char *p = list; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == n && strncmp(p, tok, n) == 0)
+      return true;
+    p = end ? end + 1 : p + len;
+  }
+  return false;
+}
+
 /* Every comma-separated token of want appears among the tokens of have. */
 static bool tokens_subset(const char *want, const char *have)
 {
-  char buf[256];
-  snprintf(buf, sizeof(buf), "%s", want);
-  char *save = NULL;
-  for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-    size_t n = strlen(t);
-    const char *p = have;
-    bool found = false;
-    while (*p && !found) {
-      const char *end = strchr(p, ',');
-      size_t len = end ? (size_t)(end - p) : strlen(p);
-      found = len == n && strncmp(p, t, n) == 0;
-      p = end ? end + 1 : p + len;
-    }
-    if (!found)
+  for (const char *p = want; *p;) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (!has_token(have, p, len))
       return false;
+    p = end ? end + 1 : p + len;
   }
   return true;
 }
 
-static int find_mount(struct hierarchy *h, bottle_error_t *err)
-{
-  cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (f == NULL)
-    return berr(err, errno, "open /proc/self/mountinfo");
-  cleanup_free char *line = NULL;
-  size_t cap = 0;
-  while (getline(&line, &cap, f) > 0) {
-    const char *sep = strstr(line, " - ");
-    char root[PATH_MAX], mp[PATH_MAX], fstype[32], super[512];
-    if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
-        sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2)
-      continue;
-    if (strcmp(fstype, "cgroup") != 0 || !tokens_subset(h->controllers, super))
-      continue;
-    snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", mp);
-    snprintf(h->mount_root, sizeof(h->mount_root), "%s", root);
-    return 1;
-  }
-  return 0;
-}
-
-/* Our v1 hierarchies that are mounted on the host, in /proc/self/cgroup order. */
-static int list_hierarchies(struct hierarchy *out, size_t max, size_t *n, bottle_error_t *err)
+/* Our membership lines of /proc/self/cgroup ("3:cpu,cpuacct:/docker/x"),
+ * v1 only. */
+static int read_memberships(struct hierarchy *out, size_t max, size_t *n, bottle_error_t *err)
 {
   cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
   if (f == NULL)
@@ -92,14 +74,46 @@ static int list_hierarchies(struct hierarchy *out, size_t max, size_t *n, bottle
     char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c2 == NULL || c2 == c1 + 1)
       continue; /* the v2 "0::/path" line */
-    struct hierarchy *h = &out[*n];
+    struct hierarchy *h = &out[(*n)++];
     snprintf(h->controllers, sizeof(h->controllers), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
     snprintf(h->path, sizeof(h->path), "%s", c2 + 1);
-    int found = find_mount(h, err);
-    if (found < 0)
-      return -1;
-    if (found)
+  }
+  return 0;
+}
+
+/* Our v1 hierarchies that are mounted, in mountinfo order (as runc lists
+ * them). Only the first mount of each hierarchy is used. */
+static int list_hierarchies(struct hierarchy *out, size_t max, size_t *n, bottle_error_t *err)
+{
+  cleanup_free struct hierarchy *members = calloc(MAX_HIERARCHIES, sizeof(*members));
+  size_t n_members = 0;
+  bool used[MAX_HIERARCHIES] = {false};
+  if (members == NULL)
+    return berr(err, ENOMEM, "cgroup mounts");
+  if (read_memberships(members, MAX_HIERARCHIES, &n_members, err) < 0)
+    return -1;
+  cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return berr(err, errno, "open /proc/self/mountinfo");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  *n = 0;
+  while (getline(&line, &cap, f) > 0 && *n < max) {
+    const char *sep = strstr(line, " - ");
+    char root[PATH_MAX], mp[PATH_MAX], fstype[32], super[512];
+    if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
+        sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2 || strcmp(fstype, "cgroup") != 0)
+      continue;
+    for (size_t i = 0; i < n_members; i++) {
+      if (used[i] || !tokens_subset(members[i].controllers, super))
+        continue;
+      used[i] = true;
+      out[*n] = members[i];
+      snprintf(out[*n].mountpoint, sizeof(out[*n].mountpoint), "%s", mp);
+      snprintf(out[*n].mount_root, sizeof(out[*n].mount_root), "%s", root);
       (*n)++;
+      break;
+    }
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,25 @@ int safepath_open(int rootfd, const char *path, int flags, mode_t mode, bottle_e
   return open_in_root(rootfd, path, flags, mode, RESOLVE_CONFINED, err);
 }
 
-static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned resolve,
+/* Max dangling symlinks followed while creating, as the kernel's MAXSYMLINKS. */
+#define MAX_DANGLING 40
+
+/* dir/name is a symlink whose target is missing: the path with the link
+ * replaced by its target (joined to dir when relative), then rest. */
+static char *substitute_link(int parentfd, const char *dir, const char *name, const char *rest)
+{
+  char target[4096];
+  ssize_t n = readlinkat(parentfd, name, target, sizeof(target) - 1);
+  if (n < 0)
+    return NULL;
+  target[n] = '\0';
+  char *out = NULL;
+  int rc = target[0] == '/' ? asprintf(&out, "%s/%s", target, rest)
+                            : asprintf(&out, "%s/%s/%s", dir, target, rest);
+  return rc < 0 ? NULL : out;
+}
+
+static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned resolve, int depth,
                            bottle_error_t *err)
 {
   cleanup_free char *prefix = strdup(relative(path));
@@ -87,12 +106,25 @@ static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned r
     prefix[end] = '\0';
     int next = openat2_retry(rootfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
     if (next < 0 && errno == ENOENT) {
-      if (mkdirat(cur, prefix + start, mode) < 0 && errno != EEXIST) {
-        int e = errno;
+      if (mkdirat(cur, prefix + start, mode) == 0 || errno != EEXIST) {
+        next = openat2_retry(rootfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
+      } else if (depth < MAX_DANGLING) {
+        /* EEXIST yet ENOENT: a symlink to a missing target. Create the
+         * target instead (resolved in the root like everything else). */
+        const char *dir = "";
+        if (start > 0) {
+          prefix[start - 1] = '\0';
+          dir = prefix;
+        }
+        cleanup_free char *again =
+            substitute_link(cur, dir, prefix + start, saved ? prefix + end + 1 : "");
         close(cur);
-        return berr(err, e, "mkdir %s inside the root", prefix);
+        if (again == NULL)
+          return berr(err, errno, "mkdir %s inside the root: readlink", path);
+        return mkdirs_resolved(rootfd, again, mode, resolve, depth + 1, err);
+      } else {
+        errno = ELOOP;
       }
-      next = openat2_retry(rootfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
     }
     if (next < 0) {
       int e = errno;
@@ -109,7 +141,7 @@ static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned r
 
 int safepath_mkdirs(int rootfd, const char *path, mode_t mode, bottle_error_t *err)
 {
-  return mkdirs_resolved(rootfd, path, mode, RESOLVE_CONFINED, err);
+  return mkdirs_resolved(rootfd, path, mode, RESOLVE_CONFINED, 0, err);
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -137,7 +169,7 @@ int safepath_write_file(int rootfd, const char *path, const void *data, size_t l
     cleanup_free char *parent = strndup(rel, (size_t)(slash - rel));
     if (parent == NULL)
       return berr(err, ENOMEM, "write %s", path);
-    cleanup_close int dirfd = mkdirs_resolved(rootfd, parent, 0755, RESOLVE_STRICT, err);
+    cleanup_close int dirfd = mkdirs_resolved(rootfd, parent, 0755, RESOLVE_STRICT, 0, err);
     if (dirfd < 0)
       return berr_wrap(err, "write %s", path);
   }
@@ -145,6 +177,8 @@ int safepath_write_file(int rootfd, const char *path, const void *data, size_t l
    * S_ISREG check below rejects it. No O_TRUNC until we know it is ours. */
   cleanup_close int fd = openat2_retry(rootfd, rel, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK,
                                        mode & 07777, RESOLVE_STRICT);
+  if (fd < 0 && errno == ENXIO) /* a FIFO without a reader */
+    return berr(err, 0, "write %s: exists and is not a regular file", path);
   if (fd < 0)
     return berr(err, errno, "write %s inside the root (symlinks are not followed)", path);
   struct stat st;
