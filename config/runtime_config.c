@@ -570,7 +570,8 @@ int cfg_parse(const char *json, size_t len, const char *source, char *const *hos
   struct bottle_config *cfg = calloc(1, sizeof(*cfg));
   if (cfg == NULL)
     return cfg_fail(err, "out of memory");
-  if ((cfg->source = dup_or_null(json ? (source ? source : "bottle.json") : "built-in defaults")) == NULL ||
+  if ((cfg->source = dup_or_null(json ? (source ? source : "bottle.json") : "built-in defaults")) ==
+          NULL ||
       set_defaults(cfg, err) < 0 || (json && parse_text(cfg, json, len, cfg->source, err) < 0) ||
       apply_host_env(cfg, host_env, err) < 0) {
     cfg_fail(err, "out of memory");

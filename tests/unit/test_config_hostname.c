@@ -156,7 +156,8 @@ static void test_cidrs(void)
   CHECK_CONTAINS(why, "not a canonical IPv4 CIDR");
 
   struct cfg_ipv4_net a, b;
-  CHECK(ipv4_net_parse("10.0.0.0/8", &a, &why) == 0 && ipv4_net_parse("10.5.0.0/16", &b, &why) == 0);
+  CHECK(ipv4_net_parse("10.0.0.0/8", &a, &why) == 0 &&
+        ipv4_net_parse("10.5.0.0/16", &b, &why) == 0);
   CHECK(ipv4_nets_overlap(&a, &b) && ipv4_nets_overlap(&b, &a));
   CHECK(ipv4_net_parse("10.231.0.0/24", &a, &why) == 0 &&
         ipv4_net_parse("10.232.0.0/16", &b, &why) == 0);

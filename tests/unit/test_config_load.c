@@ -30,12 +30,12 @@ static struct bottle_config *parse(const char *json)
 }
 
 /* Parsing json must fail with exactly msg. */
-#define REJECTS(json, expect)                                                                         \
+#define REJECTS(json, expect)                                                                      \
   do {                                                                                             \
     struct bottle_config *c_ = parse(json);                                                        \
     CHECK(c_ == NULL);                                                                             \
     cfg_free(c_);                                                                                  \
-    CHECK_STREQ(err.msg, expect);                                                                   \
+    CHECK_STREQ(err.msg, expect);                                                                  \
   } while (0)
 /* Parsing json must fail with a message containing part. */
 #define REJECTS_WITH(json, part)                                                                   \
@@ -64,10 +64,9 @@ static void test_defaults(void)
   CHECK(cfg->sidecar_port == 8888);
   CHECK(cfg->sidecar_ready_timeout_ms == 5000);
   CHECK(cfg->default_allowlist.len == 7);
-  static const char *const sorted[] = {"api.anthropic.com",   "claude.ai",
-                                       "downloads.claude.ai", "platform.claude.com",
-                                       "raw.githubusercontent.com", "sentry.io",
-                                       "statsig.anthropic.com"};
+  static const char *const sorted[] = {
+      "api.anthropic.com",         "claude.ai", "downloads.claude.ai",  "platform.claude.com",
+      "raw.githubusercontent.com", "sentry.io", "statsig.anthropic.com"};
   for (size_t i = 0; i < 7 && i < cfg->default_allowlist.len; i++)
     CHECK_STREQ(cfg->default_allowlist.items[i], sorted[i]);
   CHECK_STREQ(cfg->link_pool.text, "10.231.0.0/24");
@@ -492,8 +491,8 @@ static void test_file_location(void)
   CHECK(cfg_load_from(missing, no_env, path, &cfg, &err) < 0);
   CHECK(cfg == NULL);
   char expect[300];
-  snprintf(expect, sizeof(expect), "%s: no such file (named by --config); create it or fix the path",
-           missing);
+  snprintf(expect, sizeof(expect),
+           "%s: no such file (named by --config); create it or fix the path", missing);
   CHECK_STREQ(err.msg, expect);
   char env_missing[160];
   snprintf(env_missing, sizeof(env_missing), "BOTTLE_CONFIG=%s", missing);

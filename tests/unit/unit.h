@@ -28,7 +28,7 @@ static const char *unit_current = "";
     unit_checks++;                                                                                 \
     if (a_ == NULL || e_ == NULL ? a_ != e_ : strcmp(a_, e_) != 0) {                               \
       unit_failures++;                                                                             \
-      printf("not ok - %s: %s:%d: %s\n    expected: %s\n    actual:   %s\n", unit_current,        \
+      printf("not ok - %s: %s:%d: %s\n    expected: %s\n    actual:   %s\n", unit_current,         \
              __FILE__, __LINE__, #actual, e_ ? e_ : "(null)", a_ ? a_ : "(null)");                 \
     }                                                                                              \
   } while (0)
@@ -39,7 +39,7 @@ static const char *unit_current = "";
     unit_checks++;                                                                                 \
     if (h_ == NULL || strstr(h_, n_) == NULL) {                                                    \
       unit_failures++;                                                                             \
-      printf("not ok - %s: %s:%d: %s\n    expected to contain: %s\n    actual: %s\n",             \
+      printf("not ok - %s: %s:%d: %s\n    expected to contain: %s\n    actual: %s\n",              \
              unit_current, __FILE__, __LINE__, #haystack, n_, h_ ? h_ : "(null)");                 \
     }                                                                                              \
   } while (0)

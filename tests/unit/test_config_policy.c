@@ -1,0 +1,503 @@
+/* One container's policy: precedence of command line, annotations and env, the trust model for
+ * the container env, the effective allowlist, SSH targets, the summary line and the sidecar argv.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/policy.h"
+#include "tests/unit/unit.h"
+
+static char *const no_env[] = {NULL};
+static struct cfg_error err;
+
+static const char *profiles_json =
+    "{\n"
+    "  \"bottles\": {\n"
+    "    \"openai\": {\"egress\": {\"allowlist\": [\"api.openai.com\", \"registry.npmjs.org\"]}},\n"
+    "    \"one\": {\"egress\": {\"allowlist\": [\"api.openai.com\"]}},\n"
+    "    \"forge\": {\n"
+    "      \"egress\": {\"allowlist\": [\"*.corp.example\"]},\n"
+    "      \"ssh\": [\n"
+    "        {\"Host\": \"tail\", \"Hostname\": \"100.101.102.103\", \"Port\": 30009, \"User\": "
+    "\"git\"},\n"
+    "        {\"Host\": \"lan\", \"Hostname\": \"10.20.0.5\", \"Port\": 22},\n"
+    "        {\"Host\": \"git\", \"Hostname\": \"Git.Corp.Example.\", \"Port\": 22}\n"
+    "      ]\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static struct bottle_config *config(const char *json)
+{
+  struct bottle_config *cfg = NULL;
+  if (cfg_parse(json, json ? strlen(json) : 0, "/etc/bottle/bottle.json", no_env, &cfg, &err) < 0)
+    printf("    config: %s\n", err.msg);
+  return cfg;
+}
+
+static struct bottle_policy *resolve(const struct bottle_config *cfg,
+                                     const struct cfg_container_input *in)
+{
+  struct bottle_policy *pol = NULL;
+  cfg_error_clear(&err);
+  if (cfg_resolve(cfg, in, &pol, &err) < 0) {
+    CHECK(pol == NULL);
+    CHECK(err.msg[0] != '\0');
+    return NULL;
+  }
+  return pol;
+}
+
+static cJSON *annotations(const char *json)
+{
+  cJSON *a = cJSON_Parse(json);
+  CHECK(a != NULL);
+  return a;
+}
+
+static char *summary_of(const struct bottle_policy *pol)
+{
+  static char line[256];
+  char *s = cfg_summary(pol);
+  snprintf(line, sizeof(line), "%s", s ? s : "(null)");
+  free(s);
+  return line;
+}
+
+static void test_seed_cases(void)
+{
+  struct bottle_config *cfg = config(profiles_json);
+  struct bottle_policy *pol = resolve(cfg, NULL);
+  CHECK(pol != NULL);
+  if (pol) {
+    CHECK_STREQ(summary_of(pol), "7 hosts allowed (api.anthropic.com, claude.ai, "
+                                 "downloads.claude.ai +4 more)");
+    CHECK(pol->mode == BOTTLE_MODE_BOTTLED);
+    CHECK(pol->profile == NULL && pol->profile_source == NULL);
+    CHECK(pol->n_ssh == 0 && pol->ssrf_ip_allowlist.len == 0 && pol->trusted_domains.len == 0);
+  }
+  cfg_policy_free(pol);
+
+  /* Defaults plus api.openai.com and one more host. */
+  struct cfg_container_input in = {.profile = "openai"};
+  pol = resolve(cfg, &in);
+  CHECK(pol != NULL);
+  if (pol)
+    CHECK_STREQ(summary_of(pol), "9 hosts allowed (api.anthropic.com, api.openai.com, claude.ai "
+                                 "+6 more)");
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
+static void test_summary_shapes(void)
+{
+  struct bottle_policy pol = {0};
+  CHECK_STREQ(summary_of(&pol), "0 hosts allowed");
+  strlist_add(&pol.allowlist, "b.example.com");
+  CHECK_STREQ(summary_of(&pol), "1 host allowed (b.example.com)");
+  strlist_add(&pol.allowlist, "a.example.com");
+  strlist_add(&pol.allowlist, "c.example.com");
+  CHECK_STREQ(summary_of(&pol), "3 hosts allowed (a.example.com, b.example.com, c.example.com)");
+  strlist_add(&pol.allowlist, "*.d.example.com");
+  CHECK_STREQ(summary_of(&pol),
+              "4 hosts allowed (*.d.example.com, a.example.com, b.example.com +1 more)");
+  strlist_free(&pol.allowlist);
+}
+
+static void test_effective_allowlist_union(void)
+{
+  char *const env[] = {"BOTTLE_DEFAULT_ALLOWLIST=api.anthropic.com,Claude.ai.", NULL};
+  struct bottle_config *cfg = NULL;
+  CHECK(cfg_parse(profiles_json, strlen(profiles_json), "/etc/bottle/bottle.json", env, &cfg,
+                  &err) == 0);
+  cJSON *ann = annotations("{\"bottle.profile\": \"forge\", \"bottle.egress.allowlist\": "
+                           "\"claude.ai, NPM.example.org.,api.anthropic.com\"}");
+  char *const allow[] = {"extra.example.net", "*.corp.example", NULL};
+  struct cfg_container_input in = {.annotations = ann, .allow = allow};
+  struct bottle_policy *pol = cfg ? resolve(cfg, &in) : NULL;
+  CHECK(pol != NULL);
+  if (pol) {
+    /* default ∪ profile ∪ annotation ∪ --allow ∪ SSH hostnames: normalised, unique, sorted */
+    static const char *const expect[] = {
+        "*.corp.example", "10.20.0.5",         "100.101.102.103",  "api.anthropic.com",
+        "claude.ai",      "extra.example.net", "git.corp.example", "npm.example.org",
+    };
+    CHECK(pol->allowlist.len == sizeof(expect) / sizeof(expect[0]));
+    for (size_t i = 0; i < pol->allowlist.len && i < sizeof(expect) / sizeof(expect[0]); i++)
+      CHECK_STREQ(pol->allowlist.items[i], expect[i]);
+    CHECK_STREQ(pol->profile, "forge");
+    CHECK_STREQ(pol->profile_source, "annotation bottle.profile");
+    CHECK_STREQ(pol->mode_source, "runtime config /etc/bottle/bottle.json");
+  }
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+}
+
+static void test_ssh_targets(void)
+{
+  struct bottle_config *cfg = config(profiles_json);
+  struct cfg_container_input in = {.profile = "forge"};
+  struct bottle_policy *pol = cfg ? resolve(cfg, &in) : NULL;
+  CHECK(pol != NULL);
+  if (pol) {
+    CHECK(pol->n_ssh == 3);
+    CHECK_STREQ(pol->ssh[0].host, "tail");
+    CHECK_STREQ(pol->ssh[0].user, "git");
+    CHECK(pol->ssh[0].port == 30009);
+    CHECK_STREQ(pol->ssh[2].hostname, "git.corp.example");
+    /* IPv4 literal -> api_allowlist (exact) and ssrf.ip_allowlist (/32). */
+    CHECK(strlist_contains(&pol->allowlist, "100.101.102.103"));
+    CHECK(strlist_contains(&pol->allowlist, "10.20.0.5"));
+    CHECK(pol->ssrf_ip_allowlist.len == 2);
+    CHECK_STREQ(pol->ssrf_ip_allowlist.items[0], "10.20.0.5/32");
+    CHECK_STREQ(pol->ssrf_ip_allowlist.items[1], "100.101.102.103/32");
+    /* A name -> api_allowlist and trusted_domains (never an IP there). */
+    CHECK(strlist_contains(&pol->allowlist, "git.corp.example"));
+    CHECK(pol->trusted_domains.len == 1);
+    CHECK_STREQ(pol->trusted_domains.items[0], "git.corp.example");
+    CHECK_STREQ(summary_of(pol), "11 hosts allowed (*.corp.example, 10.20.0.5, 100.101.102.103 "
+                                 "+8 more)");
+  }
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
+static void test_profile_precedence(void)
+{
+  struct bottle_config *cfg = config("{\"trust_container_env\": true, \"bottles\": {\"a\": "
+                                     "{\"egress\": {\"allowlist\": [\"a.example\"]}}, \"b\": "
+                                     "{\"egress\": {\"allowlist\": [\"b.example\"]}}, \"c\": "
+                                     "{\"egress\": {\"allowlist\": [\"c.example\"]}}}}");
+  cJSON *ann = annotations("{\"bottle.profile\": \"b\"}");
+  char *const env[] = {"BOTTLE_PROFILE=c", NULL};
+  struct bottle_policy *pol;
+
+  struct cfg_container_input all = {.annotations = ann, .env = env, .profile = "a"};
+  pol = resolve(cfg, &all);
+  CHECK(pol && strcmp(pol->profile, "a") == 0);
+  if (pol)
+    CHECK_STREQ(pol->profile_source, "command line --profile");
+  cfg_policy_free(pol);
+
+  struct cfg_container_input ann_env = {.annotations = ann, .env = env};
+  pol = resolve(cfg, &ann_env);
+  CHECK(pol && strcmp(pol->profile, "b") == 0 && strlist_contains(&pol->allowlist, "b.example") &&
+        !strlist_contains(&pol->allowlist, "c.example"));
+  cfg_policy_free(pol);
+
+  struct cfg_container_input env_only = {.env = env};
+  pol = resolve(cfg, &env_only);
+  CHECK(pol && strcmp(pol->profile, "c") == 0);
+  if (pol)
+    CHECK_STREQ(pol->profile_source, "container env BOTTLE_PROFILE");
+  cfg_policy_free(pol);
+
+  /* Empty env value means unset. */
+  char *const empty[] = {"BOTTLE_PROFILE=", NULL};
+  struct cfg_container_input empty_env = {.env = empty};
+  pol = resolve(cfg, &empty_env);
+  CHECK(pol && pol->profile == NULL);
+  cfg_policy_free(pol);
+
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+}
+
+static void test_unknown_profile(void)
+{
+  struct bottle_config *cfg = config(profiles_json);
+  struct cfg_container_input in = {.profile = "opneai"};
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_STREQ(err.msg, "command line --profile: unknown profile \"opneai\"; the profiles in "
+                       "/etc/bottle/bottle.json are: openai, one, forge");
+  cJSON *ann = annotations("{\"bottle.profile\": \"\"}");
+  struct cfg_container_input empty = {.annotations = ann};
+  CHECK(resolve(cfg, &empty) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.profile is empty; name a profile from bottles in "
+                       "/etc/bottle/bottle.json, or remove it");
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+
+  cfg = config(NULL);
+  ann = annotations("{\"bottle.profile\": \"dev\"}");
+  struct cfg_container_input none = {.annotations = ann};
+  CHECK(resolve(cfg, &none) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.profile: unknown profile \"dev\"; built-in defaults "
+                       "defines no profiles (add it under \"bottles\")");
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+}
+
+static void test_allowlist_precedence(void)
+{
+  struct bottle_config *cfg = config("{\"trust_container_env\": true}");
+  cJSON *ann = annotations("{\"bottle.egress.allowlist\": \"ann.example\"}");
+  char *const env[] = {"BOTTLE_EGRESS_ALLOWLIST=env.example", NULL};
+
+  /* Annotation wins; the env list is not merged in. */
+  struct cfg_container_input both = {.annotations = ann, .env = env};
+  struct bottle_policy *pol = resolve(cfg, &both);
+  CHECK(pol && strlist_contains(&pol->allowlist, "ann.example") &&
+        !strlist_contains(&pol->allowlist, "env.example") && pol->allowlist.len == 8);
+  cfg_policy_free(pol);
+
+  struct cfg_container_input env_only = {.env = env};
+  pol = resolve(cfg, &env_only);
+  CHECK(pol && strlist_contains(&pol->allowlist, "env.example") && pol->allowlist.len == 8);
+  cfg_policy_free(pol);
+
+  /* An annotation set to "" still wins over env (it asks for no extra hosts). */
+  cJSON *blank = annotations("{\"bottle.egress.allowlist\": \"\"}");
+  struct cfg_container_input blank_ann = {.annotations = blank, .env = env};
+  pol = resolve(cfg, &blank_ann);
+  CHECK(pol && pol->allowlist.len == 7);
+  cfg_policy_free(pol);
+
+  cJSON *bad = annotations("{\"bottle.egress.allowlist\": \"ok.example, https://x.example\"}");
+  struct cfg_container_input bad_ann = {.annotations = bad};
+  CHECK(resolve(cfg, &bad_ann) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.egress.allowlist entry 2: \"https://x.example\" is a "
+                       "URL; write only the host name, e.g. \"example.com\"");
+
+  char *const bad_env[] = {"BOTTLE_EGRESS_ALLOWLIST=*.com", NULL};
+  struct cfg_container_input bad_env_in = {.env = bad_env};
+  CHECK(resolve(cfg, &bad_env_in) == NULL);
+  CHECK_STREQ(err.msg, "container env BOTTLE_EGRESS_ALLOWLIST entry 1: \"*.com\" is a wildcard "
+                       "over a whole top-level domain; \"*.\" needs at least two labels after it, "
+                       "e.g. \"*.example.com\"");
+
+  char *const allow[] = {"good.example", "bad example", NULL};
+  struct cfg_container_input cli = {.allow = allow};
+  CHECK(resolve(cfg, &cli) == NULL);
+  CHECK_STREQ(err.msg, "command line --allow #2: \"bad example\" contains a space; write one host "
+                       "name per entry");
+
+  cJSON_Delete(ann);
+  cJSON_Delete(blank);
+  cJSON_Delete(bad);
+  cfg_free(cfg);
+}
+
+static void test_untrusted_container_env(void)
+{
+  struct bottle_config *cfg = config("{\"bottles\": {\"wide\": {}}}");
+  char *const profile[] = {"BOTTLE_PROFILE=wide", NULL};
+  struct cfg_container_input in = {.env = profile};
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_STREQ(err.msg, "container env BOTTLE_PROFILE is set, but the runtime config "
+                       "(/etc/bottle/bottle.json) does not trust the container env, which the "
+                       "image's ENV can set; use the annotation bottle.profile, or set "
+                       "\"trust_container_env\": true in the runtime config");
+
+  char *const allow[] = {"BOTTLE_EGRESS_ALLOWLIST=evil.example", NULL};
+  in.env = allow;
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_CONTAINS(err.msg, "container env BOTTLE_EGRESS_ALLOWLIST is set, but the runtime config");
+  CHECK_CONTAINS(err.msg, "use the annotation bottle.egress.allowlist");
+
+  char *const plain[] = {"BOTTLE_MODE=plain", NULL};
+  in.env = plain;
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_CONTAINS(err.msg, "container env BOTTLE_MODE=plain is set, but the runtime config");
+
+  /* Tightening is always fine. */
+  char *const bottled[] = {"BOTTLE_MODE=bottled", NULL};
+  in.env = bottled;
+  struct bottle_policy *pol = resolve(cfg, &in);
+  CHECK(pol && pol->mode == BOTTLE_MODE_BOTTLED);
+  if (pol)
+    CHECK_STREQ(pol->mode_source, "container env BOTTLE_MODE");
+  cfg_policy_free(pol);
+
+  /* With the annotation set, the untrusted env is not consulted at all. */
+  cJSON *ann = annotations("{\"bottle.profile\": \"wide\", \"bottle.egress.allowlist\": \"\", "
+                           "\"bottle.mode\": \"bottled\"}");
+  char *const all[] = {"BOTTLE_PROFILE=nope", "BOTTLE_EGRESS_ALLOWLIST=evil.example",
+                       "BOTTLE_MODE=plain", NULL};
+  struct cfg_container_input covered = {.annotations = ann, .env = all};
+  pol = resolve(cfg, &covered);
+  CHECK(pol && pol->mode == BOTTLE_MODE_BOTTLED &&
+        !strlist_contains(&pol->allowlist, "evil.example"));
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+}
+
+static void test_mode(void)
+{
+  struct bottle_config *cfg = config("{\"mode\": \"plain\"}");
+  struct bottle_policy *pol = resolve(cfg, NULL);
+  CHECK(pol && pol->mode == BOTTLE_MODE_PLAIN);
+  cfg_policy_free(pol);
+
+  cJSON *ann = annotations("{\"bottle.mode\": \"bottled\"}");
+  char *const env[] = {"BOTTLE_MODE=plain", NULL};
+  struct cfg_container_input in = {.annotations = ann, .env = env};
+  pol = resolve(cfg, &in);
+  CHECK(pol && pol->mode == BOTTLE_MODE_BOTTLED);
+  if (pol)
+    CHECK_STREQ(pol->mode_source, "annotation bottle.mode");
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+
+  cfg = config(NULL);
+  ann = annotations("{\"bottle.mode\": \"plain\"}");
+  struct cfg_container_input plain = {.annotations = ann};
+  pol = resolve(cfg, &plain);
+  CHECK(pol && pol->mode == BOTTLE_MODE_PLAIN);
+  CHECK_STREQ(cfg_mode_name(BOTTLE_MODE_PLAIN), "plain");
+  CHECK_STREQ(cfg_mode_name(BOTTLE_MODE_BOTTLED), "bottled");
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+
+  ann = annotations("{\"bottle.mode\": \"Plain\"}");
+  struct cfg_container_input bad = {.annotations = ann};
+  CHECK(resolve(cfg, &bad) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.mode: \"Plain\" is not a mode; use \"bottled\" or "
+                       "\"plain\"");
+  cJSON_Delete(ann);
+
+  char *const trusted_plain[] = {"BOTTLE_MODE=off", NULL};
+  struct cfg_container_input bad_env = {.env = trusted_plain};
+  CHECK(resolve(cfg, &bad_env) == NULL);
+  CHECK_STREQ(err.msg, "container env BOTTLE_MODE: \"off\" is not a mode; use \"bottled\" or "
+                       "\"plain\"");
+  cfg_free(cfg);
+
+  /* Trusted env may choose plain. */
+  cfg = config("{\"trust_container_env\": true}");
+  char *const p[] = {"BOTTLE_MODE=plain", NULL};
+  struct cfg_container_input env_plain = {.env = p};
+  pol = resolve(cfg, &env_plain);
+  CHECK(pol && pol->mode == BOTTLE_MODE_PLAIN);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
+static void test_annotation_shapes(void)
+{
+  struct bottle_config *cfg = config(NULL);
+  cJSON *ann = annotations("{\"bottle.egress.alowlist\": \"x.example\"}");
+  struct cfg_container_input in = {.annotations = ann};
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_STREQ(err.msg,
+              "annotation \"bottle.egress.alowlist\": unknown bottle annotation; check the "
+              "spelling (known: bottle.profile, bottle.egress.allowlist, bottle.mode)");
+  cJSON_Delete(ann);
+
+  ann = annotations("{\"bottle.profile\": 5}");
+  in.annotations = ann;
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.profile: expected a string value, got a number");
+  cJSON_Delete(ann);
+
+  ann = annotations("{\"bottle.mode\": \"plain\", \"bottle.mode\": \"bottled\"}");
+  in.annotations = ann;
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.mode appears twice; keep one");
+  cJSON_Delete(ann);
+
+  ann = annotations("[\"bottle.mode\"]");
+  in.annotations = ann;
+  CHECK(resolve(cfg, &in) == NULL);
+  CHECK_STREQ(err.msg, "config.json annotations: expected an object of strings, got an array");
+  cJSON_Delete(ann);
+
+  /* Other annotations are none of bottle's business; null means none. */
+  ann = annotations("{\"org.opencontainers.image.title\": \"x\", \"io.kubernetes.pod\": 3}");
+  in.annotations = ann;
+  struct bottle_policy *pol = resolve(cfg, &in);
+  CHECK(pol && pol->allowlist.len == 7);
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  ann = cJSON_CreateNull();
+  in.annotations = ann;
+  pol = resolve(cfg, &in);
+  CHECK(pol != NULL);
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+}
+
+static void test_empty_allowlist(void)
+{
+  struct bottle_config *cfg = config("{\"egress\": {\"default_allowlist\": []}, \"bottles\": "
+                                     "{\"x\": {\"egress\": {\"allowlist\": [\"x.example\"]}}}}");
+  CHECK(resolve(cfg, NULL) == NULL);
+  CHECK_STREQ(err.msg, "no host is allowed (the default allowlist in /etc/bottle/bottle.json is "
+                       "empty and nothing was added); pipelock's strict mode needs at least one: "
+                       "add hosts to egress.default_allowlist, the profile or the annotation "
+                       "bottle.egress.allowlist");
+  struct cfg_container_input in = {.profile = "x"};
+  struct bottle_policy *pol = resolve(cfg, &in);
+  CHECK(pol && pol->allowlist.len == 1);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+
+  /* A plain container needs no hosts. */
+  cfg = config("{\"mode\": \"plain\", \"egress\": {\"default_allowlist\": []}}");
+  pol = resolve(cfg, NULL);
+  CHECK(pol && pol->mode == BOTTLE_MODE_PLAIN);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
+static void test_sidecar_argv(void)
+{
+  struct bottle_config *cfg = config(NULL);
+  char **argv = cfg_sidecar_argv(cfg, "10.231.0.1", 8888, &err);
+  CHECK(argv != NULL);
+  if (argv) {
+    static const char *const expect[] = {"/pipelock",       "run",      "--listen",
+                                         "10.231.0.1:8888", "--config", "/etc/pipelock.yaml"};
+    for (size_t i = 0; i < 6; i++)
+      CHECK_STREQ(argv[i], expect[i]);
+    CHECK(argv[6] == NULL);
+  }
+  cfg_argv_free(argv);
+  cfg_free(cfg);
+
+  cfg = config("{\"sidecar\": {\"args\": [\"/p\", \"--listen={listen}\", \"{ip}\", "
+               "\"port={port}{port}\", \"{plain\"]}}");
+  CHECK(cfg == NULL);
+  CHECK_CONTAINS(err.msg, "sidecar.args[4]: \"{plain\" has an unknown placeholder");
+  cfg = config("{\"sidecar\": {\"args\": [\"/p\", \"--listen={listen}\", \"{ip}\", "
+               "\"port={port}{port}\", \"x\"]}}");
+  argv = cfg ? cfg_sidecar_argv(cfg, "192.0.2.1", 3128, &err) : NULL;
+  CHECK(argv != NULL);
+  if (argv) {
+    CHECK_STREQ(argv[1], "--listen=192.0.2.1:3128");
+    CHECK_STREQ(argv[2], "192.0.2.1");
+    CHECK_STREQ(argv[3], "port=31283128");
+    CHECK_STREQ(argv[4], "x");
+    CHECK(argv[5] == NULL);
+  }
+  cfg_argv_free(argv);
+
+  CHECK(cfg_sidecar_argv(cfg, "10.231.0.01", 8888, &err) == NULL);
+  CHECK_STREQ(err.msg, "sidecar argv: listen address \"10.231.0.01\" is not a canonical IPv4 "
+                       "address");
+  CHECK(cfg_sidecar_argv(cfg, "10.231.0.1", 0, &err) == NULL);
+  CHECK_STREQ(err.msg, "sidecar argv: listen port 0 is out of range 1-65535");
+  CHECK(cfg_sidecar_argv(cfg, NULL, 1, &err) == NULL);
+  cfg_free(cfg);
+}
+
+int main(void)
+{
+  RUN(test_seed_cases);
+  RUN(test_summary_shapes);
+  RUN(test_effective_allowlist_union);
+  RUN(test_ssh_targets);
+  RUN(test_profile_precedence);
+  RUN(test_unknown_profile);
+  RUN(test_allowlist_precedence);
+  RUN(test_untrusted_container_env);
+  RUN(test_mode);
+  RUN(test_annotation_shapes);
+  RUN(test_empty_allowlist);
+  RUN(test_sidecar_argv);
+  return unit_finish();
+}
