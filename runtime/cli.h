@@ -1,0 +1,34 @@
+/* Command-line handling shared by every verb: runc's liberal grammar (§3):
+ * --x v, --x=v, -x v, -x=v, booleans as --b, --b=true|false, and parsing that
+ * stops at the first positional (getopt_long "+"). */
+#ifndef BOTTLE_CLI_H
+#define BOTTLE_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+struct globals {
+  const char *root; /* absolute */
+  const char *log;
+  const char *log_format;
+  bool debug;
+  bool systemd_cgroup;
+  const char *progname; /* "bottle" */
+};
+
+/* Rewrites single-dash long options ("-pid-file", "-no-subreaper=true") into
+ * their double-dash forms, in place, for the options in longopts, up to the
+ * first positional argument. */
+void cli_normalize(int argc, char **argv, const struct option *longopts);
+/* Value of a boolean flag given as --b or --b=V. */
+bool cli_bool(const char *optarg);
+/* runc's "Incorrect Usage." error for an argument count mismatch; returns 1. */
+int cli_usage_error(const char *verb, const char *what);
+/* Exactly one positional (the container id) at argv[optind]; NULL on error (reported). */
+const char *cli_one_id(int argc, char **argv, int optind_, const char *verb);
+/* runc's id rule: ^[\w+-\.]+$ and not "." or "..". */
+bool cli_valid_id(const char *id);
+/* Parses a duration like "5s", "100ms", "2m" or a plain number of seconds. */
+int cli_parse_duration_ms(const char *s, long *ms);
+
+#endif

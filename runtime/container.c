@@ -1,0 +1,500 @@
+#include "runtime/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/cleanup.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/init.h"
+#include "runtime/log.h"
+#include "runtime/process.h"
+#include "runtime/security.h"
+#include "runtime/spec.h"
+#include "runtime/sync.h"
+#include "runtime/util.h"
+
+int write_pid_file(const char *path, pid_t pid, bottle_error_t *err)
+{
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  if (write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644) < 0)
+    return berr(err, errno, "write pid file %s", path);
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int sig;
+} signal_names[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
+};
+
+int parse_signal(const char *s)
+{
+  if (s == NULL || *s == '\0')
+    return -1;
+  char *end = NULL;
+  long n = strtol(s, &end, 10);
+  if (*end == '\0')
+    return (n > 0 && n < NSIG) ? (int)n : -1;
+  const char *name = s;
+  if (strncasecmp(name, "SIG", 3) == 0)
+    name += 3;
+  for (size_t i = 0; i < sizeof(signal_names) / sizeof(*signal_names); i++)
+    if (strcasecmp(name, signal_names[i].name) == 0)
+      return signal_names[i].sig;
+  if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
+    int base = strncasecmp(name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
+    const char *off = name + 5;
+    if (*off == '\0')
+      return base;
+    long k = strtol(off, &end, 10);
+    if (*end == '\0' && base + k >= SIGRTMIN && base + k <= SIGRTMAX)
+      return (int)(base + k);
+  }
+  return -1;
+}
+
+static const struct {
+  const char *type;
+  int flag;
+} ns_kinds[] = {
+    {"user", CLONE_NEWUSER},   {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+    {"network", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+    {"mount", CLONE_NEWNS},
+};
+
+static int write_id_map(pid_t pid, const char *file, const cJSON *maps, bottle_error_t *err)
+{
+  char buf[4096] = "";
+  size_t off = 0;
+  const cJSON *m;
+  cJSON_ArrayForEach(m, maps)
+  {
+    int n =
+        snprintf(buf + off, sizeof(buf) - off, "%lld %lld %lld\n", json_int(m, "containerID", 0),
+                 json_int(m, "hostID", 0), json_int(m, "size", 0));
+    if (n < 0 || (size_t)n >= sizeof(buf) - off)
+      return berr(err, E2BIG, "%s: too many mappings", file);
+    off += (size_t)n;
+  }
+  cleanup_free char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+  if (write_file_path(path, buf) < 0)
+    return berr(err, errno, "write %s", path);
+  return 0;
+}
+
+static int expect(int fd, enum sync_type want, bottle_error_t *err)
+{
+  enum sync_type t;
+  cleanup_free char *text = NULL;
+  if (sync_recv(fd, &t, &text) < 0)
+    return berr(err, errno, "read from container init");
+  if (t == want)
+    return 0;
+  if (t == SYNC_ERROR)
+    return berr(err, 0, "%s", text ? text : "container init failed");
+  return berr(err, 0, "container init exited unexpectedly");
+}
+
+static int write_oom_score(pid_t pid, const cJSON *process, bottle_error_t *err)
+{
+  const cJSON *adj = cJSON_GetObjectItemCaseSensitive(process, "oomScoreAdj");
+  if (!cJSON_IsNumber(adj))
+    return 0;
+  char path[64], val[32];
+  snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+  snprintf(val, sizeof(val), "%d", (int)adj->valuedouble);
+  if (write_file_path(path, val) < 0)
+    return berr(err, errno, "set oom_score_adj");
+  return 0;
+}
+
+/* Moves fd to >= min so that it cannot collide with fds passed to the container. */
+static int lift_fd(int fd, int min)
+{
+  if (fd < 0 || fd >= min)
+    return fd;
+  int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  close(fd);
+  return n;
+}
+
+int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
+                     bottle_error_t *err)
+{
+  cJSON *config = NULL;
+  if (spec_load(NULL, &config, err) < 0)
+    return -1;
+  cleanup_cjson cJSON *config_owner = config;
+  if (spec_validate(config, err) < 0)
+    return -1;
+  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
+  bool terminal = json_bool(process, "terminal", false);
+  if (terminal && o->console_socket == NULL)
+    return berr(err, 0, "cannot allocate tty if bottle will detach without setting console socket");
+  if (!terminal && o->console_socket != NULL)
+    return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
+  if (!spec_new_namespace(config, "mount"))
+    return berr(err, 0, "linux.namespaces: a new mount namespace is required");
+  if (spec_has_namespace(config, "user") && !spec_new_namespace(config, "user"))
+    return berr(err, 0, "linux.namespaces: joining a user namespace by path is not supported");
+  if (spec_has_namespace(config, "time"))
+    return berr(err, 0, "linux.namespaces: time namespaces are not supported");
+
+  const char *root_path = json_str(json_path(config, "root"), "path", "rootfs");
+  cleanup_free char *rootfs =
+      root_path[0] == '/' ? xstrdup(root_path) : xasprintf("%s/%s", o->bundle, root_path);
+  {
+    char real[PATH_MAX];
+    if (realpath(rootfs, real) == NULL)
+      return berr(err, errno, "rootfs (%s)", rootfs);
+    free(rootfs);
+    rootfs = xstrdup(real);
+  }
+
+  struct seccomp_filter *filter = NULL;
+  if (seccomp_compile(json_path(config, "linux.seccomp"), &filter, err) < 0)
+    return -1;
+
+  struct container *c = NULL;
+  if (state_create(g->root, o->id, &c, err) < 0) {
+    seccomp_filter_free(filter);
+    return -1;
+  }
+  pid_t pid = -1;
+  int sync_pair[2] = {-1, -1};
+  int fifo_fd = -1, console_fd = -1;
+  int ns_fds[8], ns_types[8], nns = 0;
+  int pidns_fd = -1, own_pidns_fd = -1;
+  for (int i = 0; i < 8; i++)
+    ns_fds[i] = -1;
+  struct cgroup *cg = NULL;
+  int first_closed = 3 + process_listen_fds() + o->preserve_fds;
+  int internal_min = first_closed + 16;
+
+  if (mkfifoat(c->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(c->dirfd, EXEC_FIFO, 0622, 0) < 0) {
+    berr(err, errno, "create exec fifo");
+    goto fail;
+  }
+  fifo_fd = lift_fd(openat(c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC), internal_min);
+  if (fifo_fd < 0) {
+    berr(err, errno, "open exec fifo");
+    goto fail;
+  }
+  if (o->console_socket) {
+    console_fd = lift_fd(console_connect(o->console_socket, err), internal_min);
+    if (console_fd < 0)
+      goto fail;
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
+    berr(err, errno, "socketpair");
+    goto fail;
+  }
+  sync_pair[0] = lift_fd(sync_pair[0], internal_min);
+  sync_pair[1] = lift_fd(sync_pair[1], internal_min);
+
+  int clone_flags = 0;
+  for (size_t i = 0; i < sizeof(ns_kinds) / sizeof(*ns_kinds); i++) {
+    const cJSON *ns = spec_namespace(config, ns_kinds[i].type);
+    if (ns == NULL)
+      continue;
+    const char *path = json_str(ns, "path", "");
+    if (*path == '\0') {
+      if (ns_kinds[i].flag != CLONE_NEWCGROUP)
+        clone_flags |= ns_kinds[i].flag;
+      continue;
+    }
+    int fd = lift_fd(open(path, O_RDONLY | O_CLOEXEC), internal_min);
+    if (fd < 0) {
+      berr(err, errno, "open %s namespace %s", ns_kinds[i].type, path);
+      goto fail;
+    }
+    if (ns_kinds[i].flag == CLONE_NEWPID) {
+      pidns_fd = fd;
+    } else {
+      ns_types[nns] = ns_kinds[i].flag;
+      ns_fds[nns++] = fd;
+    }
+  }
+  c->private_pidns = spec_new_namespace(config, "pid");
+
+  if (cgroup_create(o->id, json_str(json_path(config, "linux"), "cgroupsPath", ""),
+                    g->systemd_cgroup, json_path(config, "linux.resources"), &cg, err) < 0)
+    goto fail;
+
+  if (pidns_fd >= 0) {
+    /* Children join the pid namespace; we stay in ours so the init is
+     * reparented to the caller's subreaper when we exit. */
+    own_pidns_fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+    if (setns(pidns_fd, CLONE_NEWPID) < 0) {
+      berr(err, errno, "join pid namespace");
+      goto fail;
+    }
+  }
+
+  struct init_ctx ctx = {
+      .id = o->id,
+      .bundle = o->bundle,
+      .rootfs = rootfs,
+      .config = config,
+      .seccomp = filter,
+      .sync_fd = sync_pair[1],
+      .fifo_fd = fifo_fd,
+      .console_fd = console_fd,
+      .new_userns = (clone_flags & CLONE_NEWUSER) != 0,
+      .new_cgroupns = spec_new_namespace(config, "cgroup"),
+      .new_netns = (clone_flags & CLONE_NEWNET) != 0,
+      .no_pivot = o->no_pivot,
+      .no_new_keyring = o->no_new_keyring,
+      .first_closed_fd = first_closed,
+  };
+  memcpy(ctx.ns_fds, ns_fds, sizeof(ns_fds));
+  memcpy(ctx.ns_types, ns_types, sizeof(ns_types));
+
+  fflush(NULL);
+  pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+  if (pid == 0) {
+    close(c->dirfd); /* the flock must not outlive create */
+    int keep[12] = {sync_pair[1], fifo_fd, console_fd};
+    size_t k = 3;
+    for (int i = 0; i < nns; i++)
+      keep[k++] = ns_fds[i];
+    close_fds_except(first_closed, keep, k);
+    init_main(&ctx);
+  }
+  if (pid < 0) {
+    berr(err, errno, "clone container init");
+    goto fail;
+  }
+  if (own_pidns_fd >= 0) {
+    setns(own_pidns_fd, CLONE_NEWPID);
+    close(own_pidns_fd);
+    own_pidns_fd = -1;
+  }
+  close(sync_pair[1]);
+  sync_pair[1] = -1;
+  if (console_fd >= 0) {
+    close(console_fd);
+    console_fd = -1;
+  }
+
+  if (clone_flags & CLONE_NEWUSER) {
+    if (write_id_map(pid, "uid_map", json_path(config, "linux.uidMappings"), err) < 0 ||
+        write_id_map(pid, "gid_map", json_path(config, "linux.gidMappings"), err) < 0)
+      goto fail;
+  }
+  if (cgroup_enter(cg, pid, err) < 0)
+    goto fail;
+  if (write_oom_score(pid, process, err) < 0)
+    goto fail;
+  sync_send(sync_pair[0], SYNC_GO, NULL);
+  if (expect(sync_pair[0], SYNC_MOUNTS_DONE, err) < 0)
+    goto fail;
+  {
+    cleanup_free char *hs = hooks_state_json(config, o->id, "creating", pid, o->bundle);
+    if (hooks_run(config, "prestart", hs, err) < 0 ||
+        hooks_run(config, "createRuntime", hs, err) < 0)
+      goto fail;
+  }
+  sync_send(sync_pair[0], SYNC_GO, NULL);
+  if (expect(sync_pair[0], SYNC_READY, err) < 0)
+    goto fail;
+
+  c->pid = pid;
+  c->start_time = proc_start_time(pid, NULL);
+  c->bundle = xstrdup(o->bundle);
+  c->rootfs = xstrdup(rootfs);
+  char created[64];
+  now_rfc3339(created, sizeof(created));
+  c->created = xstrdup(created);
+  c->config = take_ptr(config_owner);
+  c->cgroup = take_ptr(cg);
+  if (state_save(c, err) < 0)
+    goto fail;
+  if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
+    goto fail;
+  close(sync_pair[0]);
+  close(fifo_fd);
+  if (pidns_fd >= 0)
+    close(pidns_fd);
+  for (int i = 0; i < nns; i++)
+    close(ns_fds[i]);
+  seccomp_filter_free(filter);
+  *out = c;
+  return 0;
+
+fail:
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  if (own_pidns_fd >= 0) {
+    setns(own_pidns_fd, CLONE_NEWPID);
+    close(own_pidns_fd);
+  }
+  for (int i = 0; i < 2; i++)
+    if (sync_pair[i] >= 0)
+      close(sync_pair[i]);
+  if (fifo_fd >= 0)
+    close(fifo_fd);
+  if (console_fd >= 0)
+    close(console_fd);
+  if (pidns_fd >= 0)
+    close(pidns_fd);
+  for (int i = 0; i < nns; i++)
+    close(ns_fds[i]);
+  if (cg == NULL && c->cgroup != NULL)
+    cg = take_ptr(c->cgroup);
+  if (cg != NULL) {
+    bottle_error_t e2 = NULL;
+    if (cgroup_destroy(cg, &e2) < 0)
+      log_msg(LOG_WARNING, "cleanup: %s", e2->msg);
+    berr_free(&e2);
+    cgroup_free(cg);
+  }
+  seccomp_filter_free(filter);
+  state_remove(c, NULL);
+  container_free(c);
+  return -1;
+}
+
+int container_start(struct container *c, bottle_error_t *err)
+{
+  enum status s = container_status(c);
+  if (s == STATUS_RUNNING)
+    return berr(err, 0, "cannot start an already running container");
+  if (s == STATUS_STOPPED)
+    return berr(err, 0, "cannot start a container that has stopped");
+  if (s != STATUS_CREATED)
+    return berr(err, 0, "cannot start a container in the %s state", status_name(s));
+  int fd = openat(c->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return berr(err, errno, "open exec fifo");
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, 100);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r > 0) {
+      char b;
+      ssize_t n = read(fd, &b, 1);
+      if (n == 1)
+        break;
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        continue;
+      close(fd);
+      return berr(err, 0, "container process is already dead");
+    }
+    if (!container_init_alive(c)) {
+      close(fd);
+      return berr(err, 0, "container process is already dead");
+    }
+  }
+  close(fd);
+  unlinkat(c->dirfd, EXEC_FIFO, 0);
+  cleanup_free char *hs = hooks_state_json(c->config, c->id, "running", c->pid, c->bundle);
+  if (hooks_run(c->config, "poststart", hs, err) < 0) {
+    container_kill(c, SIGKILL, false, NULL);
+    return -1;
+  }
+  return 0;
+}
+
+int container_kill(struct container *c, int sig, bool all, bottle_error_t *err)
+{
+  enum status s = container_status(c);
+  if (all) {
+    if (c->cgroup == NULL) {
+      if (s != STATUS_STOPPED && kill(c->pid, sig) < 0)
+        return berr(err, errno, "kill");
+      return 0;
+    }
+    if (cgroup_signal_all(c->cgroup, sig, err) < 0)
+      return -1;
+    if (s == STATUS_PAUSED && sig == SIGKILL)
+      cgroup_freeze(c->cgroup, false, NULL);
+    return 0;
+  }
+  if (s == STATUS_STOPPED)
+    return berr(err, 0, "container not running");
+  /* pidfd pins the process, then re-check it is still our init (pid reuse). */
+  int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+  if (pidfd < 0 || !container_init_alive(c)) {
+    if (pidfd >= 0)
+      close(pidfd);
+    return berr(err, 0, "container not running");
+  }
+  int r = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  int e = errno;
+  close(pidfd);
+  if (r < 0)
+    return berr(err, e, "kill container init");
+  if (s == STATUS_PAUSED && sig == SIGKILL && c->cgroup != NULL)
+    cgroup_freeze(c->cgroup, false, NULL);
+  return 0;
+}
+
+static void wait_gone(const struct container *c, int ms)
+{
+  for (int waited = 0; waited < ms && container_init_alive(c); waited += 10) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+int container_destroy(struct container *c, bottle_error_t *err)
+{
+  if (container_init_alive(c)) {
+    if (c->cgroup != NULL && cgroup_is_frozen(c->cgroup)) {
+      container_kill(c, SIGKILL, false, NULL);
+      cgroup_freeze(c->cgroup, false, NULL);
+    } else {
+      container_kill(c, SIGKILL, false, NULL);
+    }
+    wait_gone(c, 10000);
+  }
+  if (c->cgroup != NULL) {
+    if (!c->private_pidns)
+      cgroup_signal_all(c->cgroup, SIGKILL, NULL);
+    bottle_error_t e2 = NULL;
+    if (cgroup_destroy(c->cgroup, &e2) < 0) {
+      log_msg(LOG_WARNING, "delete: %s", e2->msg);
+      berr_free(&e2);
+    }
+  }
+  if (state_remove(c, err) < 0)
+    return -1;
+  cleanup_free char *hs = hooks_state_json(c->config, c->id, "stopped", 0, c->bundle);
+  bottle_error_t he = NULL;
+  if (hooks_run(c->config, "poststop", hs, &he) < 0) {
+    log_msg(LOG_WARNING, "%s", he->msg);
+    berr_free(&he);
+  }
+  return 0;
+}

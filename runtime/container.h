@@ -1,0 +1,35 @@
+/* The container lifecycle as the verbs see it: create (clone the init and
+ * drive it to the exec.fifo wait), start, signal, destroy. */
+#ifndef BOTTLE_CONTAINER_H
+#define BOTTLE_CONTAINER_H
+
+#include <stdbool.h>
+#include "runtime/cli.h"
+#include "runtime/error.h"
+#include "runtime/state.h"
+
+struct create_opts {
+  const char *id;
+  const char *bundle;         /* absolute; create has chdir'ed into it */
+  const char *pid_file;       /* absolute or NULL */
+  const char *console_socket; /* or NULL */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+};
+
+/* On success the container is `created`, its state saved and locked in *out. */
+int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
+                     bottle_error_t *err);
+/* created -> running: releases the init from exec.fifo, runs poststart hooks. */
+int container_start(struct container *c, bottle_error_t *err);
+/* Signals the init (all=false) or every process of the container. */
+int container_kill(struct container *c, int sig, bool all, bottle_error_t *err);
+/* delete: kill what is left when asked, cgroups, state dir, poststop hooks. */
+int container_destroy(struct container *c, bottle_error_t *err);
+/* Writes the pid file atomically, without a newline (§6.1). */
+int write_pid_file(const char *path, pid_t pid, bottle_error_t *err);
+/* Signal by number or name ("9", "KILL", "SIGKILL", "sigkill"); -1 if unknown. */
+int parse_signal(const char *s);
+
+#endif

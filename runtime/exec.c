@@ -1,0 +1,244 @@
+#include "runtime/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/cgroup.h"
+#include "runtime/cleanup.h"
+#include "runtime/console.h"
+#include "runtime/container.h"
+#include "runtime/process.h"
+#include "runtime/security.h"
+#include "runtime/sync.h"
+#include "runtime/util.h"
+#include "runtime/waitloop.h"
+
+static const struct {
+  const char *name;
+  int flag;
+} join_order[] = {
+    /* user first: it grants the capabilities the other setns calls need. */
+    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},
+    {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
+};
+
+static bool same_ns(pid_t pid, const char *name)
+{
+  char a[64], b[64];
+  snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)pid, name);
+  snprintf(b, sizeof(b), "/proc/self/ns/%s", name);
+  struct stat sa, sb;
+  if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
+    return false;
+  return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+static _Noreturn void child_fail(int sync, bottle_error_t *err)
+{
+  sync_send(sync, SYNC_ERROR, (err && *err) ? (*err)->msg : "exec failed");
+  _exit(1);
+}
+
+int container_exec(struct container *c, const struct exec_opts *o, int *exit_code,
+                   bottle_error_t *err)
+{
+  enum status s = container_status(c);
+  if (s == STATUS_STOPPED)
+    return berr(err, 0, "cannot exec in a stopped container");
+  if (s == STATUS_PAUSED && !o->ignore_paused)
+    return berr(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+  bool terminal = json_bool(o->process, "terminal", false);
+  if (terminal && o->console_socket == NULL)
+    return berr(err, 0, "open /dev/tty: no such device or address (a tty needs --console-socket)");
+  if (!terminal && o->console_socket != NULL)
+    return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
+
+  struct seccomp_filter *filter = NULL;
+  if (seccomp_compile(json_path(c->config, "linux.seccomp"), &filter, err) < 0)
+    return -1;
+
+  int first_closed = 3 + process_listen_fds() + o->preserve_fds;
+  int internal_min = first_closed + 16;
+  int ns_fds[8], ns_types[8], nns = 0, pidns_fd = -1, own_pidns_fd = -1;
+  int sync_pair[2] = {-1, -1}, console_fd = -1;
+  pid_t pid = -1;
+  int rc = -1;
+
+  for (size_t i = 0; i < sizeof(join_order) / sizeof(*join_order); i++) {
+    if (same_ns(c->pid, join_order[i].name))
+      continue;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->pid, join_order[i].name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      berr(err, errno, "open %s", path);
+      goto out;
+    }
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, internal_min);
+    close(fd);
+    ns_types[nns] = join_order[i].flag;
+    ns_fds[nns++] = hi;
+  }
+  if (!same_ns(c->pid, "pid")) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->pid);
+    pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (pidns_fd < 0) {
+      berr(err, errno, "open %s", path);
+      goto out;
+    }
+  }
+  /* The container may have died between the status check and the opens. */
+  if (!container_init_alive(c)) {
+    berr(err, 0, "cannot exec in a stopped container");
+    goto out;
+  }
+  if (o->console_socket) {
+    int fd = console_connect(o->console_socket, err);
+    if (fd < 0)
+      goto out;
+    console_fd = fcntl(fd, F_DUPFD_CLOEXEC, internal_min);
+    close(fd);
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
+    berr(err, errno, "socketpair");
+    goto out;
+  }
+  for (int i = 0; i < 2; i++) {
+    int hi = fcntl(sync_pair[i], F_DUPFD_CLOEXEC, internal_min);
+    close(sync_pair[i]);
+    sync_pair[i] = hi;
+  }
+  if (pidns_fd >= 0) {
+    own_pidns_fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+    if (setns(pidns_fd, CLONE_NEWPID) < 0) {
+      berr(err, errno, "join pid namespace");
+      goto out;
+    }
+  }
+  if (!o->detach)
+    waitloop_block_signals();
+  fflush(NULL);
+  pid = fork();
+  if (pid == 0) {
+    bottle_error_t cerr = NULL;
+    int sync = sync_pair[1];
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close(c->dirfd);
+    int keep[12] = {sync, console_fd};
+    size_t k = 2;
+    for (int i = 0; i < nns; i++)
+      keep[k++] = ns_fds[i];
+    close_fds_except(first_closed, keep, k);
+    enum sync_type t;
+    if (sync_recv(sync, &t, NULL) < 0 || t != SYNC_GO)
+      _exit(1);
+    for (int i = 0; i < nns; i++) {
+      if (setns(ns_fds[i], ns_types[i]) < 0) {
+        berr(&cerr, errno, "setns (type 0x%x)", ns_types[i]);
+        child_fail(sync, &cerr);
+      }
+      close(ns_fds[i]);
+    }
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(o->process, "user");
+    if (terminal) {
+      if (console_setup(console_fd, o->process, false, (uid_t)json_int(user, "uid", 0), &cerr) < 0)
+        child_fail(sync, &cerr);
+    }
+    if (process_set_rlimits(o->process, &cerr) < 0)
+      child_fail(sync, &cerr);
+    struct process_setup ps = {
+        .process = o->process, .seccomp = filter, .first_closed_fd = first_closed};
+    if (process_finalize(&ps, &cerr) < 0)
+      child_fail(sync, &cerr);
+    process_exec(&ps, &cerr);
+    child_fail(sync, &cerr);
+  }
+  if (pid < 0) {
+    berr(err, errno, "fork");
+    goto out;
+  }
+  if (own_pidns_fd >= 0) {
+    setns(own_pidns_fd, CLONE_NEWPID);
+    close(own_pidns_fd);
+    own_pidns_fd = -1;
+  }
+  close(sync_pair[1]);
+  sync_pair[1] = -1;
+  if (console_fd >= 0) {
+    close(console_fd);
+    console_fd = -1;
+  }
+  if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
+    goto out;
+  {
+    const cJSON *adj = json_path(c->config, "process.oomScoreAdj");
+    if (cJSON_IsNumber(adj)) {
+      char path[64], val[32];
+      snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+      snprintf(val, sizeof(val), "%d", (int)adj->valuedouble);
+      write_file_path(path, val);
+    }
+  }
+  sync_send(sync_pair[0], SYNC_GO, NULL);
+  {
+    enum sync_type t;
+    cleanup_free char *text = NULL;
+    if (sync_recv(sync_pair[0], &t, &text) < 0) {
+      berr(err, errno, "read from exec process");
+      goto out;
+    }
+    if (t == SYNC_ERROR) {
+      berr(err, 0, "%s", text ? text : "exec failed");
+      goto out;
+    }
+  }
+  /* EOF: the process has called execve (the socket was CLOEXEC). */
+  if (o->detach) {
+    if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
+      kill(pid, SIGKILL);
+      goto out;
+    }
+    pid = -1; /* belongs to the caller now */
+    rc = 0;
+    goto out;
+  }
+  if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
+    kill(pid, SIGKILL);
+    goto out;
+  }
+  *exit_code = waitloop_run(pid);
+  pid = -1;
+  rc = 0;
+out:
+  if (rc < 0 && pid > 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  if (own_pidns_fd >= 0) {
+    setns(own_pidns_fd, CLONE_NEWPID);
+    close(own_pidns_fd);
+  }
+  for (int i = 0; i < 2; i++)
+    if (sync_pair[i] >= 0)
+      close(sync_pair[i]);
+  if (console_fd >= 0)
+    close(console_fd);
+  if (pidns_fd >= 0)
+    close(pidns_fd);
+  for (int i = 0; i < nns; i++)
+    close(ns_fds[i]);
+  seccomp_filter_free(filter);
+  return rc;
+}

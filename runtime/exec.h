@@ -1,0 +1,27 @@
+/* `exec`: a new process in a running container (§4.4). One fork from the
+ * host pid namespace (after setns into the container's pid namespace), so the
+ * process is the caller's direct child and is reparented to its subreaper. */
+#ifndef BOTTLE_EXEC_H
+#define BOTTLE_EXEC_H
+
+#include <stdbool.h>
+#include <cJSON.h>
+#include "runtime/error.h"
+#include "runtime/state.h"
+
+struct exec_opts {
+  const cJSON *process; /* complete OCI process object */
+  bool detach;
+  const char *pid_file;       /* absolute or NULL */
+  const char *console_socket; /* absolute or NULL */
+  int preserve_fds;
+  bool ignore_paused;
+};
+
+/* Detached: returns 0 once the process has exec'd. Foreground: *exit_code
+ * gets its exit status. Errors are the "unable to start container process"
+ * kind (exit 255 in the verb). */
+int container_exec(struct container *c, const struct exec_opts *o, int *exit_code,
+                   bottle_error_t *err);
+
+#endif

@@ -1,0 +1,190 @@
+#include "runtime/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/cleanup.h"
+#include "runtime/console.h"
+#include "runtime/hooks.h"
+#include "runtime/process.h"
+#include "runtime/rootfs.h"
+#include "runtime/security.h"
+#include "runtime/spec.h"
+#include "runtime/sync.h"
+#include "runtime/util.h"
+
+static _Noreturn void fail(struct init_ctx *ctx, bottle_error_t *err)
+{
+  sync_send(ctx->sync_fd, SYNC_ERROR, (err && *err) ? (*err)->msg : "container init failed");
+  _exit(1);
+}
+
+static void wait_go(struct init_ctx *ctx)
+{
+  enum sync_type t;
+  if (sync_recv(ctx->sync_fd, &t, NULL) < 0 || t != SYNC_GO)
+    _exit(1); /* the parent gave up; it reports the error */
+}
+
+static int loopback_up(bottle_error_t *err)
+{
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return berr(err, errno, "socket for lo");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  strcpy(ifr.ifr_name, "lo");
+  int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    r = ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  int e = errno;
+  close(s);
+  return r < 0 ? berr(err, e, "bring up lo") : 0;
+}
+
+static int write_sysctls(const cJSON *config, bottle_error_t *err)
+{
+  const cJSON *kv;
+  cJSON_ArrayForEach(kv, json_path(config, "linux.sysctl"))
+  {
+    if (!cJSON_IsString(kv))
+      return berr(err, 0, "linux.sysctl.%s: value must be a string", kv->string);
+    cleanup_free char *path = xasprintf("/proc/sys/%s", kv->string);
+    for (char *p = path + strlen("/proc/sys/"); *p; p++)
+      if (*p == '.')
+        *p = '/';
+    if (write_file_path(path, kv->valuestring) < 0)
+      return berr(err, errno, "write sysctl %s", kv->string);
+  }
+  return 0;
+}
+
+static int set_names(const cJSON *config, bottle_error_t *err)
+{
+  const char *h = json_str(config, "hostname", "");
+  if (*h && sethostname(h, strlen(h)) < 0)
+    return berr(err, errno, "sethostname %s", h);
+  const char *d = json_str(config, "domainname", "");
+  if (*d && setdomainname(d, strlen(d)) < 0)
+    return berr(err, errno, "setdomainname %s", d);
+  return 0;
+}
+
+static void join_session_keyring(const char *id)
+{
+  char name[300];
+  snprintf(name, sizeof(name), "_ses.%s", id);
+  /* KEYCTL_JOIN_SESSION_KEYRING; ENOSYS/EPERM (e.g. seccomp'd hosts) are fine. */
+  (void)syscall(SYS_keyctl, 1, name);
+}
+
+_Noreturn void init_main(struct init_ctx *ctx)
+{
+  bottle_error_t err = NULL;
+  const cJSON *config = ctx->config;
+  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
+
+  /* Never dumpable: nothing in the container may open our /proc/<pid>/exe or fds. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  setsid();
+  wait_go(ctx);
+
+  if (ctx->new_userns) {
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      berr(&err, errno, "become root in the new user namespace (is container uid 0 mapped?)");
+      fail(ctx, &err);
+    }
+  }
+  for (int i = 0; i < 8 && ctx->ns_fds[i] >= 0; i++) {
+    if (setns(ctx->ns_fds[i], ctx->ns_types[i]) < 0) {
+      berr(&err, errno, "join namespace (type 0x%x)", ctx->ns_types[i]);
+      fail(ctx, &err);
+    }
+    close(ctx->ns_fds[i]);
+  }
+  if (ctx->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+    berr(&err, errno, "unshare cgroup namespace");
+    fail(ctx, &err);
+  }
+  if (ctx->new_netns && loopback_up(&err) < 0)
+    fail(ctx, &err);
+  if (set_names(config, &err) < 0 || write_sysctls(config, &err) < 0)
+    fail(ctx, &err);
+
+  const cJSON *root = cJSON_GetObjectItemCaseSensitive(config, "root");
+  struct rootfs_opts ro = {
+      .rootfs = ctx->rootfs,
+      .readonly = json_bool(root, "readonly", false),
+      .no_pivot = ctx->no_pivot,
+      .mounts = cJSON_GetObjectItemCaseSensitive(config, "mounts"),
+      .linux = cJSON_GetObjectItemCaseSensitive(config, "linux"),
+      .userns = spec_has_namespace(config, "user"),
+      .new_cgroupns = ctx->new_cgroupns,
+  };
+  if (rootfs_mount(&ro, &err) < 0)
+    fail(ctx, &err);
+  sync_send(ctx->sync_fd, SYNC_MOUNTS_DONE, NULL);
+  wait_go(ctx);
+
+  cleanup_free char *state =
+      hooks_state_json(config, ctx->id, "created", (int)getpid(), ctx->bundle);
+  if (hooks_run(config, "createContainer", state, &err) < 0)
+    fail(ctx, &err);
+  if (rootfs_pivot(&ro, &err) < 0)
+    fail(ctx, &err);
+
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(process, "user");
+  uid_t uid = (uid_t)json_int(user, "uid", 0);
+  if (json_bool(process, "terminal", false)) {
+    if (console_setup(ctx->console_fd, process, true, uid, &err) < 0)
+      fail(ctx, &err);
+    ctx->console_fd = -1;
+  }
+  if (process_set_rlimits(process, &err) < 0)
+    fail(ctx, &err);
+  if (!ctx->no_new_keyring)
+    join_session_keyring(ctx->id);
+
+  struct process_setup ps = {
+      .process = process, .seccomp = ctx->seccomp, .first_closed_fd = ctx->first_closed_fd};
+  if (process_finalize(&ps, &err) < 0)
+    fail(ctx, &err);
+
+  sync_send(ctx->sync_fd, SYNC_READY, NULL);
+  close(ctx->sync_fd);
+
+  /* Block until `start` opens the fifo for reading. */
+  char fifo_path[64];
+  snprintf(fifo_path, sizeof(fifo_path), "/proc/self/fd/%d", ctx->fifo_fd);
+  int fifo = open(fifo_path, O_WRONLY | O_CLOEXEC);
+  if (fifo < 0)
+    _exit(1);
+  if (write(fifo, "0", 1) != 1)
+    _exit(1);
+  close(fifo);
+  close(ctx->fifo_fd);
+
+  free(state);
+  state = hooks_state_json(config, ctx->id, "created", (int)getpid(), ctx->bundle);
+  if (hooks_run(config, "startContainer", state, &err) < 0) {
+    fprintf(stderr, "%s\n", err->msg);
+    _exit(1);
+  }
+  process_exec(&ps, &err);
+  fprintf(stderr, "bottle: %s\n", err ? err->msg : "exec failed");
+  _exit(127);
+}

@@ -1,0 +1,29 @@
+/* The child side of create: what runs in the freshly cloned container init,
+ * from the sync handshake to execve (§9.9 steps 4 and 6). */
+#ifndef BOTTLE_INIT_H
+#define BOTTLE_INIT_H
+
+#include <stdbool.h>
+#include <cJSON.h>
+
+struct seccomp_filter;
+
+struct init_ctx {
+  const char *id;
+  const char *bundle;
+  const char *rootfs; /* absolute host path */
+  const cJSON *config;
+  struct seccomp_filter *seccomp;
+  int sync_fd;    /* SOCK_SEQPACKET to the parent */
+  int fifo_fd;    /* O_PATH of <state>/exec.fifo */
+  int console_fd; /* connected console socket or -1 */
+  int ns_fds[8];  /* namespaces joined by path (setns in the child), -1 ends */
+  int ns_types[8];
+  bool new_userns, new_cgroupns, new_netns;
+  bool no_pivot, no_new_keyring;
+  int first_closed_fd; /* 3 + LISTEN_FDS + --preserve-fds */
+};
+
+_Noreturn void init_main(struct init_ctx *ctx);
+
+#endif

@@ -1,0 +1,148 @@
+#include "runtime/log.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_file = -1;
+static bool log_json;
+static bool log_debug_on;
+
+int log_init(const char *path, const char *format, bool debug)
+{
+  if (format == NULL || strcmp(format, "text") == 0)
+    log_json = false;
+  else if (strcmp(format, "json") == 0)
+    log_json = true;
+  else {
+    fprintf(stderr, "invalid log-format: %s\n", format);
+    return -1;
+  }
+  log_debug_on = debug;
+  if (path != NULL && *path != '\0') {
+    log_file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_file < 0) {
+      fprintf(stderr, "open log %s: %s\n", path, strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int log_fd(void)
+{
+  return log_file;
+}
+
+void log_rfc3339(char *buf, unsigned long size, long sec, long nsec, bool nanos)
+{
+  time_t t = sec;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char base[32];
+  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (nanos)
+    snprintf(buf, size, "%s.%09ldZ", base, nsec);
+  else
+    snprintf(buf, size, "%sZ", base);
+}
+
+static const char *level_name(enum log_level l)
+{
+  switch (l) {
+  case LOG_DEBUG:
+    return "debug";
+  case LOG_INFO:
+    return "info";
+  case LOG_WARNING:
+    return "warning";
+  default:
+    return "error";
+  }
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+static void emit(enum log_level level, const char *msg)
+{
+  if (level == LOG_DEBUG && !log_debug_on)
+    return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  char when[64];
+  log_rfc3339(when, sizeof(when), ts.tv_sec, ts.tv_nsec, false);
+  char *line = NULL;
+  if (log_json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "level", level_name(level));
+    cJSON_AddStringToObject(o, "msg", msg);
+    cJSON_AddStringToObject(o, "time", when);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (s == NULL || asprintf(&line, "%s\n", s) < 0)
+      line = NULL;
+    free(s);
+  } else {
+    cJSON *m = cJSON_CreateString(msg); /* quotes and escapes like logrus */
+    char *q = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    if (q == NULL ||
+        asprintf(&line, "time=\"%s\" level=%s msg=%s\n", when, level_name(level), q) < 0)
+      line = NULL;
+    free(q);
+  }
+  if (line == NULL)
+    return;
+  write_all(log_file >= 0 ? log_file : STDERR_FILENO, line, strlen(line));
+  free(line);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  if (r < 0)
+    return;
+  emit(level, msg);
+  free(msg);
+}
+
+void log_fatal(const char *fmt, ...)
+{
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  if (r < 0)
+    return;
+  emit(LOG_ERROR, msg);
+  if (log_file >= 0) {
+    char *line = NULL;
+    if (asprintf(&line, "%s\n", msg) >= 0) {
+      write_all(STDERR_FILENO, line, strlen(line));
+      free(line);
+    }
+  }
+  free(msg);
+}

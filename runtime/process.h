@@ -1,0 +1,39 @@
+/* Turning the current process into the container process described by an
+ * OCI `process` object; shared by the container init and exec (§6, §9.9 step
+ * 6). Runs in the container's namespaces, after pivot_root/setns(mnt). */
+#ifndef BOTTLE_PROCESS_H
+#define BOTTLE_PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <cJSON.h>
+#include "runtime/error.h"
+
+struct seccomp_filter;
+
+struct process_setup {
+  const cJSON *process;           /* the OCI process object */
+  struct seccomp_filter *seccomp; /* the container's filter, may be NULL */
+  int first_closed_fd;            /* 3 + LISTEN_FDS + --preserve-fds */
+  /* filled by process_finalize: */
+  char **envp;
+  char *exec_path;
+};
+
+/* process.rlimits through setrlimit. */
+int process_set_rlimits(const cJSON *process, bottle_error_t *err);
+/* Everything between the namespaces and the last step, in runc's order:
+ * LSM exec label, NNP, seccomp when !NNP, bounding set, KEEPCAPS, stdio
+ * ownership, groups/gid/uid, capabilities, umask, HOME, chdir(cwd) checked to
+ * be inside the root, PATH lookup of args[0] (the §5.4 error texts). */
+int process_finalize(struct process_setup *p, bottle_error_t *err);
+/* Last steps and execve: seccomp when NNP, signals reset, fds >= first_closed
+ * made CLOEXEC. Returns only on failure (err set). */
+int process_exec(struct process_setup *p, bottle_error_t *err);
+
+/* The LISTEN_FDS count from our environment (0 when unset). */
+int process_listen_fds(void);
+/* Resets every signal to SIG_DFL and unblocks all. */
+void process_reset_signals(void);
+
+#endif

@@ -1,0 +1,60 @@
+/* Per-container state under --root (§7): <root>/<id>/ (0711) holds
+ * bottle.json (0600, private format, named so runc's loader skips it) and
+ * exec.fifo between create and start. Each container has its own flock, so
+ * verbs on different containers never wait on each other. */
+#ifndef BOTTLE_STATE_H
+#define BOTTLE_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <cJSON.h>
+#include "runtime/error.h"
+
+#define STATE_FILE "bottle.json"
+#define EXEC_FIFO "exec.fifo"
+
+enum status { STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED };
+
+struct cgroup;
+
+struct container {
+  char *id;
+  char *dir;                     /* <root>/<id> */
+  int dirfd;                     /* O_DIRECTORY, carries the flock when locked */
+  pid_t pid;                     /* host pid of the init */
+  unsigned long long start_time; /* /proc/<pid>/stat field 22 */
+  char *bundle;
+  char *rootfs;
+  char *created; /* RFC 3339 */
+  cJSON *config; /* the config.json it was created from (resources kept merged) */
+  struct cgroup *cgroup;
+  bool private_pidns; /* a new pid namespace (not joined by path) */
+  uid_t owner;
+};
+
+/* mkdir -p root at 0700. */
+int state_root_prepare(const char *root, bottle_error_t *err);
+/* Creates and locks <root>/<id>; "container with given ID already exists". */
+int state_create(const char *root, const char *id, struct container **out, bottle_error_t *err);
+/* Loads <root>/<id>; lock=true takes the container's exclusive flock first.
+ * A missing dir gives "container does not exist" (errnum ENOENT). */
+int state_load(const char *root, const char *id, bool lock, struct container **out,
+               bottle_error_t *err);
+/* Writes bottle.json atomically. */
+int state_save(const struct container *c, bottle_error_t *err);
+/* rm -rf <root>/<id>. */
+int state_remove(struct container *c, bottle_error_t *err);
+int state_remove_path(const char *root, const char *id);
+void container_free(struct container *c);
+
+enum status container_status(const struct container *c);
+const char *status_name(enum status s);
+/* The OCI state object as runc prints it. */
+cJSON *container_state_json(const struct container *c, enum status s, const char *owner);
+
+/* /proc/<pid>/stat start time, 0 when the process is gone. *zombie set when Z/X. */
+unsigned long long proc_start_time(pid_t pid, bool *zombie);
+/* The init is alive and still the same process. */
+bool container_init_alive(const struct container *c);
+
+#endif

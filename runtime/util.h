@@ -1,0 +1,41 @@
+/* Small helpers every part of the runtime uses: allocation that aborts on
+ * OOM, whole-file reads and atomic writes, rm -rf, JSON field access, fd
+ * passing. */
+#ifndef BOTTLE_UTIL_H
+#define BOTTLE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <cJSON.h>
+
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mkdir_p(const char *path, mode_t mode);
+/* Reads a whole file (NUL-terminated); NULL with errno on failure. */
+char *read_file_at(int dirfd, const char *path, size_t *len);
+char *read_fd_all(int fd, size_t *len);
+/* Writes dir/.name.tmp then renames it over dir/name. */
+int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+/* Writes the whole buffer to a file path (O_WRONLY|O_TRUNC, no create). */
+int write_file_path(const char *path, const char *data);
+int write_all(int fd, const void *buf, size_t len);
+int rm_rf(const char *path);
+/* Absolute form of path (relative to cwd); never fails except on OOM. */
+char *abs_path(const char *path);
+
+long long json_int(const cJSON *o, const char *key, long long dflt);
+double json_double(const cJSON *o, const char *key, double dflt);
+const char *json_str(const cJSON *o, const char *key, const char *dflt);
+bool json_bool(const cJSON *o, const char *key, bool dflt);
+const cJSON *json_path(const cJSON *o, const char *dotted); /* "linux.resources" */
+
+/* One message with exactly one SCM_RIGHTS fd (the console-socket protocol). */
+int send_fd(int sock, int fd, const char *payload);
+int recv_fd(int sock);
+
+void now_rfc3339(char *buf, size_t size);
+/* Closes every fd >= lowest except those listed. */
+void close_fds_except(int lowest, const int *keep, size_t nkeep);
+
+#endif

@@ -1,0 +1,15 @@
+#include <stdlib.h>
+
+#include "runtime/log.h"
+#include "runtime/verbs.h"
+
+int verb_fail(bottle_error_t *err, const char *prefix, int code)
+{
+  const char *msg = (err && *err) ? (*err)->msg : "unknown error";
+  if (prefix)
+    log_fatal("%s%s", prefix, msg);
+  else
+    log_fatal("%s", msg);
+  berr_free(err);
+  return code;
+}

@@ -1,0 +1,40 @@
+#include "runtime/container.h"
+#include "runtime/verbs.h"
+
+int verb_delete(struct globals *g, int argc, char **argv)
+{
+  static const struct option opts[] = {{"force", optional_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+  bool force = false;
+  cli_normalize(argc, argv, opts);
+  optind = 0;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+    if (ch == 'f')
+      force = cli_bool(optarg);
+    else
+      return cli_usage_error("delete", "flag provided but not defined");
+  }
+  const char *id = cli_one_id(argc, argv, optind, "delete");
+  if (id == NULL)
+    return 1;
+  bottle_error_t err = NULL;
+  struct container *c = NULL;
+  if (state_load(g->root, id, true, &c, &err) < 0) {
+    /* A crash mid-create can leave a directory without a state file. */
+    state_remove_path(g->root, id);
+    if (force) {
+      berr_free(&err);
+      return 0;
+    }
+    return verb_fail(&err, NULL, 1);
+  }
+  enum status s = container_status(c);
+  if (!force && (s == STATUS_RUNNING || s == STATUS_PAUSED)) {
+    berr(&err, 0, "cannot delete container %s that is not stopped: %s", id, status_name(s));
+    container_free(c);
+    return verb_fail(&err, NULL, 1);
+  }
+  int r = container_destroy(c, &err);
+  container_free(c);
+  return r < 0 ? verb_fail(&err, NULL, 1) : 0;
+}

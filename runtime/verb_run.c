@@ -1,0 +1,129 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "runtime/container.h"
+#include "runtime/log.h"
+#include "runtime/util.h"
+#include "runtime/verbs.h"
+#include "runtime/waitloop.h"
+
+enum {
+  OPT_NO_PIVOT = 1000,
+  OPT_NO_NEW_KEYRING,
+  OPT_PRESERVE_FDS,
+  OPT_CONSOLE,
+  OPT_PIDFILE,
+  OPT_KEEP,
+  OPT_NO_SUBREAPER
+};
+
+static const struct option run_opts[] = {
+    {"bundle", required_argument, NULL, 'b'},
+    {"console-socket", required_argument, NULL, OPT_CONSOLE},
+    {"pid-file", required_argument, NULL, OPT_PIDFILE},
+    {"no-pivot", optional_argument, NULL, OPT_NO_PIVOT},
+    {"no-new-keyring", optional_argument, NULL, OPT_NO_NEW_KEYRING},
+    {"preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS},
+    {"detach", optional_argument, NULL, 'd'},
+    {"keep", optional_argument, NULL, OPT_KEEP},
+    {"no-subreaper", optional_argument, NULL, OPT_NO_SUBREAPER},
+    {NULL, 0, NULL, 0},
+};
+
+int verb_run(struct globals *g, int argc, char **argv)
+{
+  struct create_opts o = {0};
+  const char *bundle = ".";
+  bool detach = false, keep = false, no_subreaper = false;
+  cli_normalize(argc, argv, run_opts);
+  optind = 0;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "+b:d", run_opts, NULL)) != -1) {
+    switch (ch) {
+    case 'b':
+      bundle = optarg;
+      break;
+    case OPT_CONSOLE:
+      o.console_socket = optarg;
+      break;
+    case OPT_PIDFILE:
+      o.pid_file = optarg;
+      break;
+    case OPT_NO_PIVOT:
+      o.no_pivot = cli_bool(optarg);
+      break;
+    case OPT_NO_NEW_KEYRING:
+      o.no_new_keyring = cli_bool(optarg);
+      break;
+    case OPT_PRESERVE_FDS:
+      o.preserve_fds = atoi(optarg);
+      break;
+    case 'd':
+      detach = cli_bool(optarg);
+      break;
+    case OPT_KEEP:
+      keep = cli_bool(optarg);
+      break;
+    case OPT_NO_SUBREAPER:
+      no_subreaper = cli_bool(optarg);
+      break;
+    default:
+      return cli_usage_error("run", "flag provided but not defined");
+    }
+  }
+  o.id = cli_one_id(argc, argv, optind, "run");
+  if (o.id == NULL)
+    return 1;
+  bottle_error_t err = NULL;
+  if (!cli_valid_id(o.id)) {
+    berr(&err, 0, "invalid container ID format: %s", o.id);
+    return verb_fail(&err, "bottle run failed: ", 1);
+  }
+  char *pid_file = o.pid_file ? abs_path(o.pid_file) : NULL;
+  char *console = o.console_socket ? abs_path(o.console_socket) : NULL;
+  char *bundle_abs = abs_path(bundle);
+  o.pid_file = pid_file;
+  o.console_socket = console;
+  o.bundle = bundle_abs;
+  int rc = 0;
+  struct container *c = NULL;
+  if (!detach) {
+    if (!no_subreaper)
+      prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    waitloop_block_signals();
+  }
+  if (chdir(bundle_abs) < 0) {
+    berr(&err, errno, "chdir to bundle %s", bundle_abs);
+  } else if (container_create(g, &o, &c, &err) == 0) {
+    if (container_start(c, &err) < 0) {
+      container_destroy(c, NULL);
+    } else if (!detach) {
+      pid_t pid = c->pid;
+      flock(c->dirfd, LOCK_UN); /* others may pause/kill/exec while we wait */
+      rc = waitloop_run(pid);
+      if (!keep) {
+        struct container *again = NULL;
+        bottle_error_t e2 = NULL;
+        if (state_load(g->root, o.id, true, &again, &e2) == 0) {
+          container_destroy(again, &e2);
+          container_free(again);
+        }
+        if (e2) {
+          log_msg(LOG_WARNING, "run: cleanup: %s", e2->msg);
+          berr_free(&e2);
+        }
+      }
+    }
+    container_free(c);
+  }
+  if (err)
+    rc = verb_fail(&err, "bottle run failed: ", 1);
+  free(pid_file);
+  free(console);
+  free(bundle_abs);
+  return rc;
+}

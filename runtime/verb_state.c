@@ -1,0 +1,27 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runtime/cleanup.h"
+#include "runtime/state.h"
+#include "runtime/verbs.h"
+
+int verb_state(struct globals *g, int argc, char **argv)
+{
+  static const struct option none[] = {{NULL, 0, NULL, 0}};
+  optind = 0;
+  if (getopt_long(argc, argv, "+", none, NULL) != -1)
+    return cli_usage_error("state", "flag provided but not defined");
+  const char *id = cli_one_id(argc, argv, optind, "state");
+  if (id == NULL)
+    return 1;
+  bottle_error_t err = NULL;
+  struct container *c = NULL;
+  if (state_load(g->root, id, false, &c, &err) < 0)
+    return verb_fail(&err, NULL, 1);
+  cleanup_cjson cJSON *j = container_state_json(c, container_status(c), "");
+  container_free(c);
+  char *s = cJSON_Print(j);
+  fputs(s, stdout);
+  free(s);
+  return 0;
+}

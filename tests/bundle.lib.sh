@@ -1,0 +1,112 @@
+# Shared test fixture: busybox-static OCI bundles. Source it (after tests/lib.sh).
+#
+#   make_bundle DIR [args...]
+#       Builds DIR/rootfs (busybox-static at /bin/busybox plus symlinks for the
+#       common applets, /etc/passwd and /etc/group with root (0) and user
+#       "user" (1000:1000, home /home/user), /tmp, /home/user) and DIR/config.json:
+#       runc's `spec` template with terminal=false, a writable root, no
+#       capability ambient set, hostname "bottle-test", the given args
+#       (default: sh), and cgroupsPath /bottle-test/<basename of DIR>.
+#       Rootfs files are hard links or copies; DIR must not exist or be empty.
+#
+#   bundle_edit DIR JQ-LIKE-PYTHON
+#       Edits DIR/config.json with a Python expression over `c` (the dict), e.g.
+#       bundle_edit "$b" 'c["process"]["user"]={"uid":1000,"gid":1000}'
+#
+# Requires busybox (static) and python3; skips the test (exit 77) otherwise.
+
+BUSYBOX_STATIC=${BUSYBOX_STATIC:-}
+
+_find_busybox() {
+  [ -n "$BUSYBOX_STATIC" ] && return 0
+  local b
+  for b in /bin/busybox /usr/bin/busybox; do
+    if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then BUSYBOX_STATIC=$b; return 0; fi
+  done
+  return 1
+}
+
+make_bundle() {
+  local dir=$1; shift
+  _find_busybox || { echo "skipped: busybox-static not installed"; exit 77; }
+  command -v python3 >/dev/null || { echo "skipped: python3 not installed"; exit 77; }
+  mkdir -p "$dir/rootfs"
+  local r=$dir/rootfs a
+  mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/etc" "$r/tmp" "$r/home/user" "$r/root" \
+    "$r/proc" "$r/sys" "$r/dev" "$r/run" "$r/var"
+  chmod 1777 "$r/tmp"
+  chown 1000:1000 "$r/home/user"
+  cp "$BUSYBOX_STATIC" "$r/bin/busybox"
+  for a in sh ash cat echo ls ps id sleep true false env pwd mkdir rm touch grep sed awk \
+    hostname mount umount readlink stat head tail wc sort uniq tr cut kill test \
+    printf tty stty date uname whoami chmod chown ln cp mv dd find xargs nproc \
+    ip ping nc wget timeout seq basename dirname yes nsenter unshare top free df; do
+    ln -sf busybox "$r/bin/$a"
+  done
+  cat >"$r/etc/passwd" <<'PW'
+root:x:0:0:root:/root:/bin/sh
+user:x:1000:1000:user:/home/user:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+PW
+  cat >"$r/etc/group" <<'GR'
+root:x:0:
+tty:x:5:
+user:x:1000:
+nogroup:x:65534:
+GR
+  echo "bottle-test" >"$r/etc/hostname"
+  local name; name=$(basename "$dir")
+  python3 - "$dir/config.json" "$name" "$@" <<'PY'
+import json, sys
+path, name, args = sys.argv[1], sys.argv[2], sys.argv[3:] or ["sh"]
+caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+c = {
+  "ociVersion": "1.0.2-dev",
+  "process": {
+    "terminal": False, "user": {"uid": 0, "gid": 0}, "args": args,
+    "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+    "cwd": "/",
+    "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+    "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+    "noNewPrivileges": True,
+  },
+  "root": {"path": "rootfs", "readonly": False},
+  "hostname": "bottle-test",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+     "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+     "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+     "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+    {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+     "options": ["nosuid", "noexec", "nodev"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+     "options": ["nosuid", "noexec", "nodev", "ro"]},
+  ],
+  "linux": {
+    "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+    "cgroupsPath": "/bottle-test/" + name,
+    "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
+    "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                    "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+  },
+}
+with open(path, "w") as f:
+    json.dump(c, f, indent=2)
+PY
+}
+
+bundle_edit() {
+  local dir=$1 expr=$2
+  python3 - "$dir/config.json" "$expr" <<'PY'
+import json, sys
+path, expr = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+exec(expr)
+json.dump(c, open(path, "w"), indent=2)
+PY
+}
