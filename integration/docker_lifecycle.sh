@@ -51,7 +51,11 @@ dk exec -d "$id" sleep 300
 sleep 0.3
 check_contains "top lists exec'd processes" "sleep 300" "$(dk top "$id" 2>&1)"
 
-stats=$(dk stats --no-stream --format '{{.MemUsage}}|{{.PIDs}}' "$id" 2>&1)
+# The first sample can come back empty while the daemon's collector starts up.
+for _ in $(seq 20); do
+  stats=$(dk stats --no-stream --format '{{.MemUsage}}|{{.PIDs}}' "$id" 2>&1)
+  case $stats in 0B*) sleep 0.2 ;; *) break ;; esac
+done
 check "stats --no-stream reports memory" sh -c "echo '$stats' | grep -Eq '^[0-9.]+[KMG]i?B /'"
 check "stats --no-stream reports pids" sh -c "echo '$stats' | grep -Eq '\|[1-9][0-9]*$'"
 

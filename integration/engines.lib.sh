@@ -45,6 +45,24 @@ engines_init() {
   # bottled mode (issue 5) is the default; engine conformance runs containers plain.
   printf '{"mode": "plain"}\n' >"$_engine_tmp/bottle.json"
   export BOTTLE_CONFIG=$_engine_tmp/bottle.json
+  _engine_check_cgroup_mounts
+}
+
+# A v1 hierarchy that exists but is mounted nowhere (e.g. hugetlb after someone
+# mounted it for crun and unmounted it again) makes containerd fail every stats
+# read with "cannot find cgroup mount destination". Say so up front.
+_engine_check_cgroup_mounts() {
+  local id ctrls _ c opts
+  opts=$(awk '/ - cgroup / { print $NF }' /proc/self/mountinfo | tr '\n' ',')
+  while IFS=: read -r id ctrls _; do
+    [ "$id" = 0 ] && continue
+    for c in ${ctrls//,/ }; do
+      case ",$opts" in *",$c,"*) ;; *)
+        echo "warning: cgroup v1 hierarchy '$c' exists but is not mounted; docker stats will fail." \
+          "Fix: mkdir -p /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c" >&2 ;;
+      esac
+    done
+  done </proc/self/cgroup
 }
 
 engines_need() {

@@ -22,21 +22,20 @@ tmp=$_engine_tmp
 hugetlb_mounted=0
 
 # crun 1.8 refuses hybrid hosts unless hugetlb has a v1 hierarchy; the bench
-# mounts one for the duration and removes it afterwards.
+# mounts one and leaves it. Unmounting would not give hugetlb back to cgroup v2:
+# the kernel keeps the (now unmounted) v1 hierarchy while processes sit in its
+# root, and containerd then fails every stats read ("cannot find cgroup mount").
 bench_cleanup() {
   local rc=$?
   docker_stop
-  if [ "$hugetlb_mounted" = 1 ]; then
-    umount /sys/fs/cgroup/hugetlb 2>/dev/null && rmdir /sys/fs/cgroup/hugetlb 2>/dev/null ||
-      echo "note: left /sys/fs/cgroup/hugetlb mounted (busy)" >&2
-  fi
   (exit "$rc")
   engines_cleanup
 }
 trap bench_cleanup EXIT
 if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/dev/null &&
-  grep -q '^hugetlb[[:space:]]0[[:space:]]' /proc/cgroups; then
-  mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && hugetlb_mounted=1
+  grep -q '^hugetlb[[:space:]]' /proc/cgroups; then
+  mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb &&
+    hugetlb_mounted=1 && echo "note: mounted the hugetlb v1 hierarchy at /sys/fs/cgroup/hugetlb (left mounted)" >&2
 fi
 
 bundle=$tmp/bundle
@@ -82,7 +81,7 @@ for i in $(seq 1 $((WARMUP + REPS))); do
 done
 
 declare -A med=()
-host="$(nproc) cores, kernel $(uname -r), cgroup hybrid v1$([ "$hugetlb_mounted" = 1 ] && echo ', hugetlb v1 mounted for crun')"
+host="$(nproc) cores, kernel $(uname -r), cgroup hybrid v1$(mountpoint -q /sys/fs/cgroup/hugetlb && echo ' with hugetlb v1 mounted (crun needs it)')"
 echo "<!-- BEGIN bench:runtime -->"
 echo "## runtime"
 echo
