@@ -1,13 +1,15 @@
 /* rootfs_probe: runs the rootfs code of the runtime on its own, for the
  * integration tests of mounts, devices, pivot_root and masked paths.
  *
- *   rootfs_probe [--no-pivot] [--console] CONFIG ROOTFS -- CMD [ARGS...]
+ *   rootfs_probe [--no-pivot] [--console] [--userns] CONFIG ROOTFS -- CMD [ARGS...]
  *
  * Unshares the namespaces listed in CONFIG's linux.namespaces (always a
  * mount namespace), forks so the child is PID 1 of a new PID namespace,
  * calls rootfs_mount() and rootfs_pivot() with CONFIG's mounts, linux and
  * root.readonly, then execs CMD inside. With --console a pty is opened from
- * the container's devpts and bound over /dev/console. Exits with CMD's
+ * the container's devpts and bound over /dev/console. With --userns the
+ * namespaces are created inside a new user namespace mapping only root to
+ * root (rootfs_opts.userns: devices are bound, not created). Exits with CMD's
  * status; 125 and a message on stderr when the setup fails. */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,14 @@ static char *read_file(const char *path)
     fwrite(chunk, 1, n, mem);
   fclose(take_ptr(mem));
   return buf;
+}
+
+static int write_proc(const char *path, const char *value)
+{
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  return write(fd, value, strlen(value)) == (ssize_t)strlen(value) ? 0 : -1;
 }
 
 static int die(bottle_error_t *err)
@@ -90,18 +100,21 @@ static int open_console(void)
 
 int main(int argc, char **argv)
 {
-  bool no_pivot = false, console = false;
+  bool no_pivot = false, console = false, userns = false;
   int i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2]; i++) {
     if (strcmp(argv[i], "--no-pivot") == 0)
       no_pivot = true;
     else if (strcmp(argv[i], "--console") == 0)
       console = true;
+    else if (strcmp(argv[i], "--userns") == 0)
+      userns = true;
     else
       break;
   }
   if (argc - i < 4 || strcmp(argv[i + 2], "--") != 0) {
-    fprintf(stderr, "usage: rootfs_probe [--no-pivot] [--console] CONFIG ROOTFS -- CMD...\n");
+    fprintf(stderr,
+            "usage: rootfs_probe [--no-pivot] [--console] [--userns] CONFIG ROOTFS -- CMD...\n");
     return 2;
   }
   cleanup_free char *text = read_file(argv[i]);
@@ -131,9 +144,55 @@ int main(int argc, char **argv)
   bool cgroupns;
   int flags = namespace_flags(linux, &cgroupns);
   o.new_cgroupns = cgroupns;
-  if (unshare(flags) < 0) {
+  o.userns = userns;
+  /* With a user namespace its maps must be written from outside it, by
+   * the parent: the unsharing happens in a child that waits for them. */
+  int sync[2];
+  if (userns && pipe2(sync, O_CLOEXEC) < 0)
+    return 125;
+  if (userns) {
+    pid_t setup = fork();
+    if (setup < 0)
+      return 125;
+    if (setup > 0) {
+      close(sync[0]);
+      char path[64], idmap[] = "0 0 65536";
+      snprintf(path, sizeof(path), "/proc/%d/ns/user", setup);
+      /* Wait until the child is in its own user namespace. */
+      char self_ns[64] = "", child_ns[64] = "";
+      for (int tries = 0; tries < 100000 && strcmp(self_ns, child_ns) == 0; tries++) {
+        readlink("/proc/self/ns/user", self_ns, sizeof(self_ns) - 1);
+        readlink(path, child_ns, sizeof(child_ns) - 1);
+        usleep(100);
+      }
+      snprintf(path, sizeof(path), "/proc/%d/uid_map", setup);
+      int ok = write_proc(path, idmap) == 0;
+      snprintf(path, sizeof(path), "/proc/%d/gid_map", setup);
+      ok = ok && write_proc(path, idmap) == 0;
+      if (!ok)
+        fprintf(stderr, "rootfs_probe: user namespace maps: %s\n", strerror(errno));
+      if (write(sync[1], ok ? "1" : "0", 1) != 1)
+        ok = 0;
+      close(sync[1]);
+      int st;
+      while (waitpid(setup, &st, 0) < 0)
+        if (errno != EINTR)
+          return 125;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    close(sync[1]);
+  }
+  if (unshare(flags | (userns ? CLONE_NEWUSER : 0)) < 0) {
     fprintf(stderr, "rootfs_probe: unshare: %s\n", strerror(errno));
     return 125;
+  }
+  if (userns) {
+    char go = '0';
+    if (read(sync[0], &go, 1) != 1 || go != '1')
+      return 125;
+    close(sync[0]);
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+      return 125;
   }
   pid_t pid = fork();
   if (pid < 0)
