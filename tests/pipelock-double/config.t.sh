@@ -3,6 +3,7 @@
 # unknown keys at any depth, extra documents, type mismatches, duplicate keys and
 # the validator rules all stop it, with "loading config: ..." on stderr.
 . "$(dirname "$0")/double.lib.sh"
+# shellcheck disable=SC2016 # backticks are yaml.v3 message text
 
 cfg() { printf '%s\n' "$2" >"$WORK/$1.yaml"; echo "$WORK/$1.yaml"; }
 

@@ -1,6 +1,6 @@
 # Helpers for the pipelock double's own tests (sourced; not a test itself).
 # Everything listens on 127.0.0.1 with kernel-chosen or random high ports.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 DOUBLE=${DOUBLE:-$BUILD/pipelock-double}
 [ -x "$DOUBLE" ] || skip "no $DOUBLE (run make)"
@@ -12,21 +12,21 @@ _cleanup() {
   local p
   for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${_pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap _cleanup EXIT
 
 # wait_for CMD...: retries a readiness probe for up to 5 s (not an assertion).
 wait_for() {
-  local i
-  for i in $(seq 100); do "$@" && return 0; sleep 0.05; done
+  local _
+  for _ in $(seq 100); do "$@" && return 0; sleep 0.05; done
   return 1
 }
 
 # start_httpd DIR: busybox httpd on a free 127.0.0.1 port; sets HTTPD_PORT.
 start_httpd() {
-  local try port pid
-  for try in $(seq 20); do
+  local port pid
+  for _ in $(seq 20); do
     port=$((20000 + RANDOM % 40000))
     busybox httpd -f -p "127.0.0.1:$port" -h "$1" &
     pid=$!
