@@ -389,8 +389,9 @@ static void cpuset_inherit(const char *parent, const char *dir)
   }
 }
 
-/* v2: every ancestor below the mount must delegate the controllers it has. */
-static void v2_enable_controllers(const char *mountpoint, const char *dir)
+/* v2: every ancestor below the mount must delegate the controllers it has
+ * (`only` limits this to one controller). */
+void cgroup_v2_delegate(const char *mountpoint, const char *dir, const char *only)
 {
   size_t ml = strlen(mountpoint);
   cleanup_free char *p = strdup(dir);
@@ -408,6 +409,8 @@ static void v2_enable_controllers(const char *mountpoint, const char *dir)
     cleanup_free char *have = cg_read(p, "cgroup.subtree_control");
     char *save = NULL;
     for (char *c = avail ? strtok_r(avail, " ", &save) : NULL; c; c = strtok_r(NULL, " ", &save)) {
+      if (only && strcmp(c, only) != 0)
+        continue;
       if (have && strstr(have, c)) {
         /* cheap pre-check; a false positive only skips a no-op write */
         char *hit = strstr(have, c);
@@ -516,6 +519,8 @@ int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const 
 {
   if (systemd)
     return systemd_refusal(cgroups_path, err);
+  if (cgroup_check_resources(resources, err) < 0)
+    return -1;
   struct cgroup *cg = NULL;
   if (resolve(id, cgroups_path, &cg, err) < 0)
     return -1;
@@ -542,7 +547,7 @@ int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const 
       free(cg->unified);
       cg->unified = NULL;
     } else if (cg->unified_only) {
-      v2_enable_controllers(top, cg->unified);
+      cgroup_v2_delegate(top, cg->unified, NULL);
     }
   }
   if (resources && !cJSON_IsNull(resources)) {
@@ -588,7 +593,9 @@ int cgroup_update(const struct cgroup *cg, const cJSON *resources, bottle_error_
   if (resources == NULL || cJSON_IsNull(resources))
     return 0;
   if (!cJSON_IsObject(resources))
-    return berr(err, EINVAL, "update: resources must be a JSON object (OCI LinuxResources)");
+    return berr(err, 0, "update: resources must be a JSON object (OCI LinuxResources)");
+  if (cgroup_check_resources(resources, err) < 0)
+    return -1;
   int rc = cg->unified_only ? cgroup_v2_apply(cg, resources, false, err)
                             : cgroup_v1_apply(cg, resources, false, err);
   return rc < 0 ? berr_wrap(err, "cgroup: update") : 0;
@@ -913,6 +920,17 @@ int cgroup_from_json(const cJSON *j, struct cgroup **out, bottle_error_t *err)
       cgroup_free(cg);
       return berr(err, ENOMEM, "cgroup");
     }
+  }
+  if (cg->unified) {
+    struct host_mounts hm = {0};
+    bottle_error_t ignored = NULL;
+    if (read_host_mounts(&hm, &ignored) == 0 && hm.unified) {
+      size_t ml = strlen(hm.unified->mountpoint);
+      if (strncmp(cg->unified, hm.unified->mountpoint, ml) == 0 && cg->unified[ml] == '/')
+        cg->unified_mount = strdup(hm.unified->mountpoint);
+    }
+    berr_free(&ignored);
+    host_mounts_free(&hm);
   }
   *out = cg;
   return 0;

@@ -48,6 +48,12 @@ bool res_u64(const cJSON *obj, const char *key, uint64_t *out);
 bool res_bool(const cJSON *obj, const char *key, bool *out);
 const char *res_str(const cJSON *obj, const char *key);
 
+/* Rejects wrongly typed fields of an OCI LinuxResources object, naming them. */
+int cgroup_check_resources(const cJSON *res, bottle_error_t *err);
+/* Enables controllers (all available, or only `only`) in cgroup.subtree_control
+ * of every ancestor of dir below mountpoint. Best effort. */
+void cgroup_v2_delegate(const char *mountpoint, const char *dir, const char *only);
+
 /* Resource application per cgroup version; `creating` also applies device rules. */
 int cgroup_v1_apply(const struct cgroup *cg, const cJSON *res, bool creating, bottle_error_t *err);
 int cgroup_v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bottle_error_t *err);

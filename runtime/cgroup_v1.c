@@ -209,9 +209,13 @@ static int v1_hugetlb(const struct cgroup *cg, const cJSON *limits, bottle_error
       if (asprintf(&file, "hugetlb.%s.limit_in_bytes", size) < 0)
         return berr(err, ENOMEM, "hugetlb");
     } else if (cg->unified) {
+      /* Delegated only when asked for: a controller in use on v2 can no
+       * longer be mounted as a v1 hierarchy. */
       dir = cg->unified;
       if (asprintf(&file, "hugetlb.%s.max", size) < 0)
         return berr(err, ENOMEM, "hugetlb");
+      if (!cg_exists(dir, file) && cg->unified_mount)
+        cgroup_v2_delegate(cg->unified_mount, dir, "hugetlb");
     } else {
       return 0; /* runc skips controllers that are not mounted */
     }

@@ -446,6 +446,48 @@ static void test_paths(void)
     }
   }
 
+  /* wrong types are named, on create and on update */
+  {
+    char p2[160];
+    snprintf(p2, sizeof(p2), "%s/typed", top);
+    cleanup_cjson cJSON *typed = parse("{\"memory\":{\"limit\":\"100M\"}}");
+    rc = cgroup_create("typed", p2, false, typed, &cg, &err);
+    CHECK(rc != 0 && strstr(errmsg(err), "linux.resources.memory.limit must be a number"),
+          "string memory limit refused: %s", errmsg(err));
+    berr_free(&err);
+    cleanup_cjson cJSON *typed2 =
+        parse("{\"devices\":[{\"allow\":\"yes\"}],\"pids\":null,\"cpu\":{\"cpus\":3}}");
+    rc = cgroup_create("typed", p2, false, typed2, &cg, &err);
+    CHECK(rc != 0 && strstr(errmsg(err), "linux.resources.cpu.cpus must be a string"),
+          "numeric cpus refused: %s", errmsg(err));
+    berr_free(&err);
+  }
+
+  /* hugetlb: v1 hierarchy when mounted */
+  if (v1_mounted("hugetlb") && path_exists("/sys/fs/cgroup/hugetlb/hugetlb.2MB.limit_in_bytes")) {
+    char p2[160];
+    snprintf(p2, sizeof(p2), "%s/huge", top);
+    cleanup_cjson cJSON *huge = parse("{\"hugepageLimits\":[{\"pageSize\":\"2MB\","
+                                      "\"limit\":4194304}]}");
+    rc = cgroup_create("huge", p2, false, huge, &cg, &err);
+    cleanup_free char *v =
+        read_file("/sys/fs/cgroup/hugetlb%s/huge/hugetlb.2MB.limit_in_bytes", top);
+    CHECK(rc == 0 && v && strcmp(v, "4194304") == 0, "hugepageLimits 2MB -> %s: %s", v ? v : "?",
+          errmsg(err));
+    berr_free(&err);
+    if (rc == 0) {
+      cleanup_cjson cJSON *bad_size =
+          parse("{\"hugepageLimits\":[{\"pageSize\":\"3MB\",\"limit\":1}]}");
+      rc = cgroup_update(cg, bad_size, &err);
+      CHECK(rc != 0 && strstr(errmsg(err), "3MB"), "unsupported page size named: %s", errmsg(err));
+      berr_free(&err);
+      cgroup_destroy(cg, &err);
+      berr_free(&err);
+      cgroup_free(cg);
+      cg = NULL;
+    }
+  }
+
   /* bad resources fail create and leave nothing behind */
   char bad[160];
   snprintf(bad, sizeof(bad), "%s/bad", top);
