@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # backticks below are yaml.v3 message text
 # The double loads YAML as strictly as pipelock 2.3.0 (pipelock.md §1.1, §2):
 # unknown keys at any depth, extra documents, type mismatches, duplicate keys and
 # the validator rules all stop it, with "loading config: ..." on stderr.
 . "$(dirname "$0")/double.lib.sh"
-# shellcheck disable=SC2016 # backticks are yaml.v3 message text
 
 cfg() { printf '%s\n' "$2" >"$WORK/$1.yaml"; echo "$WORK/$1.yaml"; }
 
