@@ -5,16 +5,15 @@
 
 #include "tests/fuzz/fuzz_common.h"
 
-static const char *config_json =
-    "{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"api.openai.com\"]},"
-    " \"ssh\": [{\"Host\": \"forge\", \"Hostname\": \"10.20.0.5\", \"Port\": 22},"
-    " {\"Host\": \"git\", \"Hostname\": \"git.corp.example\", \"Port\": 22}]},"
-    " \"empty\": {}}, \"egress\": {\"default_allowlist\": [\"api.anthropic.com\"]}%s}";
+#define CONFIG_JSON(extra)                                                                         \
+  "{\"bottles\": {\"dev\": {\"egress\": {\"allowlist\": [\"api.openai.com\"]},"                    \
+  " \"ssh\": [{\"Host\": \"forge\", \"Hostname\": \"10.20.0.5\", \"Port\": 22},"                   \
+  " {\"Host\": \"git\", \"Hostname\": \"git.corp.example\", \"Port\": 22}]},"                      \
+  " \"empty\": {}}, \"egress\": {\"default_allowlist\": [\"api.anthropic.com\"]}" extra "}"
 
 static struct bottle_config *load(bool trusted)
 {
-  char json[1024];
-  snprintf(json, sizeof(json), config_json, trusted ? ", \"trust_container_env\": true" : "");
+  const char *json = trusted ? CONFIG_JSON(", \"trust_container_env\": true") : CONFIG_JSON("");
   char *const host_env[] = {NULL};
   struct bottle_config *cfg = NULL;
   struct cfg_error err = {0};
