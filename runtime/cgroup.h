@@ -28,6 +28,10 @@ int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, bottle_error_t
 int cgroup_signal_all(const struct cgroup *cg, int sig, bottle_error_t *err);
 /* runc `events --stats` shaped object ({"cpu":..., "memory":..., "pids":..., "blkio":...}). */
 cJSON *cgroup_stats(const struct cgroup *cg, bottle_error_t *err);
+/* How many processes the kernel's OOM killer has killed in the cgroup so far
+ * (v1 memory.oom_control "oom_kill", v2 memory.events "oom_kill"); a client
+ * of `events` reports {"type":"oom"} when it grows. 0 when not available. */
+int cgroup_oom_kills(const struct cgroup *cg, unsigned long long *count, bottle_error_t *err);
 /* Removes the directories (waits briefly for the last processes to leave). Idempotent. */
 int cgroup_destroy(struct cgroup *cg, bottle_error_t *err);
 void cgroup_free(struct cgroup *cg);

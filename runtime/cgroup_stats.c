@@ -349,3 +349,17 @@ cJSON *cgroup_v2_stats(const char *dir, bottle_error_t *err)
   cJSON_AddItemToObject(s, "hugetlb", hugetlb_stats(dir, true));
   return s;
 }
+
+int cgroup_oom_kills(const struct cgroup *cg, unsigned long long *count, bottle_error_t *err)
+{
+  const char *dir = cg->unified_only ? cg->unified : cgroup_v1_dir(cg, "memory");
+  *count = 0;
+  if (dir == NULL)
+    return 0;
+  const char *file = cg->unified_only ? "memory.events" : "memory.oom_control";
+  cleanup_free char *text = cg_read(dir, file);
+  if (text == NULL)
+    return errno == ENOENT ? 0 : berr(err, errno, "cgroup: read %s/%s", dir, file);
+  *count = keyed(text, "oom_kill");
+  return 0;
+}

@@ -203,7 +203,22 @@ static int v2_unified(const char *dir, const cJSON *unified, bottle_error_t *err
   return 0;
 }
 
+static int v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bottle_error_t *err);
+
 int cgroup_v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bottle_error_t *err)
+{
+  if (v2_apply(cg, res, creating, err) == 0)
+    return 0;
+  /* A missing control file means the controller was not delegated. */
+  if (err && *err && (*err)->errnum == ENOENT)
+    berr_wrap(err,
+              "the controller is not enabled for %s (see cgroup.controllers there and its "
+              "parent's cgroup.subtree_control)",
+              cg->unified);
+  return -1;
+}
+
+static int v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bottle_error_t *err)
 {
   const char *dir = cg->unified;
   if (creating) {

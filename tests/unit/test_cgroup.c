@@ -500,6 +500,60 @@ static void test_paths(void)
   CHECK(!path_exists(dir), "failed create removed its directories");
 }
 
+/* A process that outgrows memory.limit is OOM-killed and counted. */
+static void test_oom(void)
+{
+  bottle_error_t err = NULL;
+  char path[160];
+  snprintf(path, sizeof(path), "%s/oom", top);
+  bool memsw = path_exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+  cleanup_cjson cJSON *res = parse(memsw ? "{\"memory\":{\"limit\":16777216,\"swap\":16777216}}"
+                                         : "{\"memory\":{\"limit\":16777216}}");
+  struct cgroup *cg = NULL;
+  int rc = cgroup_create("oom", path, false, res, &cg, &err);
+  CHECK(rc == 0, "create oom cgroup: %s", errmsg(err));
+  berr_free(&err);
+  if (rc != 0)
+    return;
+  unsigned long long before = 99;
+  CHECK(cgroup_oom_kills(cg, &before, &err) == 0 && before == 0, "no OOM kill yet (%llu)", before);
+  int go[2];
+  if (pipe(go) < 0)
+    abort();
+  pid_t pid = fork();
+  if (pid == 0) {
+    char c;
+    if (read(go[0], &c, 1) != 1)
+      _exit(2);
+    for (int i = 0; i < 256; i++) {
+      char *m = malloc(1 << 20);
+      if (m == NULL)
+        _exit(3);
+      memset(m, i, 1 << 20);
+    }
+    _exit(0);
+  }
+  live_child = pid;
+  rc = cgroup_enter(cg, pid, &err);
+  berr_free(&err);
+  if (write(go[1], "g", 1) != 1)
+    abort();
+  int status = 0;
+  waitpid(pid, &status, 0);
+  live_child = -1;
+  close(go[0]);
+  close(go[1]);
+  CHECK(rc == 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+        "allocating 256 MiB under a 16 MiB limit gets OOM-killed");
+  unsigned long long after = 0;
+  CHECK(cgroup_oom_kills(cg, &after, &err) == 0 && after >= 1, "cgroup_oom_kills counts it (%llu)",
+        after);
+  berr_free(&err);
+  CHECK(cgroup_destroy(cg, &err) == 0, "destroy oom cgroup: %s", errmsg(err));
+  berr_free(&err);
+  cgroup_free(cg);
+}
+
 int main(void)
 {
   if (geteuid() != 0) {
@@ -516,6 +570,7 @@ int main(void)
   signal(SIGPIPE, SIG_IGN);
   test_v1_lifecycle();
   test_paths();
+  test_oom();
   cleanup_everything();
   printf("%d/%d checks passed\n", checks - failures, checks);
   return failures ? 1 : 0;
