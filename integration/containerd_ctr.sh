@@ -9,7 +9,7 @@ engines_init ctr
 containerd_start
 ctr_busybox_image
 IMG=$ENGINE_CTR_IMAGE
-RB=(--runc-binary "$ENGINE_RUNTIME_PATH")
+RB=(--runc-binary "$ENGINE_RUNTIME_PATH" --runc-root "$CTR_RUNTIME_ROOT")
 n=0
 name() { n=$((n + 1)); echo "bt-$$-$n"; }
 
@@ -36,6 +36,8 @@ check_fails "ctr run of a missing binary fails" test $? -eq 0
 id=$(name)
 c run -d "${RB[@]}" "$IMG" "$id" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
 check_eq "ctr run -d: task is running" RUNNING "$(c task ls | awk -v id="$id" '$1 == id { print $3 }')"
+check_contains "the runtime under test holds its state" '"running"' \
+  "$("$ENGINE_RUNTIME_PATH" --root "$CTR_RUNTIME_ROOT/$CTR_NS" state "$id" 2>&1)"
 check_eq "ctr task exec" "exec ok" "$(c task exec --exec-id e1 "$id" echo exec ok)"
 c task exec --exec-id e2 "$id" sh -c 'exit 5'
 check_eq "ctr task exec returns the exit code" 5 $?
@@ -51,5 +53,6 @@ check_eq "ctr task kill stops it" STOPPED "$(c task ls | awk -v id="$id" '$1 == 
 check "ctr task delete" c task delete "$id"
 check "ctr container delete" c container delete "$id"
 check_eq "no task left" "" "$(c task ls -q)"
-check_eq "runtime state dir is empty" "" "$(ls "$_engine_tmp/containerd/state/io.containerd.runtime.v2.task/$CTR_NS" 2>&1)"
+check_eq "shim state dir is empty" "" "$(ls "$_engine_tmp/containerd/state/io.containerd.runtime.v2.task/$CTR_NS" 2>&1)"
+check_eq "runtime state dir is empty" "" "$(ls "$CTR_RUNTIME_ROOT/$CTR_NS" 2>&1)"
 finish

@@ -20,6 +20,8 @@ check_eq "container is running" true "$(state '{{.State.Running}}')"
 check "its cgroup is where docker asked" test -d "$(cg memory)"
 pid=$(state '{{.State.Pid}}')
 check "init pid is alive on the host" kill -0 "$pid"
+check_contains "the runtime under test holds its state" '"running"' \
+  "$("$ENGINE_RUNTIME_PATH" --root "$DOCKER_RUNTIME_ROOT" state "$id" 2>&1)"
 
 check_eq "exec runs in the container" "hi $(state '{{.Config.Hostname}}')" "$(dk exec "$id" sh -c 'echo hi $(hostname)')"
 dk exec "$id" sh -c 'exit 4'
@@ -109,6 +111,6 @@ for _ in $(seq 100); do [ "$(state '{{.State.Status}} {{.RestartCount}}')" = "ex
 check_eq "restart policy reruns the container" "exited 2" "$(state '{{.State.Status}} {{.RestartCount}}')"
 dk rm -f "$id" >/dev/null
 
-check_eq "runtime state dir is empty" "" "$(ls "$_engine_tmp/docker/exec/runtime-runc/moby" 2>&1)"
+check_eq "runtime state dir is empty" "" "$(ls "$DOCKER_RUNTIME_ROOT" 2>&1)"
 engines_check_no_leftover_cgroups
 finish

@@ -11,6 +11,11 @@ docker_busybox_image
 IMG=$ENGINE_IMAGE
 run() { dk run --rm --runtime=bottle "$@"; }
 
+id=$(dk run -d --runtime=bottle "$IMG" sleep 100)
+check_contains "the runtime under test runs --runtime=bottle" '"running"' \
+  "$("$ENGINE_RUNTIME_PATH" --root "$DOCKER_RUNTIME_ROOT" state "$id" 2>&1)"
+dk rm -f "$id" >/dev/null
+
 run "$IMG" true
 check_eq "run --rm true exits 0" 0 $?
 run "$IMG" sh -c 'exit 3'

@@ -4,10 +4,11 @@
 # Source after tests/lib.sh. Then:
 #   engines_init NAME            temp dir + EXIT trap (idempotent); NAME goes in names
 #   docker_start                 dockerd with runtimes "bottle" (= $ENGINE_RUNTIME_PATH)
-#                                and "runc" (the stock one); sets $DOCKER_HOST_SOCK
+#                                and "runc-ref" (the stock runc); sets $DOCKER_HOST_SOCK
+#                                and $DOCKER_RUNTIME_ROOT (the --root dockerd gives runtimes)
 #   dk ARGS...                   the docker 20.10 client against that daemon
 #   docker_busybox_image         imports the busybox image as $ENGINE_IMAGE
-#   containerd_start             private containerd; sets $CTR_SOCK
+#   containerd_start             private containerd; sets $CTR_SOCK and $CTR_RUNTIME_ROOT
 #   c ARGS...                    ctr against it, namespace $CTR_NS
 #   ctr_busybox_image            imports the same rootfs as an OCI image $ENGINE_IMAGE
 #   engines_busybox_rootfs DIR   busybox-static rootfs (all applets, /etc/passwd, /tmp)
@@ -99,6 +100,8 @@ docker_start() {
   local d=$_engine_tmp/docker i
   mkdir -p "$d"
   DOCKER_HOST_SOCK=$d/docker.sock
+  # dockerd passes --root <exec-root>/runtime-runc/moby to every runtime.
+  DOCKER_RUNTIME_ROOT=$d/exec/runtime-runc/moby
   cat >"$d/daemon.json" <<EOF
 {
   "runtimes": {
@@ -156,6 +159,8 @@ containerd_start() {
   local d=$_engine_tmp/containerd i
   mkdir -p "$d"
   CTR_SOCK=$d/c.sock
+  # For ctr --runc-root (the shim's default is the host's /run/containerd/runc).
+  CTR_RUNTIME_ROOT=$d/runtime-root
   cat >"$d/config.toml" <<EOF
 version = 2
 root = "$d/root"
@@ -248,7 +253,7 @@ _engine_stop_pid() {
 _engine_leftover_pids() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$_engine_tmp/" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$_engine_tmp/" && echo "${p#/proc/}"
   done
   cat /sys/fs/cgroup/*"$_engine_cgroup_parent"/*/cgroup.procs 2>/dev/null
 }
