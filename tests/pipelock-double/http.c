@@ -138,6 +138,8 @@ const char *http_status_text(int status)
     return "Method Not Allowed";
   case 411:
     return "Length Required";
+  case 429:
+    return "Too Many Requests";
   case 502:
     return "Bad Gateway";
   case 503:

@@ -42,6 +42,9 @@ api_allowlist:
   - "127.0.0.1"
 forward_proxy:
   enabled: true
+fetch_proxy:
+  monitoring:
+    max_requests_per_minute: 1000
 dlp:
   include_defaults: true
   scan_env: true
@@ -233,6 +236,28 @@ check_eq "enforce false: non-allowlisted name is fetched" "hello from upstream" 
 check "enforce false: warning logged" grep -q '"event":"warn_only".*"scanner":"allowlist"' "$WORK/warn.log"
 check_eq "enforce false: SSRF still refused at dial" 502 \
   "$(curl -s -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PROXY_PORT" "http://ssrf.test:$UP/")"
+kill "$DOUBLE_PID"
+
+# --- rate limit per site (§1.2, §3.6): a.up.test and up.test share the budget
+cat >"$WORK/rate.yaml" <<'YAML'
+mode: strict
+api_allowlist: ["*.up.test"]
+forward_proxy: {enabled: true}
+trusted_domains: ["*.up.test"]
+fetch_proxy: {monitoring: {max_requests_per_minute: 3}}
+YAML
+start_double "$WORK/rate.yaml" "$WORK/rate.log" || fail "rate-limited double did not start"
+RPX=http://127.0.0.1:$PROXY_PORT
+codes=""
+for h in up.test a.up.test up.test; do
+  codes+="$(curl -s -o /dev/null -w '%{http_code}' -x "$RPX" "http://$h:$UP/index.html") "
+done
+check_eq "rate limit: first 3 scans pass" "200 200 200 " "$codes"
+check_eq "rate limit: 4th gets 429" 429 "$(curl -s -o "$WORK/rate.body" -w '%{http_code}' -x "$RPX" "http://a.up.test:$UP/")"
+check_eq "rate limit: body" "blocked: rate limit exceeded for a.up.test" "$(cat "$WORK/rate.body")"
+resp=$(raw_request "$PROXY_PORT" "CONNECT up.test:$UP HTTP/1.1\r\n\r\n")
+check_eq "rate limit: CONNECT body" "CONNECT blocked: rate limit exceeded for up.test" "$(last_line <<<"$resp")"
+check "rate limit: logged with scanner ratelimit" grep -q '"event":"blocked".*"scanner":"ratelimit"' "$WORK/rate.log"
 kill "$DOUBLE_PID"
 
 # --- forward proxy disabled (§3.3) and a balanced-mode config

@@ -13,6 +13,7 @@
 
 #include "tests/pipelock-double/audit.h"
 #include "tests/pipelock-double/hostmatch.h"
+#include "tests/pipelock-double/ratelimit.h"
 #include "tests/pipelock-double/resolver.h"
 
 __attribute__((format(printf, 3, 4))) static void block(struct verdict *v, const char *scanner,
@@ -184,6 +185,17 @@ void scan_target(const struct client *c, const char *method, const char *target,
   }
   /* Step 13: even with enforce: false the SSRF-safe dialer refuses (§3.4). */
   check_ssrf(p, host, v);
+  if (v->blocked)
+    return;
+  /* Step 14. */
+  if (!ratelimit_allow(host, p->max_requests_per_minute)) {
+    block(v, "ratelimit", "rate limit exceeded for %s", host);
+    v->status = 429;
+    if (p->enforce == 0) {
+      log_warn_only(c, method, target, v);
+      v->blocked = false;
+    }
+  }
 }
 
 int dial_addrs(const struct ipaddr *addrs, int n, int port, int timeout_ms)
