@@ -38,11 +38,11 @@ if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/de
     hugetlb_mounted=1 && echo "note: mounted the hugetlb v1 hierarchy at /sys/fs/cgroup/hugetlb (left mounted)" >&2
 fi
 
-bundle=$tmp/bundle
-engines_busybox_rootfs "$bundle/rootfs"
-(cd "$bundle" && runc spec)
-jq '.process.terminal = false | .process.args = ["/bin/true"] | .hostname = "bench"' \
-  "$bundle/config.json" >"$bundle/config.tmp" && mv "$bundle/config.tmp" "$bundle/config.json"
+# The project's shared busybox-static fixture (runc's spec template without an
+# ambient capability set), running /bin/true.
+. "$HERE/../../tests/bundle.lib.sh"
+bundle=$tmp/bench-$$
+make_bundle "$bundle" /bin/true
 
 declare -A bin=([bottle]=$BOTTLE [runc]=$(command -v runc) [crun]=$(command -v crun))
 names=(bottle runc crun)
@@ -85,7 +85,7 @@ host="$(nproc) cores, kernel $(uname -r), cgroup hybrid v1$(mountpoint -q /sys/f
 echo "<!-- BEGIN bench:runtime -->"
 echo "## runtime"
 echo
-echo "\`RUNTIME --root R run --bundle B ID\` on one busybox-static bundle (\`runc spec\` defaults, \`/bin/true\`),"
+echo "\`RUNTIME --root R run --bundle B ID\` on one busybox-static bundle (tests/bundle.lib.sh, \`/bin/true\`),"
 echo "timed as a whole process from fork to exit; $REPS measured runs each after $WARMUP warm-up runs,"
 echo "interleaved. bottle runs in plain mode. $(date -u +%Y-%m-%d), $host, bottle $(git -C "$BOTTLE_TOP" rev-parse --short HEAD 2>/dev/null)."
 echo
