@@ -104,10 +104,22 @@ check_contains "tmpfs on a readonly root is writable" shm-ok "$out"
 check "readonly root is ro in mountinfo" has_opt "$(mountinfo_field "$out" / opts)" ro
 check "the rootfs itself was not made ro on the host" touch "$ROOTFS/host-write"
 
-# rootfsPropagation: applied to "/" after the pivot.
-write_config "$T/prop.json" "$(docker_mounts)" "$(docker_linux),\"rootfsPropagation\":\"rshared\""
-out=$(probe "$T/prop.json" -- cat /proc/self/mountinfo)
-check_contains "rootfsPropagation rshared makes / shared" "shared:" "$(awk '$5 == "/"' <<<"$out")"
+# rootfsPropagation applies to the mount namespace's copy of the host tree
+# (runc's prepareRoot): with "rshared", a bind of a shared host mount stays in
+# the host's peer group, so a mount made inside it shows up on the host.
+write_config "$T/prop.json" "$(docker_mounts \
+  "{\"destination\":\"/sh\",\"type\":\"bind\",\"source\":\"$T/shared\",\"options\":[\"rbind\",\"rshared\"]}")" \
+  "$(docker_linux),\"rootfsPropagation\":\"rshared\""
+probe "$T/prop.json" -- sh -c 'mkdir -p /sh/sub/from-container; mount -t tmpfs -o size=1m bottle-rootfs-prop /sh/sub/from-container' 2>&1
+check "rootfsPropagation rshared: the container's mount reached the host" \
+  eval "grep -q ' $T/shared/sub/from-container ' /proc/self/mountinfo"
+umount "$T/shared/sub/from-container" 2>/dev/null
+write_config "$T/noprop.json" "$(docker_mounts \
+  "{\"destination\":\"/sh\",\"type\":\"bind\",\"source\":\"$T/shared\",\"options\":[\"rbind\",\"rshared\"]}")" \
+  "$(docker_linux)"
+probe "$T/noprop.json" -- sh -c 'mkdir -p /sh/sub/from-container2; mount -t tmpfs -o size=1m bottle-rootfs-prop /sh/sub/from-container2' 2>&1
+check "default (rslave /): a container's mount never reaches the host" \
+  eval "! grep -q ' $T/shared/sub/from-container2 ' /proc/self/mountinfo"
 write_config "$T/badprop.json" "$(docker_mounts)" "$(docker_linux),\"rootfsPropagation\":\"sideways\""
 out=$(probe "$T/badprop.json" -- true 2>&1)
 check_contains "bad rootfsPropagation is named" "linux.rootfsPropagation" "$out"

@@ -260,17 +260,11 @@ int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err)
   cleanup_free char *rootfs = realpath(o->rootfs, NULL);
   if (rootfs == NULL)
     return berr(err, errno, "rootfs: root.path %s", o->rootfs);
+  /* rootfsPropagation took effect in prepare_root, on the mount namespace's
+   * copy of the host tree (what lets a shared volume propagate); runc 1.1
+   * does not apply it to the new "/" again, and neither do we. */
   int rc = o->no_pivot ? move_into(rootfs, err) : pivot_into(rootfs, err);
-  if (rc < 0)
-    return berr_wrap(err, "rootfs");
-  /* Applied to the new "/" only now: applied before, a shared root would
-   * have carried it to the host. */
-  unsigned long propagation;
-  if (root_propagation(o, &propagation, err) < 0)
-    return -1;
-  if (propagation && mount(NULL, "/", NULL, propagation, NULL) < 0)
-    return berr(err, errno, "rootfs: set rootfsPropagation on /");
-  return 0;
+  return rc < 0 ? berr_wrap(err, "rootfs") : 0;
 }
 
 /* Resolves one maskedPaths/readonlyPaths entry; returns -1 with *missing set

@@ -35,7 +35,7 @@ int rootfs_pivot(const struct rootfs_opts *o, bottle_error_t *err);
 
 /* rootfs_pivot in its two halves, for callers that follow runc's order
  * exactly (console, hostname and sysctls between them):
- * rootfs_pivot_root: pivot_root (or move+chroot), chdir "/", rootfsPropagation;
+ * rootfs_pivot_root: pivot_root (or move+chroot), chdir "/";
  * rootfs_finalize: remount "/" read-only if asked, then readonlyPaths, then
  * maskedPaths. rootfs_pivot() is the two in a row. */
 int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err);
