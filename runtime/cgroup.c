@@ -485,7 +485,12 @@ static int resolve(const char *id, const char *cgroups_path, struct cgroup **out
     any_v1 |= hm.m[i].controllers[0] != '\0';
   cg->unified_only = !any_v1;
   for (size_t i = 0; i < hm.n; i++) {
-    char *dir = join_dir(&hm.m[i], cgpath, relative, err);
+    bool extra_unified = any_v1 && hm.m[i].controllers[0] == '\0';
+    bottle_error_t soft = NULL;
+    char *dir = join_dir(&hm.m[i], cgpath, relative, extra_unified ? &soft : err);
+    berr_free(&soft);
+    if (dir == NULL && extra_unified)
+      continue; /* hybrid: the unified tree is joined only when we can */
     if (dir == NULL) {
       cgroup_free(cg);
       host_mounts_free(&hm);

@@ -432,14 +432,16 @@ static void test_paths(void)
       char parent[800];
       snprintf(parent, sizeof(parent), "/sys/fs/cgroup/memory%s/cgtest-rel-%d",
                strcmp(own, "/") == 0 ? "" : own, (int)getpid());
-      static const char *const hier[] = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
-                                         "freezer", "blkio",   "pids",   "systemd", "unified"};
-      for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
+      /* destroy removes the leaf only: remove the parent made for this test
+       * in every hierarchy, found from the saved leaf paths */
+      const cJSON *leaf;
+      cJSON_ArrayForEach(leaf, cJSON_GetObjectItem(j, "paths"))
+      {
         char p[1024];
-        cleanup_free char *line_own = NULL;
-        /* each hierarchy has its own "own cgroup"; only memory is nested here */
-        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s/cgtest-rel-%d", hier[i],
-                 strcmp(hier[i], "memory") == 0 && strcmp(own, "/") != 0 ? own : "", (int)getpid());
+        snprintf(p, sizeof(p), "%s", cJSON_GetStringValue(leaf));
+        char *slash = strrchr(p, '/');
+        if (slash)
+          *slash = '\0';
         rmdir(p);
       }
       CHECK(!path_exists(parent), "relative test parent removed");
