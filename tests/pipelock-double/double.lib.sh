@@ -60,7 +60,7 @@ start_double() {
     "$DOUBLE" run --listen 127.0.0.1:0 --config "$config" >"$log" 2>"$log.err" &
   DOUBLE_PID=$!
   _pids+=("$DOUBLE_PID")
-  wait_for grep -q '"event":"startup"' "$log" || { cat "$log.err" >&2; return 1; }
+  wait_for grep -qs '"event":"startup"' "$log" || { cat "$log.err" >&2; return 1; }
   PROXY_PORT=$(grep -o '"listen":"127.0.0.1:[0-9]*' "$log" | head -n 1 | sed 's/.*://')
 }
 

@@ -293,7 +293,7 @@ void handle_forward(struct client *c, struct http_request *req)
   }
 
   struct verdict v;
-  scan_target(c, req->method, target, host, &v);
+  scan_target(c, req->method, target, req->target, host, &v);
   if (v.blocked && !(p->enforce == 0 && strcmp(v.scanner, "ssrf") == 0)) {
     char body[800], hint[200] = "";
     snprintf(body, sizeof(body), "blocked: %s", v.reason);

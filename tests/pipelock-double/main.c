@@ -18,6 +18,7 @@
 
 #include "tests/pipelock-double/audit.h"
 #include "tests/pipelock-double/cleanup.h"
+#include "tests/pipelock-double/dlp.h"
 #include "tests/pipelock-double/fakedns.h"
 #include "tests/pipelock-double/http.h"
 #include "tests/pipelock-double/policy.h"
@@ -149,6 +150,7 @@ static int cmd_run(int argc, char **argv)
     free(policy.mode);
     policy.mode = strdup(mode);
   }
+  dlp_init(&policy);
   signal(SIGPIPE, SIG_IGN);
   static sigset_t set;
   sigemptyset(&set);

@@ -37,8 +37,10 @@ struct verdict {
 
 /* host must already be normalised (host_normalize). Never resolves a name that
  * fails the allowlist (§5.1). */
-void scan_target(const struct client *c, const char *method, const char *target, const char *host,
-                 struct verdict *v);
+/* url is what pipelock scans: "https://<host>/" for CONNECT, the request URL
+ * for absolute-URI requests. */
+void scan_target(const struct client *c, const char *method, const char *target, const char *url,
+                 const char *host, struct verdict *v);
 
 /* Connects to the first reachable address; -1 on failure. */
 int dial_addrs(const struct ipaddr *addrs, int n, int port, int timeout_ms);

@@ -144,6 +144,15 @@ resp=$(raw_request "$PROXY_PORT" "CONNECT nx.test:$UP HTTP/1.1\r\n\r\n")
 check_contains "SSRF: DNS failure is a 403 SSRF check failure" \
   "CONNECT blocked: SSRF check failed: DNS resolution error for nx.test: lookup nx.test on 127.0.0.1:$DNS_PORT: no such host" "$resp"
 
+# --- subdomain entropy (§5.1): after the allowlist, before DNS
+resp=$(raw_request "$PROXY_PORT" "CONNECT abcdefghijklmnopqr.up.test:$UP HTTP/1.1\r\n\r\n")
+check_eq "high-entropy label (18 distinct chars) blocked" \
+  'CONNECT blocked: high entropy subdomain label "abcdefghijklmnopqr" (4.17 > 4.00 threshold)' \
+  "$(last_line <<<"$resp")"
+check_eq "high-entropy label never resolved" 0 "$(dns_queries abcdefghijklmnopqr.up.test)"
+resp=$(raw_request "$PROXY_PORT" "CONNECT abcdefghijklmnop.up.test:$UP HTTP/1.1\r\n\r\n")
+check_contains "16 distinct chars (4.00, not above) passes the entropy check" "SSRF check failed" "$resp"
+
 # --- DNS ordering (§5.1): names failing the allowlist are never resolved
 check_eq "blocked name: zero DNS queries" 0 "$(dns_queries badup.test)"
 check_eq "blocked name: zero DNS queries for sub.exact.test" 0 "$(dns_queries sub.exact.test)"
@@ -258,6 +267,36 @@ check_eq "rate limit: body" "blocked: rate limit exceeded for a.up.test" "$(cat 
 resp=$(raw_request "$PROXY_PORT" "CONNECT up.test:$UP HTTP/1.1\r\n\r\n")
 check_eq "rate limit: CONNECT body" "CONNECT blocked: rate limit exceeded for up.test" "$(last_line <<<"$resp")"
 check "rate limit: logged with scanner ratelimit" grep -q '"event":"blocked".*"scanner":"ratelimit"' "$WORK/rate.log"
+kill "$DOUBLE_PID"
+
+# --- known secrets from the double's own environment (dlp.scan_env, §5.1, §5.3)
+secret=Zq8xK2mP9vR4tY7wB3nL6cD1
+hexsecret=$(printf '%s' "$secret" | od -An -tx1 | tr -d ' \n')
+cat >"$WORK/dlp.yaml" <<'YAML'
+mode: strict
+api_allowlist: ["*.up.test"]
+forward_proxy: {enabled: true}
+trusted_domains: ["*.up.test"]
+YAML
+: >"$DNSLOG"
+SECRET_TOKEN=$secret start_double "$WORK/dlp.yaml" "$WORK/dlp.log" || fail "dlp double did not start"
+check_eq "env secret in URL query: blocked" "blocked: environment variable leak detected" \
+  "$(curl -s -x "http://127.0.0.1:$PROXY_PORT" "http://up.test:$UP/?q=$secret")"
+resp=$(raw_request "$PROXY_PORT" "CONNECT $hexsecret.up.test:$UP HTTP/1.1\r\n\r\n")
+check_eq "env secret hex-encoded in a CONNECT host: blocked" \
+  "CONNECT blocked: environment variable leak detected" "$(last_line <<<"$resp")"
+resp=$(raw_request "$PROXY_PORT" "CONNECT ${secret:0:8}.${secret:8:8}.${secret:16}.up.test:$UP HTTP/1.1\r\n\r\n")
+check_eq "env secret split across labels (dot-collapsed): blocked" \
+  "CONNECT blocked: environment variable leak detected" "$(last_line <<<"$resp")"
+check_eq "secret-bearing names never reach DNS" 0 "$(grep -ci "${secret:0:8}\|$hexsecret" "$DNSLOG")"
+check "DLP block logged with scanner dlp" grep -q '"event":"blocked".*"scanner":"dlp"' "$WORK/dlp.log"
+check_eq "clean URL still allowed" "hello from upstream" \
+  "$(curl -s -x "http://127.0.0.1:$PROXY_PORT" "http://up.test:$UP/index.html")"
+kill "$DOUBLE_PID"
+printf 'dlp: {scan_env: false}\n' >>"$WORK/dlp.yaml"
+SECRET_TOKEN=$secret start_double "$WORK/dlp.yaml" "$WORK/dlp2.log" || fail "dlp double did not start"
+check_eq "scan_env false: env value not treated as a secret" "hello from upstream" \
+  "$(curl -s -x "http://127.0.0.1:$PROXY_PORT" "http://up.test:$UP/index.html?q=$secret")"
 kill "$DOUBLE_PID"
 
 # --- forward proxy disabled (§3.3) and a balanced-mode config

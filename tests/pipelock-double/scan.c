@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "tests/pipelock-double/audit.h"
+#include "tests/pipelock-double/dlp.h"
+#include "tests/pipelock-double/entropy.h"
 #include "tests/pipelock-double/hostmatch.h"
 #include "tests/pipelock-double/ratelimit.h"
 #include "tests/pipelock-double/resolver.h"
@@ -26,42 +28,6 @@ __attribute__((format(printf, 3, 4))) static void block(struct verdict *v, const
   va_start(ap, fmt);
   vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
   va_end(ap);
-}
-
-/* log2 without libm: the double links only libyaml and libpthread. */
-static double log2_approx(double x)
-{
-  int exp = 0;
-  while (x >= 2.0) {
-    x /= 2.0;
-    exp++;
-  }
-  while (x < 1.0) {
-    x *= 2.0;
-    exp--;
-  }
-  /* ln(x) = 2 atanh((x-1)/(x+1)), x in [1,2) */
-  double y = (x - 1.0) / (x + 1.0), y2 = y * y, term = y, sum = 0.0;
-  for (int k = 1; k < 40; k += 2) {
-    sum += term / k;
-    term *= y2;
-  }
-  return exp + 2.0 * sum / 0.69314718055994530942;
-}
-
-static double shannon_entropy(const char *s, size_t n)
-{
-  unsigned counts[256] = {0};
-  for (size_t i = 0; i < n; i++)
-    counts[(unsigned char)s[i]]++;
-  double h = 0.0;
-  for (int c = 0; c < 256; c++) {
-    if (!counts[c])
-      continue;
-    double p = (double)counts[c] / (double)n;
-    h -= p * log2_approx(p);
-  }
-  return h;
 }
 
 /* scanner.go:2020-2070 (§5.1): labels except the last two, 8+ chars. */
@@ -163,14 +129,23 @@ static void log_warn_only(const struct client *c, const char *method, const char
   audit_emit(&l, "request would be blocked (enforce: false)");
 }
 
-void scan_target(const struct client *c, const char *method, const char *target, const char *host,
-                 struct verdict *v)
+void scan_target(const struct client *c, const char *method, const char *target, const char *url,
+                 const char *host, struct verdict *v)
 {
   const struct policy *p = c->proxy->policy;
   memset(v, 0, sizeof(*v));
   /* Step 6: allowlist before any DNS, strict mode only (§4, §5.1). */
   if (strcmp(p->mode, "strict") == 0 && !match_any(&p->api_allowlist, host)) {
     block(v, "allowlist", "domain not in allowlist: %s", host);
+    if (p->enforce != 0)
+      return;
+    log_warn_only(c, method, target, v);
+    v->blocked = false;
+  }
+  /* Step 10: known secrets in the URL or the dot-collapsed host, before DNS. */
+  const char *leak = dlp_check(url, host);
+  if (leak) {
+    block(v, "dlp", "%s", leak);
     if (p->enforce != 0)
       return;
     log_warn_only(c, method, target, v);

@@ -211,7 +211,9 @@ void handle_connect(struct client *c, struct http_request *req)
   format_target(host, port, target, sizeof(target));
 
   struct verdict v;
-  scan_target(c, "CONNECT", target, host, &v);
+  char url[340];
+  snprintf(url, sizeof(url), "https://%s/", rawhost);
+  scan_target(c, "CONNECT", target, url, host, &v);
   if (v.blocked && !(p->enforce == 0 && strcmp(v.scanner, "ssrf") == 0)) {
     char body[800], hint[200] = "";
     snprintf(body, sizeof(body), "CONNECT blocked: %s", v.reason);
