@@ -7,7 +7,11 @@
 
 static bool has_bytes(const char *s, size_t len, const char *needle)
 {
-  return memmem(s, len, needle, strlen(needle)) != NULL;
+  size_t n = strlen(needle);
+  for (size_t i = 0; i + n <= len; i++)
+    if (memcmp(s + i, needle, n) == 0)
+      return true;
+  return false;
 }
 
 static size_t count_byte(const char *s, size_t len, char c)
