@@ -1,5 +1,6 @@
 /* runtime/cgroup: create a real cgroup on this host (v1, v2 or hybrid), put a
  * process in it and check what the kernel reports. Needs root. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -87,14 +88,18 @@ static void cleanup_everything(void)
     cgroup_free(live_cg);
     live_cg = NULL;
   }
-  static const char *const hier[] = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
-                                     "freezer", "blkio",   "pids",   "systemd", "unified",
-                                     "hugetlb", "net_cls", ""};
-  for (size_t i = 0; i < sizeof(hier) / sizeof(hier[0]); i++) {
-    char p[256];
-    snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s%s", hier[i], hier[i][0] ? "" : "", top);
+  /* the per-run parent in every mounted hierarchy */
+  DIR *d = opendir("/sys/fs/cgroup");
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    char p[512];
+    if (de->d_name[0] == '.')
+      continue;
+    snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s", de->d_name, top);
     rmdir(p);
   }
+  if (d)
+    closedir(d);
 }
 
 /* The child: waits for "go", forks `tries` sleepers, reports how many forks
