@@ -96,6 +96,33 @@ check "host view of the ro source is still rw" eval "touch $T/vol/host-write"
 check "host saw the rw bind's write" test -e "$T/vol/new"
 check "nothing the container mounted propagated to the host" eval "! grep -q ' $T/rootfs' /proc/self/mountinfo"
 
+# tmpcopyup: the tmpfs starts with the image's files (modes, links, owners).
+mkdir -p "$ROOTFS/etc/app/sub"
+echo "from the image" >"$ROOTFS/etc/app/conf"
+chmod 0640 "$ROOTFS/etc/app/conf"
+chown 1000:1000 "$ROOTFS/etc/app/sub"
+ln -s conf "$ROOTFS/etc/app/link"
+write_config "$T/copyup.json" "$(docker_mounts \
+  '{"destination":"/etc/app","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nosuid","size=1m"]}' \
+  '{"destination":"/dev/empty-copyup","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","ro"]}')" "$(docker_linux)"
+out=$(probe "$T/copyup.json" -- sh -c 'cat /etc/app/link; stat -c "%a %u" /etc/app/conf /etc/app/sub; echo new > /etc/app/new && echo writable;
+  touch /dev/empty-copyup/x 2>&1; cat /proc/self/mountinfo' 2>&1)
+check_contains "tmpcopyup: content copied (through the copied symlink)" "from the image" "$out"
+check_contains "tmpcopyup: file mode kept" "640 0" "$out"
+check_contains "tmpcopyup: directory owner kept" "755 1000" "$out"
+check_contains "tmpcopyup: the tmpfs is writable" writable "$out"
+check_eq "tmpcopyup: it is a tmpfs" tmpfs "$(mountinfo_field "$out" /etc/app fstype)"
+check "tmpcopyup: nosuid applied" has_opt "$(mountinfo_field "$out" /etc/app opts)" nosuid
+check_contains "tmpcopyup + ro: read-only" "Read-only file system" "$out"
+check "tmpcopyup: the image's files are untouched" test ! -e "$ROOTFS/etc/app/new"
+
+# A read-only /dev is populated first, then made read-only (runc's order).
+write_config "$T/devro.json" "$(docker_mounts | sed 's|"strictatime","mode=755"|"strictatime","ro","mode=755"|')" "$(docker_linux)"
+out=$(probe "$T/devro.json" -- sh -c 'stat -c %t:%T /dev/null; touch /dev/x 2>&1; cat /proc/self/mountinfo' 2>&1)
+check_contains "ro /dev still has its devices" "1:3" "$out"
+check_contains "ro /dev refuses writes" "Read-only file system" "$out"
+check "ro /dev is ro in mountinfo" has_opt "$(mountinfo_field "$out" /dev opts)" ro
+
 # Read-only root: / is ro, the tmpfs mounts on it are not.
 write_config "$T/ro.json" "$(docker_mounts)" "$(docker_linux)" true
 out=$(probe "$T/ro.json" -- sh -c 'touch /newfile 2>&1; touch /dev/shm/ok && echo shm-ok; cat /proc/self/mountinfo' 2>&1)

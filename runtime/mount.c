@@ -212,6 +212,34 @@ static int fallback_bind(int rootfd, const struct mount_entry *e, const char *ho
   return apply_bind(rootfd, &bind, err);
 }
 
+static bool is_dev(const char *dest)
+{
+  while (dest[0] == '/' && dest[1] == '/')
+    dest++;
+  return strcmp(dest, "/dev") == 0 || strcmp(dest, "/dev/") == 0;
+}
+
+static const char *mount_label(const struct rootfs_opts *o)
+{
+  const cJSON *l = o->linux ? cJSON_GetObjectItemCaseSensitive(o->linux, "mountLabel") : NULL;
+  return cJSON_IsString(l) && l->valuestring[0] ? l->valuestring : NULL;
+}
+
+static bool selinux_enabled(void)
+{
+  return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+char *mount_label_data(const char *data, const char *label)
+{
+  char *out = NULL;
+  if (label == NULL || !selinux_enabled())
+    return data ? strdup(data) : NULL;
+  if (asprintf(&out, "%s%scontext=\"%s\"", data ? data : "", data ? "," : "", label) < 0)
+    return NULL;
+  return out;
+}
+
 static int apply_filesystem(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
                             bottle_error_t *err)
 {
@@ -220,16 +248,30 @@ static int apply_filesystem(int rootfd, const struct mount_entry *e, const struc
     return -1;
   const char *source = e->source[0] ? e->source : e->type;
   unsigned long flags = e->opt.flags & ~(unsigned long)(MS_BIND | MS_REC);
-  char path[32];
-  if (mount(source, mount_fd_path(path, target), e->type, flags, e->opt.data) < 0) {
-    int saved = errno;
-    /* Without a network namespace of its own (or in a user namespace that
-     * does not own it), sysfs cannot be mounted; runc binds the host's. */
-    if (saved == EPERM && strcmp(e->type, "sysfs") == 0)
-      return fallback_bind(rootfd, e, "/sys", err);
-    if (saved == EPERM && strcmp(e->type, "mqueue") == 0 && o->userns)
-      return fallback_bind(rootfd, e, "/dev/mqueue", err);
-    return berr(err, saved, "mounts: mount %s on %s", e->type, e->destination);
+  /* /dev is populated after this; a read-only /dev is made so at the end. */
+  if (is_dev(e->destination))
+    flags &= ~(unsigned long)MS_RDONLY;
+  /* Kernel filesystems without xattr labels take no context= option. */
+  bool labelled = strcmp(e->type, "proc") != 0 && strcmp(e->type, "sysfs") != 0;
+  cleanup_free char *data = mount_label_data(e->opt.data, labelled ? mount_label(o) : NULL);
+  if (e->opt.tmpcopyup && strcmp(e->type, "tmpfs") == 0) {
+    struct mount_entry copy = *e;
+    copy.opt.flags = flags;
+    copy.opt.data = data;
+    if (mount_tmpfs_copyup(target, &copy, err) < 0)
+      return berr_wrap(err, "mounts");
+  } else {
+    char path[32];
+    if (mount(source, mount_fd_path(path, target), e->type, flags, data) < 0) {
+      int saved = errno;
+      /* Without a network namespace of its own (or in a user namespace that
+       * does not own it), sysfs cannot be mounted; runc binds the host's. */
+      if (saved == EPERM && strcmp(e->type, "sysfs") == 0)
+        return fallback_bind(rootfd, e, "/sys", err);
+      if (saved == EPERM && strcmp(e->type, "mqueue") == 0 && o->userns)
+        return fallback_bind(rootfd, e, "/dev/mqueue", err);
+      return berr(err, saved, "mounts: mount %s on %s", e->type, e->destination);
+    }
   }
   if (e->opt.n_propagation == 0 && e->opt.rec_attr_set == 0 && e->opt.rec_attr_clr == 0)
     return 0;

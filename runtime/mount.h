@@ -44,6 +44,13 @@ int mount_entry_apply(int rootfd, const struct mount_entry *e, const struct root
 int mount_cgroup(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
                  bottle_error_t *err);
 
+/* tmpfs with "tmpcopyup": filled with the target's contents before it is
+ * attached onto targetfd. */
+int mount_tmpfs_copyup(int targetfd, const struct mount_entry *e, bottle_error_t *err);
+/* Data with the SELinux context="label" appended when SELinux is enabled and
+ * linux.mountLabel is set; otherwise a copy of data (NULL stays NULL). */
+char *mount_label_data(const char *data, const char *mount_label);
+
 /* Shared helpers. */
 /* "/proc/self/fd/N" for fd; buf must hold 32 bytes. */
 const char *mount_fd_path(char *buf, int fd);

@@ -312,11 +312,14 @@ static int open_dev_null(int rootfd, bottle_error_t *err)
   return take_fd(fd);
 }
 
-static int mask_dir(int target, const char *path, bottle_error_t *err)
+static int mask_dir(int target, const char *path, const char *label, bottle_error_t *err)
 {
   cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0)
     return berr(err, errno, "mask %s: tmpfs", path);
+  cleanup_free char *context = mount_label_data(NULL, label);
+  if (context != NULL && fsconfig(fs, FSCONFIG_SET_STRING, "context", label, 0) < 0)
+    return berr(err, errno, "mask %s: tmpfs context %s", path, label);
   if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
       fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
       fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -329,7 +332,12 @@ static int mask_dir(int target, const char *path, bottle_error_t *err)
   return 0;
 }
 
-static int mask_path(int rootfd, int *devnull, const char *path, bottle_error_t *err)
+struct mask_ctx {
+  int devnull;
+  const char *label;
+};
+
+static int mask_path(int rootfd, struct mask_ctx *ctx, const char *path, bottle_error_t *err)
 {
   bool missing;
   cleanup_close int target = open_listed_path(rootfd, path, &missing, err);
@@ -339,11 +347,11 @@ static int mask_path(int rootfd, int *devnull, const char *path, bottle_error_t 
   if (fstat(target, &st) < 0)
     return berr(err, errno, "mask %s: stat", path);
   if (S_ISDIR(st.st_mode))
-    return mask_dir(target, path, err);
-  if (*devnull < 0 && (*devnull = open_dev_null(rootfd, err)) < 0)
+    return mask_dir(target, path, ctx->label, err);
+  if (ctx->devnull < 0 && (ctx->devnull = open_dev_null(rootfd, err)) < 0)
     return berr_wrap(err, "mask %s", path);
   struct mount_options opt = {.flags = MS_BIND};
-  cleanup_close int mnt = mount_bind(NULL, *devnull, target, &opt, path, err);
+  cleanup_close int mnt = mount_bind(NULL, ctx->devnull, target, &opt, path, err);
   return mnt < 0 ? -1 : 0;
 }
 
@@ -377,11 +385,38 @@ static int mask_cb(int rootfd, void *ctx, const char *path, bottle_error_t *err)
   return mask_path(rootfd, ctx, path, err);
 }
 
+/* A "ro" /dev was mounted writable so it could be populated (runc's
+ * finalizeRootfs); it becomes read-only now. */
+static int dev_readonly(int rootfd, const struct rootfs_opts *o, bottle_error_t *err)
+{
+  const cJSON *m;
+  cJSON_ArrayForEach(m, o->mounts)
+  {
+    const cJSON *dest = cJSON_GetObjectItemCaseSensitive(m, "destination");
+    if (!cJSON_IsString(dest) || strcmp(dest->valuestring, "/dev") != 0)
+      continue;
+    struct mount_options opt;
+    int rc = mount_options_parse(cJSON_GetObjectItemCaseSensitive(m, "options"), &opt, NULL);
+    bool ro = rc == 0 && (opt.flags & MS_RDONLY);
+    mount_options_free(&opt);
+    if (!ro)
+      return 0;
+    cleanup_close int dev = safepath_open(rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (dev < 0 || mount_setattr(dev, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+      return berr(err, errno, "rootfs: remount /dev read-only");
+    return 0;
+  }
+  return 0;
+}
+
 int rootfs_finalize(const struct rootfs_opts *o, bottle_error_t *err)
 {
   cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return berr(err, errno, "rootfs: open /");
+  if (dev_readonly(rootfd, o, err) < 0)
+    return -1;
   if (o->readonly) {
     /* Only the flag named changes; nosuid/nodev the root may carry (and
      * which may be locked) are kept. */
@@ -393,10 +428,15 @@ int rootfs_finalize(const struct rootfs_opts *o, bottle_error_t *err)
   const cJSON *masked = o->linux ? cJSON_GetObjectItemCaseSensitive(o->linux, "maskedPaths") : NULL;
   if (for_each_path(ro, "readonlyPaths", readonly_cb, rootfd, NULL, err) < 0)
     return berr_wrap(err, "rootfs");
-  cleanup_close int devnull = -1;
-  if (for_each_path(masked, "maskedPaths", mask_cb, rootfd, &devnull, err) < 0)
-    return berr_wrap(err, "rootfs");
-  return 0;
+  const cJSON *label = o->linux ? cJSON_GetObjectItemCaseSensitive(o->linux, "mountLabel") : NULL;
+  struct mask_ctx ctx = {
+      .devnull = -1,
+      .label = cJSON_IsString(label) && label->valuestring[0] ? label->valuestring : NULL,
+  };
+  int rc = for_each_path(masked, "maskedPaths", mask_cb, rootfd, &ctx, err);
+  if (ctx.devnull >= 0)
+    close(ctx.devnull);
+  return rc < 0 ? berr_wrap(err, "rootfs") : 0;
 }
 
 int rootfs_pivot(const struct rootfs_opts *o, bottle_error_t *err)
