@@ -19,7 +19,12 @@ cat >"$WORK/www/cgi-bin/gzip" <<'CGI'
 #!/bin/sh
 printf 'Content-Type: text/plain\r\nContent-Encoding: gzip\r\n\r\nnot really gzip'
 CGI
-chmod 0755 "$WORK/www/cgi-bin/echo" "$WORK/www/cgi-bin/gzip"
+cat >"$WORK/www/cgi-bin/chunked" <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n'
+printf '6\r\nhello \r\n7\r\nchunked\r\n0\r\n\r\n'
+CGI
+chmod 0755 "$WORK/www/cgi-bin/echo" "$WORK/www/cgi-bin/gzip" "$WORK/www/cgi-bin/chunked"
 start_httpd "$WORK/www" || { fail "busybox httpd"; finish; exit; }
 UP=$HTTPD_PORT
 
@@ -85,6 +90,8 @@ check_eq "absolute-URI upstream 404 passes through" 404 \
   "$(curl -s -o /dev/null -w '%{http_code}' -x "$PX" "http://up.test:$UP/missing")"
 check_eq "absolute-URI POST: method, header and body reach upstream" "method=POST x-test=yes body=x=1&y=2" \
   "$(curl -s -x "$PX" -H 'X-Test: yes' -d 'x=1&y=2' "http://up.test:$UP/cgi-bin/echo")"
+check_eq "absolute-URI chunked upstream body is decoded" "hello chunked" \
+  "$(curl -s -x "$PX" "http://up.test:$UP/cgi-bin/chunked")"
 code=$(curl -s -o "$WORK/gz.body" -w '%{http_code}' -x "$PX" "http://up.test:$UP/cgi-bin/gzip")
 check_eq "absolute-URI compressed response: 403" 403 "$code"
 check_eq "absolute-URI compressed response: body" "blocked: compressed response cannot be scanned" "$(cat "$WORK/gz.body")"
