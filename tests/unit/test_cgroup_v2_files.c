@@ -202,6 +202,69 @@ int main(void)
   berr_free(&err);
   put("pids.max", "");
 
+  /* stats from v2 files, in runc's events --stats shape */
+  reset();
+  put("cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 7\n"
+                  "nr_throttled 2\nthrottled_usec 30\n");
+  put("memory.current", "4096\n");
+  put("memory.max", "max\n");
+  put("memory.swap.current", "1024\n");
+  put("memory.swap.max", "max\n");
+  put("memory.stat", "anon 2048\nfile 1024\n");
+  put("memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+  put("pids.current", "4\n");
+  put("pids.max", "64\n");
+  put("io.stat", "8:0 rbytes=100 wbytes=200 rios=3 wios=4 dbytes=0 dios=0\n");
+  put("hugetlb.2MB.current", "0\n");
+  put("hugetlb.2MB.events", "max 5\n");
+  {
+    cleanup_cjson cJSON *raw = cgroup_stats(cg, &err);
+    cleanup_free char *text = raw ? cJSON_PrintUnformatted(raw) : NULL;
+    cleanup_cjson cJSON *st = text ? cJSON_Parse(text) : NULL;
+    CHECK(st != NULL, "v2 stats: %s", err ? err->msg : "");
+    berr_free(&err);
+    printf("# %s\n", text ? text : "");
+    cJSON *usage = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "cpu"), "usage");
+    cJSON *thr = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "cpu"), "throttling");
+    cJSON *mem = cJSON_GetObjectItem(st, "memory");
+    cJSON *mu = cJSON_GetObjectItem(mem, "usage");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(usage, "total")) == 1500000 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(usage, "user")) == 1000000 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(usage, "kernel")) == 500000,
+          "cpu usage in nanoseconds");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(thr, "periods")) == 7 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(thr, "throttledPeriods")) == 2 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(thr, "throttledTime")) == 30000,
+          "cpu throttling");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(mu, "usage")) == 4096 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(mu, "failcnt")) == 3 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(mem, "cache")) == 1024 && text &&
+              strstr(text, "\"limit\":18446744073709551615"),
+          "memory usage, failcnt from memory.events max, cache = file, unlimited as max uint64");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(mem, "raw"), "anon")) ==
+              2048,
+          "memory.stat in raw");
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "pids"), "current")) ==
+                  4 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(st, "pids"), "limit")) ==
+                  64,
+          "pids current/limit");
+    cJSON *bytes = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "blkio"), "ioServiceBytesRecursive");
+    cJSON *b0 = cJSON_GetArrayItem(bytes, 0), *b1 = cJSON_GetArrayItem(bytes, 1);
+    CHECK(cJSON_GetArraySize(bytes) == 2 &&
+              strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(b0, "op")), "Read") == 0 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(b0, "value")) == 100 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(b1, "value")) == 200 &&
+              cJSON_GetNumberValue(cJSON_GetObjectItem(b0, "major")) == 8,
+          "io.stat -> blkio ioServiceBytesRecursive Read/Write");
+    cJSON *h = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "hugetlb"), "2MB");
+    CHECK(h && cJSON_GetNumberValue(cJSON_GetObjectItem(h, "failcnt")) == 5,
+          "hugetlb 2MB failcnt from events");
+    unsigned long long kills = 0;
+    CHECK(cgroup_oom_kills(cg, &kills, &err) == 0 && kills == 1, "oom_kill from memory.events");
+    berr_free(&err);
+  }
+
   cgroup_free(cg);
   printf("%d/%d checks passed\n", checks - failures, checks);
   return failures ? 1 : 0;
