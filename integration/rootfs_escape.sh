@@ -42,8 +42,9 @@ write_config "$T/magic.json" "[
  {\"destination\":\"/procroot$host/magic\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}]" \
   '"namespaces":[{"type":"mount"},{"type":"pid"}]'
 out=$(probe "$T/magic.json" -- true 2>&1)
+rc=$?
 echo "# $out"
-check "mount through /proc/self/root refused" test $? -ne 0
+check "mount through /proc/self/root refused" test "$rc" -ne 0
 check_contains "the error names the destination" "/procroot$host/magic" "$out"
 check "nothing created on the host through the magic link" test ! -e "$host/magic"
 
