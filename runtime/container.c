@@ -117,7 +117,8 @@ static int expect(int fd, enum sync_type want, bottle_error_t *err)
   if (t == want)
     return 0;
   if (t == SYNC_ERROR)
-    return berr(err, 0, "%s", text ? text : "container init failed");
+    return berr(err, 0, "unable to start container process: %s",
+                text ? text : "container init failed");
   return berr(err, 0, "container init exited unexpectedly");
 }
 

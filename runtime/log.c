@@ -21,7 +21,8 @@ int log_init(const char *path, const char *format, bool debug)
   else if (strcmp(format, "json") == 0)
     log_json = true;
   else {
-    fprintf(stderr, "invalid log-format: %s\n", format);
+    log_json = false;
+    log_msg(LOG_ERROR, "invalid log-format: %s", format);
     return -1;
   }
   log_debug_on = debug;
