@@ -49,8 +49,26 @@ else
   out=$(probe "$T/nocgns.json" -- sh -c 'cat /proc/self/cgroup; echo ---; cat /proc/self/mountinfo')
   own=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' <<<"${out%%---*}")
   mi2=${out#*---}
+  check "the container saw its memory cgroup" test -n "$own"
   check_eq "without cgroupns memory is our own cgroup ($own)" "$own" \
     "$(mountinfo_field "$mi2" /sys/fs/cgroup/memory root)"
+fi
+
+# cgroup v2 (simulated on a v1/hybrid host: a private mount namespace with
+# the unified hierarchy at /sys/fs/cgroup).
+v2probe() {
+  unshare -m --propagation private sh -c \
+    'mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || exit 77; exec "$@"' \
+    v2 "$PROBE" "$@" 2>&1
+}
+if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ]; then
+  out=$(v2probe "$T/docker.json" "$ROOTFS" -- cat /proc/self/mountinfo)
+  if [ $? -ne 77 ]; then
+    check_eq "v2: /sys/fs/cgroup is cgroup2" cgroup2 "$(mountinfo_field "$out" /sys/fs/cgroup fstype)"
+    check "v2: read-only" has_opt "$(mountinfo_field "$out" /sys/fs/cgroup opts)" ro
+    check_eq "v2: with a cgroup namespace it shows the namespace root" / "$(mountinfo_field "$out" /sys/fs/cgroup root)"
+    check "v2: no v1 hierarchies" eval "! grep -q ' /sys/fs/cgroup/cpu ' <<<\"\$out\""
+  fi
 fi
 
 # Binds: ro keeps the source's nosuid/nodev (locked flags); propagation.

@@ -37,4 +37,24 @@ check "userns without netns: /sys read-only" has_opt "$(mountinfo_field "$out" /
 check "userns without netns: host /sys submounts came along (rbind)" \
   eval "grep -q ' /sys/kernel' <<<\"\$out\" || ! grep -q ' /sys/kernel' /proc/self/mountinfo"
 
+# cgroup v2 in a user namespace without a cgroup namespace: cgroup2 cannot be
+# mounted, so our own cgroup directory is bound (simulated v2 host).
+if [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] &&
+  unshare -m sh -c 'mount -t cgroup2 cgroup2 /sys/fs/cgroup' 2>/dev/null; then
+  write_config "$T/v2.json" "$(docker_mounts)" "$(docker_linux | sed 's/,{"type":"cgroup"}//')"
+  # In a child cgroup of its own, so "our cgroup" is not simply the root.
+  out=$(unshare -m --propagation private sh -c 'mount -t cgroup2 cgroup2 /sys/fs/cgroup &&
+    mkdir /sys/fs/cgroup/bottle-rootfs-userns-'$$' && echo $$ >/sys/fs/cgroup/bottle-rootfs-userns-'$$'/cgroup.procs &&
+    exec "$@"' v2 "$PROBE" --userns "$T/v2.json" "$ROOTFS" -- sh -c 'cat /proc/self/cgroup; echo ---; cat /proc/self/mountinfo' 2>&1)
+  own=$(sed -n 's/^0::\(.*\)/\1/p' <<<"${out%%---*}")
+  mi=${out#*---}
+  check "userns v2: the container saw its cgroup" test -n "$own"
+  check_eq "userns v2 without cgroupns: cgroup2 bound from our own cgroup ($own)" "$own" \
+    "$(mountinfo_field "$mi" /sys/fs/cgroup root)"
+  check "userns v2: read-only" has_opt "$(mountinfo_field "$mi" /sys/fs/cgroup opts)" ro
+  check_eq "userns v2: the probe ran in its own cgroup" "/bottle-rootfs-userns-$$" "$own"
+  unified=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+  [ -n "$unified" ] && rmdir "$unified/bottle-rootfs-userns-$$" 2>/dev/null
+fi
+
 finish
