@@ -124,7 +124,8 @@ struct bottle_policy {
  *   mode:      annotation bottle.mode > env BOTTLE_MODE > runtime config "mode"
  * The container env is image data (an image's ENV lands in process.env), so unless the runtime
  * config sets trust_container_env, BOTTLE_PROFILE, BOTTLE_EGRESS_ALLOWLIST and BOTTLE_MODE=plain
- * are refused with an error; BOTTLE_MODE=bottled, which can only tighten, is always honoured.
+ * (unless the configured mode is plain already) are refused with an error; BOTTLE_MODE=bottled,
+ * which can only tighten, is always honoured. Annotations and env are validated in plain mode too.
  * Unknown "bottle.*" annotations are errors (typos must not silently drop policy). */
 int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
                 struct bottle_policy **out, struct cfg_error *err);

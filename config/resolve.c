@@ -106,8 +106,9 @@ static int resolve_mode(struct bottle_policy *pol, const struct bottle_config *c
     if (cfg_mode_parse(value, &pol->mode) < 0)
       return cfg_fail(err, "%s: %s is not a mode; use \"bottled\" or \"plain\"", origin,
                       cfg_quote(value, strlen(value), shown, sizeof(shown)));
-    /* Bottled can only tighten, so an untrusted env may ask for it; plain would escape. */
-    if (value == asks->env_mode && pol->mode == BOTTLE_MODE_PLAIN && !cfg->trust_container_env)
+    /* An untrusted env may tighten (bottled) or repeat the configured mode, never escape. */
+    if (value == asks->env_mode && pol->mode == BOTTLE_MODE_PLAIN &&
+        cfg->mode != BOTTLE_MODE_PLAIN && !cfg->trust_container_env)
       return untrusted_env(cfg, "BOTTLE_MODE=plain", ANN_MODE, err);
     snprintf(source, sizeof(source), "%s", origin);
   }

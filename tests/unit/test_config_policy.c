@@ -366,6 +366,15 @@ static void test_mode(void)
                        "\"plain\"");
   cfg_free(cfg);
 
+  /* Untrusted env repeating the configured plain mode widens nothing. */
+  cfg = config("{\"mode\": \"plain\"}");
+  char *const same[] = {"BOTTLE_MODE=plain", NULL};
+  struct cfg_container_input env_same = {.env = same};
+  pol = resolve(cfg, &env_same);
+  CHECK(pol && pol->mode == BOTTLE_MODE_PLAIN);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+
   /* Trusted env may choose plain. */
   cfg = config("{\"trust_container_env\": true}");
   char *const p[] = {"BOTTLE_MODE=plain", NULL};
@@ -459,9 +468,9 @@ static void test_sidecar_argv(void)
   cfg_argv_free(argv);
   cfg_free(cfg);
 
-  cfg = config("{\"sidecar\": {\"args\": [\"/p\", \"--listen={listen}\", \"{ip}\", "
-               "\"port={port}{port}\", \"{plain\"]}}");
-  CHECK(cfg == NULL);
+  const char *unknown = "{\"sidecar\": {\"args\": [\"/p\", \"--listen={listen}\", \"{ip}\", "
+                        "\"port={port}{port}\", \"{plain\"]}}";
+  CHECK(cfg_parse(unknown, strlen(unknown), "b.json", no_env, &cfg, &err) < 0 && cfg == NULL);
   CHECK_CONTAINS(err.msg, "sidecar.args[4]: \"{plain\" has an unknown placeholder");
   cfg = config("{\"sidecar\": {\"args\": [\"/p\", \"--listen={listen}\", \"{ip}\", "
                "\"port={port}{port}\", \"x\"]}}");
