@@ -19,6 +19,11 @@
 #   ENGINE_RUNTIME_PATH   runtime binary registered as "bottle" (default $BOTTLE);
 #                         set it to /usr/sbin/runc to prove a test against runc
 #   ENGINE_KEEP=1         leave the temp dir (logs) behind for debugging
+#   ENGINE_DOCKER_BRIDGE_CIDR=ADDR/LEN
+#                         give dockerd a default bridge: a private Linux bridge
+#                         btbr<pid> holding ADDR/LEN (pick a TEST-NET block no
+#                         other test routes), removed on exit; containers without
+#                         --network then get a veth on it. Default: no bridge.
 #
 # Design: each test file starts its own daemons. dockerd 20.10 with a managed
 # containerd is ready in well under a second here, so isolation costs little and
@@ -33,7 +38,7 @@ ENGINE_DOCKERD_BIN=${ENGINE_DOCKERD_BIN:-/usr/sbin/dockerd}
 ENGINE_RUNTIME_PATH=${ENGINE_RUNTIME_PATH:-$BOTTLE}
 ENGINE_IMAGE=bottle-busybox:test
 _engine_tmp="" _engine_name="" _engine_cgroup_parent=""
-_dockerd_pid="" _containerd_pid=""
+_dockerd_pid="" _containerd_pid="" _engine_bridge=""
 
 engines_init() {
   [ -n "$_engine_tmp" ] && return 0
@@ -102,13 +107,23 @@ docker_start() {
   DOCKER_HOST_SOCK=$d/docker.sock
   # dockerd passes --root <exec-root>/runtime-runc/moby to every runtime.
   DOCKER_RUNTIME_ROOT=$d/exec/runtime-runc/moby
+  local bridge=none
+  if [ -n "${ENGINE_DOCKER_BRIDGE_CIDR:-}" ]; then
+    # A private bridge, never docker0: dockerd takes its address as the gateway
+    # and allocates container addresses from its subnet. Still no iptables.
+    _engine_bridge=btbr$$
+    ip link add "$_engine_bridge" type bridge &&
+      ip addr add "$ENGINE_DOCKER_BRIDGE_CIDR" dev "$_engine_bridge" &&
+      ip link set "$_engine_bridge" up || { echo "cannot create bridge $_engine_bridge"; exit 1; }
+    bridge=$_engine_bridge
+  fi
   cat >"$d/daemon.json" <<EOF
 {
   "runtimes": {
     "bottle": {"path": "$ENGINE_RUNTIME_PATH"},
     "runc-ref": {"path": "$(command -v runc)"}
   },
-  "bridge": "none",
+  "bridge": "$bridge",
   "iptables": false,
   "ip-masq": false,
   "ip-forward": false,
@@ -272,6 +287,7 @@ engines_cleanup() {
   for m in $(awk -v t="$_engine_tmp/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
     umount -l "$m" 2>/dev/null
   done
+  [ -z "$_engine_bridge" ] || ip link del "$_engine_bridge" 2>/dev/null
   for h in /sys/fs/cgroup/*/; do
     dir=$h${_engine_cgroup_parent#/}
     [ -d "$dir" ] || continue
