@@ -169,10 +169,10 @@ int mount_options_parse(const cJSON *options, struct mount_options *out, bottle_
   const cJSON *item;
   cJSON_ArrayForEach(item, options)
   {
-    if (!cJSON_IsString(item))
+    if (!cJSON_IsString(item) || parse_one(out, item->valuestring, err) < 0) {
+      mount_options_free(out);
       return berr(err, 0, "\"options\" must be an array of strings");
-    if (parse_one(out, item->valuestring, err) < 0)
-      return -1;
+    }
   }
   return 0;
 }
