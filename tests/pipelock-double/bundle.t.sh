@@ -40,7 +40,7 @@ _pids+=("$!")
 ip netns exec "$NS" "$DOUBLE" fake-dns --listen 127.0.0.1:53 --log "$WORK/dns.log" \
   web.test=127.0.0.1 >"$WORK/dns.out" &
 _pids+=("$!")
-wait_for grep -q listening "$WORK/dns.out" || fail "fake dns in netns"
+wait_for grep -qs listening "$WORK/dns.out" || fail "fake dns in netns"
 
 # The runtime (bottle) provides these files; here the test writes them.
 cat >"$B/rootfs/etc/pipelock.yaml" <<'YAML'
@@ -53,6 +53,8 @@ trusted_domains: ["web.test"]
 YAML
 echo "nameserver 127.0.0.1" >"$B/rootfs/etc/resolv.conf"
 sed -i "s|{\"type\": \"network\"}|{\"type\": \"network\", \"path\": \"/run/netns/$NS\"}|" "$B/config.json"
+# A pids limit small enough to exhaust: main + signal thread + 4 client threads.
+sed -i 's|"linux": {|"linux": {\n    "resources": {"pids": {"limit": 6}},|' "$B/config.json"
 
 (cd "$B" && runc run -d "$ID" >"$WORK/sidecar.log" 2>&1 </dev/null)
 check_eq "runc starts the bundle" 0 "$?"
@@ -69,6 +71,17 @@ check_eq "not allowlisted: 403" 403 \
   "$(in_ns curl -s -o /dev/null -w '%{http_code}' -x http://127.0.0.1:8888 http://other.test:8080/)"
 check_eq "only the allowlisted name was resolved" "web.test" "$(cut -d' ' -f1 "$WORK/dns.log" | sort -u)"
 check "audit log on the sidecar's stdout" grep -q '"event":"blocked".*"target":"other.test:8080"' "$WORK/sidecar.log"
+# Exhaust the pids limit with tunnels that wait in the SNI window; the next
+# client gets a 503 instead of a silent close.
+for i in 1 2 3 4; do
+  in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/8888; printf "CONNECT web.test:8080 HTTP/1.1\r\n\r\n" >&3; head -n 1 <&3; sleep 3' \
+    >"$WORK/hold.$i" 2>&1 &
+  _pids+=("$!")
+done
+for i in 1 2 3 4; do wait_for grep -q 'Connection Established' "$WORK/hold.$i"; done
+check_eq "pids limit reached: 503 from the double" 503 \
+  "$(in_ns curl -s -o /dev/null -w '%{http_code}' --noproxy '*' http://127.0.0.1:8888/health)"
+check "pids limit reached: logged" grep -q '"event":"overloaded"' "$WORK/sidecar.log"
 runc kill "$ID" TERM
 wait_for bash -c "runc state '$ID' 2>/dev/null | grep -q '\"status\": \"stopped\"'"
 check "SIGTERM stops the sidecar (pid 1)" bash -c "runc state '$ID' | grep -q '\"status\": \"stopped\"'"

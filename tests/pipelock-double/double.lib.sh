@@ -47,7 +47,7 @@ start_fake_dns() {
   shift
   "$DOUBLE" fake-dns --listen 127.0.0.1:0 --log "$log" "$@" >"$out" &
   _pids+=("$!")
-  wait_for grep -q '^listening ' "$out" || return 1
+  wait_for grep -qs '^listening ' "$out" || return 1
   DNS_PORT=$(sed -n 's/^listening 127.0.0.1://p' "$out")
   : >"$log"
 }

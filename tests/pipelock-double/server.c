@@ -217,6 +217,13 @@ int proxy_serve(struct proxy *px, const char *listen_addr)
     int pport;
     sockaddr_text(&peer, c->ip, sizeof(c->ip), &pport);
     if (pthread_create(&t, &attr, client_main, c) != 0) {
+      /* A thread per client counts against the sidecar's pids limit (pipelock's
+       * goroutines do not): say so instead of dropping the connection silently. */
+      http_send_text(cfd, 503, "too many connections (pipelock double: thread limit)", NULL);
+      struct audit_line busy;
+      audit_begin(&busy, "warn", "overloaded");
+      audit_str(&busy, "client_ip", c->ip);
+      audit_emit(&busy, "cannot start a client thread; raise the pids limit");
       close(cfd);
       free(c);
     }
