@@ -591,16 +591,12 @@ static int read_file(const char *path, char **text, size_t *len, struct cfg_erro
   char *buf = malloc(cap);
   while (buf) {
     if (used == cap) {
-      if (cap >= CFG_MAX_FILE) {
-        free(buf);
-        fclose(f);
-        errno = EFBIG;
-        return cfg_fail(err, "%s: larger than %d bytes; is this the right file?", path,
-                        CFG_MAX_FILE);
-      }
       char *bigger = realloc(buf, cap * 2);
-      if (bigger == NULL)
+      if (bigger == NULL) {
+        free(buf);
+        buf = NULL;
         break;
+      }
       buf = bigger;
       cap *= 2;
     }
@@ -608,6 +604,12 @@ static int read_file(const char *path, char **text, size_t *len, struct cfg_erro
     used += n;
     if (n == 0)
       break;
+    if (used > CFG_MAX_FILE) {
+      free(buf);
+      fclose(f);
+      errno = EFBIG;
+      return cfg_fail(err, "%s: larger than %d bytes; is this the right file?", path, CFG_MAX_FILE);
+    }
   }
   int failed = buf == NULL || ferror(f);
   int saved = errno;

@@ -517,6 +517,24 @@ static void test_file_location(void)
   CHECK(cfg_load_from(tmpdir, no_env, missing, &cfg, &err) < 0);
   CHECK_CONTAINS(err.msg, "cannot read");
 
+  /* A runaway file is refused before it is parsed. */
+  char big_path[160];
+  snprintf(big_path, sizeof(big_path), "%s/big.json", tmpdir);
+  FILE *big = fopen(big_path, "w");
+  CHECK(big != NULL);
+  if (big) {
+    fputc('{', big);
+    for (int i = 0; i < 1024 * 1024; i++)
+      fputc(' ', big);
+    fputc('}', big);
+    fclose(big);
+  }
+  CHECK(cfg_load_from(big_path, no_env, missing, &cfg, &err) < 0);
+  snprintf(expect, sizeof(expect), "%s: larger than 1048576 bytes; is this the right file?",
+           big_path);
+  CHECK_STREQ(err.msg, expect);
+  unlink(big_path);
+
   /* The real default path is /etc/bottle/bottle.json. */
   CHECK_STREQ(CFG_DEFAULT_PATH, "/etc/bottle/bottle.json");
 
