@@ -147,6 +147,11 @@ accepts secrets-file-ok "dlp:
 rejects secrets-file-missing 'No such file' "dlp:
   secrets_file: $WORK/none"
 
+printf '"\\e[31mevil\\u200b": 1\n' >"$WORK/escape.yaml"
+out=$("$DOUBLE" check --config "$WORK/escape.yaml" 2>&1)
+check_contains "error text from the config is sanitised" 'field ?[31mevil??? not found' "$out"
+check_eq "no escape byte reaches the error" 0 "$(printf '%s' "$out" | grep -c $'\x1b')"
+
 out=$("$DOUBLE" check --config "$WORK/absent.yaml" 2>&1)
 check_contains "check: missing file fails" "Config validation FAILED" "$out"
 

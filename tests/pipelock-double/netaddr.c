@@ -124,10 +124,9 @@ int cidr_parse_strict(const char *s, struct cidr *out, char *err, size_t errlen)
 
 bool cidr_contains(const struct cidr *c, const struct ipaddr *ip)
 {
-  if (c->net.family != ip->family) {
-    /* A v4-mapped IPv6 network matches IPv4 addresses, as with Go's To4. */
+  /* Addresses arrive with v4-mapped IPv6 already unmapped (ipaddr_parse). */
+  if (c->net.family != ip->family)
     return false;
-  }
   for (int i = 0; i < c->prefix; i++) {
     unsigned char bit = (unsigned char)(0x80 >> (i % 8));
     if ((c->net.b[i / 8] & bit) != (ip->b[i / 8] & bit))

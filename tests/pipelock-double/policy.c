@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "tests/pipelock-double/audit.h"
 #include "tests/pipelock-double/cleanup.h"
 #include "tests/pipelock-double/hostmatch.h"
 
@@ -102,6 +103,13 @@ static unsigned long line_of(const yaml_node_t *n)
 static const char *scalar_text(const yaml_node_t *n)
 {
   return (const char *)n->data.scalar.value;
+}
+
+/* Config text echoed in an error ends up in the sidecar log bottle shows. */
+static const char *shown(const yaml_node_t *n, char *buf, size_t len)
+{
+  sanitize_text(scalar_text(n), buf, len, 60);
+  return buf;
 }
 
 static bool is_plain(const yaml_node_t *n)
@@ -223,7 +231,7 @@ static int type_error(struct loader *l, const yaml_node_t *n, const char *path, 
 {
   if (n->type == YAML_SCALAR_NODE)
     return fail(l, "yaml: unmarshal errors: line %lu: cannot unmarshal %s `%.40s` into %s (%s: %s)",
-                line_of(n), node_kind_name(n), scalar_text(n), want, path, hint);
+                line_of(n), node_kind_name(n), shown(n, (char[80]){0}, 80), want, path, hint);
   return fail(l, "yaml: unmarshal errors: line %lu: cannot unmarshal %s into %s (%s: %s)",
               line_of(n), node_kind_name(n), want, path, hint);
 }
@@ -259,7 +267,7 @@ static int load_mapping(struct loader *l, const char *prefix, yaml_node_t *map, 
         return fail(
             l,
             "yaml: unmarshal errors: line %lu: mapping key \"%.60s\" already defined at line %lu",
-            line_of(k), scalar_text(k), line_of(pk));
+            line_of(k), shown(k, (char[80]){0}, 80), line_of(pk));
     }
     char path[256];
     int len = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", scalar_text(k));
@@ -268,7 +276,7 @@ static int load_mapping(struct loader *l, const char *prefix, yaml_node_t *map, 
       return fail(l,
                   "yaml: unmarshal errors: line %lu: field %.60s not found in %s (remove it: "
                   "pipelock rejects unknown keys)",
-                  line_of(k), scalar_text(k), *prefix ? prefix : "the top level");
+                  line_of(k), shown(k, (char[80]){0}, 80), *prefix ? prefix : "the top level");
     if (load_value(l, key, v, home) < 0)
       return -1;
   }

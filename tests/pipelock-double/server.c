@@ -80,9 +80,8 @@ static void *client_main(void *arg)
   struct http_request *req = malloc(sizeof(*req));
   struct timeval tv = {.tv_sec = HEAD_TIMEOUT_S};
   setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  /* The timeout stays: it bounds a stalled request body too; tunnels poll. */
   if (req && http_read_request(c->fd, req) == 0) {
-    struct timeval none = {0};
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
     route(c, req);
   } else if (req) {
     http_send_text(c->fd, 400, "400 Bad Request", NULL);
