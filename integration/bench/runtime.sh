@@ -73,6 +73,7 @@ median_ms() {
 minmax_ms() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo / 1000, hi / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+load0=$(cut -d" " -f1-3 /proc/loadavg)
 for i in $(seq 1 $((WARMUP + REPS))); do
   for n in "${names[@]}"; do
     [ -n "${err[$n]:-}" ] && continue
@@ -81,7 +82,7 @@ for i in $(seq 1 $((WARMUP + REPS))); do
 done
 
 declare -A med=()
-host="$(nproc) cores, kernel $(uname -r), cgroup hybrid v1$(mountpoint -q /sys/fs/cgroup/hugetlb && echo ' with hugetlb v1 mounted (crun needs it)')"
+host="load average $load0 at start, $(nproc) cores, kernel $(uname -r), cgroup hybrid v1$(mountpoint -q /sys/fs/cgroup/hugetlb && echo ' with hugetlb v1 mounted (crun needs it)')"
 echo "<!-- BEGIN bench:runtime -->"
 echo "## runtime"
 echo
@@ -126,6 +127,7 @@ echo "<!-- END bench:runtime -->"
 docker_start
 docker_busybox_image
 declare -A dmed=() derr=()
+dload0=$(cut -d" " -f1-3 /proc/loadavg)
 druntimes=(bottle runc-ref)
 for i in $(seq 1 $((WARMUP + DOCKER_REPS))); do
   for n in "${druntimes[@]}"; do
@@ -145,7 +147,7 @@ echo "<!-- BEGIN bench:docker -->"
 echo "## docker"
 echo
 echo "\`docker run --rm --runtime=R busybox true\` against a private dockerd $(dk version -f '{{.Server.Version}}' 2>/dev/null)"
-echo "(cgroupfs driver, overlay2, no network bridge), client wall time; $DOCKER_REPS measured runs each after $WARMUP"
+echo "(cgroupfs driver, overlay2, no network bridge, load average $dload0 at start), client wall time; $DOCKER_REPS measured runs each after $WARMUP"
 echo "warm-up runs, interleaved. \`runc\` is the stock /usr/sbin/runc; bottle runs in plain mode."
 echo
 echo "| runtime | median ms | min–max ms |"
