@@ -565,7 +565,12 @@ int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const 
       cgroup_v2_delegate(top, cg->unified, NULL);
     }
   }
-  if (resources && !cJSON_IsNull(resources)) {
+  {
+    /* Without linux.resources runc still confines devices (deny all, then
+     * its default list), so an empty object is applied, not nothing. */
+    cleanup_cjson cJSON *none = NULL;
+    if (resources == NULL || !cJSON_IsObject(resources))
+      resources = none = cJSON_CreateObject();
     int rc = cg->unified_only ? cgroup_v2_apply(cg, resources, true, err)
                               : cgroup_v1_apply(cg, resources, true, err);
     if (rc < 0)

@@ -403,6 +403,11 @@ static void test_paths(void)
     snprintf(want, sizeof(want), "/bottle/%s", id);
     const char *got = cJSON_GetStringValue(cJSON_GetObjectItem(j, "path"));
     CHECK(got && strcmp(got, want) == 0, "empty cgroupsPath -> %s (got %s)", want, got);
+    if (v1_mounted("devices")) {
+      cleanup_free char *list = read_file("/sys/fs/cgroup/devices/bottle/%s/devices.list", id);
+      CHECK(list && !strstr(list, "a *:* rwm") && strstr(list, "c 1:3 rwm"),
+            "no linux.resources: devices still deny-all plus runc's defaults, like runc");
+    }
     CHECK(cgroup_destroy(cg, &err) == 0, "destroy: %s", errmsg(err));
     berr_free(&err);
     cgroup_free(cg);
