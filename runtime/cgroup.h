@@ -13,7 +13,11 @@ struct cgroup; /* opaque: resolved paths per controller (v1) or the unified path
 
 /* Resolves `linux.cgroupsPath` (absolute, relative, or empty → /bottle/<id>;
  * with systemd=true the slice:prefix:name form, which fails clearly when only
- * systemd could do it), creates the directories and applies `resources`. */
+ * systemd could do it), creates the directories and applies `resources`.
+ * Device rules: deny all, the spec's rules in order, then runc's default allow
+ * list (incl. /dev/pts and /dev/ptmx), also when `resources` is NULL, as runc.
+ * On pure v2 they become an eBPF device program; on hybrid hosts the v1
+ * devices controller is used and the unified tree is joined best effort. */
 int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const cJSON *resources,
                   struct cgroup **out, bottle_error_t *err);
 /* Moves pid into every controller of the container's cgroup. */
