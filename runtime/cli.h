@@ -13,7 +13,8 @@ struct globals {
   const char *log_format;
   bool debug;
   bool systemd_cgroup;
-  const char *progname; /* "bottle" */
+  const char *progname;    /* "bottle" */
+  const char *config_path; /* --config: bottle's runtime config (config/), NULL = default */
 };
 
 /* Rewrites single-dash long options ("-pid-file", "-no-subreaper=true") into

@@ -148,15 +148,15 @@ static int lift_fd(int fd, int min)
 int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
                      bottle_error_t *err)
 {
-  cJSON *config = NULL;
-  if (spec_load(NULL, &config, err) < 0)
+  cJSON *config = o->config;
+  if (config == NULL && spec_load(NULL, &config, err) < 0)
     return -1;
   cleanup_cjson cJSON *config_owner = config;
   if (spec_validate(config, err) < 0)
     return -1;
   const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
   bool terminal = json_bool(process, "terminal", false);
-  if (terminal && o->console_socket == NULL)
+  if (terminal && o->console_socket == NULL && !o->has_console_peer)
     return berr(err, 0, "cannot allocate tty if bottle will detach without setting console socket");
   if (!terminal && o->console_socket != NULL)
     return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
@@ -181,6 +181,10 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   struct seccomp_filter *filter = NULL;
   if (seccomp_compile(json_path(config, "linux.seccomp"), &filter, err) < 0)
     return -1;
+  if (o->egress_hardening && seccomp_add_egress_hardening(&filter, err) < 0) {
+    seccomp_filter_free(filter);
+    return -1;
+  }
 
   struct container *c = NULL;
   if (state_create(g->root, o->id, &c, err) < 0) {
@@ -207,7 +211,13 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     berr(err, errno, "open exec fifo");
     goto fail;
   }
-  if (o->console_socket) {
+  if (terminal && o->console_socket == NULL && o->has_console_peer) {
+    console_fd = fcntl(o->console_peer, F_DUPFD_CLOEXEC, internal_min);
+    if (console_fd < 0) {
+      berr(err, errno, "dup console socket");
+      goto fail;
+    }
+  } else if (o->console_socket) {
     console_fd = lift_fd(console_connect(o->console_socket, err), internal_min);
     if (console_fd < 0)
       goto fail;
@@ -243,6 +253,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     }
   }
   c->private_pidns = spec_new_namespace(config, "pid");
+  c->egress_hardening = o->egress_hardening;
 
   if (cgroup_create(o->id, json_str(json_path(config, "linux"), "cgroupsPath", ""),
                     g->systemd_cgroup, json_path(config, "linux.resources"), &cg, err) < 0)

@@ -4,6 +4,7 @@
 #define BOTTLE_CONTAINER_H
 
 #include <stdbool.h>
+#include <cJSON.h>
 #include "runtime/cli.h"
 #include "runtime/error.h"
 #include "runtime/state.h"
@@ -13,9 +14,14 @@ struct create_opts {
   const char *bundle;         /* absolute; create has chdir'ed into it */
   const char *pid_file;       /* absolute or NULL */
   const char *console_socket; /* or NULL */
+  bool has_console_peer;      /* foreground run with a terminal: console_peer is a */
+  int console_peer;           /* connected socket used instead of console_socket */
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
+  cJSON *config;         /* optional: a loaded config used instead of <bundle>/config.json;
+                            container_create takes ownership (frees it or keeps it in *out) */
+  bool egress_hardening; /* add seccomp_add_egress_hardening() to the init and to every exec */
 };
 
 /* On success the container is `created`, its state saved and locked in *out. */

@@ -58,14 +58,19 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   if (s == STATUS_PAUSED && !o->ignore_paused)
     return berr(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
   bool terminal = json_bool(o->process, "terminal", false);
-  if (terminal && o->console_socket == NULL)
-    return berr(err, 0, "open /dev/tty: no such device or address (a tty needs --console-socket)");
-  if (!terminal && o->console_socket != NULL)
+  bool have_console = o->console_socket != NULL || o->has_console_peer;
+  if (terminal && !have_console)
+    return berr(err, 0, "cannot allocate tty if bottle will detach without setting console socket");
+  if (!terminal && have_console)
     return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
 
   struct seccomp_filter *filter = NULL;
   if (seccomp_compile(json_path(c->config, "linux.seccomp"), &filter, err) < 0)
     return -1;
+  if (c->egress_hardening && seccomp_add_egress_hardening(&filter, err) < 0) {
+    seccomp_filter_free(filter);
+    return -1;
+  }
 
   int first_closed = 3 + process_listen_fds() + o->preserve_fds;
   int internal_min = first_closed + 16;
@@ -103,7 +108,13 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     berr(err, 0, "cannot exec in a stopped container");
     goto out;
   }
-  if (o->console_socket) {
+  if (o->has_console_peer) {
+    console_fd = fcntl(o->console_peer, F_DUPFD_CLOEXEC, internal_min);
+    if (console_fd < 0) {
+      berr(err, errno, "dup console socket");
+      goto out;
+    }
+  } else if (o->console_socket) {
     int fd = console_connect(o->console_socket, err);
     if (fd < 0)
       goto out;
@@ -217,7 +228,7 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     kill(pid, SIGKILL);
     goto out;
   }
-  *exit_code = waitloop_run(pid);
+  *exit_code = o->has_console_peer ? waitloop_run_tty(pid, o->console_ours) : waitloop_run(pid);
   pid = -1;
   rc = 0;
 out:

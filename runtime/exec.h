@@ -14,6 +14,9 @@ struct exec_opts {
   bool detach;
   const char *pid_file;       /* absolute or NULL */
   const char *console_socket; /* absolute or NULL */
+  bool has_console_peer;      /* foreground exec -t: a connected socket instead */
+  int console_peer;
+  int console_ours; /* our end: the pty master arrives here */
   int preserve_fds;
   bool ignore_paused;
 };

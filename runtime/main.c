@@ -58,6 +58,7 @@ static void usage(FILE *f)
              "  --log-format text|json log format (default text)\n"
              "  --debug                debug logging\n"
              "  --systemd-cgroup       cgroupsPath is slice:prefix:name\n"
+             "  --config FILE          bottle's runtime config (egress policy)\n"
              "  --version, -v          print the version\n"
              "accepted and ignored: --criu, --rootless, --cgroup-manager\n");
 }
@@ -75,7 +76,8 @@ enum {
   OPT_SYSTEMD,
   OPT_CRIU,
   OPT_ROOTLESS,
-  OPT_CGMGR
+  OPT_CGMGR,
+  OPT_CONFIG
 };
 
 int main(int argc, char **argv)
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
       {"criu", required_argument, NULL, OPT_CRIU},
       {"rootless", required_argument, NULL, OPT_ROOTLESS},
       {"cgroup-manager", required_argument, NULL, OPT_CGMGR},
+      {"config", required_argument, NULL, OPT_CONFIG},
       {"version", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -125,6 +128,9 @@ int main(int argc, char **argv)
     case OPT_CGMGR:
       if (strcmp(optarg, "systemd") == 0)
         g.systemd_cgroup = true;
+      break;
+    case OPT_CONFIG:
+      g.config_path = optarg;
       break;
     case OPT_CRIU:
     case OPT_ROOTLESS:

@@ -100,6 +100,12 @@ int state_load(const char *root, const char *id, bool lock, struct container **o
   c->rootfs = xstrdup(json_str(j, "rootfs", ""));
   c->created = xstrdup(json_str(j, "created", ""));
   c->private_pidns = cJSON_IsTrue(cJSON_GetObjectItem(j, "private_pidns"));
+  c->egress_hardening = cJSON_IsTrue(cJSON_GetObjectItem(j, "egress_hardening"));
+  c->bottle = cJSON_DetachItemFromObject(j, "bottle");
+  if (cJSON_IsNull(c->bottle)) {
+    cJSON_Delete(c->bottle);
+    c->bottle = NULL;
+  }
   cJSON *cfg = cJSON_DetachItemFromObject(j, "config");
   c->config = cfg != NULL ? cfg : cJSON_CreateObject();
   cJSON *cg = cJSON_GetObjectItem(j, "cgroup");
@@ -123,6 +129,9 @@ int state_save(const struct container *c, bottle_error_t *err)
   cJSON_AddStringToObject(j, "rootfs", c->rootfs ? c->rootfs : "");
   cJSON_AddStringToObject(j, "created", c->created ? c->created : "");
   cJSON_AddBoolToObject(j, "private_pidns", c->private_pidns);
+  cJSON_AddBoolToObject(j, "egress_hardening", c->egress_hardening);
+  if (c->bottle != NULL)
+    cJSON_AddItemReferenceToObject(j, "bottle", c->bottle);
   if (c->cgroup != NULL)
     cJSON_AddItemToObject(j, "cgroup", cgroup_to_json(c->cgroup));
   cJSON_AddItemReferenceToObject(j, "config", c->config);
@@ -161,6 +170,7 @@ void container_free(struct container *c)
   free(c->rootfs);
   free(c->created);
   cJSON_Delete(c->config);
+  cJSON_Delete(c->bottle);
   if (c->cgroup != NULL)
     cgroup_free(c->cgroup);
   free(c);

@@ -30,6 +30,8 @@ struct container {
   struct cgroup *cgroup;
   bool private_pidns; /* a new pid namespace (not joined by path) */
   uid_t owner;
+  bool egress_hardening; /* exec'd processes get the egress seccomp hardening too */
+  cJSON *bottle;         /* bottled containers (runtime/bottled.c): their record; NULL if plain */
 };
 
 /* mkdir -p root at 0700. */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "runtime/cleanup.h"
@@ -209,6 +210,13 @@ int verb_exec(struct globals *g, int argc, char **argv)
     goto done;
   }
   o.process = process;
+  int tty_pair[2] = {-1, -1};
+  if (!o.detach && o.console_socket == NULL && cJSON_IsTrue(json_path(process, "terminal")) &&
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) == 0) {
+    o.has_console_peer = true;
+    o.console_peer = tty_pair[1];
+    o.console_ours = tty_pair[0];
+  }
   int exit_code = 0;
   if (container_exec(c, &o, &exit_code, &err) < 0) {
     bool setup = err && strncmp(err->msg, "cannot exec", 11) != 0;
@@ -218,6 +226,9 @@ int verb_exec(struct globals *g, int argc, char **argv)
   }
   rc = o.detach ? 0 : exit_code;
 done:
+  for (int i = 0; i < 2; i++)
+    if (tty_pair[i] >= 0)
+      close(tty_pair[i]);
   container_free(c);
   free(pid_file);
   free(console);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "runtime/container.h"
@@ -91,6 +92,13 @@ int verb_run(struct globals *g, int argc, char **argv)
   o.bundle = bundle_abs;
   int rc = 0;
   struct container *c = NULL;
+  int tty_pair[2] = {-1, -1};
+  if (!detach && o.console_socket == NULL &&
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) == 0) {
+    /* offered to create: used only when process.terminal is true */
+    o.has_console_peer = true;
+    o.console_peer = tty_pair[1];
+  }
   if (!detach) {
     if (!no_subreaper)
       prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -99,12 +107,17 @@ int verb_run(struct globals *g, int argc, char **argv)
   if (chdir(bundle_abs) < 0) {
     berr(&err, errno, "chdir to bundle %s", bundle_abs);
   } else if (container_create(g, &o, &c, &err) == 0) {
+    if (tty_pair[1] >= 0) {
+      close(tty_pair[1]);
+      tty_pair[1] = -1;
+    }
     if (container_start(c, &err) < 0) {
       container_destroy(c, NULL);
     } else if (!detach) {
       pid_t pid = c->pid;
       flock(c->dirfd, LOCK_UN); /* others may pause/kill/exec while we wait */
-      rc = waitloop_run(pid);
+      bool terminal = cJSON_IsTrue(json_path(c->config, "process.terminal"));
+      rc = terminal && tty_pair[0] >= 0 ? waitloop_run_tty(pid, tty_pair[0]) : waitloop_run(pid);
       if (!keep) {
         struct container *again = NULL;
         bottle_error_t e2 = NULL;
@@ -122,6 +135,9 @@ int verb_run(struct globals *g, int argc, char **argv)
   }
   if (err)
     rc = verb_fail(&err, "bottle run failed: ", 1);
+  for (int i = 0; i < 2; i++)
+    if (tty_pair[i] >= 0)
+      close(tty_pair[i]);
   free(pid_file);
   free(console);
   free(bundle_abs);

@@ -12,4 +12,10 @@ void waitloop_block_signals(void);
  * (we may be a subreaper). Returns the exit code to use. */
 int waitloop_run(pid_t pid);
 
+/* Same, for a container process on a pty whose master arrives on sock (the
+ * foreground `run`/`exec -t` without --console-socket, as runc does): our
+ * stdin (raw mode when a tty) goes to the master, the master to our stdout,
+ * SIGWINCH resizes it. */
+int waitloop_run_tty(pid_t pid, int sock);
+
 #endif
