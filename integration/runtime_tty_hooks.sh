@@ -84,6 +84,21 @@ check_contains "exec'd process has its own pty" "/dev/pts/" "$(jget "$T/e.out" d
 check "exec pid file written" test -s "$T/e.pid"
 B delete -f "$ID"
 
+# --- foreground run/exec with a terminal and no console socket: bottle proxies a pty (runc does)
+if command -v script >/dev/null; then
+  make_bundle "$T/fg" sh -c 'tty; read x; echo got=$x; exit 5'
+  bundle_edit "$T/fg" 'c["process"]["terminal"]=True'
+  out=$(printf 'typed\n' | script -qec "$BOTTLE --root $ROOT run -b $T/fg ${ID}fg" /dev/null); rc=$?
+  check_eq "foreground run -t returns the exit code" 5 "$rc"
+  check_contains "foreground run -t has a pty" "/dev/pts/0" "$out"
+  check_contains "foreground run -t relays stdin" "got=typed" "$out"
+  B run -d -b "$T/ex" "$ID" </dev/null >/dev/null 2>&1
+  out=$(script -qec "$BOTTLE --root $ROOT exec -t $ID sh -c 'tty; exit 4'" /dev/null </dev/null); rc=$?
+  check_eq "foreground exec -t returns the exit code" 4 "$rc"
+  check_contains "foreground exec -t has a pty" "/dev/pts/" "$out"
+  B delete -f "$ID"
+fi
+
 # --- hooks
 make_bundle "$T/h" sh -c 'echo main-out'
 cat >"$T/edit.py" <<PY
@@ -109,6 +124,8 @@ check_eq "createRuntime runs in the runtime's mount namespace" "$host_mnt" "$(ca
 check_fails "createContainer runs in the container's mount namespace" test "$host_mnt" = "$(cat "$T/hk.createContainer.mnt")"
 check_eq "prestart sees status creating" creating "$(jget "$T/hk.prestart" status)"
 check "prestart gets the init's host pid" test "$(jget "$T/hk.prestart" pid)" -gt 1
+check_eq "createContainer gets the same host pid" "$(jget "$T/hk.prestart" pid)" "$(jget "$T/hk.createContainer" pid)"
+check_eq "startContainer gets the same host pid" "$(jget "$T/hk.prestart" pid)" "$(jget "$T/hk.startContainer" pid)"
 check_eq "poststart sees status running" running "$(jget "$T/hk.poststart" status)"
 check_eq "poststop sees status stopped" stopped "$(jget "$T/hk.poststop" status)"
 

@@ -333,7 +333,11 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
         hooks_run(config, "createRuntime", hs, err) < 0)
       goto fail;
   }
-  sync_send(sync_pair[0], SYNC_GO, NULL);
+  {
+    char pid_text[16];
+    snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+    sync_send(sync_pair[0], SYNC_GO, pid_text);
+  }
   if (expect(sync_pair[0], SYNC_READY, err) < 0)
     goto fail;
 

@@ -30,11 +30,14 @@ static _Noreturn void fail(struct init_ctx *ctx, bottle_error_t *err)
   _exit(1);
 }
 
-static void wait_go(struct init_ctx *ctx)
+/* Returns the GO message's payload (may be NULL). */
+static char *wait_go(struct init_ctx *ctx)
 {
   enum sync_type t;
-  if (sync_recv(ctx->sync_fd, &t, NULL) < 0 || t != SYNC_GO)
+  char *text = NULL;
+  if (sync_recv(ctx->sync_fd, &t, &text) < 0 || t != SYNC_GO)
     _exit(1); /* the parent gave up; it reports the error */
+  return text;
 }
 
 static int loopback_up(bottle_error_t *err)
@@ -101,7 +104,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   setsid();
-  wait_go(ctx);
+  free(wait_go(ctx));
 
   if (ctx->new_userns) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
@@ -138,10 +141,12 @@ _Noreturn void init_main(struct init_ctx *ctx)
   if (rootfs_mount(&ro, &err) < 0)
     fail(ctx, &err);
   sync_send(ctx->sync_fd, SYNC_MOUNTS_DONE, NULL);
-  wait_go(ctx);
+  /* The second GO carries our pid as the host sees it, for the hooks' state. */
+  char *host_pid_text = wait_go(ctx);
+  int host_pid = host_pid_text ? atoi(host_pid_text) : (int)getpid();
+  free(host_pid_text);
 
-  cleanup_free char *state =
-      hooks_state_json(config, ctx->id, "created", (int)getpid(), ctx->bundle);
+  cleanup_free char *state = hooks_state_json(config, ctx->id, "created", host_pid, ctx->bundle);
   if (hooks_run(config, "createContainer", state, &err) < 0)
     fail(ctx, &err);
   if (rootfs_pivot(&ro, &err) < 0)
@@ -179,7 +184,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
   close(ctx->fifo_fd);
 
   free(state);
-  state = hooks_state_json(config, ctx->id, "created", (int)getpid(), ctx->bundle);
+  state = hooks_state_json(config, ctx->id, "created", host_pid, ctx->bundle);
   if (hooks_run(config, "startContainer", state, &err) < 0) {
     fprintf(stderr, "%s\n", err->msg);
     _exit(1);
