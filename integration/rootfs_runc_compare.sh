@@ -40,17 +40,19 @@ normalise() {
     { print "dev", $1, $3, $4, $5, $6, $NF }' | sort
 }
 
-# run_both NAME BUNDLE_EDIT: runs the same bundle under both runtimes and
-# compares; "bottle differs by design" lines are dropped from both first.
+# run_both NAME BUNDLE_EDIT [RUN FLAGS...]: runs the same bundle under both
+# runtimes and compares; "bottle differs by design" lines are dropped from
+# both first.
 run_both() {
   local name=$1 edit=$2 b=$T/$1
+  shift 2
   make_bundle "$b" sh -c 'cat /proc/self/mountinfo; echo ---; ls -l /dev'
   bundle_edit "$b" "$edit"
   local id=rootfs-cmp-$name-$$
   ids+=("$id")
-  (cd "$b" && timeout 30 "$BOTTLE" --root "$T/broot" run "$id" </dev/null >"$T/$name.bottle" 2>&1)
+  (cd "$b" && timeout 30 "$BOTTLE" --root "$T/broot" run "$@" "$id" </dev/null >"$T/$name.bottle" 2>&1)
   local brc=$?
-  (cd "$b" && timeout 30 runc --root "$T/rroot" run "$id" </dev/null >"$T/$name.runc" 2>&1)
+  (cd "$b" && timeout 30 runc --root "$T/rroot" run "$@" "$id" </dev/null >"$T/$name.runc" 2>&1)
   local rrc=$?
   check_eq "$name: bottle run exits like runc run" "$rrc" "$brc"
   # By design: bottle honours "ro" on the v1 /sys/fs/cgroup tmpfs (runc 1.1
@@ -113,6 +115,8 @@ c['mounts'] += [
 c['linux']['rootfsPropagation'] = 'shared'
 "
 umount -l "$T/host/shared"
+
+run_both nopivot "$docker_edit" --no-pivot
 
 run_both nocgroupns "$docker_edit
 c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
