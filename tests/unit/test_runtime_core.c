@@ -1,0 +1,247 @@
+/* The runtime core's pure parts: runc's liberal flag grammar, ids, signal
+ * names, pid files, the log line formats, config validation messages, the
+ * sync protocol framing and the OCI state object. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/cleanup.h"
+#include "runtime/cli.h"
+#include "runtime/container.h"
+#include "runtime/log.h"
+#include "runtime/spec.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "runtime/util.h"
+#include "tests/unit/unit.h"
+
+static const struct option opts[] = {
+    {"pid-file", required_argument, NULL, 'P'},
+    {"bundle", required_argument, NULL, 'b'},
+    {"no-subreaper", optional_argument, NULL, 'N'},
+    {"detach", optional_argument, NULL, 'd'},
+    {NULL, 0, NULL, 0},
+};
+
+static void test_normalize_single_dash(void)
+{
+  char *argv[] = {"run", "-pid-file",     "/p", "-no-subreaper", "-b",
+                  "/b",  "-detach=false", "id", "-pid-file",     NULL};
+  int argc = 9;
+  cli_normalize(argc, argv, opts);
+  CHECK_STREQ(argv[1], "--pid-file");
+  CHECK_STREQ(argv[2], "/p"); /* a value is never rewritten */
+  CHECK_STREQ(argv[3], "--no-subreaper");
+  CHECK_STREQ(argv[4], "-b"); /* short options stay */
+  CHECK_STREQ(argv[6], "--detach=false");
+  CHECK_STREQ(argv[8], "-pid-file"); /* after the first positional: untouched */
+  optind = 0;
+  const char *pid = NULL, *bundle = NULL;
+  bool nosub = false, detach = true;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "+b:d", opts, NULL)) != -1) {
+    if (ch == 'P')
+      pid = optarg;
+    else if (ch == 'b')
+      bundle = optarg;
+    else if (ch == 'N')
+      nosub = cli_bool(optarg);
+    else if (ch == 'd')
+      detach = cli_bool(optarg);
+  }
+  CHECK_STREQ(pid, "/p");
+  CHECK_STREQ(bundle, "/b");
+  CHECK(nosub);
+  CHECK(!detach);
+  CHECK_STREQ(argv[optind], "id");
+  /* cli_normalize allocates the rewritten words (they live as long as argv) */
+  free(argv[1]);
+  free(argv[3]);
+  free(argv[6]);
+}
+
+static void test_normalize_value_looking_like_flag(void)
+{
+  /* "-detach" is the *value* of --pid-file here and must stay as it is. */
+  char *argv[] = {"x", "--pid-file", "-detach", "id", NULL};
+  cli_normalize(4, argv, opts);
+  CHECK_STREQ(argv[2], "-detach");
+}
+
+static void test_bool_and_ids(void)
+{
+  CHECK(cli_bool(NULL));
+  CHECK(cli_bool("true"));
+  CHECK(!cli_bool("false"));
+  CHECK(!cli_bool("0"));
+  CHECK(cli_valid_id("abc-DEF_1.2+x"));
+  CHECK(!cli_valid_id("."));
+  CHECK(!cli_valid_id(".."));
+  CHECK(!cli_valid_id("a/b"));
+  CHECK(!cli_valid_id(""));
+  CHECK(!cli_valid_id("a b"));
+  long ms = 0;
+  CHECK(cli_parse_duration_ms("5s", &ms) == 0 && ms == 5000);
+  CHECK(cli_parse_duration_ms("250ms", &ms) == 0 && ms == 250);
+  CHECK(cli_parse_duration_ms("2", &ms) == 0 && ms == 2000);
+  CHECK(cli_parse_duration_ms("x", &ms) < 0);
+}
+
+static void test_signals(void)
+{
+  CHECK(parse_signal("9") == SIGKILL);
+  CHECK(parse_signal("15") == SIGTERM);
+  CHECK(parse_signal("KILL") == SIGKILL);
+  CHECK(parse_signal("SIGKILL") == SIGKILL);
+  CHECK(parse_signal("sigterm") == SIGTERM);
+  CHECK(parse_signal("hup") == SIGHUP);
+  CHECK(parse_signal("RTMIN+1") == SIGRTMIN + 1);
+  CHECK(parse_signal("NOPE") == -1);
+  CHECK(parse_signal("0") == -1);
+  CHECK(parse_signal("65") == -1);
+}
+
+static void test_pid_file(void)
+{
+  char dir[] = "/tmp/test_runtime_core.XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  cleanup_free char *path = xasprintf("%s/init.pid", dir);
+  bottle_error_t err = NULL;
+  /* a stale temp file from a crash must not break it */
+  cleanup_free char *stale = xasprintf("%s/.init.pid.tmp", dir);
+  close(open(stale, O_CREAT | O_WRONLY, 0644));
+  CHECK(write_pid_file(path, 12345, &err) == 0);
+  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
+  CHECK_STREQ(text, "12345");
+  CHECK(access(stale, F_OK) != 0);
+  unlink(path);
+  rmdir(dir);
+  berr_free(&err);
+}
+
+static void test_rfc3339(void)
+{
+  char buf[64];
+  log_rfc3339(buf, sizeof(buf), 1795000000, 860000, true);
+  CHECK_STREQ(buf, "2026-11-18T11:06:40.000860000Z");
+  log_rfc3339(buf, sizeof(buf), 0, 0, false);
+  CHECK_STREQ(buf, "1970-01-01T00:00:00Z");
+}
+
+static void test_json_log_line(void)
+{
+  char path[] = "/tmp/test_runtime_core_log.XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  close(fd);
+  CHECK(log_init(path, "json", false) == 0);
+  log_msg(LOG_DEBUG, "hidden without --debug");
+  log_msg(LOG_WARNING, "quote \" and newline\n");
+  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
+  CHECK(text != NULL && strchr(text, '\n') == text + strlen(text) - 1); /* one line */
+  cleanup_cjson cJSON *j = cJSON_Parse(text);
+  CHECK(j != NULL);
+  CHECK_STREQ(json_str(j, "level", ""), "warning");
+  CHECK_STREQ(json_str(j, "msg", ""), "quote \" and newline\n");
+  CHECK(strlen(json_str(j, "time", "")) == strlen("2026-11-22T23:24:04Z"));
+  unlink(path);
+  CHECK(log_init(NULL, "xml", false) < 0);
+}
+
+static void test_spec_validation(void)
+{
+  struct {
+    const char *json, *msg;
+  } cases[] = {
+      {"{}", "process"},
+      {"{\"process\":{\"args\":[],\"cwd\":\"/\"},\"root\":{\"path\":\"r\"}}",
+       "args must not be empty"},
+      {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"\"},\"root\":{\"path\":\"r\"}}",
+       "Cwd property must not be empty"},
+      {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"rel\"},\"root\":{\"path\":\"r\"}}",
+       "Cwd must be an absolute path"},
+      {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"}}", "root.path"},
+      {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},\"root\":{\"path\":\"r\"},\"linux\":{"
+       "\"namespaces\":[{\"type\":\"bogus\"}]}}",
+       "unknown namespace type \"bogus\""},
+      {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},\"root\":{\"path\":\"r\"},\"linux\":{"
+       "\"namespaces\":[{\"type\":\"user\"}]}}",
+       "uidMappings"},
+      {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"/"
+       "\"},\"root\":{\"path\":\"r\"},\"hostname\":\"h\"}",
+       "private UTS namespace"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    cleanup_cjson cJSON *j = cJSON_Parse(cases[i].json);
+    bottle_error_t err = NULL;
+    CHECK(spec_validate(j, &err) < 0);
+    CHECK_CONTAINS(err ? err->msg : NULL, cases[i].msg);
+    berr_free(&err);
+  }
+  cleanup_cjson cJSON *ok = spec_template(false);
+  bottle_error_t err = NULL;
+  CHECK(spec_validate(ok, &err) == 0);
+  CHECK(spec_new_namespace(ok, "network"));
+  CHECK(!spec_has_namespace(ok, "user"));
+  cleanup_cjson cJSON *rootless = spec_template(true);
+  CHECK(spec_validate(rootless, &err) == 0);
+  CHECK(spec_new_namespace(rootless, "user"));
+  CHECK(!spec_has_namespace(rootless, "network"));
+  berr_free(&err);
+}
+
+static void test_sync_framing(void)
+{
+  int sv[2];
+  CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+  CHECK(sync_send(sv[0], SYNC_ERROR, "exec: \"x\": not found") == 0);
+  CHECK(sync_send(sv[0], SYNC_GO, NULL) == 0);
+  enum sync_type t;
+  char *text = NULL;
+  CHECK(sync_recv(sv[1], &t, &text) == 0 && t == SYNC_ERROR);
+  CHECK_STREQ(text, "exec: \"x\": not found");
+  free(text);
+  CHECK(sync_recv(sv[1], &t, &text) == 0 && t == SYNC_GO && text == NULL);
+  close(sv[0]);
+  CHECK(sync_recv(sv[1], &t, &text) == 0 && t == SYNC_EOF);
+  close(sv[1]);
+}
+
+static void test_state_object(void)
+{
+  struct container c = {.id = "bt1",
+                        .pid = 42,
+                        .bundle = "/b",
+                        .rootfs = "/b/rootfs",
+                        .created = "2026-11-22T23:15:26.86175055Z",
+                        .dirfd = -1};
+  c.config = cJSON_Parse("{\"annotations\":{\"foo\":\"bar\"}}");
+  cleanup_cjson cJSON *j = container_state_json(&c, STATUS_STOPPED, "");
+  CHECK(json_int(j, "pid", -1) == 0); /* pid is 0 when stopped */
+  CHECK_STREQ(json_str(j, "status", ""), "stopped");
+  CHECK_STREQ(json_str(j, "ociVersion", ""), "1.0.2-dev");
+  CHECK_STREQ(json_str(json_path(j, "annotations"), "foo", ""), "bar");
+  CHECK_STREQ(json_str(j, "owner", "x"), "");
+  cleanup_cjson cJSON *r = container_state_json(&c, STATUS_RUNNING, "root");
+  CHECK(json_int(r, "pid", -1) == 42);
+  cJSON_Delete(c.config);
+}
+
+int main(void)
+{
+  RUN(test_normalize_single_dash);
+  RUN(test_normalize_value_looking_like_flag);
+  RUN(test_bool_and_ids);
+  RUN(test_signals);
+  RUN(test_pid_file);
+  RUN(test_rfc3339);
+  RUN(test_json_log_line);
+  RUN(test_spec_validation);
+  RUN(test_sync_framing);
+  RUN(test_state_object);
+  return unit_finish();
+}
