@@ -48,6 +48,32 @@ check "mount through /proc/self/root refused" test "$rc" -ne 0
 check_contains "the error names the destination" "/procroot$host/magic" "$out"
 check "nothing created on the host through the magic link" test ! -e "$host/magic"
 
+# A symlink to /proc does not smuggle a mount over procfs files (the
+# destination check applies to where the target really is).
+ln -s /proc "$ROOTFS/myproc"
+echo "|/tmp/evil %p" >"$T/host/core_pattern"
+write_config "$T/procsmuggle.json" "[
+ {\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},
+ {\"destination\":\"/myproc/sys/kernel/core_pattern\",\"type\":\"bind\",\"source\":\"$T/host/core_pattern\",\"options\":[\"bind\"]}]" \
+  '"namespaces":[{"type":"mount"},{"type":"pid"}]'
+out=$(probe "$T/procsmuggle.json" -- cat /proc/sys/kernel/core_pattern 2>&1)
+rc=$?
+check "bind over /proc/sys through a symlink refused" test "$rc" -ne 0
+check_contains "the error says where it resolved" "resolves into /proc" "$out"
+write_config "$T/procsmuggle2.json" "[
+ {\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},
+ {\"destination\":\"/myproc/sys\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"}]" \
+  '"namespaces":[{"type":"mount"},{"type":"pid"}]'
+out=$(probe "$T/procsmuggle2.json" -- true 2>&1)
+check_contains "tmpfs over /proc/sys through a symlink refused" "mounting over /proc is not allowed" "$out"
+write_config "$T/lxcfs.json" "[
+ {\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},
+ {\"destination\":\"/myproc/meminfo\",\"type\":\"bind\",\"source\":\"$T/host/core_pattern\",\"options\":[\"bind\",\"ro\"]}]" \
+  '"namespaces":[{"type":"mount"},{"type":"pid"}]'
+out=$(probe "$T/lxcfs.json" -- cat /proc/meminfo 2>&1)
+check_contains "lxcfs-style bind of /proc/meminfo still allowed" "/tmp/evil" "$out"
+rm "$ROOTFS/myproc"
+
 # proc and sysfs are never mounted on a symlink (CVE-2019-19921).
 rm -rf "${ROOTFS:?}/proc"
 ln -s /tmp "$ROOTFS/proc"

@@ -169,7 +169,31 @@ static int check_proc_destination(const struct mount_entry *e, bottle_error_t *e
               e->destination);
 }
 
-static int apply_bind(int rootfd, const struct mount_entry *e, bottle_error_t *err)
+int mount_check_target(int fd, const char *rootfs, const char *type, const char *dest,
+                       bottle_error_t *err)
+{
+  char path[32], real[PATH_MAX];
+  ssize_t n = readlink(mount_fd_path(path, fd), real, sizeof(real) - 1);
+  if (n < 0)
+    return berr(err, errno, "mounts: %s: resolve the target", dest);
+  real[n] = '\0';
+  size_t len = strlen(rootfs);
+  const char *rel = real;
+  if (strcmp(rootfs, "/") != 0) {
+    if (strncmp(real, rootfs, len) != 0 || (real[len] != '/' && real[len] != '\0'))
+      return berr(err, 0, "mounts: %s resolves to %s, outside the rootfs", dest, real);
+    rel = real[len] ? real + len : "/";
+  }
+  /* The string check again, on where the destination really is: a symlink
+   * in the image (/myproc -> /proc) must not smuggle a mount into /proc. */
+  struct mount_entry resolved = {.destination = rel, .type = type, .source = ""};
+  if (check_proc_destination(&resolved, err) < 0)
+    return berr_wrap(err, "%s resolves into /proc", dest);
+  return 0;
+}
+
+static int apply_bind(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
+                      bottle_error_t *err)
 {
   if (e->source[0] == '\0')
     return berr(err, 0, "mounts: %s: a bind mount needs a \"source\"", e->destination);
@@ -179,6 +203,8 @@ static int apply_bind(int rootfd, const struct mount_entry *e, bottle_error_t *e
   cleanup_close int target = mount_target(rootfd, e->destination, !S_ISDIR(st.st_mode), err);
   if (target < 0)
     return berr_wrap(err, "mounts: %s", e->destination);
+  if (mount_check_target(target, o->rootfs, e->type, e->destination, err) < 0)
+    return -1;
   cleanup_close int mnt = mount_bind(e->source, -1, target, &e->opt, e->destination, err);
   if (mnt < 0)
     return berr_wrap(err, "mounts");
@@ -187,7 +213,8 @@ static int apply_bind(int rootfd, const struct mount_entry *e, bottle_error_t *e
 
 /* Opens the directory a kernel filesystem goes on. proc and sysfs refuse a
  * symlinked destination (CVE-2019-19921: /proc pointing into a volume). */
-static int filesystem_target(int rootfd, const struct mount_entry *e, bottle_error_t *err)
+static int filesystem_target(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
+                             bottle_error_t *err)
 {
   bool strict = strcmp(e->type, "proc") == 0 || strcmp(e->type, "sysfs") == 0;
   if (strict) {
@@ -197,19 +224,21 @@ static int filesystem_target(int rootfd, const struct mount_entry *e, bottle_err
       return berr(err, 0, "mounts: %s: %s must be mounted on a directory, not a %s", e->destination,
                   e->type, S_ISLNK(st.st_mode) ? "symlink" : "file");
   }
-  int fd = mount_target(rootfd, e->destination, false, err);
+  cleanup_close int fd = mount_target(rootfd, e->destination, false, err);
   if (fd < 0)
     return berr_wrap(err, "mounts: %s", e->destination);
-  return fd;
+  if (mount_check_target(fd, o->rootfs, e->type, e->destination, err) < 0)
+    return -1;
+  return take_fd(fd);
 }
 
-static int fallback_bind(int rootfd, const struct mount_entry *e, const char *host_path,
-                         bottle_error_t *err)
+static int fallback_bind(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
+                         const char *host_path, bottle_error_t *err)
 {
   struct mount_entry bind = *e;
   bind.source = host_path;
   bind.opt.flags |= MS_BIND | MS_REC;
-  return apply_bind(rootfd, &bind, err);
+  return apply_bind(rootfd, &bind, o, err);
 }
 
 static bool is_dev(const char *dest)
@@ -243,7 +272,7 @@ char *mount_label_data(const char *data, const char *label)
 static int apply_filesystem(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
                             bottle_error_t *err)
 {
-  cleanup_close int target = filesystem_target(rootfd, e, err);
+  cleanup_close int target = filesystem_target(rootfd, e, o, err);
   if (target < 0)
     return -1;
   const char *source = e->source[0] ? e->source : e->type;
@@ -267,9 +296,9 @@ static int apply_filesystem(int rootfd, const struct mount_entry *e, const struc
       /* Without a network namespace of its own (or in a user namespace that
        * does not own it), sysfs cannot be mounted; runc binds the host's. */
       if (saved == EPERM && strcmp(e->type, "sysfs") == 0)
-        return fallback_bind(rootfd, e, "/sys", err);
+        return fallback_bind(rootfd, e, o, "/sys", err);
       if (saved == EPERM && strcmp(e->type, "mqueue") == 0 && o->userns)
-        return fallback_bind(rootfd, e, "/dev/mqueue", err);
+        return fallback_bind(rootfd, e, o, "/dev/mqueue", err);
       return berr(err, saved, "mounts: mount %s on %s", e->type, e->destination);
     }
   }
@@ -292,7 +321,7 @@ int mount_entry_apply(int rootfd, const struct mount_entry *e, const struct root
   if (check_proc_destination(e, err) < 0)
     return -1;
   if (mount_is_bind(e))
-    return apply_bind(rootfd, e, err);
+    return apply_bind(rootfd, e, o, err);
   if (strcmp(e->type, "cgroup") == 0)
     return mount_cgroup(rootfd, e, o, err);
   if (e->type[0] == '\0')

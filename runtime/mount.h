@@ -35,7 +35,8 @@ void mount_options_free(struct mount_options *o);
 /* A bind mount is recognised by the bind/rbind option, or by type "bind". */
 bool mount_is_bind(const struct mount_entry *e);
 
-/* Performs one mount entry inside the root (rootfd: O_PATH of the rootfs). */
+/* Performs one mount entry inside the root (rootfd: O_PATH of the rootfs;
+ * o->rootfs: its canonical path). */
 struct rootfs_opts;
 int mount_entry_apply(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
                       bottle_error_t *err);
@@ -57,6 +58,10 @@ const char *mount_fd_path(char *buf, int fd);
 /* Opens the destination inside the root, creating a directory (or, with
  * as_file, an empty file) when it is missing. Returns an O_PATH fd. */
 int mount_target(int rootfd, const char *dest, bool as_file, bottle_error_t *err);
+/* Checks where targetfd really is: inside rootfs (the canonical path) and
+ * not somewhere under its /proc that only type may use. */
+int mount_check_target(int fd, const char *rootfs, const char *type, const char *dest,
+                       bottle_error_t *err);
 /* MS_* flags to MOUNT_ATTR_* values for mount_setattr. */
 uint64_t mount_flags_to_attr(unsigned long ms_flags);
 /* Sets propagation on the mount at fd (an fd of its root). */

@@ -140,7 +140,7 @@ static int mount_hierarchy(int rootfd, const struct mount_entry *e, const struct
   if (o->new_cgroupns) {
     /* In a cgroup namespace a fresh mount shows the namespace root. */
     cleanup_close int target = mount_target(rootfd, dest, false, err);
-    if (target < 0)
+    if (target < 0 || mount_check_target(target, o->rootfs, "cgroup", dest, err) < 0)
       return -1;
     bool named = strncmp(h->controllers, "name=", 5) == 0;
     char path[32];
@@ -163,7 +163,7 @@ static int mount_hierarchy(int rootfd, const struct mount_entry *e, const struct
   bind.opt.cleared = 0;
   bind.opt.rec_attr_set = bind.opt.rec_attr_clr = 0;
   cleanup_close int target = mount_target(rootfd, dest, false, err);
-  if (target < 0)
+  if (target < 0 || mount_check_target(target, o->rootfs, "cgroup", dest, err) < 0)
     return -1;
   cleanup_close int mnt = mount_bind(source, -1, target, &bind.opt, dest, err);
   return mnt < 0 ? -1 : 0;
@@ -198,7 +198,8 @@ static int mount_v1(int rootfd, const struct mount_entry *e, const struct rootfs
   int rc = list_hierarchies(hs, MAX_HIERARCHIES, &n, err);
   cleanup_close int target = rc < 0 ? -1 : mount_target(rootfd, e->destination, false, err);
   char path[32];
-  if (rc == 0 && target < 0)
+  if (rc == 0 &&
+      (target < 0 || mount_check_target(target, o->rootfs, "cgroup", e->destination, err) < 0))
     rc = -1;
   /* The tmpfs is writable while we fill it, read-only after if asked. */
   if (rc == 0 && mount("tmpfs", mount_fd_path(path, target), "tmpfs",
@@ -239,10 +240,11 @@ static int own_v2_path(char *buf, size_t size, bottle_error_t *err)
   return berr(err, 0, "no cgroup v2 entry in /proc/self/cgroup");
 }
 
-static int mount_v2(int rootfd, const struct mount_entry *e, bottle_error_t *err)
+static int mount_v2(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
+                    bottle_error_t *err)
 {
   cleanup_close int target = mount_target(rootfd, e->destination, false, err);
-  if (target < 0)
+  if (target < 0 || mount_check_target(target, o->rootfs, "cgroup", e->destination, err) < 0)
     return -1;
   char path[32];
   unsigned long flags = e->opt.flags & ~(unsigned long)(MS_BIND | MS_REC);
@@ -269,6 +271,6 @@ static int mount_v2(int rootfd, const struct mount_entry *e, bottle_error_t *err
 int mount_cgroup(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,
                  bottle_error_t *err)
 {
-  int rc = is_cgroup2_host() ? mount_v2(rootfd, e, err) : mount_v1(rootfd, e, o, err);
+  int rc = is_cgroup2_host() ? mount_v2(rootfd, e, o, err) : mount_v1(rootfd, e, o, err);
   return rc < 0 ? berr_wrap(err, "mounts: %s", e->destination) : 0;
 }

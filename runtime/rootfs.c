@@ -147,6 +147,8 @@ int rootfs_mount(const struct rootfs_opts *o, bottle_error_t *err)
   if (rootfd < 0)
     return berr(err, errno, "rootfs: open %s", rootfs);
 
+  struct rootfs_opts canonical = *o;
+  canonical.rootfs = rootfs;
   bool setup_dev = true;
   const cJSON *m;
   size_t index = 0;
@@ -155,7 +157,7 @@ int rootfs_mount(const struct rootfs_opts *o, bottle_error_t *err)
     struct mount_entry e;
     if (parse_entry(m, &e, index++, err) < 0)
       return berr_wrap(err, "rootfs");
-    int rc = mount_entry_apply(rootfd, &e, o, err);
+    int rc = mount_entry_apply(rootfd, &e, &canonical, err);
     if (is_dev_bind(&e))
       setup_dev = false;
     mount_options_free(&e.opt);
