@@ -169,6 +169,16 @@ write_config "$T/badprop.json" "$(docker_mounts)" "$(docker_linux),\"rootfsPropa
 out=$(probe "$T/badprop.json" -- true 2>&1)
 check_contains "bad rootfsPropagation is named" "linux.rootfsPropagation" "$out"
 
+# A rootfs whose path needs mountinfo escapes (a space), on its own mount,
+# with rshared propagation: its parent mount must still be found and made
+# private or pivot_root fails.
+mkdir -p "$T/sp ace"
+mount -t tmpfs -o size=16m bottle-rootfs-space "$T/sp ace"
+cp -a "$ROOTFS" "$T/sp ace/rootfs"
+out=$(PATH=/bin "$PROBE" "$T/prop.json" "$T/sp ace/rootfs" -- sh -c 'ls /bin/busybox' 2>&1)
+check_contains "rootfs under a path with a space (rshared)" /bin/busybox "$out"
+umount -l "$T/sp ace"
+
 # --no-pivot: MS_MOVE + chroot gives the same view.
 out=$(probe --no-pivot "$T/docker.json" -- sh -c 'cat /etc/hosts; ls /; grep -c " /proc " /proc/self/mountinfo')
 check_contains "--no-pivot: container files" "192.0.2.10 probe-host" "$out"

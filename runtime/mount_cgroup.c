@@ -104,6 +104,8 @@ static int list_hierarchies(struct hierarchy *out, size_t max, size_t *n, bottle
     if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
         sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2 || strcmp(fstype, "cgroup") != 0)
       continue;
+    mount_unescape(root);
+    mount_unescape(mp);
     for (size_t i = 0; i < n_members; i++) {
       if (used[i] || !tokens_subset(members[i].controllers, super))
         continue;
