@@ -455,6 +455,54 @@ static void test_long_names_not_folded(void)
   strlist_free(&pol.allowlist);
 }
 
+/* docs/configuration.md's example bottle.json gives exactly the YAML printed there. */
+static char *fenced_block(const char *doc, const char *fence, const char *starts_with)
+{
+  for (const char *p = strstr(doc, fence); p; p = strstr(p + 1, fence)) {
+    const char *body = p + strlen(fence);
+    if (strncmp(body, starts_with, strlen(starts_with)) != 0)
+      continue;
+    const char *end = strstr(body, "```");
+    return end ? strndup(body, (size_t)(end - body)) : NULL;
+  }
+  return NULL;
+}
+
+static void test_documented_example(void)
+{
+  const char *top = getenv("BOTTLE_TOP");
+  char path[512];
+  snprintf(path, sizeof(path), "%s/docs/configuration.md", top ? top : ".");
+  FILE *f = fopen(path, "r");
+  CHECK(f != NULL);
+  if (f == NULL)
+    return;
+  static char doc[128 * 1024];
+  size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+  doc[n] = '\0';
+  fclose(f);
+  char *json = fenced_block(doc, "```json\n", "{\n  \"mode\"");
+  char *want = fenced_block(doc, "```yaml\n", "version: 1");
+  CHECK(json != NULL && want != NULL);
+  struct bottle_config *cfg = json ? config(json) : NULL;
+  struct bottle_policy *pol = NULL;
+  struct cfg_error err = {0};
+  struct cfg_container_input in = {.profile = "dev"};
+  CHECK(cfg && cfg_resolve(cfg, &in, &pol, &err) == 0);
+  char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", cfg->sidecar_port, NULL, &err) : NULL;
+  CHECK_STREQ(yaml, want);
+  char *line = pol ? cfg_summary(pol) : NULL;
+  if (line) {
+    CHECK_CONTAINS(doc, line);
+    free(line);
+  }
+  free(yaml);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+  free(json);
+  free(want);
+}
+
 int main(void)
 {
   RUN(test_schema_defaults);
@@ -463,5 +511,6 @@ int main(void)
   RUN(test_no_env_values_or_secrets);
   RUN(test_refuses_unvalidated_policy);
   RUN(test_long_names_not_folded);
+  RUN(test_documented_example);
   return unit_finish();
 }
