@@ -10,10 +10,16 @@
 #   docker_busybox_image         imports the busybox image as $ENGINE_IMAGE
 #   containerd_start             private containerd; sets $CTR_SOCK and $CTR_RUNTIME_ROOT
 #   c ARGS...                    ctr against it, namespace $CTR_NS
-#   ctr_busybox_image            imports the same rootfs as an OCI image $ENGINE_IMAGE
+#   ctr_busybox_image            imports the same rootfs as an OCI image $ENGINE_CTR_IMAGE
 #   engines_busybox_rootfs DIR   busybox-static rootfs (all applets, /etc/passwd, /tmp)
+#   ENGINE_PROBE, engines_compare  run one probe under bottle and runc, diff the output
 #   engines_cleanup              what the trap runs: everything started is stopped,
 #                                every mount under the temp dir unmounted, dirs removed
+#
+# engines_init exports BOTTLE_CONFIG=<tmp>/bottle.json holding {"mode": "plain"}:
+# the daemons started afterwards pass it down to every bottle they run. A test of
+# bottled mode writes its own config and exports BOTTLE_CONFIG before docker_start
+# or containerd_start.
 #
 # Knobs (environment):
 #   ENGINE_RUNTIME_PATH   runtime binary registered as "bottle" (default $BOTTLE);
