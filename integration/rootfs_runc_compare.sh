@@ -17,9 +17,14 @@ cleanup() {
     runc --root "$T/rroot" delete --force "$id" >/dev/null 2>&1
   done
   umount -l "$T/host/shared" 2>/dev/null
+  # The runtimes remove the container cgroups, not the parent we named.
+  for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
+    [ -d "$d" ] && rmdir "$d" 2>/dev/null
+  done
   rm -rf "$T"
 }
 ids=()
+CG_PARENT=bottle-rootfs-cmp-$$
 trap cleanup EXIT
 mkdir -p "$T/host/vol"
 echo "nameserver 192.0.2.53" >"$T/host/resolv.conf"
@@ -47,7 +52,8 @@ run_both() {
   local name=$1 edit=$2 b=$T/$1
   shift 2
   make_bundle "$b" sh -c 'cat /proc/self/mountinfo; echo ---; ls -l /dev'
-  bundle_edit "$b" "$edit"
+  bundle_edit "$b" "$edit
+c['linux']['cgroupsPath'] = '/$CG_PARENT/$name'"
   local id=rootfs-cmp-$name-$$
   ids+=("$id")
   (cd "$b" && timeout 30 "$BOTTLE" --root "$T/broot" run "$@" "$id" </dev/null >"$T/$name.bottle" 2>&1)
