@@ -106,8 +106,10 @@ static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned r
     prefix[end] = '\0';
     int next = openat2_retry(rootfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
     if (next < 0 && errno == ENOENT) {
-      if (mkdirat(cur, prefix + start, mode) == 0 || errno != EEXIST) {
+      if (mkdirat(cur, prefix + start, mode) == 0) {
         next = openat2_retry(rootfd, prefix, O_PATH | O_DIRECTORY, 0, resolve);
+      } else if (errno != EEXIST) {
+        next = -1; /* keeps mkdir's errno: EROFS, EACCES, ... */
       } else if (depth < MAX_DANGLING) {
         /* EEXIST yet ENOENT: a symlink to a missing target. Create the
          * target instead (resolved in the root like everything else). */

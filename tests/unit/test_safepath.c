@@ -236,6 +236,26 @@ static void test_mkdirs_stays_inside(void)
     struct stat want;
     CHECK(stat(p, &want) == 0 && want.st_ino == st.st_ino);
   }
+  /* mkdir's own error is reported (here: a read-only directory, as a
+   * non-root user would meet it; root is exempt, so use a read-only bind). */
+  pid_t pid = fork();
+  if (pid == 0) {
+    char ro[512];
+    snprintf(ro, sizeof(ro), "%s/dir", root);
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+        mount(ro, ro, NULL, MS_BIND, NULL) < 0 ||
+        mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+      _exit(77);
+    int fd2 = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    bottle_error_t e2 = NULL;
+    int rc = safepath_mkdirs(fd2, "dir/newsub", 0755, &e2);
+    _exit(rc < 0 && e2 != NULL && e2->errnum == EROFS ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 77))
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
   /* A file in the way is an error, not a silent success. */
   CHECK(safepath_mkdirs(rootfd, "etc/secret/below", 0755, &err) < 0);
   CHECK(err != NULL && err->errnum == ENOTDIR);
