@@ -135,6 +135,31 @@ out=$("$BOTTLE" --root "$ROOT" state 2>&1); rc=$?
 check_eq "state without id exits 1" 1 "$rc"
 check_contains "Incorrect Usage" "Incorrect Usage." "$out"
 
+# foreground run: exit status, signal forwarding, cleanup (§4.3)
+make_bundle "$T/r" sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'
+"$BOTTLE" --root "$ROOT" run -b "$T/r" "${ID}r" >"$T/r.out" 2>&1 </dev/null &
+RUNPID=$!
+for _ in $(seq 100); do grep -q ready "$T/r.out" && break; sleep 0.05; done
+kill -TERM "$RUNPID"
+wait "$RUNPID"
+check_eq "run forwards SIGTERM and exits with the container's status" 9 "$?"
+check "run deleted the container" test ! -e "$ROOT/${ID}r"
+make_bundle "$T/k" sleep 100
+"$BOTTLE" --root "$ROOT" run -b "$T/k" "${ID}k" </dev/null &
+RUNPID=$!
+for _ in $(seq 100); do [ "$(status_of "${ID}k" 2>/dev/null)" = running ] && break; sleep 0.05; done
+kill -9 "$(field_of "${ID}k" pid)"
+wait "$RUNPID"
+check_eq "run of a SIGKILLed container exits 137" 137 "$?"
+make_bundle "$T/k2" true
+"$BOTTLE" --root "$ROOT" run --keep -b "$T/k2" "${ID}k" </dev/null
+check_eq "run --keep leaves a stopped container" stopped "$(status_of "${ID}k")"
+check "delete it" B delete "${ID}k"
+"$BOTTLE" --root "$ROOT" run -d -b "$T/b" "${ID}d" </dev/null >"$T/d.out" 2>&1
+check_eq "run -d exits 0 and prints nothing" "0:" "$?:$(cat "$T/d.out")"
+check_eq "run -d leaves it running" running "$(status_of "${ID}d")"
+check "delete --force a running container" B delete --force "${ID}d"
+
 # features / spec
 check "features is pure JSON" python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert "prestart" in j["hooks"] and "rro" not in j["mountOptions"]' "$("$BOTTLE" features)"
 mkdir "$T/spec"
