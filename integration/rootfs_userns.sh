@@ -27,6 +27,21 @@ check_eq "userns: sysfs mounted (own network namespace)" sysfs "$(mountinfo_fiel
 host_sys=$(awk '$5 == "/sys" {print $3}' /proc/self/mountinfo)
 check "userns: /sys is a fresh sysfs, not the host's" test "$(mountinfo_field "$mi" /sys dev)" != "$host_sys"
 
+# A read-only bind in a user namespace: the source's nosuid/nodev/noexec are
+# locked there, so the remount must keep them (mount_setattr changes only ro).
+mkdir -p "$T/vol"
+mount -t tmpfs -o nosuid,nodev,noexec,size=1m bottle-rootfs-userns-vol "$T/vol"
+write_config "$T/vol.json" "$(docker_mounts \
+  "{\"destination\":\"/vol\",\"type\":\"bind\",\"source\":\"$T/vol\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}")" \
+  "$(docker_linux)"
+out=$(probe --userns "$T/vol.json" -- sh -c 'touch /vol/x 2>&1; cat /proc/self/mountinfo' 2>&1)
+v=$(mountinfo_field "$out" /vol opts)
+check "userns: ro bind of a locked nosuid,nodev,noexec source works" test -n "$v"
+check "userns: ro bind is read-only" has_opt "$v" ro
+check "userns: ro bind kept the locked flags" eval 'has_opt $v nosuid && has_opt $v nodev && has_opt $v noexec'
+check_contains "userns: ro bind refuses writes" "Read-only file system" "$out"
+umount "$T/vol"
+
 # Without a network namespace of its own, sysfs cannot be mounted: /sys of
 # the host is bound instead (read-only, as asked).
 write_config "$T/nonet.json" "$(docker_mounts)" "$(docker_linux | sed 's/{"type":"network"},//')"
