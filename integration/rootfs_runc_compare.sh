@@ -21,7 +21,7 @@ cleanup() {
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
     [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
-  rm -rf "$T"
+  [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 ids=()
 CG_PARENT=bottle-rootfs-cmp-$$
@@ -123,6 +123,16 @@ c['linux']['rootfsPropagation'] = 'shared'
 umount -l "$T/host/shared"
 
 run_both nopivot "$docker_edit" --no-pivot
+
+# A user namespace (identity map, so the bundle's files stay usable):
+# devices are bind-mounted from the host by both.
+if unshare --user true 2>/dev/null; then
+  run_both userns "$docker_edit
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 0, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 0, 'size': 65536}]
+"
+fi
 
 run_both nocgroupns "$docker_edit
 c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup']
