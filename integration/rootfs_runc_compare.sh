@@ -21,7 +21,7 @@ cleanup() {
   for d in /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT"; do
     [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
-  [ -n "${KEEP:-}" ] || rm -rf "$T"
+  rm -rf "$T"
 }
 ids=()
 CG_PARENT=bottle-rootfs-cmp-$$
