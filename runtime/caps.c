@@ -197,17 +197,17 @@ int caps_apply(const cJSON *capabilities, bottle_error_t *err)
   for (cap_value_t c = 0; c < 64; c++) {
     if (!(amb & (1ULL << c)))
       continue;
+    /* runc 1.1.5 ignores a failed raise (e.g. `runc spec` lists ambient caps but no
+     * inheritable ones, so the kernel refuses them): the process simply has fewer
+     * capabilities. */
     if (cap_set_ambient(c, CAP_SET) < 0) {
       int e = errno;
       char *name = cap_to_name(c);
-      for (char *p = name; p && *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-      berr(err, e,
-           "process.capabilities.ambient: raise %s (it must also be in permitted and "
-           "inheritable)",
-           name ? name : "?");
+      log_msg(LOG_DEBUG,
+              "process.capabilities.ambient: cannot raise %s (%s); it must also be in "
+              "permitted and inheritable",
+              name ? name : "?", strerror(e));
       cap_free(name);
-      return -1;
     }
   }
   return 0;
