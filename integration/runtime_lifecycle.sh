@@ -135,6 +135,18 @@ out=$("$BOTTLE" --root "$ROOT" state 2>&1); rc=$?
 check_eq "state without id exits 1" 1 "$rc"
 check_contains "Incorrect Usage" "Incorrect Usage." "$out"
 
+# a crash mid-create (the runtime SIGKILLed from a prestart hook) leaves a state
+# that delete --force cleans up, cgroup included (§4.6)
+make_bundle "$T/crash" sleep 100
+bundle_edit "$T/crash" 'c["hooks"]={"prestart":[{"path":"/bin/sh","args":["sh","-c","kill -9 $PPID"]}]}'
+B create -b "$T/crash" --pid-file "$T/crash.pid" "${ID}c" >/dev/null 2>&1
+check "crashed create left its state dir" test -d "$ROOT/${ID}c"
+check "crashed create left its cgroup" test -d /sys/fs/cgroup/pids/bottle-test/crash
+check "no pid file after the crash" test ! -e "$T/crash.pid"
+check "delete --force after a crash" B delete --force "${ID}c"
+check "state dir removed" test ! -e "$ROOT/${ID}c"
+check "cgroup removed" test ! -d /sys/fs/cgroup/pids/bottle-test/crash
+
 # foreground run: exit status, signal forwarding, cleanup (§4.3)
 make_bundle "$T/r" sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'
 "$BOTTLE" --root "$ROOT" run -b "$T/r" "${ID}r" >"$T/r.out" 2>&1 </dev/null &

@@ -258,6 +258,14 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   if (cgroup_create(o->id, json_str(json_path(config, "linux"), "cgroupsPath", ""),
                     g->systemd_cgroup, json_path(config, "linux.resources"), &cg, err) < 0)
     goto fail;
+  /* A first state file, so that `delete --force` after a crash from here on
+   * finds the cgroup to remove (the init pid is still 0: "stopped"). */
+  c->cgroup = cg;
+  c->bundle = xstrdup(o->bundle);
+  c->rootfs = xstrdup(rootfs);
+  c->created = xstrdup("");
+  if (state_save(c, err) < 0)
+    goto fail;
 
   if (pidns_fd >= 0) {
     /* Children join the pid namespace; we stay in ours so the init is
@@ -343,13 +351,12 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
 
   c->pid = pid;
   c->start_time = proc_start_time(pid, NULL);
-  c->bundle = xstrdup(o->bundle);
-  c->rootfs = xstrdup(rootfs);
   char created[64];
   now_rfc3339(created, sizeof(created));
+  free(c->created);
   c->created = xstrdup(created);
   c->config = take_ptr(config_owner);
-  c->cgroup = take_ptr(cg);
+  cg = NULL; /* owned by c */
   if (state_save(c, err) < 0)
     goto fail;
   if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
@@ -385,7 +392,7 @@ fail:
     close(pidns_fd);
   for (int i = 0; i < nns; i++)
     close(ns_fds[i]);
-  if (cg == NULL && c->cgroup != NULL)
+  if (c->cgroup != NULL)
     cg = take_ptr(c->cgroup);
   if (cg != NULL) {
     bottle_error_t e2 = NULL;
