@@ -21,31 +21,43 @@ static cap_value_t kernel_cap_count(void)
   return cap_max_bits();
 }
 
-/* "CAP_NET_ADMIN" → CAP_NET_ADMIN. Returns -1 (and sets err) for a name libcap does not know. */
-static int cap_by_name(const char *set, const char *name, cap_value_t *out, bottle_error_t *err)
+/* "CAP_NET_ADMIN" → CAP_NET_ADMIN; false for a name libcap does not know. OCI names are
+ * upper case with the CAP_ prefix; libcap's other spellings (numbers, "all") do not count. */
+static bool cap_lookup(const char *name, cap_value_t *out)
 {
   if (strncmp(name, "CAP_", 4) != 0 || name[4] == '\0' || strlen(name) > 64)
-    return berr(err, 0,
-                "process.capabilities.%s: unknown capability \"%s\" (names look like "
-                "CAP_NET_ADMIN)",
-                set, name);
+    return false;
   char lower[72];
   size_t i = 0;
-  for (; name[i] != '\0'; i++)
+  for (; name[i] != '\0'; i++) {
+    if (islower((unsigned char)name[i]))
+      return false;
     lower[i] = (char)tolower((unsigned char)name[i]);
+  }
   lower[i] = '\0';
   if (cap_from_name(lower, out) < 0 || *out < 0)
-    return berr(err, 0,
-                "process.capabilities.%s: unknown capability \"%s\" (see capabilities(7) for "
-                "the names)",
-                set, name);
-  /* libcap also accepts numbers and its own spellings; OCI wants the canonical name. */
+    return false;
   char *canonical = cap_to_name(*out);
   bool same = canonical != NULL && strcmp(canonical, lower) == 0;
   cap_free(canonical);
-  if (!same)
-    return berr(err, 0, "process.capabilities.%s: unknown capability \"%s\"", set, name);
-  return 0;
+  return same;
+}
+
+/* Names to warn about, as runc does in one line: "ignoring unknown or unavailable
+ * capabilities: [CAP_X CAP_Y]". */
+struct ignored_caps {
+  char list[512];
+  size_t len;
+};
+
+static void ignore_cap(struct ignored_caps *ig, const char *name)
+{
+  if (strstr(ig->list, name) != NULL) /* already listed (same name in several sets) */
+    return;
+  int n =
+      snprintf(ig->list + ig->len, sizeof(ig->list) - ig->len, "%s%s", ig->len ? " " : "", name);
+  if (n > 0 && (size_t)n < sizeof(ig->list) - ig->len)
+    ig->len += (size_t)n;
 }
 
 static int set_array(const cJSON *capabilities, const char *set, const cJSON **out,
@@ -73,9 +85,11 @@ static int set_array(const cJSON *capabilities, const char *set, const cJSON **o
   return 0;
 }
 
-/* Sets bit n of *mask for every capability of the set the kernel knows. */
+/* Sets bit n of *mask for every capability of the set the kernel knows. Unknown names fail
+ * when ig is NULL (validation) and are collected in ig otherwise (the runtime path, where runc
+ * warns and goes on). Names the running kernel does not know are always skipped. */
 static int set_mask(const cJSON *capabilities, const char *set, unsigned long long *mask,
-                    bottle_error_t *err)
+                    struct ignored_caps *ig, bottle_error_t *err)
 {
   *mask = 0;
   const cJSON *arr;
@@ -88,11 +102,20 @@ static int set_mask(const cJSON *capabilities, const char *set, unsigned long lo
   cJSON_ArrayForEach(it, arr)
   {
     cap_value_t v;
-    if (cap_by_name(set, it->valuestring, &v, err) < 0)
-      return -1;
+    if (!cap_lookup(it->valuestring, &v)) {
+      if (ig == NULL)
+        return berr(err, 0,
+                    "process.capabilities.%s: unknown capability \"%s\" (names look like "
+                    "CAP_NET_ADMIN; see capabilities(7))",
+                    set, it->valuestring);
+      ignore_cap(ig, it->valuestring);
+      continue;
+    }
     if (v >= known || v >= 64) {
-      log_msg(LOG_DEBUG, "ignoring capability %s in %s: unknown to the running kernel",
-              it->valuestring, set);
+      log_msg(LOG_DEBUG, "capability %s in %s is unknown to the running kernel", it->valuestring,
+              set);
+      if (ig != NULL)
+        ignore_cap(ig, it->valuestring);
       continue;
     }
     *mask |= 1ULL << v;
@@ -104,7 +127,7 @@ int caps_validate(const cJSON *capabilities, bottle_error_t *err)
 {
   for (size_t i = 0; i < sizeof(set_names) / sizeof(set_names[0]); i++) {
     unsigned long long mask;
-    if (set_mask(capabilities, set_names[i], &mask, err) < 0)
+    if (set_mask(capabilities, set_names[i], &mask, NULL, err) < 0)
       return -1;
   }
   const cJSON *it;
@@ -125,7 +148,8 @@ int caps_validate(const cJSON *capabilities, bottle_error_t *err)
 int caps_drop_bounding(const cJSON *capabilities, bottle_error_t *err)
 {
   unsigned long long keep;
-  if (set_mask(capabilities, "bounding", &keep, err) < 0)
+  struct ignored_caps ig = {0};
+  if (set_mask(capabilities, "bounding", &keep, &ig, err) < 0)
     return -1;
   cap_value_t known = kernel_cap_count();
   for (cap_value_t c = 0; c < known && c < 64; c++) {
@@ -163,11 +187,17 @@ static void cleanup_capp(cap_t *c)
 int caps_apply(const cJSON *capabilities, bottle_error_t *err)
 {
   unsigned long long eff, perm, inh, amb;
-  if (set_mask(capabilities, "effective", &eff, err) < 0 ||
-      set_mask(capabilities, "permitted", &perm, err) < 0 ||
-      set_mask(capabilities, "inheritable", &inh, err) < 0 ||
-      set_mask(capabilities, "ambient", &amb, err) < 0)
+  unsigned long long bounding_only_for_the_warning;
+  struct ignored_caps ig = {0};
+  if (set_mask(capabilities, "bounding", &bounding_only_for_the_warning, &ig, err) < 0 ||
+      set_mask(capabilities, "effective", &eff, &ig, err) < 0 ||
+      set_mask(capabilities, "permitted", &perm, &ig, err) < 0 ||
+      set_mask(capabilities, "inheritable", &inh, &ig, err) < 0 ||
+      set_mask(capabilities, "ambient", &amb, &ig, err) < 0)
     return -1;
+  /* One warning for all five sets, worded as runc's. */
+  if (ig.len > 0)
+    log_msg(LOG_WARNING, "ignoring unknown or unavailable capabilities: [%s]", ig.list);
 
   __attribute__((cleanup(cleanup_capp))) cap_t caps = cap_init();
   if (caps == NULL)

@@ -28,11 +28,14 @@
 #include "runtime/error.h"
 
 /* process.capabilities: {"bounding":[...],"effective":[...],...}; NULL means all dropped.
- * An absent set is empty. Names the running kernel does not know (newer than
- * /proc/sys/kernel/cap_last_cap) are skipped with a debug note, as runc does. */
+ * An absent set is empty. Like runc 1.1.5, names that are unknown (CAP_BOGUS) or that the
+ * running kernel does not know (newer than /proc/sys/kernel/cap_last_cap) are skipped with
+ * one warning, "ignoring unknown or unavailable capabilities: [...]" (caps_apply logs it),
+ * and an ambient capability the kernel refuses to raise is skipped too. */
 int caps_drop_bounding(const cJSON *capabilities, bottle_error_t *err);
 int caps_apply(const cJSON *capabilities, bottle_error_t *err);
-/* Validates names ("CAP_NET_ADMIN"); unknown names fail with the name in the message. */
+/* Strict check for config validation: unknown names and set keys fail with the name in the
+ * message. The runtime path above does not call it (runc compatibility). */
 int caps_validate(const cJSON *capabilities, bottle_error_t *err);
 
 struct seccomp_filter; /* opaque compiled filter */
