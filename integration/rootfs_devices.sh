@@ -31,6 +31,10 @@ check_contains "/dev/null works" null-writable "$out"
 check_contains "/dev/zero works" "00 00 00 00" "$out"
 check_contains "/dev/pts has its own ptmx" ptmx "$out"
 
+# stdin inherited as the host's /dev/null becomes the container's /dev/null.
+out=$(probe "$T/dev.json" -- sh -c 'stat -L -c "%d:%i" /proc/self/fd/0; stat -c "%d:%i" /dev/null' </dev/null 2>&1)
+check_eq "host /dev/null on stdin is swapped for the container's" 1 "$(sort -u <<<"$out" | wc -l)"
+
 write_config "$T/baddev.json" "$(docker_mounts)" "$(docker_linux),\"devices\":[{\"path\":\"/etc/evil\",\"type\":\"c\",\"major\":1,\"minor\":3}]"
 out=$(probe "$T/baddev.json" -- true 2>&1)
 check_contains "device outside /dev refused" "device paths must be under /dev" "$out"

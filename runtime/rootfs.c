@@ -260,6 +260,23 @@ static int move_into(const char *rootfs, bottle_error_t *err)
   return 0;
 }
 
+/* stdio inherited as the host's /dev/null is swapped for the container's
+ * own (as runc does), so no fd 0-2 names a host inode. Best effort: the
+ * container may have no usable /dev/null, and nothing depends on it. */
+static void reopen_dev_null(void)
+{
+  cleanup_close int null = open("/dev/null", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  struct stat want;
+  if (null < 0 || fstat(null, &want) < 0 || !S_ISCHR(want.st_mode) || want.st_rdev != makedev(1, 3))
+    return;
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == want.st_rdev &&
+        (st.st_dev != want.st_dev || st.st_ino != want.st_ino))
+      dup3(null, fd, 0);
+  }
+}
+
 int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err)
 {
   cleanup_free char *rootfs = realpath(o->rootfs, NULL);
@@ -269,7 +286,10 @@ int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err)
    * copy of the host tree (what lets a shared volume propagate); runc 1.1
    * does not apply it to the new "/" again, and neither do we. */
   int rc = o->no_pivot ? move_into(rootfs, err) : pivot_into(rootfs, err);
-  return rc < 0 ? berr_wrap(err, "rootfs") : 0;
+  if (rc < 0)
+    return berr_wrap(err, "rootfs");
+  reopen_dev_null();
+  return 0;
 }
 
 /* Resolves one maskedPaths/readonlyPaths entry; returns -1 with *missing set
