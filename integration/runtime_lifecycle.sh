@@ -147,6 +147,21 @@ check "delete --force after a crash" B delete --force "${ID}c"
 check "state dir removed" test ! -e "$ROOT/${ID}c"
 check "cgroup removed" test ! -d /sys/fs/cgroup/pids/bottle-test/crash
 
+# per-container locks: a create blocked in a hook does not hold up verbs on other containers
+make_bundle "$T/slow" sleep 100
+bundle_edit "$T/slow" "c['hooks']={'prestart':[{'path':'/bin/sh','args':['sh','-c','while [ ! -e $T/release ]; do sleep 0.05; done']}]}"
+B create -b "$T/slow" "${ID}s" >/dev/null 2>&1 </dev/null &
+SLOWPID=$!
+for _ in $(seq 100); do [ -d "$ROOT/${ID}s" ] && break; sleep 0.05; done
+check "other container: create while another create holds its lock" B create -b "$T/b" "${ID}o"
+check_contains "other container: state" '"created"' "$(B state "${ID}o")"
+check "other container: delete" B delete -f "${ID}o"
+check "the slow create is still in its hook" kill -0 "$SLOWPID"
+touch "$T/release"
+wait "$SLOWPID"
+check_eq "the slow create then finishes" created "$(status_of "${ID}s")"
+check "delete it" B delete "${ID}s"
+
 # foreground run: exit status, signal forwarding, cleanup (§4.3)
 make_bundle "$T/r" sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'
 "$BOTTLE" --root "$ROOT" run -b "$T/r" "${ID}r" >"$T/r.out" 2>&1 </dev/null &
