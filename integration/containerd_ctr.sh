@@ -2,7 +2,9 @@
 # ctr run --runc-binary bottle against a private containerd 1.6 (runc v2 shim):
 # an imported OCI image runs, exit codes come back, ctr task exec works.
 # ENGINE_RUNTIME_PATH=/usr/sbin/runc integration/containerd_ctr.sh proves the test itself.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=integration/engines.lib.sh
 . "$(dirname "$0")/engines.lib.sh"
 need_root
 engines_init ctr
@@ -53,6 +55,6 @@ check_eq "ctr task kill stops it" STOPPED "$(c task ls | awk -v id="$id" '$1 == 
 check "ctr task delete" c task delete "$id"
 check "ctr container delete" c container delete "$id"
 check_eq "no task left" "" "$(c task ls -q)"
-check_eq "shim state dir is empty" "" "$(ls "$_engine_tmp/containerd/state/io.containerd.runtime.v2.task/$CTR_NS" 2>&1)"
+check_eq "shim state dir is empty" "" "$(ls "$ENGINE_TMP/containerd/state/io.containerd.runtime.v2.task/$CTR_NS" 2>&1)"
 check_eq "runtime state dir is empty" "" "$(ls "$CTR_RUNTIME_ROOT/$CTR_NS" 2>&1)"
 finish

@@ -2,14 +2,16 @@
 # The same ctr run, once with --runc-binary bottle and once with the stock runc:
 # what the container observes must be identical (containerd's default spec and
 # the common ctr options, user namespaces included).
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=integration/engines.lib.sh
 . "$(dirname "$0")/engines.lib.sh"
 need_root
 engines_init ctr-vs
 containerd_start
 ctr_busybox_image
 IMG=$ENGINE_CTR_IMAGE
-vol=$_engine_tmp/vol
+vol=$ENGINE_TMP/vol
 mkdir -p "$vol" && echo data >"$vol/file"
 n=0
 

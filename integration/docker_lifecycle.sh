@@ -2,7 +2,9 @@
 # A detached container under docker --runtime=bottle through its whole life:
 # exec (with and without -t), top, stats, update, pause/unpause, stop, restart, rm -f.
 # ENGINE_RUNTIME_PATH=/usr/sbin/runc integration/docker_lifecycle.sh proves the test itself.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=integration/engines.lib.sh
 . "$(dirname "$0")/engines.lib.sh"
 need_root
 engines_init docker-life
@@ -11,7 +13,7 @@ docker_busybox_image
 IMG=$ENGINE_IMAGE
 
 state() { dk inspect -f "$1" "$id" 2>&1; }
-cg() { echo "/sys/fs/cgroup/$1$_engine_cgroup_parent/$id"; }
+cg() { echo "/sys/fs/cgroup/$1$ENGINE_CGROUP_PARENT/$id"; }
 
 # Exits 0 on SIGTERM (sleep 0.1 keeps the trap responsive), so stop is graceful.
 id=$(dk run -d --runtime=bottle "$IMG" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' 2>/dev/null)

@@ -2,7 +2,9 @@
 # docker run --runtime=bottle against a private dockerd 20.10: exit codes, the
 # 126/127 mapping, a real pty, and the security and resource options.
 # ENGINE_RUNTIME_PATH=/usr/sbin/runc integration/docker_run.sh proves the test itself.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=integration/engines.lib.sh
 . "$(dirname "$0")/engines.lib.sh"
 need_root
 engines_init docker-run

@@ -3,14 +3,16 @@
 # what the container sees (credentials, capabilities, seccomp, mounts, devices,
 # env, limits, sysctls, masked and read-only paths, cgroups, namespaces) must be
 # identical, for Docker's default container and for the common options.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../tests/lib.sh"
+# shellcheck source=integration/engines.lib.sh
 . "$(dirname "$0")/engines.lib.sh"
 need_root
 engines_init docker-vs
 docker_start
 docker_busybox_image
 IMG=$ENGINE_IMAGE
-vol=$_engine_tmp/vol
+vol=$ENGINE_TMP/vol
 mkdir -p "$vol" && echo data >"$vol/file"
 
 compare() {

@@ -1,8 +1,10 @@
+# shellcheck shell=bash disable=SC2034 # variables set here are used by the sourcing test
 # Real engines for tests: a private dockerd (with the containerd it spawns) and a
 # private containerd for ctr, each under one temp dir that is removed on exit.
 #
 # Source after tests/lib.sh. Then:
-#   engines_init NAME            temp dir + EXIT trap (idempotent); NAME goes in names
+#   engines_init NAME            temp dir $ENGINE_TMP + EXIT trap (idempotent); cgroup
+#                                parent $ENGINE_CGROUP_PARENT; NAME goes in both
 #   docker_start                 dockerd with runtimes "bottle" (= $ENGINE_RUNTIME_PATH)
 #                                and "runc-ref" (the stock runc); sets $DOCKER_HOST_SOCK
 #                                and $DOCKER_RUNTIME_ROOT (the --root dockerd gives runtimes)
@@ -53,6 +55,7 @@ engines_init() {
   _engine_tmp=$(mktemp -d "/tmp/bt-$_engine_name.XXXXXX")
   chmod 0711 "$_engine_tmp" # user-namespaced containers must reach their rootfs
   _engine_cgroup_parent=/bottle-test-$_engine_name-$$
+  ENGINE_TMP=$_engine_tmp ENGINE_CGROUP_PARENT=$_engine_cgroup_parent
   trap engines_cleanup EXIT
   trap 'exit 130' INT TERM
   # bottled mode (issue 5) is the default; engine conformance runs containers plain.
@@ -370,10 +373,10 @@ engines_cleanup() {
 
 # Fails (as a check) if the per-test cgroup parent still holds container cgroups.
 engines_check_no_leftover_cgroups() {
-  local h left=""
+  local h leftover=""
   for h in /sys/fs/cgroup/*/; do
     [ -d "$h${_engine_cgroup_parent#/}" ] || continue
-    [ -n "$(find "$h${_engine_cgroup_parent#/}" -mindepth 1 -type d 2>/dev/null)" ] && left="$left ${h#/sys/fs/cgroup/}"
+    [ -n "$(find "$h${_engine_cgroup_parent#/}" -mindepth 1 -type d 2>/dev/null)" ] && leftover="$leftover ${h#/sys/fs/cgroup/}"
   done
-  check_eq "no container cgroups left under $_engine_cgroup_parent" "" "${left# }"
+  check_eq "no container cgroups left under $_engine_cgroup_parent" "" "${leftover# }"
 }

@@ -9,7 +9,7 @@
 #
 #   integration/bench/run.sh [PATTERN...]   only scripts whose name contains a PATTERN
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 DOC=${BENCH_DOC:-docs/benchmarks.md}
 out=$(mktemp -d /tmp/bt-benchrun.XXXXXX)
 trap 'rm -rf "$out"' EXIT

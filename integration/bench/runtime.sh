@@ -18,8 +18,7 @@ WARMUP=${BENCH_WARMUP:-3}
 DOCKER_REPS=${BENCH_DOCKER_REPS:-20}
 need_root
 engines_init bench
-tmp=$_engine_tmp
-hugetlb_mounted=0
+tmp=$ENGINE_TMP
 
 # crun 1.8 refuses hybrid hosts unless hugetlb has a v1 hierarchy; the bench
 # mounts one and leaves it. Unmounting would not give hugetlb back to cgroup v2:
@@ -35,7 +34,7 @@ trap bench_cleanup EXIT
 if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/dev/null &&
   grep -q '^hugetlb[[:space:]]' /proc/cgroups; then
   mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb &&
-    hugetlb_mounted=1 && echo "note: mounted the hugetlb v1 hierarchy at /sys/fs/cgroup/hugetlb (left mounted)" >&2
+    echo "note: mounted the hugetlb v1 hierarchy at /sys/fs/cgroup/hugetlb (left mounted)" >&2
 fi
 
 # The project's shared busybox-static fixture (runc's spec template without an
