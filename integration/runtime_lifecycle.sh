@@ -166,7 +166,7 @@ check "delete it" B delete "${ID}s"
 make_bundle "$T/r" sh -c 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'
 "$BOTTLE" --root "$ROOT" run -b "$T/r" "${ID}r" >"$T/r.out" 2>&1 </dev/null &
 RUNPID=$!
-for _ in $(seq 100); do grep -q ready "$T/r.out" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs ready "$T/r.out" && break; sleep 0.05; done
 kill -TERM "$RUNPID"
 wait "$RUNPID"
 check_eq "run forwards SIGTERM and exits with the container's status" 9 "$?"
