@@ -35,13 +35,17 @@ int rootfs_pivot(const struct rootfs_opts *o, bottle_error_t *err);
 
 /* rootfs_pivot in its two halves, for callers that follow runc's order
  * exactly (console, hostname and sysctls between them):
- * rootfs_pivot_root: pivot_root (or move+chroot), chdir "/";
- * rootfs_finalize: remount "/" read-only if asked, then readonlyPaths, then
- * maskedPaths. rootfs_pivot() is the two in a row. */
+ * rootfs_pivot_root: pivot_root (or move+chroot), chdir "/", stdio on the
+ *   host's /dev/null reopened on the container's;
+ * rootfs_finalize: a "ro" /dev made read-only (it was populated writable),
+ *   "/" read-only if asked, then readonlyPaths, then maskedPaths.
+ * rootfs_pivot() is the two in a row. */
 int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err);
 int rootfs_finalize(const struct rootfs_opts *o, bottle_error_t *err);
 
-/* Bind-mounts the pty slave path over /dev/console (after rootfs_pivot). */
+/* Bind-mounts the pty slave path (a /dev/pts/N of the container's devpts)
+ * over /dev/console, after the pivot. It may create /dev/console, so with a
+ * read-only /dev call it between rootfs_pivot_root and rootfs_finalize. */
 int rootfs_bind_console(const char *slave_path, bottle_error_t *err);
 
 #endif
