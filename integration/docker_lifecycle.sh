@@ -93,6 +93,30 @@ check "restart: a new init" test "$old" != "$new"
 check_eq "exec works after restart" ok "$(dk exec "$id" echo ok)"
 check_eq "update survives restart" 100663296 "$(cat "$(cg memory)/memory.limit_in_bytes" 2>&1)"
 
+dk kill -s USR1 "$id" >/dev/null
+check_eq "kill -s USR1 leaves a trapping init running" true "$(state '{{.State.Running}}')"
+dk commit "$id" bottle-committed:test >/dev/null
+check_eq "commit (pauses and resumes) keeps it running" "true false" "$(state '{{.State.Running}} {{.State.Paused}}')"
+check_eq "exec works after commit" ok "$(dk exec "$id" echo ok)"
+
+# An init without a TERM handler: stop falls back to SIGKILL after the timeout.
+id3=$(dk run -d --runtime=bottle "$IMG" sh -c 'echo started; exec sleep 1000')
+dk stop -t 1 "$id3" >/dev/null
+check_eq "stop of a TERM-ignoring init ends with SIGKILL" "exited 137" \
+  "$(dk inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id3")"
+check_eq "logs carry the container's stdout" started "$(dk logs "$id3" 2>&1)"
+dk rm "$id3" >/dev/null
+id3=$(dk run -d --runtime=bottle "$IMG" sh -c 'echo to-stderr >&2; exit 12')
+check_eq "wait returns the exit code" 12 "$(dk wait "$id3")"
+check_eq "logs carry the container's stderr" to-stderr "$(dk logs "$id3" 2>&1)"
+dk rm "$id3" >/dev/null
+
+# Without a private pid namespace the shim runs `kill --all` when init exits:
+# children left behind in the container's cgroup must die with it.
+out=$(dk run --rm --runtime=bottle --pid host "$IMG" sh -c 'sleep 1000 & echo $!')
+for _ in $(seq 50); do [ -e "/proc/$out" ] || break; sleep 0.1; done
+check "--pid host: init's orphan is killed on exit (kill --all)" test -n "$out" -a ! -e "/proc/$out"
+
 # rm -f of a running container, including one whose init ignores SIGTERM.
 id2=$(dk run -d --runtime=bottle "$IMG" sleep 1000)
 pid2=$(dk inspect -f '{{.State.Pid}}' "$id2")

@@ -76,6 +76,23 @@ host_net=$(readlink /proc/self/ns/net)
 check_fails "--network none is a private netns" test "$(run --network none "$IMG" readlink /proc/self/ns/net)" = "$host_net"
 check_eq "loopback is up in --network none" ok "$(run --network none "$IMG" sh -c 'ip link show lo | grep -q UP && echo ok')"
 
+check_eq "--cpus sets the CFS quota" "50000 100000" \
+  "$(run --cpus 0.5 "$IMG" sh -c 'echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us)')"
+check_eq "--cpuset-cpus" 0 "$(run --cpuset-cpus 0 "$IMG" cat /sys/fs/cgroup/cpuset/cpuset.cpus)"
+check_eq "--cpu-shares" 512 "$(run --cpu-shares 512 "$IMG" cat /sys/fs/cgroup/cpu/cpu.shares)"
+
+# Joining another container's namespaces (config.json namespaces with a path).
+a=$(dk run -d --runtime=bottle --ipc shareable "$IMG" sh -c 'echo hi >/dev/shm/mark; exec sleep 1000')
+ns_a=$(dk exec "$a" sh -c 'for n in net pid ipc; do readlink /proc/self/ns/$n; done' | tr '\n' ' ')
+ns_b=$(run --network "container:$a" --pid "container:$a" --ipc "container:$a" "$IMG" \
+  sh -c 'for n in net pid ipc; do readlink /proc/self/ns/$n; done' | tr '\n' ' ')
+check_contains "namespaces of a running container readable" "net:[" "$ns_a"
+check_eq "--network/--pid/--ipc container: join the other's namespaces" "$ns_a" "$ns_b"
+check_contains "--pid container: sees the other's processes" "sleep 1000" \
+  "$(run --pid "container:$a" "$IMG" ps -o args)"
+check_eq "--ipc container: shares /dev/shm" hi "$(run --ipc "container:$a" "$IMG" cat /dev/shm/mark)"
+dk rm -f "$a" >/dev/null
+
 check_eq "hostname is the container id" 12 "$(run "$IMG" hostname | tr -d '\n' | wc -c)"
 check_eq "/etc/hosts is Docker's bind mount" ok "$(run "$IMG" sh -c 'grep -q localhost /etc/hosts && echo ok')"
 
