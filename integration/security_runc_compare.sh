@@ -132,6 +132,29 @@ c['process']['capabilities'] = {'bounding': ['CAP_NET_BIND_SERVICE', 'CAP_KILL',
   'effective': ['CAP_NET_BIND_SERVICE'], 'permitted': ['CAP_NET_BIND_SERVICE', 'CAP_KILL'],
   'inheritable': ['CAP_NET_BIND_SERVICE'], 'ambient': ['CAP_NET_BIND_SERVICE', 'CAP_KILL']}"
 
+# exec into a running container: the exec'd process gets the container's filter and the
+# process caps (runc-cli.md §9.5 item 6).
+for rt in runc bottle; do
+  make_bundle "$T/exec-$rt" sleep 60
+  bundle_edit "$T/exec-$rt" "
+caps = $DOCKER_CAPS
+c['process']['capabilities'] = {'bounding': caps, 'effective': caps, 'permitted': caps}
+c['process']['noNewPrivileges'] = False
+c['linux']['seccomp'] = json.loads('''$SECCOMP_DEFAULT''')"
+  bin=$RUNC
+  [ $rt = bottle ] && bin=$BOTTLE
+  (cd "$T/exec-$rt" && "$bin" --root "$T/root-$rt" run -d "exec-$$" </dev/null >/dev/null 2>&1)
+  "$bin" --root "$T/root-$rt" exec "exec-$$" sh -c "$probe" </dev/null >"$T/exec.$rt.out" 2>&1
+  echo "exit: $?" >>"$T/exec.$rt.out"
+  "$bin" --root "$T/root-$rt" delete -f "exec-$$" >/dev/null 2>&1
+done
+if diff -u "$T/exec.runc.out" "$T/exec.bottle.out"; then
+  ok "exec: same caps, NoNewPrivs, Seccomp lines and syscall results as runc"
+else
+  fail "exec: differs from runc (diff above)"
+fi
+check_contains "exec: unshare -U refused by the container's filter" "unshare -U: 1" "$(cat "$T/exec.bottle.out")"
+
 # Labels on this host: each runtime's outcome (success, or failure with runc's words).
 label_outcome() { # name edit -> "runc-exit bottle-exit" plus substring checks
   local name=$1 edit=$2 rt bin
