@@ -311,6 +311,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     berr(err, errno, "clone container init");
     goto fail;
   }
+  log_msg(LOG_DEBUG, "create %s: init pid %d, clone flags 0x%x", o->id, (int)pid, clone_flags);
   if (own_pidns_fd >= 0) {
     setns(own_pidns_fd, CLONE_NEWPID);
     close(own_pidns_fd);
@@ -361,6 +362,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     goto fail;
   if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
     goto fail;
+  log_msg(LOG_DEBUG, "create %s: created, waiting on exec.fifo", o->id);
   close(sync_pair[0]);
   close(fifo_fd);
   if (pidns_fd >= 0)
@@ -441,6 +443,7 @@ int container_start(struct container *c, bottle_error_t *err)
   }
   close(fd);
   unlinkat(c->dirfd, EXEC_FIFO, 0);
+  log_msg(LOG_DEBUG, "start %s: released init %d", c->id, (int)c->pid);
   cleanup_free char *hs = hooks_state_json(c->config, c->id, "running", c->pid, c->bundle);
   if (hooks_run(c->config, "poststart", hs, err) < 0) {
     container_kill(c, SIGKILL, false, NULL);

@@ -17,6 +17,7 @@
 #include "runtime/cleanup.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
+#include "runtime/log.h"
 #include "runtime/process.h"
 #include "runtime/security.h"
 #include "runtime/sync.h"
@@ -215,6 +216,7 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     }
   }
   /* EOF: the process has called execve (the socket was CLOEXEC). */
+  log_msg(LOG_DEBUG, "exec %s: process %d started", c->id, (int)pid);
   if (o->detach) {
     if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
       kill(pid, SIGKILL);
