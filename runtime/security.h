@@ -71,10 +71,14 @@ void seccomp_filter_free(struct seccomp_filter *f);
 int seccomp_from_docker_profile(const cJSON *profile, const cJSON *capabilities, cJSON **out,
                                 bottle_error_t *err);
 
-/* process.apparmorProfile / process.selinuxLabel: applied when the host supports them and
- * ignored exactly as runc ignores them otherwise. */
+/* process.apparmorProfile / process.selinuxLabel, change-on-exec. As runc 1.1.5 (observed on
+ * a host without either LSM): a non-empty apparmorProfile is always written, so without
+ * AppArmor it fails with "apparmor failed to apply profile: write /proc/self/attr/exec: ...";
+ * a non-empty selinuxLabel without SELinux fails with "selinux label is specified in config,
+ * but selinux is disabled or not supported". Empty or absent labels do nothing. */
 int lsm_set_exec_label(const cJSON *process, bottle_error_t *err);
-/* linux.mountLabel for tmpfs/devpts mount data; NULL when SELinux is off. */
+/* linux.mountLabel for tmpfs/devpts mount data (context="..."); NULL when SELinux is off
+ * (runc would pass it on and the mount would fail with EINVAL). */
 const char *lsm_mount_label(const cJSON *linux);
 
 #endif
