@@ -25,6 +25,8 @@
 static const int allowed_families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
 #define HIGHEST_ALLOWED_FAMILY AF_NETLINK
 #define NETLINK_ROUTE_PROTOCOL 0
+/* The socket type without SOCK_NONBLOCK/SOCK_CLOEXEC (the kernel's SOCK_TYPE_MASK). */
+#define SOCK_TYPE_MASK 0xf
 
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
                const struct scmp_arg_cmp *cmp, bottle_error_t *err)
@@ -60,6 +62,20 @@ static int deny_socket_families(scmp_filter_ctx ctx, bottle_error_t *err)
     struct scmp_arg_cmp eq = SCMP_A0_64(SCMP_CMP_EQ, (scmp_datum_t)family);
     if (add(ctx, refuse, "socket", 1, &eq, err) < 0)
       return -1;
+  }
+  /* Raw IP sockets (crafted or spoofed packets toward the sidecar veth) even when the spec
+   * grants CAP_NET_RAW, as Docker does by default; EPERM is what the kernel says without
+   * the capability. Ping keeps working through ICMP datagram sockets. */
+  const int ip_families[] = {AF_INET, AF_INET6};
+  const int raw_types[] = {SOCK_RAW, SOCK_PACKET};
+  for (size_t f = 0; f < 2; f++) {
+    for (size_t t = 0; t < 2; t++) {
+      struct scmp_arg_cmp raw[2] = {
+          SCMP_A0_64(SCMP_CMP_EQ, (scmp_datum_t)ip_families[f]),
+          SCMP_A1_64(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, (scmp_datum_t)raw_types[t])};
+      if (add(ctx, SCMP_ACT_ERRNO(EPERM), "socket", 2, raw, err) < 0)
+        return -1;
+    }
   }
   /* Netlink only for rtnetlink (NETLINK_ROUTE): no netfilter, audit, uevents, xfrm... */
   struct scmp_arg_cmp netlink_other[2] = {SCMP_A0_64(SCMP_CMP_EQ, AF_NETLINK),

@@ -49,7 +49,8 @@ int seccomp_compile(const cJSON *seccomp, struct seccomp_filter **out, bottle_er
 /* Extra denials for bottled agents (threats.md rows 7, 12-17, 33), installed as a second
  * filter on top of the spec's (the kernel applies the stricter verdict of the two):
  *   socket() families other than AF_UNIX, AF_INET, AF_INET6 → EAFNOSUPPORT, and
- *     AF_NETLINK only with protocol NETLINK_ROUTE (else EAFNOSUPPORT);
+ *     AF_NETLINK only with protocol NETLINK_ROUTE (else EAFNOSUPPORT); raw IP sockets
+ *     (SOCK_RAW, SOCK_PACKET) → EPERM even with CAP_NET_RAW;
  *   io_uring_setup/enter/register, setns → EPERM;
  *   unshare and clone with CLONE_NEWUSER or CLONE_NEWNET → EPERM; clone3 → ENOSYS (its
  *     flags live in memory seccomp cannot read; libc falls back to clone);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -463,6 +464,10 @@ static int child_egress(void)
   EXPECT_ERRNO(socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT), EAFNOSUPPORT);
   /* Junk in the upper half of the register does not sneak AF_VSOCK through. */
   EXPECT_ERRNO(syscall(SYS_socket, 0x100000000L | AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT);
+  /* The child is root with CAP_NET_RAW: EPERM here comes from the filter. */
+  EXPECT_ERRNO(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
+  EXPECT_ERRNO(socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), EPERM);
+  EXPECT_ERRNO(socket(AF_INET, SOCK_PACKET, 0), EPERM);
   EXPECT_ERRNO(syscall(SYS_io_uring_setup, 8, NULL), EPERM);
   EXPECT_ERRNO(syscall(SYS_io_uring_enter, 0, 0, 0, 0, NULL, 0), EPERM);
   EXPECT_ERRNO(syscall(SYS_io_uring_register, 0, 0, NULL, 0), EPERM);
@@ -481,6 +486,8 @@ static int child_egress(void)
   EXPECT_OK(fd = socket(AF_INET, SOCK_STREAM, 0));
   close(fd);
   EXPECT_OK(fd = socket(AF_INET6, SOCK_DGRAM, 0));
+  close(fd);
+  EXPECT_OK(fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP));
   close(fd);
   EXPECT_OK(fd = socket(AF_UNIX, SOCK_STREAM, 0));
   close(fd);
