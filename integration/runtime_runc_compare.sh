@@ -11,6 +11,9 @@ RUNC=${RUNC:-/usr/sbin/runc}
 [ -x "$RUNC" ] || skip "runc not installed at $RUNC"
 
 T=$(mktemp -d /tmp/bottle-rc.XXXXXX)
+# These tests drive plain OCI containers; bottled mode has its own tests.
+printf '{"mode": "plain"}\n' >"$T/bottle-config.json"
+export BOTTLE_CONFIG=$T/bottle-config.json
 ID=rc$$
 cleanup() {
   for rt in "$RUNC" "$BOTTLE"; do

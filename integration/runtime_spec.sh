@@ -10,6 +10,9 @@ need_root
 [ -x "$BOTTLE" ] || skip "bottle not built ($BOTTLE)"
 
 T=$(mktemp -d /tmp/bottle-sp.XXXXXX)
+# These tests drive plain OCI containers; bottled mode has its own tests.
+printf '{"mode": "plain"}\n' >"$T/bottle-config.json"
+export BOTTLE_CONFIG=$T/bottle-config.json
 chmod 755 "$T" # the user-namespace test runs as an unprivileged host uid
 ROOT=$T/root
 ID=sp$$

@@ -9,6 +9,9 @@ need_root
 [ -x "$BOTTLE" ] || skip "bottle not built ($BOTTLE)"
 
 T=$(mktemp -d /tmp/bottle-th.XXXXXX)
+# These tests drive plain OCI containers; bottled mode has its own tests.
+printf '{"mode": "plain"}\n' >"$T/bottle-config.json"
+export BOTTLE_CONFIG=$T/bottle-config.json
 ROOT=$T/root
 ID=th$$
 cleanup() {
