@@ -13,6 +13,11 @@
 #       Edits DIR/config.json with a Python expression over `c` (the dict), e.g.
 #       bundle_edit "$b" 'c["process"]["user"]={"uid":1000,"gid":1000}'
 #
+#   bottle_plain_mode DIR
+#       Writes DIR/bottle-config.json = {"mode": "plain"} and exports
+#       BOTTLE_CONFIG to it, so `bottle create/run` make plain OCI containers
+#       (no pipelock sidecar) whatever the machine's defaults are.
+#
 # Requires busybox (static) and python3; skips the test (exit 77) otherwise.
 
 BUSYBOX_STATIC=${BUSYBOX_STATIC:-}
@@ -109,4 +114,9 @@ c = json.load(open(path))
 exec(expr)
 json.dump(c, open(path, "w"), indent=2)
 PY
+}
+
+bottle_plain_mode() {
+  printf '{"mode": "plain"}\n' >"$1/bottle-config.json"
+  export BOTTLE_CONFIG=$1/bottle-config.json
 }
