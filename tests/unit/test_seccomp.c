@@ -439,11 +439,47 @@ static int child_docker_sys_admin(void)
   return bad;
 }
 
+#if defined(__x86_64__)
+static long int80(long nr)
+{
+  long ret = nr;
+  __asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+  return ret;
+}
+
+/* The i386 ABI is one of the profile's architectures: its getpid (20) is allowed, and its
+ * stub block answers ENOSYS above the highest i386 syscall the profile names. */
+static int child_docker_i386(void)
+{
+  int bad = 0;
+  long pid = int80(20), high = int80(1000), keyctl = int80(288);
+  if (pid != getpid() || high != -ENOSYS || keyctl != -EPERM) {
+    bad++;
+    fprintf(stderr, "not ok: i386 getpid %ld (want %d), nr 1000 %ld (want %d), keyctl %ld\n", pid,
+            getpid(), high, -ENOSYS, keyctl);
+  }
+  return bad;
+}
+
+static int child_probe_i386(void)
+{
+  return int80(20) == getpid() ? 0 : 1;
+}
+#endif
+
 static void test_docker_default(void)
 {
   struct seccomp_filter *f = docker_filter("", NULL);
   expect_child_ok("docker default: blocked syscalls", f, child_docker_default);
   expect_child_ok("docker default: ordinary syscalls", f, child_docker_ordinary);
+#if defined(__x86_64__)
+  /* Only where the kernel runs i386 code (ia32_emulation may be off). */
+  int st = compile_only ? -1 : in_child(NULL, child_probe_i386);
+  if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+    expect_child_ok("docker default: i386 ABI", f, child_docker_i386);
+  else
+    printf("note: no i386 syscall ABI on this kernel; i386 stub check not run\n");
+#endif
   seccomp_filter_free(f);
 
   f = docker_filter(",\"CAP_SYS_ADMIN\"", NULL);
