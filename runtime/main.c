@@ -161,7 +161,13 @@ int main(int argc, char **argv)
     usage(stdout);
     return 0;
   }
-  char *root = g.root ? abs_path(g.root) : xstrdup("/run/bottle");
+  /* runc's default: /run/<name> for root, $XDG_RUNTIME_DIR/<name> when
+   * rootless (podman calls `state` without --root, so create and state must
+   * agree on this). */
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  char *root = g.root                            ? abs_path(g.root)
+               : (geteuid() != 0 && xdg && *xdg) ? xasprintf("%s/bottle", xdg)
+                                                 : xstrdup("/run/bottle");
   g.root = root;
   for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++) {
     if (strcmp(verb, verbs[i].name) != 0)
