@@ -46,6 +46,12 @@ struct seccomp_filter; /* opaque compiled filter */
  * profile names get ENOSYS instead of the default action (runc's ENOSYS stub), so libc
  * falls back. The BPF is generated here; seccomp_filter_load() is then a single syscall. */
 int seccomp_compile(const cJSON *seccomp, struct seccomp_filter **out, bottle_error_t *err);
+/* seccomp_compile() through a cache of compiled programs (libseccomp takes ~10 ms for Docker's
+ * profile): cache_dir is created 0700 if missing, e.g. "<root>/seccomp-cache"; NULL means no
+ * cache. A hit needs the whole profile text (plus bottle, libseccomp and kernel versions) to
+ * match byte for byte, not just the file name's hash. Cache trouble only costs time. */
+int seccomp_compile_cached(const cJSON *seccomp, const char *cache_dir, struct seccomp_filter **out,
+                           bottle_error_t *err);
 /* Extra denials for bottled agents (threats.md rows 7, 12-17, 33), installed as a second
  * filter on top of the spec's (the kernel applies the stricter verdict of the two):
  *   socket() families other than AF_UNIX, AF_INET, AF_INET6 → EAFNOSUPPORT, and

@@ -586,6 +586,114 @@ static void test_egress(void)
   berr_free(&err);
 }
 
+/* ---- the compiled-program cache ---- */
+
+static int count_files(const char *dir)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -c '\\.bpf$'", dir);
+  FILE *pp = popen(cmd, "r");
+  int n = -1;
+  if (pp) {
+    if (fscanf(pp, "%d", &n) != 1)
+      n = -1;
+    pclose(pp);
+  }
+  return n;
+}
+
+static struct seccomp_filter *cached(const char *text, const char *dir)
+{
+  cleanup_cjson cJSON *j = json(text);
+  struct seccomp_filter *f = NULL;
+  bottle_error_t err = NULL;
+  CHECK(seccomp_compile_cached(j, dir, &f, &err) == 0 && f != NULL, "cached compile: %s",
+        err ? err->msg : "no filter");
+  berr_free(&err);
+  return f;
+}
+
+static const char *errno42 = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                             "[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42}]}";
+static const char *errno43 = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                             "[\"getppid\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":43}]}";
+
+static int child_getppid_errno43(void)
+{
+  int bad = 0;
+  EXPECT_ERRNO(syscall(SYS_getppid), 43);
+  return bad;
+}
+
+static void test_cache(void)
+{
+  char dir[] = "/tmp/bottle-seccomp-cache.XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    CHECK(0, "mkdtemp: %s", strerror(errno));
+    return;
+  }
+  char cache[64];
+  snprintf(cache, sizeof(cache), "%s/c", dir);
+
+  /* Miss: compiled and stored; hit: the same program, and it still behaves. */
+  struct seccomp_filter *a = cached(errno42, cache);
+  CHECK(count_files(cache) == 1, "one cache file after a miss, got %d", count_files(cache));
+  struct seccomp_filter *b = cached(errno42, cache);
+  struct seccomp_filter *plain = compile_ok(errno42);
+  CHECK(count_files(cache) == 1, "a hit adds nothing");
+  expect_child_ok("program from the cache", b, child_getppid_errno42);
+  seccomp_filter_free(a);
+  seccomp_filter_free(b);
+  seccomp_filter_free(plain);
+
+  /* Another profile's file under this profile's name (a hash collision, or tampering):
+   * the stored key differs, so it is recompiled, never served. */
+  struct seccomp_filter *c = cached(errno43, cache);
+  seccomp_filter_free(c);
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd), "cd '%s' && set -- $(ls -t *.bpf) && [ $# = 2 ] && cp \"$1\" \"$2\"",
+           cache);
+  CHECK(system(cmd) == 0, "plant errno43's file under errno42's name");
+  a = cached(errno42, cache);
+  expect_child_ok("a foreign file under the name is not served", a, child_getppid_errno42);
+  seccomp_filter_free(a);
+  c = cached(errno43, cache);
+  expect_child_ok("the other profile still gets its own", c, child_getppid_errno43);
+  seccomp_filter_free(c);
+
+  /* A group/world-writable file is not trusted. */
+  snprintf(cmd, sizeof(cmd), "chmod 0666 '%s'/*.bpf", cache);
+  CHECK(system(cmd) == 0, "chmod");
+  a = cached(errno42, cache);
+  expect_child_ok("writable cache file ignored", a, child_getppid_errno42);
+  seccomp_filter_free(a);
+
+  /* Docker's profile through the cache, twice. */
+  cleanup_cjson cJSON *profile = docker_profile();
+  cleanup_cjson cJSON *caps = json("{\"bounding\":[\"CAP_CHOWN\"]}");
+  cJSON *oci = NULL;
+  bottle_error_t err = NULL;
+  CHECK(seccomp_from_docker_profile(profile, caps, &oci, &err) == 0, "convert");
+  for (int i = 0; i < 2; i++) {
+    struct seccomp_filter *d = NULL;
+    CHECK(seccomp_compile_cached(oci, cache, &d, &err) == 0, "docker profile via cache: %s",
+          err ? err->msg : "");
+    expect_child_ok("docker profile via cache", d, child_docker_default);
+    seccomp_filter_free(d);
+  }
+  cJSON_Delete(oci);
+  berr_free(&err);
+
+  /* No cache dir, or an unusable one: plain compile. */
+  a = cached(errno42, NULL);
+  seccomp_filter_free(a);
+  a = cached(errno42, "/proc/bottle-no-such-dir/c");
+  seccomp_filter_free(a);
+
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void)
 {
   if (geteuid() != 0) {
@@ -598,6 +706,7 @@ int main(void)
   test_docker_conversion();
   test_docker_default();
   test_egress();
+  test_cache();
   printf("%d/%d checks passed\n", checks - failures, checks);
   if (compile_only) {
     printf("compile-only mode: %d filter loads were not run; this run tested memory handling "
