@@ -13,13 +13,12 @@ docker_busybox_image
 IMG=$ENGINE_IMAGE
 
 state() { dk inspect -f "$1" "$id" 2>&1; }
-cg() { echo "/sys/fs/cgroup/$1$ENGINE_CGROUP_PARENT/$id"; }
 
 # Exits 0 on SIGTERM (sleep 0.1 keeps the trap responsive), so stop is graceful.
 id=$(dk run -d --runtime=bottle "$IMG" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' 2>/dev/null)
 check "run -d starts" test -n "$id"
 check_eq "container is running" true "$(state '{{.State.Running}}')"
-check "its cgroup is where docker asked" test -d "$(cg memory)"
+check "its cgroup is where docker asked" test -d "$(engines_cg_dir "$id")"
 pid=$(state '{{.State.Pid}}')
 check "init pid is alive on the host" kill -0 "$pid"
 check_contains "the runtime under test holds its state" '"running"' \
@@ -64,24 +63,24 @@ check "stats --no-stream reports memory" sh -c "echo '$stats' | grep -Eq '^[0-9.
 check "stats --no-stream reports pids" sh -c "echo '$stats' | grep -Eq '\|[1-9][0-9]*$'"
 
 dk update --memory 96m --memory-swap 192m "$id" >/dev/null
-check_eq "update --memory reaches the cgroup" 100663296 "$(cat "$(cg memory)/memory.limit_in_bytes" 2>&1)"
-check_eq "update --memory is visible inside" 100663296 "$(dk exec "$id" cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+check_eq "update --memory reaches the cgroup" 100663296 "$(engines_cg_host memory "$id")"
+check_eq "update --memory is visible inside" 100663296 "$(dk exec "$id" sh -c "$(engines_cg_in memory)")"
 dk update --pids-limit 50 "$id" >/dev/null
-check_eq "update --pids-limit reaches the cgroup" 50 "$(cat "$(cg pids)/pids.max" 2>&1)"
+check_eq "update --pids-limit reaches the cgroup" 50 "$(engines_cg_host pids "$id")"
 
 dk pause "$id" >/dev/null
 check_eq "pause: docker says paused" true "$(state '{{.State.Paused}}')"
-check_eq "pause: freezer is FROZEN" FROZEN "$(cat "$(cg freezer)/freezer.state" 2>&1)"
+check_eq "pause: the cgroup is frozen" "$ENGINE_CG_FROZEN" "$(engines_cg_host freezer "$id")"
 check_contains "pause: init is stopped by the freezer" "D" "$(ps -o stat= -p "$pid")"
 dk unpause "$id" >/dev/null
 check_eq "unpause: docker says running" "true false" "$(state '{{.State.Running}} {{.State.Paused}}')"
-check_eq "unpause: freezer is THAWED" THAWED "$(cat "$(cg freezer)/freezer.state" 2>&1)"
+check_eq "unpause: the cgroup is thawed" "$ENGINE_CG_THAWED" "$(engines_cg_host freezer "$id")"
 check_eq "exec works after unpause" ok "$(dk exec "$id" echo ok)"
 
 dk stop -t 20 "$id" >/dev/null
 check_eq "stop: container exited" "exited 0" "$(state '{{.State.Status}} {{.State.ExitCode}}')"
 check "stop: init is gone" test ! -e "/proc/$pid"
-check_fails "stop: cgroup removed" test -d "$(cg memory)"
+check_fails "stop: cgroup removed" test -d "$(engines_cg_dir "$id")"
 
 dk start "$id" >/dev/null
 check_eq "start again after stop" true "$(state '{{.State.Running}}')"
@@ -91,7 +90,7 @@ check_eq "restart: running again" true "$(state '{{.State.Running}}')"
 new=$(state '{{.State.Pid}}')
 check "restart: a new init" test "$old" != "$new"
 check_eq "exec works after restart" ok "$(dk exec "$id" echo ok)"
-check_eq "update survives restart" 100663296 "$(cat "$(cg memory)/memory.limit_in_bytes" 2>&1)"
+check_eq "update survives restart" 100663296 "$(engines_cg_host memory "$id")"
 
 dk kill -s USR1 "$id" >/dev/null
 check_eq "kill -s USR1 leaves a trapping init running" true "$(state '{{.State.Running}}')"

@@ -61,11 +61,11 @@ check_eq "no_new_privs off by default" 0 "$(run "$IMG" sh -c 'grep NoNewPrivs /p
 check_eq "--security-opt no-new-privileges" 1 \
   "$(run --security-opt no-new-privileges "$IMG" sh -c 'grep NoNewPrivs /proc/self/status' | awk '{print $2}')"
 
-check_eq "--pids-limit sets pids.max" 10 "$(run --pids-limit 10 "$IMG" cat /sys/fs/cgroup/pids/pids.max)"
+check_eq "--pids-limit sets pids.max" 10 "$(run --pids-limit 10 "$IMG" sh -c "$(engines_cg_in pids)")"
 out=$(run --pids-limit 10 "$IMG" sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done 2>&1; echo done' 2>&1)
 check_contains "--pids-limit stops forks beyond the limit" "can't fork" "$out"
 
-check_eq "--memory sets the limit" 67108864 "$(run --memory 64m "$IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+check_eq "--memory sets the limit" 67108864 "$(run --memory 64m "$IMG" sh -c "$(engines_cg_in memory)")"
 # A process that allocates past the limit is killed by the kernel (137 = SIGKILL).
 run --memory 32m --memory-swap 32m "$IMG" sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
 check_eq "--memory: going past the limit is OOM-killed" 137 $?
@@ -77,9 +77,11 @@ check_fails "--network none is a private netns" test "$(run --network none "$IMG
 check_eq "loopback is up in --network none" ok "$(run --network none "$IMG" sh -c 'ip link show lo | grep -q UP && echo ok')"
 
 check_eq "--cpus sets the CFS quota" "50000 100000" \
-  "$(run --cpus 0.5 "$IMG" sh -c 'echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us)')"
-check_eq "--cpuset-cpus" 0 "$(run --cpuset-cpus 0 "$IMG" cat /sys/fs/cgroup/cpuset/cpuset.cpus)"
-check_eq "--cpu-shares" 512 "$(run --cpu-shares 512 "$IMG" cat /sys/fs/cgroup/cpu/cpu.shares)"
+  "$(run --cpus 0.5 "$IMG" sh -c "$(engines_cg_in quota)")"
+check_eq "--cpuset-cpus" 0 "$(run --cpuset-cpus 0 "$IMG" sh -c "$(engines_cg_in cpuset)")"
+# v2: runc's conversion of shares to weight, 1 + (512 - 2) * 9999 / 262142 = 20.
+check_eq "--cpu-shares" "$([ "$ENGINE_CGROUP2" = 1 ] && echo 20 || echo 512)" \
+  "$(run --cpu-shares 512 "$IMG" sh -c "$(engines_cg_in shares)")"
 
 # Joining another container's namespaces (config.json namespaces with a path).
 a=$(dk run -d --runtime=bottle --ipc shareable "$IMG" sh -c 'echo hi >/dev/shm/mark; exec sleep 1000')

@@ -15,6 +15,9 @@
 #   ctr_busybox_image            imports the same rootfs as an OCI image $ENGINE_CTR_IMAGE
 #   engines_busybox_rootfs DIR   busybox-static rootfs (all applets, /etc/passwd, /tmp)
 #   ENGINE_PROBE, engines_compare  run one probe under bottle and runc, diff the output
+#   engines_cg_in KEY / engines_cg_host KEY ID / engines_cg_dir ID
+#                                cgroup v1/hybrid or v2 paths for memory, pids, cpuset,
+#                                shares, quota, freezer (inside a container / on the host)
 #   engines_cleanup              what the trap runs: everything started is stopped,
 #                                every mount under the temp dir unmounted, dirs removed
 #
@@ -102,6 +105,67 @@ engines_busybox_rootfs() {
   # For the runtimes' exec error paths (docker maps them to 126/127).
   printf '#!/bin/sh\necho should not run\n' >"$dir/bin/not-executable"
   chmod 0644 "$dir/bin/not-executable"
+}
+
+# ---- cgroups: v1/hybrid or v2 -----------------------------------------------
+
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then ENGINE_CGROUP2=1; else ENGINE_CGROUP2=0; fi
+if [ "$ENGINE_CGROUP2" = 1 ]; then
+  ENGINE_CG_FROZEN=1 ENGINE_CG_THAWED=0
+else
+  ENGINE_CG_FROZEN=FROZEN ENGINE_CG_THAWED=THAWED
+fi
+
+# The file(s) behind a resource, relative to a container's cgroup: "controller/file"
+# on v1, "file" on v2. Keys: memory pids cpuset shares quota freezer.
+_engine_cg_rel() {
+  if [ "$ENGINE_CGROUP2" = 1 ]; then
+    case $1 in
+      memory) echo memory.max ;; pids) echo pids.max ;; cpuset) echo cpuset.cpus ;;
+      shares) echo cpu.weight ;; quota) echo cpu.max ;; freezer) echo cgroup.freeze ;;
+    esac
+  else
+    case $1 in
+      memory) echo memory/memory.limit_in_bytes ;; pids) echo pids/pids.max ;;
+      cpuset) echo cpuset/cpuset.cpus ;; shares) echo cpu/cpu.shares ;;
+      quota) echo "cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us" ;; freezer) echo freezer/freezer.state ;;
+    esac
+  fi
+}
+
+# A shell command that prints KEY's value(s) inside a container (its own
+# /sys/fs/cgroup view), space-separated: run IMG sh -c "$(engines_cg_in memory)".
+engines_cg_in() {
+  local f files=""
+  for f in $(_engine_cg_rel "$1"); do files="$files /sys/fs/cgroup/$f"; done
+  echo "echo \$(cat$files)"
+}
+
+# KEY's value(s) for container ID, read on the host.
+engines_cg_host() {
+  local f out=""
+  for f in $(_engine_cg_rel "$1"); do
+    if [ "$ENGINE_CGROUP2" = 1 ]; then
+      out="$out $(cat "/sys/fs/cgroup$_engine_cgroup_parent/$2/$f" 2>&1)"
+    else
+      out="$out $(cat "/sys/fs/cgroup/${f%%/*}$_engine_cgroup_parent/$2/${f#*/}" 2>&1)"
+    fi
+  done
+  echo "${out# }"
+}
+
+# Container ID's cgroup directory (the memory hierarchy's on v1).
+engines_cg_dir() {
+  if [ "$ENGINE_CGROUP2" = 1 ]; then
+    echo "/sys/fs/cgroup$_engine_cgroup_parent/$1"
+  else
+    echo "/sys/fs/cgroup/memory$_engine_cgroup_parent/$1"
+  fi
+}
+
+# Every hierarchy root (v1 and hybrid: one per mount; v2: the single tree).
+_engine_cg_roots() {
+  if [ "$ENGINE_CGROUP2" = 1 ]; then echo /sys/fs/cgroup/; else printf '%s\n' /sys/fs/cgroup/*/; fi
 }
 
 # ---- comparing runtimes ------------------------------------------------------
@@ -340,7 +404,8 @@ _engine_leftover_pids() {
   for p in /proc/[0-9]*; do
     tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$_engine_tmp/" && echo "${p#/proc/}"
   done
-  cat /sys/fs/cgroup/*"$_engine_cgroup_parent"/*/cgroup.procs 2>/dev/null
+  local h
+  for h in $(_engine_cg_roots); do cat "$h${_engine_cgroup_parent#/}"/*/cgroup.procs 2>/dev/null; done
 }
 
 engines_cleanup() {
@@ -358,7 +423,7 @@ engines_cleanup() {
     umount -l "$m" 2>/dev/null
   done
   [ -z "$_engine_bridge" ] || ip link del "$_engine_bridge" 2>/dev/null
-  for h in /sys/fs/cgroup/*/; do
+  for h in $(_engine_cg_roots); do
     dir=$h${_engine_cgroup_parent#/}
     [ -d "$dir" ] || continue
     find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -374,7 +439,7 @@ engines_cleanup() {
 # Fails (as a check) if the per-test cgroup parent still holds container cgroups.
 engines_check_no_leftover_cgroups() {
   local h leftover=""
-  for h in /sys/fs/cgroup/*/; do
+  for h in $(_engine_cg_roots); do
     [ -d "$h${_engine_cgroup_parent#/}" ] || continue
     [ -n "$(find "$h${_engine_cgroup_parent#/}" -mindepth 1 -type d 2>/dev/null)" ] && leftover="$leftover ${h#/sys/fs/cgroup/}"
   done

@@ -81,7 +81,7 @@ for i in $(seq 1 $((WARMUP + REPS))); do
 done
 
 declare -A med=()
-host="load average $load0 at start, $(nproc) cores, kernel $(uname -r), cgroup hybrid v1$(mountpoint -q /sys/fs/cgroup/hugetlb && echo ' with hugetlb v1 mounted (crun needs it)')"
+host="load average $load0 at start, $(nproc) cores, kernel $(uname -r), cgroup $(if [ "$ENGINE_CGROUP2" = 1 ]; then echo v2; elif [ -d /sys/fs/cgroup/unified ]; then echo hybrid; else echo v1; fi)$(mountpoint -q /sys/fs/cgroup/hugetlb && [ -d /sys/fs/cgroup/unified ] && echo ' with hugetlb v1 mounted (crun needs it)')"
 echo "<!-- BEGIN bench:runtime -->"
 echo "## runtime"
 echo
