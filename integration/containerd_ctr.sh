@@ -35,6 +35,16 @@ check_eq "ctr run: no_new_privs from the default spec" 1 \
 c run --rm "${RB[@]}" "$IMG" "$(name)" /no/such/binary 2>/dev/null
 check_fails "ctr run of a missing binary fails" test $? -eq 0
 
+# The systemd cgroup driver: bottle supports cgroupfs only, so a clear error, not
+# a hang. (runc, for the harness proof, fails the same way only without systemd.)
+if [ "$ENGINE_RUNTIME_PATH" = "$BOTTLE" ] || [ ! -d /run/systemd/system ]; then
+out=$(timeout 60 ctr -a "$CTR_SOCK" -n "$CTR_NS" run --rm "${RB[@]}" --runc-systemd-cgroup \
+  --cgroup system.slice:bottle-test:x "$IMG" "$(name)" true 2>&1)
+rc=$?
+check "--runc-systemd-cgroup fails (without hanging) where systemd cannot serve it" test "$rc" -ne 0 -a "$rc" -ne 124
+check_contains "--runc-systemd-cgroup error names systemd" "systemd" "$out"
+fi
+
 id=$(name)
 c run -d "${RB[@]}" "$IMG" "$id" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
 check_eq "ctr run -d: task is running" RUNNING "$(c task ls | awk -v id="$id" '$1 == id { print $3 }')"
