@@ -38,11 +38,11 @@ check_fails "ctr run of a missing binary fails" test $? -eq 0
 # The systemd cgroup driver: bottle supports cgroupfs only, so a clear error, not
 # a hang. (runc, for the harness proof, fails the same way only without systemd.)
 if [ "$ENGINE_RUNTIME_PATH" = "$BOTTLE" ] || [ ! -d /run/systemd/system ]; then
-out=$(timeout 60 ctr -a "$CTR_SOCK" -n "$CTR_NS" run --rm "${RB[@]}" --runc-systemd-cgroup \
-  --cgroup system.slice:bottle-test:x "$IMG" "$(name)" true 2>&1)
-rc=$?
-check "--runc-systemd-cgroup fails (without hanging) where systemd cannot serve it" test "$rc" -ne 0 -a "$rc" -ne 124
-check_contains "--runc-systemd-cgroup error names systemd" "systemd" "$out"
+  out=$(timeout 60 ctr -a "$CTR_SOCK" -n "$CTR_NS" run --rm "${RB[@]}" --runc-systemd-cgroup \
+    --cgroup system.slice:bottle-test:x "$IMG" "$(name)" true 2>&1)
+  rc=$?
+  check "--runc-systemd-cgroup fails (without hanging) where systemd cannot serve it" test "$rc" -ne 0 -a "$rc" -ne 124
+  check_contains "--runc-systemd-cgroup error names systemd" "systemd" "$out"
 fi
 
 id=$(name)
