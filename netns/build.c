@@ -185,14 +185,19 @@ static int build_link(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
       nn_link_up(c->agent_sk, "lo", err) < 0 || nn_link_up(c->agent_sk, t->agent_ifname, err) < 0)
     return nn_wrap(err, "agent netns");
   nn_step();
-  char k1[96], k2[96], k3[96];
+  char k1[96], k2[96], k3[96], k4[96];
   snprintf(k1, sizeof(k1), "net/ipv6/conf/%s/disable_ipv6=1", t->sidecar_ifname);
   snprintf(k2, sizeof(k2), "net/ipv6/conf/%s/accept_ra=0", t->sidecar_ifname);
   snprintf(k3, sizeof(k3), "net/ipv4/conf/%s/rp_filter=1", t->sidecar_ifname);
+  /* ARP answers only for the link's own address: the agent cannot discover the sidecar's
+   * other addresses. */
+  snprintf(k4, sizeof(k4), "net/ipv4/conf/%s/arp_ignore=1", t->sidecar_ifname);
+  /* icmp_ratelimit=0: every reject reaches the agent, which then fails at once instead of
+   * waiting for a timeout; icmp_msgs_per_sec still caps the total. */
   if (SYSCTLS(c->side_fd, err, "net/ipv4/conf/all/forwarding=0", "net/ipv6/conf/all/forwarding=0",
               "net/ipv6/conf/all/accept_ra=0", "net/ipv6/conf/default/accept_ra=0",
-              "net/ipv4/conf/all/rp_filter=1", "net/ipv4/conf/default/rp_filter=1", k1, k2,
-              k3) < 0 ||
+              "net/ipv4/conf/all/rp_filter=1", "net/ipv4/conf/default/rp_filter=1",
+              "net/ipv4/icmp_ratelimit=0", k1, k2, k3, k4) < 0 ||
       nn_addr_add(c->side_sk, t->sidecar_ifname, link.addr + 1, 30, err) < 0 ||
       nn_link_up(c->side_sk, "lo", err) < 0 || nn_link_up(c->side_sk, t->sidecar_ifname, err) < 0)
     return nn_wrap(err, "sidecar netns");

@@ -56,7 +56,8 @@ int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port
 {
   char cmds[2048];
   /* Prerouting, not input: with forwarding off a packet for any other address would be
-   * dropped silently and the agent would wait for a timeout; a reject answers at once. */
+   * dropped silently and the agent would wait for a timeout; a reject answers at once
+   * (connection refused for the sidecar's other ports, unreachable for anything else). */
   snprintf(cmds, sizeof(cmds),
            "add table inet bottle\n"
            "delete table inet bottle\n"
@@ -64,14 +65,14 @@ int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port
            "  chain agent_in {\n"
            "    type filter hook prerouting priority -150; policy accept;\n"
            "    iifname \"%s\" ip daddr %s tcp dport %u accept\n"
-           "    iifname \"%s\" meta l4proto tcp reject with tcp reset\n"
+           "    iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "    iifname \"%s\" reject with icmpx type admin-prohibited\n"
            "  }\n"
            "  chain forward {\n"
            "    type filter hook forward priority 0; policy drop;\n"
            "  }\n"
            "}\n",
-           ifname, ip, port, ifname, ifname);
+           ifname, ip, port, ifname, ip, ifname);
   struct nft n;
   if (nft_open(&n, nsfd, err) < 0)
     return -1;
@@ -156,8 +157,9 @@ static int remove_tagged(struct nft *n, const char *chain, const char *hash, int
   char *save = NULL;
   for (char *line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *h = strstr(line, "# handle ");
-    if (h == NULL || strstr(line, "type ") != NULL)
-      continue; /* the chain header carries a handle too */
+    const char *word = line + strspn(line, " \t");
+    if (h == NULL || strncmp(word, "table ", 6) == 0 || strncmp(word, "chain ", 6) == 0)
+      continue; /* table and chain headers carry handles too */
     if (strstr(line, tag) == NULL) {
       (*left)++;
       continue;

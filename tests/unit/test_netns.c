@@ -140,6 +140,59 @@ static int wait_result(int fd, short events)
   return e;
 }
 
+static uint16_t icmp_sum(const unsigned char *p, size_t len)
+{
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < len; i += 2)
+    sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)~sum;
+}
+
+/* An echo request; then any ICMP that concerns it: a reply from the target, or an error
+ * from anyone whose quoted header names the target (an unconnected raw socket sees errors
+ * sent by intermediate hops too). */
+static int probe_icmp(struct in_addr dst)
+{
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+  if (fd < 0)
+    return printf("%s\n", outcome(errno)), 0;
+  unsigned char msg[8] = {ICMP_ECHO, 0, 0, 0, (uint8_t)(getpid() >> 8), (uint8_t)getpid(), 0, 1};
+  uint16_t sum = icmp_sum(msg, sizeof(msg));
+  msg[2] = (uint8_t)(sum >> 8), msg[3] = (uint8_t)sum;
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = dst};
+  const char *result = "timeout";
+  if (sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+    result = outcome(errno);
+  } else {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (poll(&p, 1, 3000) > 0) {
+      unsigned char buf[1500];
+      struct sockaddr_in from;
+      socklen_t fl = sizeof(from);
+      ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+      if (n < 28)
+        continue;
+      size_t ihl = (size_t)(buf[0] & 0xf) * 4;
+      const unsigned char *icmp = buf + ihl;
+      if (icmp[0] == ICMP_ECHOREPLY && from.sin_addr.s_addr == dst.s_addr &&
+          memcmp(icmp + 4, msg + 4, 4) == 0) {
+        result = "reply";
+        break;
+      }
+      if (icmp[0] == ICMP_DEST_UNREACH && (size_t)n >= ihl + 8 + 20 &&
+          memcmp(icmp + 8 + 16, &dst, 4) == 0) {
+        result = "unreachable";
+        break;
+      }
+    }
+  }
+  close(fd);
+  printf("%s\n", result);
+  return 0;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
   if (argc < 4)
@@ -171,11 +224,10 @@ static int cmd_probe(int argc, char **argv)
     a4->sin_port = htons((uint16_t)port);
     sl = sizeof(*a4);
   }
-  int type = strcmp(kind, "udp") == 0    ? SOCK_DGRAM
-             : strcmp(kind, "icmp") == 0 ? SOCK_RAW
-                                         : SOCK_STREAM;
-  int proto = type == SOCK_RAW ? IPPROTO_ICMP : 0;
-  int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (strcmp(kind, "icmp") == 0)
+    return probe_icmp(((struct sockaddr_in *)&ss)->sin_addr);
+  int type = strcmp(kind, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+  int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return printf("%s\n", outcome(errno)), 0;
   int e = 0;
@@ -185,37 +237,14 @@ static int cmd_probe(int argc, char **argv)
     if (e == EINPROGRESS)
       e = wait_result(fd, POLLOUT);
   } else if (e == 0) {
-    /* UDP: a DNS-shaped query; ICMP: an echo request. Either an answer or an ICMP error
-     * comes back, reported on the connected socket. */
-    unsigned char msg[64] = {0};
-    size_t len = 12;
-    if (type == SOCK_RAW) {
-      struct icmphdr *h = (struct icmphdr *)msg;
-      h->type = ICMP_ECHO;
-      h->un.echo.id = htons((uint16_t)getpid());
-      uint32_t sum = 0;
-      for (size_t i = 0; i < 8; i += 2)
-        sum += (uint32_t)(msg[i] << 8 | msg[i + 1]);
-      sum = (sum & 0xffff) + (sum >> 16);
-      h->checksum = htons((uint16_t)~sum);
-      len = 8;
-    } else {
-      msg[0] = 0x12, msg[5] = 0; /* id, zero questions */
-    }
-    if (send(fd, msg, len, 0) < 0) {
+    /* A DNS-shaped datagram: an answer or an ICMP error (reported on the connected
+     * socket) comes back. */
+    unsigned char msg[12] = {0x12, 0x34};
+    if (send(fd, msg, sizeof(msg), 0) < 0) {
       e = errno;
-    } else {
-      e = wait_result(fd, POLLIN);
-      if (e == 0) {
-        unsigned char buf[512];
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0)
-          e = errno;
-        else if (type == SOCK_RAW && n >= 28 && buf[20] != ICMP_ECHOREPLY)
-          e = EHOSTUNREACH; /* an ICMP error addressed to us */
-        else
-          e = -1;
-      }
+    } else if ((e = wait_result(fd, POLLIN)) == 0) {
+      unsigned char buf[512];
+      e = recv(fd, buf, sizeof(buf), 0) < 0 ? errno : -1;
     }
   }
   close(fd);
