@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/bottled.h"
 #include "runtime/container.h"
 #include "runtime/util.h"
 #include "runtime/verbs.h"
@@ -71,7 +72,7 @@ int verb_create(struct globals *g, int argc, char **argv)
   int rc = 0;
   if (chdir(bundle_abs) < 0)
     berr(&err, errno, "chdir to bundle %s", bundle_abs);
-  else if (container_create(g, &o, &c, &err) == 0)
+  else if (bottled_create(g, &o, NULL, &c, &err) == 0)
     container_free(c);
   if (err)
     rc = verb_fail(&err, "bottle create failed: ", 1);

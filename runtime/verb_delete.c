@@ -1,3 +1,4 @@
+#include "runtime/bottled.h"
 #include "runtime/container.h"
 #include "runtime/verbs.h"
 
@@ -20,8 +21,15 @@ int verb_delete(struct globals *g, int argc, char **argv)
   bottle_error_t err = NULL;
   struct container *c = NULL;
   if (state_load(g->root, id, true, &c, &err) < 0) {
-    /* A crash mid-create can leave a directory without a state file. */
+    /* A crash mid-create can leave a directory without a state file, and a
+     * bottle's sidecar and network without an agent. */
     state_remove_path(g->root, id);
+    bottle_error_t e2 = NULL;
+    if (bottled_destroy(g, id, &e2) < 0 && force) {
+      berr_free(&err);
+      return verb_fail(&e2, NULL, 1);
+    }
+    berr_free(&e2);
     if (force) {
       berr_free(&err);
       return 0;
@@ -36,5 +44,7 @@ int verb_delete(struct globals *g, int argc, char **argv)
   }
   int r = container_destroy(c, &err);
   container_free(c);
+  if (r == 0)
+    r = bottled_destroy(g, id, &err);
   return r < 0 ? verb_fail(&err, NULL, 1) : 0;
 }

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/bottled.h"
 #include "runtime/cleanup.h"
 #include "runtime/exec.h"
 #include "runtime/spec.h"
@@ -205,6 +206,7 @@ int verb_exec(struct globals *g, int argc, char **argv)
     set_item(process, "apparmorProfile", cJSON_CreateString(apparmor));
   if (label)
     set_item(process, "selinuxLabel", cJSON_CreateString(label));
+  bottled_adjust_exec_process(c, process);
   if (spec_validate_process(process, &err) < 0) {
     rc = verb_fail(&err, "exec failed: invalid process: ", 255);
     goto done;

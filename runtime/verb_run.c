@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/bottled.h"
 #include "runtime/container.h"
 #include "runtime/log.h"
 #include "runtime/util.h"
@@ -106,13 +107,14 @@ int verb_run(struct globals *g, int argc, char **argv)
   }
   if (chdir(bundle_abs) < 0) {
     berr(&err, errno, "chdir to bundle %s", bundle_abs);
-  } else if (container_create(g, &o, &c, &err) == 0) {
+  } else if (bottled_create(g, &o, NULL, &c, &err) == 0) {
     if (tty_pair[1] >= 0) {
       close(tty_pair[1]);
       tty_pair[1] = -1;
     }
     if (container_start(c, &err) < 0) {
       container_destroy(c, NULL);
+      bottled_destroy(g, o.id, NULL);
     } else if (!detach) {
       pid_t pid = c->pid;
       flock(c->dirfd, LOCK_UN); /* others may pause/kill/exec while we wait */
@@ -125,6 +127,8 @@ int verb_run(struct globals *g, int argc, char **argv)
           container_destroy(again, &e2);
           container_free(again);
         }
+        if (e2 == NULL)
+          bottled_destroy(g, o.id, &e2);
         if (e2) {
           log_msg(LOG_WARNING, "run: cleanup: %s", e2->msg);
           berr_free(&e2);

@@ -1,0 +1,634 @@
+#include "runtime/bottled.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/policy.h"
+#include "netns/netns.h"
+#include "runtime/cleanup.h"
+#include "runtime/hooks.h"
+#include "runtime/log.h"
+#include "runtime/sidecar.h"
+#include "runtime/spec.h"
+#include "runtime/state.h"
+#include "runtime/util.h"
+
+extern char **environ;
+
+#define SIDECAR_ID "sidecar"
+#define SIDECAR_MEMORY_LIMIT (256LL << 20)
+#define SIDECAR_PIDS_LIMIT 512
+
+/* Where the agent's upstream comes from (docs/design.md). */
+enum net_mode {
+  NET_UPLINK,      /* a new netns and no engine hook: bottle's own uplink */
+  NET_ENGINE_PATH, /* the engine named a netns (CNI): the sidecar joins it */
+  NET_ENGINE_HOOK, /* a new netns the engine configures from a prestart hook (Docker) */
+};
+
+static const char *net_mode_name(enum net_mode m)
+{
+  switch (m) {
+  case NET_UPLINK:
+    return "own uplink";
+  case NET_ENGINE_PATH:
+    return "engine netns";
+  case NET_ENGINE_HOOK:
+    return "engine netns (prestart hook)";
+  }
+  return "?";
+}
+
+static void cfg_cleanup(struct bottle_config **c)
+{
+  cfg_free(*c);
+}
+static void pol_cleanup(struct bottle_policy **p)
+{
+  cfg_policy_free(*p);
+}
+static void argv_cleanup(char ***a)
+{
+  cfg_argv_free(*a);
+}
+
+static char *side_dir(const struct globals *g, const char *id)
+{
+  return xasprintf("%s/" BOTTLED_DIR "/%s", g->root, id);
+}
+
+/* A short name for netns/ (links, records): unique per (root, id), so two engines
+ * that happen to use the same id under different roots do not collide. */
+static void netns_name(const struct globals *g, const char *id, char out[17])
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (const char *s = g->root; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  h = (h ^ '/') * 1099511628211ULL;
+  for (const char *s = id; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char **path,
+                           bottle_error_t *err)
+{
+  const cJSON *net = spec_namespace(config, "network");
+  if (net == NULL)
+    return berr(err, 0,
+                "linux.namespaces: a bottled container needs its own network namespace (host "
+                "networking, e.g. docker --network host, cannot be confined); drop the host "
+                "network or set bottle.mode=plain");
+  const char *p = json_str(net, "path", "");
+  if (*p != '\0') {
+    regex_t re;
+    regcomp(&re, "^/proc/([0-9]+|self|thread-self)/(task/[0-9]+/)?ns/net$",
+            REG_EXTENDED | REG_NOSUB);
+    bool proc = regexec(&re, p, 0, NULL, 0) == 0;
+    regfree(&re);
+    if (proc)
+      return berr(err, 0,
+                  "linux.namespaces: network path %s joins another process's network namespace "
+                  "(docker --network container:...), which a bottle cannot confine; give the "
+                  "container its own network",
+                  p);
+    *mode = NET_ENGINE_PATH;
+    *path = p;
+    return 0;
+  }
+  const cJSON *prestart = json_path(config, "hooks.prestart");
+  *mode = cJSON_GetArraySize(prestart) > 0 ? NET_ENGINE_HOOK : NET_UPLINK;
+  *path = NULL;
+  return 0;
+}
+
+static void ipv4_str(uint32_t a, char out[16])
+{
+  snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+static void cidr_str(uint32_t a, unsigned prefix, char out[32])
+{
+  char ip[16];
+  ipv4_str(a, ip);
+  snprintf(out, 32, "%s/%u", ip, prefix);
+}
+
+static char *file_or(const char *path, const char *fallback)
+{
+  char *s = path ? read_file_at(AT_FDCWD, path, NULL) : NULL;
+  return s ? s : xstrdup(fallback);
+}
+
+/* The source of the agent's bind mount on dst (Docker's resolv.conf, hosts), or NULL. */
+static const char *mount_source(const cJSON *config, const char *dst)
+{
+  const cJSON *m;
+  cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(config, "mounts"))
+  {
+    if (strcmp(json_str(m, "destination", ""), dst) == 0)
+      return json_str(m, "source", NULL);
+  }
+  return NULL;
+}
+
+static char *resolv_conf(const struct bottle_config *cfg, const cJSON *config, enum net_mode mode)
+{
+  if (mode == NET_UPLINK && cfg->n_dns > 0) {
+    char *s = xstrdup("");
+    for (size_t i = 0; i < cfg->n_dns; i++) {
+      uint32_t a = cfg->dns[i];
+      char *n = xasprintf("%snameserver %u.%u.%u.%u\n", s, a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                          a & 255);
+      free(s);
+      s = n;
+    }
+    return s;
+  }
+  const char *src = mode == NET_UPLINK ? NULL : mount_source(config, "/etc/resolv.conf");
+  return file_or(src ? src : "/etc/resolv.conf", "");
+}
+
+static void set_env(cJSON *env, const char *key, const char *value)
+{
+  size_t klen = strlen(key);
+  cJSON *e;
+  int i = 0;
+  cJSON_ArrayForEach(e, env)
+  {
+    if (cJSON_IsString(e) && strncmp(e->valuestring, key, klen) == 0 &&
+        e->valuestring[klen] == '=') {
+      cJSON_DeleteItemFromArray(env, i);
+      break;
+    }
+    i++;
+  }
+  cleanup_free char *kv = xasprintf("%s=%s", key, value);
+  cJSON_AddItemToArray(env, cJSON_CreateString(kv));
+}
+
+static cJSON *proxy_env(const char *ip, unsigned port)
+{
+  cleanup_free char *url = xasprintf("http://%s:%u", ip, port);
+  const char *noproxy = "localhost,127.0.0.1,::1";
+  cJSON *env = cJSON_CreateArray();
+  set_env(env, "HTTP_PROXY", url);
+  set_env(env, "HTTPS_PROXY", url);
+  set_env(env, "http_proxy", url);
+  set_env(env, "https_proxy", url);
+  set_env(env, "NO_PROXY", noproxy);
+  set_env(env, "no_proxy", noproxy);
+  return env;
+}
+
+/* The agent's env gets the proxy variables, replacing any the image set. */
+static void add_env(cJSON *process, const cJSON *extra)
+{
+  cJSON *env = cJSON_GetObjectItemCaseSensitive(process, "env");
+  if (env == NULL)
+    env = cJSON_AddArrayToObject(process, "env");
+  const cJSON *e;
+  cJSON_ArrayForEach(e, extra)
+  {
+    const char *eq = strchr(e->valuestring, '=');
+    cleanup_free char *key = strndup(e->valuestring, (size_t)(eq - e->valuestring));
+    set_env(env, key, eq + 1);
+  }
+}
+
+/* CAP_NET_RAW and CAP_NET_ADMIN are never needed to talk through a proxy and are what
+ * raw-socket and routing tricks need (threats.md 7, 11). */
+static void drop_net_caps(cJSON *process)
+{
+  static const char *const drop[] = {"CAP_NET_RAW", "CAP_NET_ADMIN"};
+  cJSON *caps = cJSON_GetObjectItemCaseSensitive(process, "capabilities");
+  cJSON *set;
+  cJSON_ArrayForEach(set, caps)
+  {
+    for (int i = cJSON_GetArraySize(set) - 1; i >= 0; i--) {
+      cJSON *c = cJSON_GetArrayItem(set, i);
+      for (size_t k = 0; k < sizeof(drop) / sizeof(*drop); k++)
+        if (cJSON_IsString(c) && strcmp(c->valuestring, drop[k]) == 0)
+          cJSON_DeleteItemFromArray(set, i);
+    }
+  }
+}
+
+static void set_netns_path(cJSON *config, const char *path)
+{
+  cJSON *nss = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "linux"),
+                                                "namespaces");
+  cJSON *ns;
+  cJSON_ArrayForEach(ns, nss)
+  {
+    if (strcmp(json_str(ns, "type", ""), "network") == 0) {
+      cJSON_DeleteItemFromObject(ns, "path");
+      cJSON_AddStringToObject(ns, "path", path);
+    }
+  }
+}
+
+/* The sidecar bundle's rootfs: root.path of its config.json, else "rootfs". */
+static char *sidecar_lower(const char *bundle, bottle_error_t *err)
+{
+  cleanup_free char *cfgpath = xasprintf("%s/config.json", bundle);
+  cleanup_free char *text = read_file_at(AT_FDCWD, cfgpath, NULL);
+  cleanup_cjson cJSON *j = text ? cJSON_Parse(text) : NULL;
+  const char *rp = json_str(json_path(j, "root"), "path", "rootfs");
+  char *p = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
+  char real[PATH_MAX];
+  if (realpath(p, real) == NULL) {
+    berr(err, errno,
+         "sidecar.bundle: %s has no rootfs at %s; unpack the pipelock image there "
+         "(docs/configuration.md)",
+         bundle, p);
+    free(p);
+    return NULL;
+  }
+  free(p);
+  return xstrdup(real);
+}
+
+static int write_record(const char *dir, const cJSON *rec, bottle_error_t *err)
+{
+  cleanup_close int dfd = open(dir, O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *text = cJSON_PrintUnformatted(rec);
+  if (dfd < 0 || write_file_atomic_at(dfd, "record.json", text, strlen(text), 0600) < 0)
+    return berr(err, errno, "write %s/record.json", dir);
+  return 0;
+}
+
+/* Creates the sidecar container with its stdio on the log file: it must never hold the
+ * caller's pipes (a shim waits for them to close). */
+static int create_sidecar(const struct globals *g, const char *dir, cJSON *spec,
+                          struct container **out, bottle_error_t *err)
+{
+  cleanup_free char *state_root = xasprintf("%s/state", dir);
+  cleanup_free char *log = xasprintf("%s/sidecar.log", dir);
+  if (mkdir_p(state_root, 0700) < 0)
+    return berr(err, errno, "mkdir %s", state_root);
+  cleanup_close int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  cleanup_close int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (logfd < 0 || nullfd < 0)
+    return berr(err, errno, "open %s", log);
+  int saved[3];
+  for (int i = 0; i < 3; i++)
+    saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+  dup2(nullfd, 0);
+  dup2(logfd, 1);
+  dup2(logfd, 2);
+  struct globals sg = *g;
+  sg.root = state_root;
+  struct create_opts so = {
+      .id = SIDECAR_ID, .bundle = dir, .config = spec, .egress_hardening = true};
+  int r = container_create(&sg, &so, out, err);
+  for (int i = 0; i < 3; i++) {
+    if (saved[i] >= 0) {
+      dup2(saved[i], i);
+      close(saved[i]);
+    } else {
+      close(i);
+    }
+  }
+  return r;
+}
+
+static int load_sidecar(const char *dir, struct container **out, bottle_error_t *err)
+{
+  cleanup_free char *state_root = xasprintf("%s/state", dir);
+  return state_load(state_root, SIDECAR_ID, true, out, err);
+}
+
+static void print_plan(const struct create_opts *o, const struct bottle_policy *pol,
+                       const struct bottle_config *cfg, enum net_mode mode)
+{
+  cleanup_free char *summary = cfg_summary(pol);
+  printf("bottle plan for %s\n", o->id);
+  printf("  bundle:   %s\n", o->bundle);
+  printf("  profile:  %s\n", pol->profile ? pol->profile : "(none)");
+  printf("  egress:   %s\n", summary ? summary : "?");
+  for (size_t i = 0; i < pol->n_ssh; i++)
+    printf("  ssh:      %s (%s:%u) through the proxy\n", pol->ssh[i].host, pol->ssh[i].hostname,
+           pol->ssh[i].port);
+  printf("  sidecar:  %s\n", cfg->sidecar_bundle ? cfg->sidecar_bundle : "(not configured)");
+  printf("  network:  %s\n", net_mode_name(mode));
+  fflush(stdout);
+}
+
+struct build {
+  const struct globals *g;
+  struct create_opts *o;
+  cJSON *config;
+  const struct bottle_config *cfg;
+  const struct bottle_policy *pol;
+  enum net_mode mode;
+  const char *engine_path;
+  char *dir;
+  char name[17];
+  cJSON *record;
+};
+
+static int build_topology(struct build *b, const char *engine_netns, const char *link_pool,
+                          struct netns_topology *topo, bottle_error_t *err)
+{
+  cleanup_free char *netdir = xasprintf("%s/net", b->dir);
+  struct netns_spec ns = {
+      .name = b->name,
+      .mode = engine_netns ? NETNS_MODE_ENGINE : NETNS_MODE_UPLINK,
+      .engine_netns = engine_netns,
+      .link_pool = link_pool ? link_pool : b->cfg->link_pool.text,
+      .uplink_pool = b->cfg->uplink_pool.text,
+      .proxy_port = (uint16_t)b->cfg->sidecar_port,
+      .run_dir = netdir,
+      .state_dir = netdir,
+  };
+  struct nn_error ne = {0};
+  if (netns_build(&ns, topo, &ne) < 0)
+    return berr(err, ne.errnum, "network: %s", ne.msg);
+  return 0;
+}
+
+static int create_bottled(struct build *b, struct container **out, bottle_error_t *err)
+{
+  const struct bottle_config *cfg = b->cfg;
+  if (cfg->sidecar_bundle == NULL)
+    return berr(err, 0,
+                "%s: sidecar.bundle is not set, so a bottled container cannot get its pipelock "
+                "proxy; set sidecar.bundle to an unpacked pipelock bundle (docs/configuration.md) "
+                "or set \"mode\": \"plain\"",
+                cfg->source);
+  cleanup_free char *lower = sidecar_lower(cfg->sidecar_bundle, err);
+  if (lower == NULL)
+    return -1;
+
+  if (mkdir_p(b->dir, 0700) < 0)
+    return berr(err, errno, "mkdir %s", b->dir);
+  b->record = cJSON_CreateObject();
+  cJSON_AddStringToObject(b->record, "netns", b->name);
+  cJSON_AddStringToObject(b->record, "network", net_mode_name(b->mode));
+  if (write_record(b->dir, b->record, err) < 0)
+    return -1;
+
+  struct netns_topology topo = {0};
+  char listen_ip[16];
+  struct container *sidecar = NULL;
+  if (b->mode != NET_ENGINE_HOOK) {
+    if (build_topology(b, b->engine_path, NULL, &topo, err) < 0)
+      return -1;
+    snprintf(listen_ip, sizeof(listen_ip), "%s", topo.sidecar_ip);
+  } else {
+    /* The engine configures the sidecar's netns from its hook only after the sidecar exists,
+     * while pipelock's --listen is fixed at create: use the pool's first /30 (.1 the sidecar,
+     * .2 the agent), and let the topology fail clearly if the engine routed it. */
+    ipv4_str(cfg->link_pool.addr + 1, listen_ip);
+  }
+
+  struct cfg_error ce = {0};
+  size_t ylen = 0;
+  cleanup_free char *yaml = cfg_pipelock_yaml(b->pol, listen_ip, cfg->sidecar_port, &ylen, &ce);
+  if (yaml == NULL)
+    return berr(err, 0, "%s", ce.msg);
+  __attribute__((cleanup(argv_cleanup))) char **argv =
+      cfg_sidecar_argv(cfg, listen_ip, cfg->sidecar_port, &ce);
+  if (argv == NULL)
+    return berr(err, 0, "%s", ce.msg);
+  cleanup_free char *resolv = resolv_conf(cfg, b->config, b->mode);
+  cleanup_free char *hosts =
+      file_or(b->mode == NET_UPLINK ? NULL : mount_source(b->config, "/etc/hosts"),
+              "127.0.0.1\tlocalhost\n");
+  struct sidecar_file files[] = {
+      {CFG_PIPELOCK_CONFIG_PATH, yaml, ylen, 0600},
+      {"/etc/resolv.conf", resolv, strlen(resolv), 0644},
+      {"/etc/hosts", hosts, strlen(hosts), 0644},
+  };
+  cleanup_free char *fsdir = xasprintf("%s/fs", b->dir);
+  cleanup_free char *merged = NULL;
+  if (sidecar_rootfs_prepare(fsdir, lower, files, sizeof(files) / sizeof(*files), &merged, err) < 0)
+    return -1;
+
+  cleanup_free char *cgpath = xasprintf("/bottle/%s-sidecar", b->name);
+  struct sidecar_spec_in in = {
+      .rootfs = merged,
+      .argv = argv,
+      .netns = b->mode == NET_ENGINE_HOOK ? NULL : topo.sidecar_netns,
+      .cgroups_path = cgpath,
+      .memory_limit = SIDECAR_MEMORY_LIMIT,
+      .pids_limit = SIDECAR_PIDS_LIMIT,
+  };
+  cJSON *spec = sidecar_spec(&in);
+  if (create_sidecar(b->g, b->dir, spec, &sidecar, err) < 0)
+    return berr_wrap(err, "sidecar");
+
+  int rc = -1;
+  if (b->mode == NET_ENGINE_HOOK) {
+    cleanup_free char *hs =
+        hooks_state_json(b->config, b->o->id, "creating", sidecar->pid, b->o->bundle);
+    if (hooks_run(b->config, "prestart", hs, err) < 0)
+      goto out;
+    cleanup_free char *engine = xasprintf("/proc/%d/ns/net", (int)sidecar->pid);
+    char pool[32];
+    cidr_str(cfg->link_pool.addr, 30, pool);
+    if (build_topology(b, engine, pool, &topo, err) < 0)
+      goto out;
+    /* The hooks ran: the agent must not run them again against its own pid. */
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(b->config, "hooks"), "prestart");
+  }
+  if (container_start(sidecar, err) < 0)
+    goto out;
+  if (sidecar_wait_ready(topo.agent_netns, topo.sidecar_ip, cfg->sidecar_port,
+                         cfg->sidecar_ready_timeout_ms, sidecar->pid, err) < 0) {
+    cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
+    cleanup_free char *tail = sidecar_log_tail(logpath, 600);
+    berr_wrap(err, "sidecar log: %s; readiness", tail);
+    goto out;
+  }
+
+  cJSON *penv = proxy_env(topo.sidecar_ip, cfg->sidecar_port);
+  cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
+  add_env(process, penv);
+  drop_net_caps(process);
+  set_netns_path(b->config, topo.agent_netns);
+  cJSON_AddItemToObject(b->record, "proxy_env", penv);
+  cJSON_AddStringToObject(b->record, "sidecar_ip", topo.sidecar_ip);
+  cJSON_AddStringToObject(b->record, "agent_netns", topo.agent_netns);
+  if (write_record(b->dir, b->record, err) < 0)
+    goto out;
+
+  b->o->config = take_ptr(b->config);
+  b->o->egress_hardening = true;
+  struct container *agent = NULL;
+  if (container_create(b->g, b->o, &agent, err) < 0)
+    goto out;
+  agent->bottle = cJSON_Duplicate(b->record, 1);
+  if (state_save(agent, err) < 0) {
+    container_destroy(agent, NULL);
+    container_free(agent);
+    goto out;
+  }
+  *out = agent;
+  rc = 0;
+out:
+  container_free(sidecar);
+  return rc;
+}
+
+int bottled_create(const struct globals *g, struct create_opts *o,
+                   const struct bottled_overrides *ov, struct container **out, bottle_error_t *err)
+{
+  cJSON *config = NULL;
+  if (spec_load(NULL, &config, err) < 0)
+    return -1;
+  cleanup_cjson cJSON *config_owner = config;
+  if (spec_validate(config, err) < 0)
+    return -1;
+
+  struct cfg_error ce = {0};
+  __attribute__((cleanup(cfg_cleanup))) struct bottle_config *cfg = NULL;
+  if (cfg_load(g->config_path, environ, &cfg, &ce) < 0)
+    return berr(err, 0, "%s", ce.msg);
+  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
+  cleanup_free char **env = NULL;
+  {
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(process, "env");
+    int n = cJSON_GetArraySize(e);
+    env = calloc((size_t)n + 1, sizeof(char *));
+    if (env == NULL)
+      abort();
+    int k = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, e)
+    {
+      if (cJSON_IsString(it))
+        env[k++] = it->valuestring;
+    }
+  }
+  struct cfg_container_input in = {
+      .annotations = cJSON_GetObjectItemCaseSensitive(config, "annotations"),
+      .env = env,
+      .profile = ov ? ov->profile : NULL,
+      .allow = ov ? ov->allow : NULL,
+  };
+  __attribute__((cleanup(pol_cleanup))) struct bottle_policy *pol = NULL;
+  if (cfg_resolve(cfg, &in, &pol, &ce) < 0)
+    return berr(err, 0, "%s", ce.msg);
+
+  if (pol->mode == BOTTLE_MODE_PLAIN) {
+    if (ov && ov->print_plan)
+      printf("bottle plan for %s: plain container (%s), no egress confinement\n", o->id,
+             pol->mode_source);
+    if (ov && ov->dry_run)
+      return 0;
+    o->config = take_ptr(config_owner);
+    return container_create(g, o, out, err);
+  }
+
+  struct build b = {.g = g, .o = o, .config = config, .cfg = cfg, .pol = pol};
+  if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0)
+    return -1;
+  if (ov && ov->print_plan)
+    print_plan(o, pol, cfg, b.mode);
+  if (ov && ov->dry_run)
+    return 0;
+  if (cfg->sidecar_bundle == NULL)
+    return berr(err, 0,
+                "%s: sidecar.bundle is not set, so a bottled container cannot get its pipelock "
+                "proxy; set sidecar.bundle to an unpacked pipelock bundle (docs/configuration.md) "
+                "or set \"mode\": \"plain\"",
+                cfg->source);
+
+  b.dir = side_dir(g, o->id);
+  netns_name(g, o->id, b.name);
+  struct stat st;
+  if (stat(b.dir, &st) == 0) {
+    int r = berr(err, 0, "container with given ID already exists (leftover %s: run delete --force)",
+                 b.dir);
+    free(b.dir);
+    return r;
+  }
+  config_owner = NULL; /* b.config now, handed to the agent on success */
+  int r = create_bottled(&b, out, err);
+  cJSON_Delete(b.config);
+  cJSON_Delete(b.record);
+  if (r < 0) {
+    bottle_error_t e2 = NULL;
+    if (bottled_destroy(g, o->id, &e2) < 0) {
+      log_msg(LOG_WARNING, "cleanup after failed create: %s", e2->msg);
+      berr_free(&e2);
+    }
+  }
+  free(b.dir);
+  return r;
+}
+
+int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err)
+{
+  cleanup_free char *dir = side_dir(g, id);
+  struct stat st;
+  if (stat(dir, &st) < 0)
+    return 0;
+  int rc = 0;
+  struct container *sidecar = NULL;
+  bottle_error_t e = NULL;
+  if (load_sidecar(dir, &sidecar, &e) == 0) {
+    if (container_destroy(sidecar, &e) < 0) {
+      rc = berr(err, e->errnum, "sidecar: %s", e->msg);
+      berr_free(&e);
+    }
+    container_free(sidecar);
+  } else {
+    berr_free(&e);
+  }
+  char name[17];
+  netns_name(g, id, name);
+  cleanup_free char *netdir = xasprintf("%s/net", dir);
+  struct nn_error ne = {0};
+  if (netns_teardown(netdir, name, &ne) < 0 && rc == 0)
+    rc = berr(err, ne.errnum, "network: %s", ne.msg);
+  cleanup_free char *fsdir = xasprintf("%s/fs", dir);
+  if (sidecar_rootfs_release(fsdir, rc == 0 ? err : NULL) < 0)
+    rc = -1;
+  if (rc == 0 && rm_rf(dir) < 0 && errno != ENOENT)
+    rc = berr(err, errno, "remove %s", dir);
+  /* the parent .bottle dir goes when it is empty */
+  cleanup_free char *parent = xasprintf("%s/" BOTTLED_DIR, g->root);
+  rmdir(parent);
+  return rc;
+}
+
+void bottled_adjust_exec_process(const struct container *c, cJSON *process)
+{
+  const cJSON *penv = c->bottle ? cJSON_GetObjectItemCaseSensitive(c->bottle, "proxy_env") : NULL;
+  if (penv == NULL)
+    return;
+  add_env(process, penv);
+  drop_net_caps(process);
+}
+
+const char *bottled_sidecar_status(const struct globals *g, const char *id)
+{
+  cleanup_free char *dir = side_dir(g, id);
+  struct container *sidecar = NULL;
+  bottle_error_t e = NULL;
+  if (load_sidecar(dir, &sidecar, &e) < 0) {
+    berr_free(&e);
+    return NULL;
+  }
+  bool alive = container_init_alive(sidecar);
+  container_free(sidecar);
+  return alive ? "running" : "stopped";
+}
+
+char *bottled_log_path(const struct globals *g, const char *id)
+{
+  return xasprintf("%s/" BOTTLED_DIR "/%s/sidecar.log", g->root, id);
+}

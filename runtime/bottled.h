@@ -1,0 +1,48 @@
+/* A bottled container: the agent plus its pipelock sidecar and the network
+ * topology that leaves the sidecar's proxy as the agent's only way out
+ * (docs/design.md). create decides between plain and bottled from the
+ * runtime config, annotations and env (config/), and composes netns/ and the
+ * container library for the bottled case.
+ *
+ * Everything a bottle makes besides the agent's own state lives under
+ * <root>/.bottle/<id>/ (record.json, the sidecar's container state, its
+ * overlay, its log, the topology records), so delete --force finds it from
+ * any partial state, even when the agent's state was never written. */
+#ifndef BOTTLE_BOTTLED_H
+#define BOTTLE_BOTTLED_H
+
+#include <stdbool.h>
+#include <cJSON.h>
+#include "runtime/cli.h"
+#include "runtime/container.h"
+#include "runtime/error.h"
+
+#define BOTTLED_DIR ".bottle"
+
+struct bottled_overrides {
+  const char *profile; /* bottle-run --profile */
+  char *const *allow;  /* bottle-run --allow, NULL-terminated */
+  bool print_plan;     /* bottle-run: print the plan before creating */
+  bool dry_run;        /* print the plan, create nothing */
+};
+
+/* create: loads config.json from the bundle (cwd), resolves the policy, and creates either a
+ * plain container or a bottled one. */
+int bottled_create(const struct globals *g, struct create_opts *o,
+                   const struct bottled_overrides *ov, struct container **out, bottle_error_t *err);
+
+/* delete: removes the sidecar, the topology, the overlay and <root>/.bottle/<id>. Idempotent;
+ * a container that was never bottled has nothing to remove. */
+int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err);
+
+/* exec into a bottled container: the process gets the proxy environment and loses
+ * CAP_NET_RAW/CAP_NET_ADMIN, like the agent. No-op for a plain container. */
+void bottled_adjust_exec_process(const struct container *c, cJSON *process);
+
+/* "running", "stopped" or NULL (plain): whether the sidecar still runs. */
+const char *bottled_sidecar_status(const struct globals *g, const char *id);
+
+/* The sidecar's log path for `bottle logs`. */
+char *bottled_log_path(const struct globals *g, const char *id);
+
+#endif

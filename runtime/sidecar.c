@@ -1,0 +1,296 @@
+#include "runtime/sidecar.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/cleanup.h"
+#include "runtime/safepath.h"
+#include "runtime/util.h"
+
+/* overlayfs splits its options on ',' and lowerdir on ':'; a path holding either (or a
+ * backslash escape) would be read as other options. */
+static bool overlay_safe_path(const char *p)
+{
+  return strpbrk(p, ",:\\") == NULL;
+}
+
+int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
+                           const struct sidecar_file *files, size_t nfiles, char **merged,
+                           bottle_error_t *err)
+{
+  if (!overlay_safe_path(lower_rootfs) || !overlay_safe_path(dir))
+    return berr(err, 0,
+                "sidecar.bundle: %s: the path must not contain ',', ':' or '\\' (overlayfs "
+                "options); move the pipelock bundle",
+                lower_rootfs);
+  cleanup_free char *upper = xasprintf("%s/upper", dir);
+  cleanup_free char *work = xasprintf("%s/work", dir);
+  cleanup_free char *mnt = xasprintf("%s/merged", dir);
+  if (mkdir_p(upper, 0700) < 0 || mkdir_p(work, 0700) < 0 || mkdir_p(mnt, 0700) < 0)
+    return berr(err, errno, "sidecar rootfs: mkdir under %s", dir);
+  cleanup_free char *data =
+      xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower_rootfs, upper, work);
+  if (mount("overlay", mnt, "overlay", MS_NODEV | MS_NOSUID, data) < 0)
+    return berr(err, errno, "sidecar rootfs: mount overlay of %s", lower_rootfs);
+  cleanup_close int rootfd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) {
+    berr(err, errno, "sidecar rootfs: open %s", mnt);
+    goto fail;
+  }
+  for (size_t i = 0; i < nfiles; i++) {
+    const char *slash = strrchr(files[i].path, '/');
+    if (slash != NULL && slash != files[i].path) {
+      cleanup_free char *parent = strndup(files[i].path, (size_t)(slash - files[i].path));
+      int pfd = safepath_mkdirs(rootfd, parent, 0755, err);
+      if (pfd < 0)
+        goto fail;
+      close(pfd);
+    }
+    if (safepath_write_file(rootfd, files[i].path, files[i].data, files[i].len, files[i].mode,
+                            err) < 0) {
+      berr_wrap(err, "sidecar rootfs: write %s", files[i].path);
+      goto fail;
+    }
+  }
+  *merged = take_ptr(mnt);
+  return 0;
+fail:
+  umount2(mnt, MNT_DETACH);
+  return -1;
+}
+
+int sidecar_rootfs_release(const char *dir, bottle_error_t *err)
+{
+  cleanup_free char *mnt = xasprintf("%s/merged", dir);
+  if (umount2(mnt, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return berr(err, errno, "unmount sidecar rootfs %s", mnt);
+  if (rm_rf(dir) < 0 && errno != ENOENT)
+    return berr(err, errno, "remove %s", dir);
+  return 0;
+}
+
+static cJSON *strings(const char *const *v)
+{
+  cJSON *a = cJSON_CreateArray();
+  for (; *v != NULL; v++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(*v));
+  return a;
+}
+
+static cJSON *mount_entry(const char *dst, const char *type, const char *src,
+                          const char *const *options)
+{
+  cJSON *m = cJSON_CreateObject();
+  cJSON_AddStringToObject(m, "destination", dst);
+  cJSON_AddStringToObject(m, "type", type);
+  cJSON_AddStringToObject(m, "source", src);
+  cJSON_AddItemToObject(m, "options", strings(options));
+  return m;
+}
+
+cJSON *sidecar_spec(const struct sidecar_spec_in *in)
+{
+  static const char *const env[] = {"PATH=/", NULL};
+  static const char *const none[] = {NULL};
+  static const char *const proc_opts[] = {"nosuid", "noexec", "nodev", NULL};
+  static const char *const dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
+  static const char *const tmp_opts[] = {"nosuid",    "nodev",    "noexec",
+                                         "mode=1777", "size=16m", NULL};
+  static const char *const masked[] = {"/proc/acpi",
+                                       "/proc/asound",
+                                       "/proc/kcore",
+                                       "/proc/keys",
+                                       "/proc/latency_stats",
+                                       "/proc/timer_list",
+                                       "/proc/timer_stats",
+                                       "/proc/sched_debug",
+                                       "/proc/scsi",
+                                       "/sys/firmware",
+                                       NULL};
+  static const char *const readonly[] = {
+      "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+
+  cJSON *spec = cJSON_CreateObject();
+  cJSON_AddStringToObject(spec, "ociVersion", "1.0.2");
+
+  cJSON *process = cJSON_AddObjectToObject(spec, "process");
+  cJSON_AddBoolToObject(process, "terminal", false);
+  cJSON *user = cJSON_AddObjectToObject(process, "user");
+  cJSON_AddNumberToObject(user, "uid", 0);
+  cJSON_AddNumberToObject(user, "gid", 0);
+  cJSON_AddItemToObject(process, "args", strings((const char *const *)in->argv));
+  cJSON_AddItemToObject(process, "env", strings(env));
+  cJSON_AddStringToObject(process, "cwd", "/");
+  cJSON *caps = cJSON_AddObjectToObject(process, "capabilities");
+  const char *sets[] = {"bounding", "effective", "permitted", "inheritable", "ambient"};
+  for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++)
+    cJSON_AddItemToObject(caps, sets[i], strings(none));
+  cJSON_AddBoolToObject(process, "noNewPrivileges", true);
+  cJSON_AddNumberToObject(process, "oomScoreAdj", 0);
+  cJSON *rlimits = cJSON_AddArrayToObject(process, "rlimits");
+  cJSON *nofile = cJSON_CreateObject();
+  cJSON_AddStringToObject(nofile, "type", "RLIMIT_NOFILE");
+  cJSON_AddNumberToObject(nofile, "hard", 4096);
+  cJSON_AddNumberToObject(nofile, "soft", 4096);
+  cJSON_AddItemToArray(rlimits, nofile);
+
+  cJSON *root = cJSON_AddObjectToObject(spec, "root");
+  cJSON_AddStringToObject(root, "path", in->rootfs);
+  cJSON_AddBoolToObject(root, "readonly", true);
+  cJSON_AddStringToObject(spec, "hostname", "pipelock");
+
+  cJSON *mounts = cJSON_AddArrayToObject(spec, "mounts");
+  cJSON_AddItemToArray(mounts, mount_entry("/proc", "proc", "proc", proc_opts));
+  cJSON_AddItemToArray(mounts, mount_entry("/dev", "tmpfs", "tmpfs", dev_opts));
+  cJSON_AddItemToArray(mounts, mount_entry("/tmp", "tmpfs", "tmpfs", tmp_opts));
+
+  cJSON *linux_ = cJSON_AddObjectToObject(spec, "linux");
+  cJSON *nss = cJSON_AddArrayToObject(linux_, "namespaces");
+  const char *own[] = {"pid", "mount", "ipc", "uts"};
+  for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++) {
+    cJSON *ns = cJSON_CreateObject();
+    cJSON_AddStringToObject(ns, "type", own[i]);
+    cJSON_AddItemToArray(nss, ns);
+  }
+  cJSON *net = cJSON_CreateObject();
+  cJSON_AddStringToObject(net, "type", "network");
+  if (in->netns != NULL)
+    cJSON_AddStringToObject(net, "path", in->netns);
+  cJSON_AddItemToArray(nss, net);
+  if (in->cgroups_path != NULL)
+    cJSON_AddStringToObject(linux_, "cgroupsPath", in->cgroups_path);
+  cJSON *res = cJSON_AddObjectToObject(linux_, "resources");
+  cJSON_AddNumberToObject(cJSON_AddObjectToObject(res, "memory"), "limit",
+                          (double)in->memory_limit);
+  cJSON_AddNumberToObject(cJSON_AddObjectToObject(res, "pids"), "limit", (double)in->pids_limit);
+  cJSON_AddItemToObject(linux_, "maskedPaths", strings(masked));
+  cJSON_AddItemToObject(linux_, "readonlyPaths", strings(readonly));
+  return spec;
+}
+
+/* A TCP socket created inside the netns at path: the socket stays bound to that
+ * namespace after the calling thread returns to its own. */
+static int socket_in_netns(const char *path, bottle_error_t *err)
+{
+  cleanup_close int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_close int target = open(path, O_RDONLY | O_CLOEXEC);
+  if (self < 0 || target < 0)
+    return berr(err, errno, "open network namespace %s", path);
+  if (setns(target, CLONE_NEWNET) < 0)
+    return berr(err, errno, "enter network namespace %s", path);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int saved = errno;
+  if (setns(self, CLONE_NEWNET) < 0)
+    abort(); /* never keep running in the wrong namespace */
+  if (fd < 0)
+    return berr(err, saved, "socket in %s", path);
+  return fd;
+}
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One attempt: 1 when /health answered 200, 0 when not (yet), -1 on a hard error. */
+static int probe_once(const char *netns, const struct sockaddr_in *sa, const char *ip,
+                      long long deadline, bottle_error_t *err)
+{
+  cleanup_close int fd = socket_in_netns(netns, err);
+  if (fd < 0)
+    return -1;
+  if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 && errno != EINPROGRESS)
+    return 0;
+  char req[128];
+  int n = snprintf(req, sizeof(req),
+                   "GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", ip);
+  size_t sent = 0;
+  char buf[64];
+  size_t got = 0;
+  while (now_ms() < deadline) {
+    struct pollfd p = {fd, sent < (size_t)n ? POLLOUT : POLLIN, 0};
+    int left = (int)(deadline - now_ms());
+    if (poll(&p, 1, left > 100 ? 100 : left) <= 0)
+      continue;
+    if (p.revents & (POLLERR | POLLHUP) && !(p.revents & POLLIN))
+      return 0;
+    if (sent < (size_t)n) {
+      ssize_t w = send(fd, req + sent, (size_t)n - sent, MSG_NOSIGNAL);
+      if (w < 0)
+        return 0;
+      sent += (size_t)w;
+      continue;
+    }
+    ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+    if (r <= 0)
+      return 0;
+    got += (size_t)r;
+    buf[got] = '\0';
+    if (strchr(buf, '\n') != NULL || got == sizeof(buf) - 1)
+      return strncmp(buf, "HTTP/1.1 200", 12) == 0 || strncmp(buf, "HTTP/1.0 200", 12) == 0;
+  }
+  return 0;
+}
+
+int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
+                       pid_t pid, bottle_error_t *err)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+    return berr(err, 0, "sidecar address %s is not IPv4", ip);
+  long long deadline = now_ms() + timeout_ms;
+  while (now_ms() < deadline) {
+    int r = probe_once(netns, &sa, ip, deadline, err);
+    if (r != 0)
+      return r > 0 ? 0 : -1;
+    if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+      return berr(err, 0, "the pipelock sidecar exited before its proxy answered");
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  return berr(err, 0,
+              "the pipelock sidecar did not answer GET /health on %s:%u within %u ms "
+              "(sidecar.ready_timeout_ms)",
+              ip, port, timeout_ms);
+}
+
+char *sidecar_log_tail(const char *path, size_t max_bytes)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return xstrdup("(no sidecar log)");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return xstrdup("(no sidecar log)");
+  off_t start = st.st_size > (off_t)max_bytes ? st.st_size - (off_t)max_bytes : 0;
+  char *buf = calloc(1, max_bytes + 1);
+  if (buf == NULL)
+    abort();
+  ssize_t n = pread(fd, buf, max_bytes, start);
+  if (n <= 0) {
+    free(buf);
+    return xstrdup("(empty sidecar log)");
+  }
+  buf[n] = '\0';
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == '\n' && i != n - 1)
+      buf[i] = '|';
+  if (buf[n - 1] == '\n')
+    buf[n - 1] = '\0';
+  return buf;
+}

@@ -1,0 +1,50 @@
+/* The pipelock sidecar of a bottled container: its per-instance root
+ * filesystem, the OCI spec bottle generates for it, and the readiness probe.
+ * One unpacked pipelock bundle serves every bottle: each instance sees it
+ * through its own overlay, so the generated config never touches the bundle. */
+#ifndef BOTTLE_SIDECAR_H
+#define BOTTLE_SIDECAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <cJSON.h>
+#include "runtime/error.h"
+
+struct sidecar_file {
+  const char *path; /* absolute, inside the sidecar's root */
+  const char *data;
+  size_t len;
+  mode_t mode;
+};
+
+/* Mounts an overlay at <dir>/merged (lower: the bundle's rootfs, upper and work under dir)
+ * and writes files into it through openat2(RESOLVE_IN_ROOT), so a symlink in the image
+ * cannot redirect a write outside the root. *merged gets the mount point. */
+int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
+                           const struct sidecar_file *files, size_t nfiles, char **merged,
+                           bottle_error_t *err);
+/* Unmounts and removes what sidecar_rootfs_prepare made under dir. Idempotent. */
+int sidecar_rootfs_release(const char *dir, bottle_error_t *err);
+
+struct sidecar_spec_in {
+  const char *rootfs;       /* the merged overlay */
+  char *const *argv;        /* pipelock's command line */
+  const char *netns;        /* the sidecar netns; NULL: a new one (the engine's hook fills it) */
+  const char *cgroups_path; /* linux.cgroupsPath */
+  long long memory_limit;   /* bytes */
+  long long pids_limit;
+};
+/* The sidecar's config.json: its own pid, mount, ipc and uts namespaces, the given network
+ * namespace, no capabilities, no_new_privs, read-only root, memory and pids limits. */
+cJSON *sidecar_spec(const struct sidecar_spec_in *in);
+
+/* Waits until GET /health on ip:port answers 200 from inside netns, for at most
+ * timeout_ms. Fails early when the sidecar process (pid) is gone. */
+int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
+                       pid_t pid, bottle_error_t *err);
+
+/* The last lines of a log file (at most max_bytes), for error messages; malloc'd. */
+char *sidecar_log_tail(const char *path, size_t max_bytes);
+
+#endif
