@@ -199,7 +199,8 @@ static int build_link(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
               "net/ipv4/conf/all/rp_filter=1", "net/ipv4/conf/default/rp_filter=1",
               "net/ipv4/icmp_ratelimit=0", k1, k2, k3, k4) < 0 ||
       nn_addr_add(c->side_sk, t->sidecar_ifname, link.addr + 1, 30, err) < 0 ||
-      nn_link_up(c->side_sk, "lo", err) < 0 || nn_link_up(c->side_sk, t->sidecar_ifname, err) < 0)
+      (c->rec.sidecar_owned && nn_link_up(c->side_sk, "lo", err) < 0) ||
+      nn_link_up(c->side_sk, t->sidecar_ifname, err) < 0)
     return nn_wrap(err, "sidecar netns");
   nn_step();
   return nn_sidecar_rules(c->side_fd, t->sidecar_ifname, t->sidecar_ip, c->rec.proxy_port, err);

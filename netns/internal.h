@@ -69,6 +69,8 @@ int nn_lease_take(const char *state_dir, const char *pool, const char *name, str
 int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *name,
                      struct nn_error *err);
 int nn_lease_gc(const char *state_dir, struct nn_error *err);
+/* For a build that crashed between taking its lease and writing its record. */
+int nn_lease_drop_owner(const char *state_dir, const char *name, struct nn_error *err);
 int nn_pool_lock(const char *state_dir, struct nn_error *err);
 void nn_pool_unlock(int fd);
 

@@ -119,7 +119,8 @@ int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *na
   return rc;
 }
 
-int nn_lease_gc(const char *state_dir, struct nn_error *err)
+/* Drops leases without a record (owner NULL) or held by owner. */
+static int drop_leases(const char *state_dir, const char *owner_only, struct nn_error *err)
 {
   char dir[PATH_MAX];
   snprintf(dir, sizeof(dir), "%s/leases", nn_state_dir(state_dir));
@@ -143,6 +144,11 @@ int nn_lease_gc(const char *state_dir, struct nn_error *err)
     ssize_t n = read(fd, owner, sizeof(owner) - 1);
     close(fd);
     owner[n > 0 ? n : 0] = '\0';
+    if (owner_only != NULL) {
+      if (strcmp(owner, owner_only) == 0)
+        unlink(path);
+      continue;
+    }
     /* A lease is taken before its record is written: one without a record is a crash's. */
     if (nn_check_name(owner, NULL) < 0 || nn_record_path(state_dir, owner, rec, sizeof(rec)) < 0 ||
         access(rec, F_OK) < 0)
@@ -151,4 +157,14 @@ int nn_lease_gc(const char *state_dir, struct nn_error *err)
   closedir(d);
   nn_pool_unlock(lock);
   return 0;
+}
+
+int nn_lease_gc(const char *state_dir, struct nn_error *err)
+{
+  return drop_leases(state_dir, NULL, err);
+}
+
+int nn_lease_drop_owner(const char *state_dir, const char *name, struct nn_error *err)
+{
+  return drop_leases(state_dir, name, err);
 }

@@ -96,8 +96,11 @@ int netns_teardown(const char *state_dir, const char *name, struct nn_error *err
     return -1;
   state_dir = nn_state_dir(state_dir);
   struct nn_record rec;
-  if (nn_record_read(state_dir, name, &rec, err) < 0)
-    return err->errnum == ENOENT ? 0 : nn_wrap(err, "teardown %s", name);
+  if (nn_record_read(state_dir, name, &rec, err) < 0) {
+    if (err->errnum != ENOENT)
+      return nn_wrap(err, "teardown %s", name);
+    return nn_lease_drop_owner(state_dir, name, err) < 0 ? nn_wrap(err, "teardown %s", name) : 0;
+  }
   if (nn_teardown_record(state_dir, &rec, err) < 0)
     return nn_wrap(err, "teardown %s", name);
   return 0;

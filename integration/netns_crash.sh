@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Issue 4, "done when" 3: the build SIGKILLs itself at step N (BOTTLE_NETNS_FAIL_AT=N) for
+# every step of both modes; then teardown by name (odd N) or gc (even N) must leave the host
+# exactly as before (nn_snapshot) and the engine netns with its addresses, routes and rules.
+. "$(dirname "$0")/netns_common.lib.sh"
+nn_setup
+nn_fake_docker_forward_drop
+ENG=$NN_DIR/engine-ns
+touch "$ENG"
+unshare --net="$ENG" true
+nn_in "$ENG" ip link set lo up
+engine_state() { nn_in "$ENG" ip -o addr show; nn_in "$ENG" ip -o link show; nn_in "$ENG" ip route show table all; nn_in "$ENG" nft list ruleset; }
+before=$(nn_snapshot)
+eng_before=$(engine_state)
+args=(port=8888 run_dir="$NN_DIR/run" state_dir="$NN_DIR/state" link_pool=192.0.2.0/24
+  uplink_pool=203.0.113.0/24)
+
+for mode in uplink engine; do
+  margs=("$mode")
+  [ "$mode" = engine ] && margs=(engine engine="$ENG")
+  steps=0
+  for n in $(seq 1 40); do
+    name=crash-$$-$mode-$n
+    NN_NAMES+=("$name")
+    BOTTLE_NETNS_FAIL_AT=$n nn_host "$NN" build "$name" "${margs[@]}" "${args[@]}" >/dev/null 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+      check "$mode: build completes once N passes the last step" nn_teardown "$name"
+      break
+    fi
+    check_eq "$mode: killed at step $n" 137 "$rc"
+    steps=$n
+    if [ $((n % 2)) -eq 1 ]; then
+      check "$mode step $n: teardown by name" nn_teardown "$name"
+    else
+      check_contains "$mode step $n: gc removes the crashed build" "removed" \
+        "$(nn_host "$NN" gc state_dir="$NN_DIR/state")"
+    fi
+    check_same "$mode step $n: host as before" "$before" "$(nn_snapshot)"
+    check_same "$mode step $n: engine netns as before" "$eng_before" "$(engine_state)"
+  done
+  check "$mode: crashes injected at $steps steps" test "$steps" -ge 7
+done
+# gc keeps a completed build (its container may be running) unless told it is unused.
+check "build for gc" nn_build "crash-$$-kept" uplink
+check_contains "gc keeps a completed build" "removed 0" "$(nn_host "$NN" gc state_dir="$NN_DIR/state")"
+check_contains "gc with in_use=no removes it" "removed 1" "$(nn_host "$NN" gc state_dir="$NN_DIR/state" all)"
+check_same "host as before after gc" "$before" "$(nn_snapshot)"
+umount "$ENG"
+finish
