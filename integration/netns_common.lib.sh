@@ -22,6 +22,12 @@ nn_setup() {
   NN_DIR=$(mktemp -d /tmp/nntest.XXXXXX)
   ip netns add "$NN_HOST" || exit 1
   nn_host ip link set lo up
+  # A default route as on a real host, into a veth whose peer stays down (anything sent
+  # there is dropped), so the library's per-interface upstream forwarding is exercised.
+  nn_host ip link add fakeup type veth peer name fakeup-peer
+  nn_host ip link set fakeup up
+  nn_host ip addr add 198.51.100.1/29 dev fakeup
+  nn_host ip route add default dev fakeup
   trap nn_cleanup EXIT
 }
 

@@ -57,6 +57,7 @@ check_eq "sidecar accept_ra 0" 0 "$(nn_in "$S" cat /proc/sys/net/ipv6/conf/all/a
 check_eq "sidecar rp_filter 1" 1 "$(nn_in "$S" cat /proc/sys/net/ipv4/conf/all/rp_filter)"
 check_eq "host forwarding stays off globally" 0 "$(nn_host cat /proc/sys/net/ipv4/ip_forward)"
 check_eq "host forwarding on for the uplink veth" 1 "$(nn_host cat "/proc/sys/net/ipv4/conf/$UPLINK_HOST_IF/forwarding")"
+check_eq "host forwarding on for the default route's interface" 1 "$(nn_host cat /proc/sys/net/ipv4/conf/fakeup/forwarding)"
 
 agent_checks "plain"
 # The agent, root in its netns, routes everything at the sidecar and adds an address in the
@@ -92,6 +93,22 @@ check_eq "sidecar fetches with FORWARD-only drop" "hello from the test internet"
   "$(nn_in "$SIDECAR_NETNS" curl -sS --noproxy '*' -m 5 "http://$INTERNET_IP/")"
 check "teardown" nn_teardown "iso-fwd-$$"
 check_same "host as before (FORWARD-only)" "$before" "$(nn_snapshot)"
+
+# A host that forwards nowhere, whose default route leads to the internet: the library turns
+# forwarding on for that interface only (replies come in there), and back off at teardown.
+nn_host nft delete table ip filter
+veth=$(nn_host ip -o addr show to "$INTERNET_HOST_IP" | awk '{print $2}')
+nn_host sysctl -qw "net.ipv4.conf.$veth.forwarding=0"
+nn_host ip route replace default via "$INTERNET_IP" dev "$veth"
+before=$(nn_snapshot)
+check "build with upstream forwarding off" nn_build "iso-nofwd-$$" uplink
+check_eq "upstream interface now forwards" 1 "$(nn_host cat "/proc/sys/net/ipv4/conf/$veth/forwarding")"
+check_eq "global forwarding still off" 0 "$(nn_host cat /proc/sys/net/ipv4/ip_forward)"
+check_eq "sidecar fetches via the default route" "hello from the test internet" \
+  "$(nn_in "$SIDECAR_NETNS" curl -sS --noproxy '*' -m 5 "http://$INTERNET_IP/")"
+check "teardown" nn_teardown "iso-nofwd-$$"
+check_eq "upstream forwarding restored" 0 "$(nn_host cat "/proc/sys/net/ipv4/conf/$veth/forwarding")"
+check_same "host as before (upstream forwarding)" "$before" "$(nn_snapshot)"
 
 # Engine mode: a netns standing in for Docker's container netns already uses 192.0.2.0/30,
 # so the agent link takes 192.0.2.4/30, and the engine's own addresses survive teardown.

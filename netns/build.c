@@ -240,7 +240,9 @@ static int build_uplink(struct ctx *c, struct nn_error *err)
   int lock = nn_pool_lock(c->state_dir, err);
   if (lock < 0)
     return -1;
-  rc = nn_host_rules(c->rec.hash, t->uplink_host_ifname, subnet, err);
+  rc = nn_upstream_forwarding(c->state_dir, c->host, err);
+  if (rc == 0)
+    rc = nn_host_rules(c->rec.hash, t->uplink_host_ifname, subnet, err);
   nn_pool_unlock(lock);
   return rc;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 struct nl_sock;
@@ -50,6 +51,9 @@ int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err);
 int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
                 struct nn_error *err);
 int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, struct nn_error *err);
+/* Names of the devices of the IPv4 default routes of the main table; returns how many. */
+int nn_default_route_devs(struct nl_sock *sk, char (*devs)[IFNAMSIZ], int max,
+                          struct nn_error *err);
 /* Whether c overlaps an IPv4 address or non-default route of the socket's netns. */
 int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, struct nn_error *err);
 
@@ -72,6 +76,8 @@ int nn_lease_gc(const char *state_dir, struct nn_error *err);
 /* For a build that crashed between taking its lease and writing its record. */
 int nn_lease_drop_owner(const char *state_dir, const char *name, struct nn_error *err);
 int nn_pool_lock(const char *state_dir, struct nn_error *err);
+int nn_upstream_forwarding(const char *state_dir, struct nl_sock *host, struct nn_error *err);
+void nn_upstream_forwarding_restore(const char *state_dir);
 void nn_pool_unlock(int fd);
 
 /* record.c */

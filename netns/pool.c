@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -115,6 +116,7 @@ int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *na
   int rc = 0;
   if (lease_owner_is(path, name) && unlink(path) < 0 && errno != ENOENT)
     rc = nn_fail(err, errno, "release %s", path);
+  nn_upstream_forwarding_restore(state_dir);
   nn_pool_unlock(lock);
   return rc;
 }
@@ -155,6 +157,7 @@ static int drop_leases(const char *state_dir, const char *owner_only, struct nn_
       unlink(path);
   }
   closedir(d);
+  nn_upstream_forwarding_restore(state_dir);
   nn_pool_unlock(lock);
   return 0;
 }
@@ -167,4 +170,82 @@ int nn_lease_gc(const char *state_dir, struct nn_error *err)
 int nn_lease_drop_owner(const char *state_dir, const char *name, struct nn_error *err)
 {
   return drop_leases(state_dir, name, err);
+}
+
+/* Replies to masqueraded traffic are routed in from the host's upstream interface, and IPv4
+ * forwards a packet only when its input interface has forwarding on. So the interfaces of
+ * the host's default routes get conf.<if>.forwarding=1 (not the global switch) while any
+ * uplink lease exists; <state_dir>/forwarding remembers what was changed, and the release
+ * of the last lease puts it back. Callers hold the pool lock. */
+static void forwarding_path(const char *state_dir, char *out, size_t len)
+{
+  snprintf(out, len, "%s/forwarding", nn_state_dir(state_dir));
+}
+
+static int read_sysctl_char(const char *path)
+{
+  char c = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read(fd, &c, 1);
+  close(fd);
+  return n == 1 ? c : -1;
+}
+
+int nn_upstream_forwarding(const char *state_dir, struct nl_sock *host, struct nn_error *err)
+{
+  char devs[8][IFNAMSIZ];
+  int n = nn_default_route_devs(host, devs, 8, err);
+  if (n < 0)
+    return -1;
+  char rec[PATH_MAX];
+  forwarding_path(state_dir, rec, sizeof(rec));
+  for (int i = 0; i < n; i++) {
+    char path[256];
+    snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", devs[i]);
+    if (read_sysctl_char(path) != '0')
+      continue;
+    FILE *f = fopen(rec, "ae");
+    if (f == NULL)
+      return nn_fail(err, errno, "write %s", rec);
+    fprintf(f, "%s 0\n", devs[i]);
+    if (fclose(f) != 0)
+      return nn_fail(err, errno, "write %s", rec);
+    char key[256];
+    snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", devs[i]);
+    if (nn_sysctl_set(key, "1", err) < 0)
+      return nn_wrap(err, "upstream forwarding");
+  }
+  return 0;
+}
+
+/* Puts back what nn_upstream_forwarding changed once no lease is left. */
+void nn_upstream_forwarding_restore(const char *state_dir)
+{
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof(dir), "%s/leases", nn_state_dir(state_dir));
+  DIR *d = opendir(dir);
+  if (d != NULL) {
+    struct dirent *e;
+    bool any = false;
+    while (!any && (e = readdir(d)) != NULL)
+      any = e->d_name[0] != '.';
+    closedir(d);
+    if (any)
+      return;
+  }
+  char rec[PATH_MAX];
+  forwarding_path(state_dir, rec, sizeof(rec));
+  FILE *f = fopen(rec, "re");
+  if (f == NULL)
+    return;
+  char dev[IFNAMSIZ + 1], old[8];
+  while (fscanf(f, "%16s %7s", dev, old) == 2) {
+    char key[96];
+    snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", dev);
+    nn_sysctl_set(key, old, NULL); /* an interface that went away needs nothing */
+  }
+  fclose(f);
+  unlink(rec);
 }

@@ -228,3 +228,26 @@ int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, struct nn
   nl_cache_free(routes);
   return 0;
 }
+
+int nn_default_route_devs(struct nl_sock *sk, char (*devs)[IFNAMSIZ], int max, struct nn_error *err)
+{
+  struct nl_cache *routes = NULL;
+  int rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &routes);
+  if (rc < 0)
+    return nl_err(err, rc, "list", "routes");
+  int n = 0;
+  for (struct nl_object *o = nl_cache_get_first(routes); o && n < max; o = nl_cache_get_next(o)) {
+    struct rtnl_route *r = (struct rtnl_route *)o;
+    struct nl_addr *dst = rtnl_route_get_dst(r);
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN || (dst && nl_addr_get_prefixlen(dst) != 0))
+      continue;
+    for (int i = 0; i < rtnl_route_get_nnexthops(r) && n < max; i++) {
+      struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, i);
+      /* The socket is in the calling thread's netns, so names resolve there. */
+      if (nh && if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), devs[n]) != NULL)
+        n++;
+    }
+  }
+  nl_cache_free(routes);
+  return n;
+}
