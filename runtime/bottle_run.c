@@ -1,28 +1,207 @@
 #include "runtime/bottle_run.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Declared gap: issue 5 replaces these with the real bottle-run. */
+#include "runtime/bottled.h"
+#include "runtime/cleanup.h"
+#include "runtime/log.h"
+#include "runtime/selfexe.h"
+#include "runtime/state.h"
+#include "runtime/util.h"
+#include "runtime/verbs.h"
+
+static void run_usage(FILE *f)
+{
+  fputs("usage: bottle-run [options] BUNDLE\n"
+        "Runs the OCI bundle's process as a bottled agent in the foreground: its only way out\n"
+        "is the pipelock proxy. Prints the plan first; everything is removed on exit.\n"
+        "  --profile NAME   a profile (bottles.NAME) of the runtime config\n"
+        "  --allow HOST     allow one more host (repeatable)\n"
+        "  --config FILE    the runtime config (default: $BOTTLE_CONFIG, /etc/bottle/bottle.json)\n"
+        "  --root DIR       state directory (default /run/bottle)\n"
+        "  --dry-run        print the plan; create nothing\n"
+        "  --yes, -y        do not ask before creating (asked only when stdin is a terminal)\n"
+        "  --help, -h\n",
+        f);
+}
+
+static bool ask_yes_no(void)
+{
+  fputs("Create this bottle? [y/N] ", stdout);
+  fflush(stdout);
+  char line[16];
+  if (fgets(line, sizeof(line), stdin) == NULL)
+    return false;
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
 int bottle_run_main(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "bottle-run: not yet implemented (issue 5)\n");
-  return 1;
+  enum { OPT_PROFILE = 1000, OPT_ALLOW, OPT_CONFIG, OPT_ROOT, OPT_DRY };
+  static const struct option opts[] = {
+      {"profile", required_argument, NULL, OPT_PROFILE},
+      {"allow", required_argument, NULL, OPT_ALLOW},
+      {"config", required_argument, NULL, OPT_CONFIG},
+      {"root", required_argument, NULL, OPT_ROOT},
+      {"dry-run", no_argument, NULL, OPT_DRY},
+      {"yes", no_argument, NULL, 'y'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  struct globals g = {.log_format = "text", .progname = "bottle-run"};
+  struct bottled_overrides ov = {.print_plan = true};
+  cleanup_free char **allow = calloc((size_t)argc + 1, sizeof(char *));
+  size_t nallow = 0;
+  bool yes = false;
+  const char *root = "/run/bottle";
+  int ch;
+  while ((ch = getopt_long(argc, argv, "+yh", opts, NULL)) != -1) {
+    switch (ch) {
+    case OPT_PROFILE:
+      ov.profile = optarg;
+      break;
+    case OPT_ALLOW:
+      allow[nallow++] = optarg;
+      break;
+    case OPT_CONFIG:
+      g.config_path = optarg;
+      break;
+    case OPT_ROOT:
+      root = optarg;
+      break;
+    case OPT_DRY:
+      ov.dry_run = true;
+      break;
+    case 'y':
+      yes = true;
+      break;
+    case 'h':
+      run_usage(stdout);
+      return 0;
+    default:
+      run_usage(stderr);
+      return 2;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "bottle-run: expected exactly one BUNDLE argument (see --help)\n");
+    return 2;
+  }
+  ov.allow = nallow ? allow : NULL;
+  if (!yes && !ov.dry_run && isatty(STDIN_FILENO))
+    ov.confirm = ask_yes_no;
+  if (log_init(NULL, "text", false) < 0)
+    return 1;
+  cleanup_free char *root_abs = abs_path(root);
+  g.root = root_abs;
+  g.bottled = &ov;
+  cleanup_free char *bundle = abs_path(argv[optind]);
+  char id[64];
+  snprintf(id, sizeof(id), "bottle-run-%d", (int)getpid());
+
+  if (ov.dry_run) {
+    bottle_error_t err = NULL;
+    struct create_opts o = {.id = id, .bundle = bundle};
+    struct container *c = NULL;
+    if (chdir(bundle) < 0) {
+      berr(&err, errno, "chdir to bundle %s", bundle);
+      return verb_fail(&err, "bottle-run: ", 1);
+    }
+    if (bottled_create(&g, &o, &ov, &c, &err) < 0)
+      return verb_fail(&err, "bottle-run: ", 1);
+    container_free(c);
+    puts("dry run: nothing was created");
+    return 0;
+  }
+  selfexe_ensure_sealed(argv);
+  /* The foreground run of `bottle run`: signals go to the agent, its exit status is ours,
+   * and everything is deleted when it ends. */
+  char *run_argv[] = {"run", "--bundle", bundle, id, NULL};
+  optind = 0;
+  return verb_run(&g, 4, run_argv);
 }
 
-int bottle_logs_main(int argc, char **argv)
+/* Pipelock's audit log is JSON lines; blocked requests are marked so that a reader can pick
+ * them out (grep BLOCKED), everything else is passed through unchanged. */
+static void print_log_line(const char *line)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "bottle logs: not yet implemented (issue 5)\n");
-  return 1;
+  cleanup_cjson cJSON *j = line[0] == '{' ? cJSON_Parse(line) : NULL;
+  const char *event = json_str(j, "event", NULL);
+  if (event != NULL && strcmp(event, "blocked") == 0) {
+    printf("BLOCKED %s %s (%s: %s)\n", json_str(j, "method", "?"), json_str(j, "target", "?"),
+           json_str(j, "scanner", "?"), json_str(j, "reason", "?"));
+    return;
+  }
+  puts(line);
 }
 
-int bottle_gc_main(int argc, char **argv)
+int bottle_logs_main(struct globals *g, int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "bottle gc: not yet implemented (issue 5)\n");
-  return 1;
+  if (argc != 2) {
+    fprintf(stderr, "usage: bottle logs ID\n");
+    return 1;
+  }
+  cleanup_free char *path = bottled_log_path(g, argv[1]);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  if (f == NULL) {
+    bottle_error_t err = NULL;
+    berr(&err, errno, "container %s has no sidecar log (%s); is it a bottled container?", argv[1],
+         path);
+    return verb_fail(&err, NULL, 1);
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline(&line, &cap, f)) > 0) {
+    if (line[n - 1] == '\n')
+      line[n - 1] = '\0';
+    print_log_line(line);
+  }
+  free(line);
+  return 0;
+}
+
+/* gc removes the sidecar, network and overlay of every bottle whose agent state is gone (a
+ * crash mid-create, a shim that died before delete); with --stopped also those whose agent
+ * has exited, together with the agent's state. */
+int bottle_gc_main(struct globals *g, int argc, char **argv)
+{
+  bool all_stopped = argc > 1 && strcmp(argv[1], "--stopped") == 0;
+  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->root);
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return 0;
+  int rc = 0, removed = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    struct container *c = NULL;
+    bottle_error_t err = NULL;
+    bool has_state = state_load(g->root, e->d_name, false, &c, &err) == 0;
+    berr_free(&err);
+    bool stopped = has_state && container_status(c) == STATUS_STOPPED;
+    container_free(c);
+    if (has_state && !(stopped && all_stopped))
+      continue;
+    if (bottled_destroy(g, e->d_name, &err) < 0) {
+      log_msg(LOG_WARNING, "gc %s: %s", e->d_name, err->msg);
+      berr_free(&err);
+      rc = 1;
+      continue;
+    }
+    if (stopped)
+      state_remove_path(g->root, e->d_name);
+    printf("removed %s\n", e->d_name);
+    removed++;
+  }
+  closedir(d);
+  return rc;
 }

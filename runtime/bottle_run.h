@@ -1,12 +1,16 @@
-/* Entry point of `bottle-run` (issue 5): the same binary invoked under that
- * name. Implemented by the end-to-end engineer; until then bottle_run.c
- * reports that it is not implemented. */
+/* bottle's own commands beside the runc verbs (issue 5):
+ *   bottle-run BUNDLE   the manual entry: plan, y/N, agent in the foreground, clean-up
+ *   bottle logs ID      the sidecar's audit log, blocked requests marked
+ *   bottle gc           removes what crashed or abandoned bottles left behind */
 #ifndef BOTTLE_BOTTLE_RUN_H
 #define BOTTLE_BOTTLE_RUN_H
 
+#include "runtime/cli.h"
+
+/* argv as given to the binary invoked as "bottle-run". */
 int bottle_run_main(int argc, char **argv);
-/* `bottle logs` and `bottle gc`, reserved for issue 5. */
-int bottle_logs_main(int argc, char **argv);
-int bottle_gc_main(int argc, char **argv);
+/* argv starts at the verb ("logs" / "gc"); g->root is resolved. */
+int bottle_logs_main(struct globals *g, int argc, char **argv);
+int bottle_gc_main(struct globals *g, int argc, char **argv);
 
 #endif

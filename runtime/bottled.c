@@ -112,6 +112,15 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
   return 0;
 }
 
+/* Test hook: BOTTLE_CREATE_CRASH_AT=N SIGKILLs this process at step N of a bottled create,
+ * so tests can check that delete --force removes whatever a crash leaves behind. */
+static void crash_point(int step)
+{
+  const char *at = getenv("BOTTLE_CREATE_CRASH_AT");
+  if (at != NULL && atoi(at) == step)
+    kill(getpid(), SIGKILL);
+}
+
 static void ipv4_str(uint32_t a, char out[16])
 {
   snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
@@ -341,7 +350,6 @@ struct build {
 static int build_topology(struct build *b, const char *engine_netns, const char *link_pool,
                           struct netns_topology *topo, bottle_error_t *err)
 {
-  cleanup_free char *netdir = xasprintf("%s/net", b->dir);
   struct netns_spec ns = {
       .name = b->name,
       .mode = engine_netns ? NETNS_MODE_ENGINE : NETNS_MODE_UPLINK,
@@ -349,8 +357,9 @@ static int build_topology(struct build *b, const char *engine_netns, const char 
       .link_pool = link_pool ? link_pool : b->cfg->link_pool.text,
       .uplink_pool = b->cfg->uplink_pool.text,
       .proxy_port = (uint16_t)b->cfg->sidecar_port,
-      .run_dir = netdir,
-      .state_dir = netdir,
+      /* shared: the uplink pool is leased across every bottle of the host */
+      .run_dir = NULL,
+      .state_dir = NULL,
   };
   struct nn_error ne = {0};
   if (netns_build(&ns, topo, &ne) < 0)
@@ -378,6 +387,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   cJSON_AddStringToObject(b->record, "network", net_mode_name(b->mode));
   if (write_record(b->dir, b->record, err) < 0)
     return -1;
+  crash_point(1);
 
   struct netns_topology topo = {0};
   char listen_ip[16];
@@ -386,6 +396,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
     if (build_topology(b, b->engine_path, NULL, &topo, err) < 0)
       return -1;
     snprintf(listen_ip, sizeof(listen_ip), "%s", topo.sidecar_ip);
+    crash_point(2);
   } else {
     /* The engine configures the sidecar's netns from its hook only after the sidecar exists,
      * while pipelock's --listen is fixed at create: use the pool's first /30 (.1 the sidecar,
@@ -415,6 +426,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   cleanup_free char *merged = NULL;
   if (sidecar_rootfs_prepare(fsdir, lower, files, sizeof(files) / sizeof(*files), &merged, err) < 0)
     return -1;
+  crash_point(3);
 
   cleanup_free char *cgpath = xasprintf("/bottle/%s-sidecar", b->name);
   struct sidecar_spec_in in = {
@@ -428,6 +440,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   cJSON *spec = sidecar_spec(&in);
   if (create_sidecar(b->g, b->dir, spec, &sidecar, err) < 0)
     return berr_wrap(err, "sidecar");
+  crash_point(4);
 
   int rc = -1;
   if (b->mode == NET_ENGINE_HOOK) {
@@ -445,6 +458,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   }
   if (container_start(sidecar, err) < 0)
     goto out;
+  crash_point(5);
   if (sidecar_wait_ready(topo.agent_netns, topo.sidecar_ip, cfg->sidecar_port,
                          cfg->sidecar_ready_timeout_ms, sidecar->pid, err) < 0) {
     cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
@@ -452,6 +466,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
     berr_wrap(err, "sidecar log: %s; readiness", tail);
     goto out;
   }
+  crash_point(6);
 
   cJSON *penv = proxy_env(topo.sidecar_ip, cfg->sidecar_port);
   cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
@@ -469,6 +484,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   struct container *agent = NULL;
   if (container_create(b->g, b->o, &agent, err) < 0)
     goto out;
+  crash_point(7);
   agent->bottle = cJSON_Duplicate(b->record, 1);
   if (state_save(agent, err) < 0) {
     container_destroy(agent, NULL);
@@ -528,6 +544,8 @@ int bottled_create(const struct globals *g, struct create_opts *o,
              pol->mode_source);
     if (ov && ov->dry_run)
       return 0;
+    if (ov && ov->confirm && !ov->confirm())
+      return berr(err, 0, "not confirmed: nothing was created");
     o->config = take_ptr(config_owner);
     return container_create(g, o, out, err);
   }
@@ -539,6 +557,8 @@ int bottled_create(const struct globals *g, struct create_opts *o,
     print_plan(o, pol, cfg, b.mode);
   if (ov && ov->dry_run)
     return 0;
+  if (ov && ov->confirm && !ov->confirm())
+    return berr(err, 0, "not confirmed: nothing was created");
   if (cfg->sidecar_bundle == NULL)
     return berr(err, 0,
                 "%s: sidecar.bundle is not set, so a bottled container cannot get its pipelock "
@@ -590,9 +610,8 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   }
   char name[17];
   netns_name(g, id, name);
-  cleanup_free char *netdir = xasprintf("%s/net", dir);
   struct nn_error ne = {0};
-  if (netns_teardown(netdir, name, &ne) < 0 && rc == 0)
+  if (netns_teardown(NULL, name, &ne) < 0 && rc == 0)
     rc = berr(err, ne.errnum, "network: %s", ne.msg);
   cleanup_free char *fsdir = xasprintf("%s/fs", dir);
   if (sidecar_rootfs_release(fsdir, rc == 0 ? err : NULL) < 0)

@@ -20,10 +20,11 @@
 #define BOTTLED_DIR ".bottle"
 
 struct bottled_overrides {
-  const char *profile; /* bottle-run --profile */
-  char *const *allow;  /* bottle-run --allow, NULL-terminated */
-  bool print_plan;     /* bottle-run: print the plan before creating */
-  bool dry_run;        /* print the plan, create nothing */
+  const char *profile;   /* bottle-run --profile */
+  char *const *allow;    /* bottle-run --allow, NULL-terminated */
+  bool print_plan;       /* bottle-run: print the plan before creating */
+  bool dry_run;          /* print the plan, create nothing */
+  bool (*confirm)(void); /* asked after the plan, before anything is created; NULL = yes */
 };
 
 /* create: loads config.json from the bundle (cwd), resolves the policy, and creates either a

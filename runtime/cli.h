@@ -15,6 +15,8 @@ struct globals {
   bool systemd_cgroup;
   const char *progname;    /* "bottle" */
   const char *config_path; /* --config: bottle's runtime config (config/), NULL = default */
+  /* bottle-run's policy overrides and plan (runtime/bottled.h); NULL for the runc verbs */
+  const struct bottled_overrides *bottled;
 };
 
 /* Rewrites single-dash long options ("-pid-file", "-no-subreaper=true") into

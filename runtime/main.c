@@ -84,10 +84,10 @@ int main(int argc, char **argv)
 {
   const char *base = strrchr(argv[0], '/');
   base = base ? base + 1 : argv[0];
-  if (strcmp(base, "bottle-run") == 0)
-    return bottle_run_main(argc, argv);
   /* podman closes our stderr early; a write must not kill us (§6.8). */
   signal(SIGPIPE, SIG_IGN);
+  if (strcmp(base, "bottle-run") == 0)
+    return bottle_run_main(argc, argv);
 
   static const struct option opts[] = {
       {"root", required_argument, NULL, OPT_ROOT},
@@ -153,10 +153,6 @@ int main(int argc, char **argv)
     return 0;
   }
   const char *verb = argv[optind];
-  if (strcmp(verb, "logs") == 0)
-    return bottle_logs_main(argc - optind, argv + optind);
-  if (strcmp(verb, "gc") == 0)
-    return bottle_gc_main(argc - optind, argv + optind);
   if (strcmp(verb, "help") == 0) {
     usage(stdout);
     return 0;
@@ -169,6 +165,11 @@ int main(int argc, char **argv)
                : (geteuid() != 0 && xdg && *xdg) ? xasprintf("%s/bottle", xdg)
                                                  : xstrdup("/run/bottle");
   g.root = root;
+  if (strcmp(verb, "logs") == 0 || strcmp(verb, "gc") == 0) {
+    int rc = (verb[0] == 'l' ? bottle_logs_main : bottle_gc_main)(&g, argc - optind, argv + optind);
+    free(root);
+    return rc;
+  }
   for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++) {
     if (strcmp(verb, verbs[i].name) != 0)
       continue;

@@ -107,7 +107,7 @@ int verb_run(struct globals *g, int argc, char **argv)
   }
   if (chdir(bundle_abs) < 0) {
     berr(&err, errno, "chdir to bundle %s", bundle_abs);
-  } else if (bottled_create(g, &o, NULL, &c, &err) == 0) {
+  } else if (bottled_create(g, &o, g->bottled, &c, &err) == 0) {
     if (tty_pair[1] >= 0) {
       close(tty_pair[1]);
       tty_pair[1] = -1;
