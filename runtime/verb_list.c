@@ -58,7 +58,8 @@ int verb_list(struct globals *g, int argc, char **argv)
     }
     closedir(d);
   }
-  qsort(names, n, sizeof(char *), cmp_str);
+  if (n > 0)
+    qsort(names, n, sizeof(char *), cmp_str);
   cJSON *arr = cJSON_CreateArray();
   for (size_t i = 0; i < n; i++) {
     struct container *c = NULL;
