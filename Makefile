@@ -21,7 +21,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DEPS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev \
 	libcjson-dev libyaml-dev libnftables-dev clang libclang-rt-14-dev
 TEST_DEPS := busybox-static runc crun docker.io containerd iproute2 curl socat valgrind \
-	procps psmisc nftables
+	procps psmisc nftables python3 util-linux
 
 PKGS := libnl-3.0 libnl-route-3.0 libseccomp libcap libcjson yaml-0.1 libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -90,8 +90,9 @@ $(BOTTLE): $(BUILD)/obj/runtime/main.o $(LIBS_ALL)
 $(BUILD)/bottle-run: $(BOTTLE)
 	ln -sf bottle $@
 
-$(DOUBLE): $(call obj,$(DOUBLE_SRC)) $(CONFIG_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+# The double is independent of bottle's own config code on purpose: it checks what bottle emits.
+$(DOUBLE): $(call obj,$(DOUBLE_SRC))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lyaml -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
@@ -104,7 +105,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIBS_ALL)
 # libFuzzer targets: clang, config/ only (it is pure), ASan+UBSan.
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
-build/fuzz/%: tests/fuzz/%.c $(CONFIG_SRC) $(wildcard config/*.h)
+build/fuzz/%: tests/fuzz/%.c $(CONFIG_SRC) $(wildcard config/*.h) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CONFIG_SRC) $(PKG_LIBS)
 fuzz: $(FUZZ_BINS)
