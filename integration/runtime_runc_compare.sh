@@ -61,6 +61,7 @@ for rt in "$RUNC" "$BOTTLE"; do
   S[$n.pidfile]=$(od -An -c "$T/$n.pid" | tr -d ' 0-9\n')
   S[$n.created]=$(st "$rt")
   S[$n.keys]=$(R "$rt" state "$ID" | keys)
+  S[$n.layout]=$(R "$rt" state "$ID" | sed -E 's/: .*/:/'; echo "|$(R "$rt" state "$ID" | tail -c 1 | od -An -c | tr -d ' ')")
   R "$rt" start "$ID"
   S[$n.running]=$(st "$rt")
   S[$n.start2]=$(R "$rt" start "$ID" 2>&1; echo "rc=$?")
@@ -85,7 +86,7 @@ for rt in "$RUNC" "$BOTTLE"; do
   S[$n.badfmt]=$("$rt" --log-format xml list 2>&1 | sed 's/time="[^"]*" //'; echo "rc=${PIPESTATUS[0]}")
   S[$n.noid]=$("$rt" --root "$T/root-$n" state 2>/dev/null | head -1; echo "rc=$?")
 done
-for k in pidfile created keys running listkeys listhdr ps stopped killall psstopped statemissing listempty noid; do
+for k in pidfile created keys layout running listkeys listhdr ps stopped killall psstopped statemissing listempty noid; do
   check_eq "same $k" "${S[runc.$k]}" "${S[bottle.$k]}"
 done
 # Error texts: same substring and exit code, runtime name aside.

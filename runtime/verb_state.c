@@ -21,7 +21,16 @@ int verb_state(struct globals *g, int argc, char **argv)
   cleanup_cjson cJSON *j = container_state_json(c, container_status(c), "");
   container_free(c);
   char *s = cJSON_Print(j);
-  fputs(s, stdout);
+  /* runc's layout: two-space indent, "key": value, no trailing newline.
+   * cJSON escapes tabs inside strings, so every raw tab is layout. */
+  for (const char *p = s; *p; p++) {
+    if (*p != '\t')
+      fputc(*p, stdout);
+    else if (p > s && p[-1] == ':')
+      fputc(' ', stdout);
+    else
+      fputs("  ", stdout);
+  }
   free(s);
   return 0;
 }
