@@ -98,6 +98,16 @@ dk rm -f "$a" >/dev/null
 check_eq "hostname is the container id" 12 "$(run "$IMG" hostname | tr -d '\n' | wc -c)"
 check_eq "/etc/hosts is Docker's bind mount" ok "$(run "$IMG" sh -c 'grep -q localhost /etc/hosts && echo ok')"
 
+# Ten at once: each gets its own exit code back, none is left behind.
+pids=()
+for i in $(seq 10); do
+  (run "$IMG" sh -c "exit $((i + 20))" >/dev/null 2>&1; echo "$i $?" >"$ENGINE_TMP/par.$i") &
+  pids+=($!)
+done
+wait "${pids[@]}" # not a bare wait: dockerd is a child of this shell too
+got=$(for i in $(seq 10); do cat "$ENGINE_TMP/par.$i" 2>/dev/null; done | awk '$2 == $1 + 20' | wc -l)
+check_eq "10 parallel runs each return their own exit code" 10 "$got"
+
 check_eq "no containers left after --rm" "" "$(dk ps -aq)"
 engines_check_no_leftover_cgroups
 finish
