@@ -21,6 +21,9 @@
 #   engines_cleanup              what the trap runs: everything started is stopped,
 #                                every mount under the temp dir unmounted, dirs removed
 #
+# The daemons are background children of the test's shell: wait for your own
+# pids (`wait "$pid"`), never a bare `wait`, which would block on dockerd.
+#
 # engines_init exports BOTTLE_CONFIG=<tmp>/bottle.json holding {"mode": "plain"}:
 # the daemons started afterwards pass it down to every bottle they run. A test of
 # bottled mode writes its own config and exports BOTTLE_CONFIG before docker_start
