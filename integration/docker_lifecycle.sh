@@ -53,6 +53,11 @@ check_contains "top lists the container's processes" "while :" "$top"
 dk exec -d "$id" sleep 300
 sleep 0.3
 check_contains "top lists exec'd processes" "sleep 300" "$(dk top "$id" 2>&1)"
+# The runtime has exited by now; its exec'd process must belong to the shim (§6.2).
+epid=$(dk top "$id" -o pid,args 2>/dev/null | awk '$2 == "sleep" && $3 == "300" { print $1 }')
+check_eq "exec'd process is reparented to the shim" containerd-shim \
+  "$(cat "/proc/$(awk '/^PPid/ { print $2 }' "/proc/$epid/status" 2>/dev/null)/comm" 2>&1)"
+check_eq "init's parent is the shim" containerd-shim "$(cat "/proc/$(awk '/^PPid/ { print $2 }' "/proc/$pid/status")/comm" 2>&1)"
 
 # The first sample can come back empty while the daemon's collector starts up.
 for _ in $(seq 20); do
