@@ -135,9 +135,11 @@ int nn_host_rules(const char *hash, const char *ifname, const char *subnet, stru
   return rc < 0 ? nn_wrap(err, "host rules for %s", ifname) : 0;
 }
 
-/* Deletes the rules of chain that carry comment "bottle:<hash>"; counts what is left. */
-static int remove_tagged(struct nft *n, const char *chain, const char *hash, int *left,
-                         struct nn_error *err)
+/* Appends to cmds a "delete rule" for each rule of chain tagged "bottle:<hash>" and counts
+ * the others in *left. Returns 0 when the chain does not exist, 1 when it does, -1 on
+ * error. */
+static int collect_tagged(struct nft *n, const char *chain, const char *hash, char *cmds,
+                          size_t *used, size_t size, int *left)
 {
   *left = 0;
   char cmd[256];
@@ -149,11 +151,9 @@ static int remove_tagged(struct nft *n, const char *chain, const char *hash, int
     return 0; /* no such chain: nothing of ours in it */
   char *listing = strdup(nft_ctx_get_output_buffer(n->ctx));
   if (listing == NULL)
-    return nn_fail(err, ENOMEM, "list %s", chain);
+    return -1;
   char tag[64];
   snprintf(tag, sizeof(tag), "comment \"bottle:%s\"", hash);
-  char cmds[4096] = "";
-  size_t used = 0;
   char *save = NULL;
   for (char *line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     char *h = strstr(line, "# handle ");
@@ -164,15 +164,16 @@ static int remove_tagged(struct nft *n, const char *chain, const char *hash, int
       (*left)++;
       continue;
     }
-    int w = snprintf(cmds + used, sizeof(cmds) - used, "delete rule %s handle %ld\n", chain,
+    int w = snprintf(cmds + *used, size - *used, "delete rule %s handle %ld\n", chain,
                      strtol(h + 9, NULL, 10));
-    if (w > 0 && used + (size_t)w < sizeof(cmds))
-      used += (size_t)w;
+    if (w < 0 || *used + (size_t)w >= size) {
+      free(listing);
+      return -1;
+    }
+    *used += (size_t)w;
   }
   free(listing);
-  if (used > 0 && nft_do(n, cmds, false, err) < 0)
-    return nn_wrap(err, "remove rules from %s", chain);
-  return 0;
+  return 1;
 }
 
 int nn_host_rules_remove(const char *hash, struct nn_error *err)
@@ -181,13 +182,20 @@ int nn_host_rules_remove(const char *hash, struct nn_error *err)
   if (nft_open(&n, -1, err) < 0)
     return -1;
   int left = 0, ignored = 0, rc = 0;
-  if (remove_tagged(&n, "ip filter DOCKER-USER", hash, &ignored, err) < 0 ||
-      remove_tagged(&n, "ip filter FORWARD", hash, &ignored, err) < 0 ||
-      remove_tagged(&n, "ip bottle postrouting", hash, &left, err) < 0)
-    rc = -1;
-  /* The table is ours; it goes with its last rule (callers hold the uplink lock). */
-  if (rc == 0 && left == 0 && chain_exists(&n, "ip bottle postrouting"))
-    rc = nft_do(&n, "delete table ip bottle\n", false, err);
+  char cmds[8192] = "";
+  size_t used = 0;
+  if (collect_tagged(&n, "ip filter DOCKER-USER", hash, cmds, &used, sizeof(cmds), &ignored) < 0 ||
+      collect_tagged(&n, "ip filter FORWARD", hash, cmds, &used, sizeof(cmds), &ignored) < 0)
+    rc = nn_fail(err, ENOMEM, "list forward rules");
+  int found = collect_tagged(&n, "ip bottle postrouting", hash, cmds, &used, sizeof(cmds), &left);
+  if (found < 0)
+    rc = nn_fail(err, ENOMEM, "list masquerade rules");
+  /* The table is ours; it goes with its last rule (callers hold the uplink lock), in the
+   * same transaction: one commit, one grace period. */
+  if (rc == 0 && found > 0 && left == 0 && used + 32 < sizeof(cmds))
+    used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "delete table ip bottle\n");
+  if (rc == 0 && used > 0)
+    rc = nft_do(&n, cmds, false, err);
   nft_close(&n);
   return rc < 0 ? nn_wrap(err, "host rules") : 0;
 }

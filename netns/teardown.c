@@ -56,29 +56,24 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
       keep_first(nn_link_delete(host, t->uplink_host_ifname, &e), err, &failed, &e);
   }
 
-  /* The veth pair and rules go even if a process still pins the sidecar netns. */
-  int side = open_same_sidecar(rec);
-  if (side >= 0) {
-    struct nl_sock *sk = nn_rtnl_open(side, &e);
-    keep_first(sk ? 0 : -1, err, &failed, &e);
-    if (sk) {
-      keep_first(nn_link_delete(sk, t->sidecar_ifname, &e), err, &failed, &e);
-      nn_rtnl_close(sk);
+  /* In an engine's netns, which outlives the bottle, our link and table are removed one by
+   * one; deleting the sidecar end removes the agent's eth0 with it. Netns of our own are
+   * just unmounted: the kernel frees them, links and rules included, once no process is
+   * left inside, which spares a netlink round trip and an RCU grace period per object. */
+  if (!rec->sidecar_owned) {
+    int side = open_same_sidecar(rec);
+    if (side >= 0) {
+      struct nl_sock *sk = nn_rtnl_open(side, &e);
+      keep_first(sk ? 0 : -1, err, &failed, &e);
+      if (sk) {
+        keep_first(nn_link_delete(sk, t->sidecar_ifname, &e), err, &failed, &e);
+        nn_rtnl_close(sk);
+      }
+      keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
+      close(side);
     }
-    keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
-    close(side);
-  }
-  if (rec->sidecar_owned)
+  } else {
     keep_first(nn_netns_remove(t->sidecar_netns, &e), err, &failed, &e);
-
-  int agent = nn_netns_open(t->agent_netns, NULL);
-  if (agent >= 0) {
-    struct nl_sock *sk = nn_rtnl_open(agent, &e);
-    if (sk) {
-      keep_first(nn_link_delete(sk, t->agent_ifname, &e), err, &failed, &e);
-      nn_rtnl_close(sk);
-    }
-    close(agent);
   }
   keep_first(nn_netns_remove(t->agent_netns, &e), err, &failed, &e);
 

@@ -3,6 +3,9 @@
  *                    [run_dir=D] [state_dir=D]      prints the topology as shell assignments
  *   test_netns teardown NAME [state_dir=D]
  *   test_netns gc [state_dir=D] [all]              all: completed topologies count as unused
+ *   test_netns bench PREFIX engine|uplink port=P held=N [rounds=R] [...build options]
+ *       holds N topologies, then times R build+teardown cycles of one more; prints
+ *       "held=N median_ms=X min_ms=Y max_ms=Z build_median_ms=B" (integration/bench/netns.sh)
  *   test_netns probe tcp|udp|icmp|tcp6 ADDR [PORT]  prints how a connection attempt ends:
  *       connected | reply | refused | unreachable | timeout | error:<errno name>
  * The probe waits at most 3 s; the tests treat "timeout" as a failure, never as a pass. */
@@ -22,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failures, checks;
@@ -89,6 +93,84 @@ static int cmd_teardown(int argc, char **argv)
   if (argc < 3 || netns_teardown(opt(argc, argv, "state_dir"), argv[2], &err) < 0)
     return fprintf(stderr, "teardown: %s\n", err.msg), 1;
   return 0;
+}
+
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+  if (argc < 4)
+    return fprintf(stderr, "usage: bench PREFIX engine|uplink port=P held=N [rounds=R]\n"), 2;
+  struct netns_spec s = {
+      .mode = strcmp(argv[3], "engine") == 0 ? NETNS_MODE_ENGINE : NETNS_MODE_UPLINK,
+      .engine_netns = opt(argc, argv, "engine"),
+      .link_pool = opt(argc, argv, "link_pool"),
+      .uplink_pool = opt(argc, argv, "uplink_pool"),
+      .proxy_port = (uint16_t)atoi(opt(argc, argv, "port") ? opt(argc, argv, "port") : "0"),
+      .run_dir = opt(argc, argv, "run_dir"),
+      .state_dir = opt(argc, argv, "state_dir"),
+  };
+  int held = atoi(opt(argc, argv, "held") ? opt(argc, argv, "held") : "0");
+  int rounds = atoi(opt(argc, argv, "rounds") ? opt(argc, argv, "rounds") : "15");
+  if (rounds < 1 || rounds > 1000 || held < 0 || held > 1000)
+    return fprintf(stderr, "bench: held 0..1000, rounds 1..1000\n"), 2;
+  struct nn_error err = {0};
+  struct netns_topology t;
+  char name[NETNS_NAME_MAX + 1];
+  int rc = 0, built = 0;
+  for (; built < held; built++) {
+    snprintf(name, sizeof(name), "%s-held-%d", argv[2], built);
+    s.name = name;
+    if (netns_build(&s, &t, &err) < 0) {
+      fprintf(stderr, "bench: %s\n", err.msg);
+      rc = 1;
+      break;
+    }
+  }
+  double *ms = calloc((size_t)rounds, sizeof(double));
+  double *build_ms = calloc((size_t)rounds, sizeof(double));
+  snprintf(name, sizeof(name), "%s-probe", argv[2]);
+  s.name = name;
+  for (int i = 0; i < rounds && rc == 0; i++) {
+    double start = now_ms();
+    if (netns_build(&s, &t, &err) < 0) {
+      fprintf(stderr, "bench: %s\n", err.msg);
+      rc = 1;
+    }
+    build_ms[i] = now_ms() - start;
+    if (rc == 0 && netns_teardown(s.state_dir, name, &err) < 0) {
+      fprintf(stderr, "bench: %s\n", err.msg);
+      rc = 1;
+    }
+    ms[i] = now_ms() - start;
+  }
+  for (int i = 0; i < built; i++) {
+    snprintf(name, sizeof(name), "%s-held-%d", argv[2], i);
+    if (netns_teardown(s.state_dir, name, &err) < 0) {
+      fprintf(stderr, "bench: %s\n", err.msg);
+      rc = 1;
+    }
+  }
+  if (rc == 0) {
+    qsort(ms, (size_t)rounds, sizeof(double), cmp_double);
+    qsort(build_ms, (size_t)rounds, sizeof(double), cmp_double);
+    printf("held=%d median_ms=%.2f min_ms=%.2f max_ms=%.2f build_median_ms=%.2f\n", held,
+           ms[rounds / 2], ms[0], ms[rounds - 1], build_ms[rounds / 2]);
+  }
+  free(ms);
+  free(build_ms);
+  return rc;
 }
 
 static int unused(const char *name, void *data)
@@ -438,6 +520,8 @@ int main(int argc, char **argv)
     return cmd_teardown(argc, argv);
   if (strcmp(argv[1], "gc") == 0)
     return cmd_gc(argc, argv);
+  if (strcmp(argv[1], "bench") == 0)
+    return cmd_bench(argc, argv);
   if (strcmp(argv[1], "probe") == 0)
     return cmd_probe(argc, argv);
   fprintf(stderr, "unknown command %s\n", argv[1]);
