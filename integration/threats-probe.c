@@ -1,0 +1,225 @@
+/* threats-probe: syscall-level probes for integration/threats_*.sh, run inside a bottled agent.
+ * Built there with `gcc -static` and copied into the agent rootfs. Each subcommand prints one
+ * line "NAME: ok" or "NAME: EXXX (message)" (or how a child died) so a test can match the exact
+ * outcome, and exits 0 either way: the test decides what must hold.
+ *
+ *   tcp4 IP PORT            connect; 3 s bound, printed as "timeout" (never expected)
+ *   udp4 IP PORT            sendto one datagram
+ *   tcp6 ADDR IFNAME PORT   connect to a link-local address on IFNAME
+ *   ping4 IP                one ICMP echo over an ICMP datagram socket (what unprivileged
+ *                           ping uses); "reply", "no reply" (after 2 s) or the errno
+ *   socket FAMILY TYPE PROTO
+ *   io_uring                io_uring_setup(1, ...)
+ *   setns PATH              setns(open(PATH), CLONE_NEWNET)
+ *   unshare-net             unshare(CLONE_NEWNET)
+ *   int80                   socketcall(SYS_SOCKET) through int 0x80, in a child
+ *   x32                     socket() with the x32 bit, in a child
+ *   fds                     this process's open fds (the directory fd excluded)
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int report(const char *name, int rc)
+{
+  if (rc >= 0)
+    printf("%s: ok\n", name);
+  else
+    printf("%s: %s (%s)\n", name, strerrorname_np(errno), strerror(errno));
+  return 0;
+}
+
+static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len)
+{
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  if (connect(fd, sa, len) == 0)
+    return 0;
+  if (errno != EINPROGRESS)
+    return -1;
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  if (poll(&p, 1, 3000) == 0) {
+    errno = ETIMEDOUT;
+    printf("(timeout) ");
+    return -1;
+  }
+  int soerr = 0;
+  socklen_t sl = sizeof(soerr);
+  getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+  if (soerr != 0) {
+    errno = soerr;
+    return -1;
+  }
+  return 0;
+}
+
+static int tcp4(const char *ip, const char *port)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+  if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+    return fprintf(stderr, "bad address %s\n", ip), 2;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return report("tcp4 socket", -1);
+  return report("tcp4", connect_bounded(fd, (struct sockaddr *)&sa, sizeof(sa)));
+}
+
+static int udp4(const char *ip, const char *port)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+  if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+    return fprintf(stderr, "bad address %s\n", ip), 2;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0)
+    return report("udp4 socket", -1);
+  int rc = (int)sendto(fd, "probe", 5, 0, (struct sockaddr *)&sa, sizeof(sa));
+  return report("udp4", rc);
+}
+
+static int tcp6(const char *ip, const char *ifname, const char *port)
+{
+  struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)atoi(port))};
+  if (inet_pton(AF_INET6, ip, &sa.sin6_addr) != 1)
+    return fprintf(stderr, "bad address %s\n", ip), 2;
+  sa.sin6_scope_id = if_nametoindex(ifname);
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0)
+    return report("tcp6 socket", -1);
+  return report("tcp6", connect_bounded(fd, (struct sockaddr *)&sa, sizeof(sa)));
+}
+
+static int ping4(const char *ip)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+    return fprintf(stderr, "bad address %s\n", ip), 2;
+  int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+  if (fd < 0)
+    return report("ping4 socket", -1);
+  /* type 8 (echo request); the kernel fills in the id and the checksum */
+  unsigned char echo[16] = {8, 0, 0, 0, 0, 0, 0, 1, 'p', 'r', 'o', 'b', 'e'};
+  if (sendto(fd, echo, sizeof(echo), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+    return report("ping4", -1);
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int n = poll(&p, 1, 2000);
+  if (n == 0) {
+    printf("ping4: no reply\n");
+    return 0;
+  }
+  unsigned char buf[256];
+  if (recv(fd, buf, sizeof(buf), 0) < 0)
+    return report("ping4", -1);
+  printf("ping4: reply type %u\n", buf[0]);
+  return 0;
+}
+
+/* Runs fn in a child and says how the child ended. */
+static int in_child(const char *name, void (*fn)(void))
+{
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    fn();
+    _exit(0);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFSIGNALED(st))
+    printf("%s: killed by signal %d (%s)\n", name, WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    printf("%s: exited %d\n", name, WEXITSTATUS(st));
+  return 0;
+}
+
+/* socketcall args must be addressable with 32 bits: a static non-PIE binary's .bss is. */
+static unsigned int socketcall_args[3] = {AF_INET, SOCK_STREAM, 0};
+
+static void do_int80(void)
+{
+  long ret;
+  unsigned int args = (unsigned int)(unsigned long)socketcall_args;
+  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(102L), "b"(1L), "c"((long)args) : "memory");
+  printf("int80: returned %ld\n", ret);
+  fflush(stdout);
+}
+
+static void do_x32(void)
+{
+  long ret = syscall(0x40000000L | SYS_socket, AF_INET, SOCK_STREAM, 0);
+  printf("x32: returned %ld errno %s\n", ret, ret < 0 ? strerrorname_np(errno) : "-");
+  fflush(stdout);
+}
+
+static int fds(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL)
+    return report("fds", -1);
+  int self = dirfd(d);
+  struct dirent *e;
+  printf("fds:");
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == self)
+      continue;
+    char path[300], target[256];
+    snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    target[n < 0 ? 0 : n] = '\0';
+    printf(" %s=%s", e->d_name, target);
+  }
+  printf("\n");
+  closedir(d);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char *cmd = argc > 1 ? argv[1] : "";
+  if (strcmp(cmd, "tcp4") == 0 && argc == 4)
+    return tcp4(argv[2], argv[3]);
+  if (strcmp(cmd, "udp4") == 0 && argc == 4)
+    return udp4(argv[2], argv[3]);
+  if (strcmp(cmd, "tcp6") == 0 && argc == 5)
+    return tcp6(argv[2], argv[3], argv[4]);
+  if (strcmp(cmd, "ping4") == 0 && argc == 3)
+    return ping4(argv[2]);
+  if (strcmp(cmd, "socket") == 0 && argc == 5) {
+    char name[64];
+    snprintf(name, sizeof(name), "socket %s %s %s", argv[2], argv[3], argv[4]);
+    return report(name, socket(atoi(argv[2]), atoi(argv[3]), atoi(argv[4])));
+  }
+  if (strcmp(cmd, "io_uring") == 0) {
+    char params[120] = {0}; /* struct io_uring_params */
+    return report("io_uring", (int)syscall(SYS_io_uring_setup, 1, params));
+  }
+  if (strcmp(cmd, "setns") == 0 && argc == 3) {
+    int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return report("setns open", -1);
+    return report("setns", setns(fd, CLONE_NEWNET));
+  }
+  if (strcmp(cmd, "unshare-net") == 0)
+    return report("unshare-net", unshare(CLONE_NEWNET));
+  if (strcmp(cmd, "int80") == 0)
+    return in_child("int80", do_int80);
+  if (strcmp(cmd, "x32") == 0)
+    return in_child("x32", do_x32);
+  if (strcmp(cmd, "fds") == 0)
+    return fds();
+  fprintf(stderr, "usage: see the comment at the top of threats-probe.c\n");
+  return 2;
+}
