@@ -12,6 +12,8 @@
  *   io_uring                io_uring_setup(1, ...)
  *   setns PATH              setns(open(PATH), CLONE_NEWNET)
  *   unshare-net             unshare(CLONE_NEWNET)
+ *   clone-net               clone(CLONE_NEWNET) (the child exits at once)
+ *   clone3                  clone3 with an empty argument block
  *   int80                   socketcall(SYS_SOCKET) through int 0x80, in a child
  *   x32                     socket() with the x32 bit, in a child
  *   fds                     this process's open fds (the directory fd excluded)
@@ -214,6 +216,23 @@ int main(int argc, char **argv)
   }
   if (strcmp(cmd, "unshare-net") == 0)
     return report("unshare-net", unshare(CLONE_NEWNET));
+  if (strcmp(cmd, "clone-net") == 0) {
+    long pid = syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, 0L, 0L, 0L, 0L);
+    if (pid == 0)
+      _exit(0);
+    if (pid > 0)
+      waitpid((pid_t)pid, NULL, 0);
+    return report("clone-net", (int)pid);
+  }
+  if (strcmp(cmd, "clone3") == 0) {
+    char args[88] = {0}; /* struct clone_args, all zero: would fork */
+    long pid = syscall(SYS_clone3, args, sizeof(args));
+    if (pid == 0)
+      _exit(0);
+    if (pid > 0)
+      waitpid((pid_t)pid, NULL, 0);
+    return report("clone3", (int)pid);
+  }
   if (strcmp(cmd, "int80") == 0)
     return in_child("int80", do_int80);
   if (strcmp(cmd, "x32") == 0)

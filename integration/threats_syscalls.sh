@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# threats.md §7.1 rows 7, 12-17 and §7.3 row 39, syscall by syscall, inside a bottled agent
+# whose config.json asks for CAP_NET_RAW, CAP_NET_ADMIN and CAP_SYS_ADMIN and has no seccomp
+# profile of its own: whatever holds here is bottle's doing (caps dropped, egress seccomp
+# layer), not the bundle's. The probe (integration/threats-probe.c) prints the exact errno;
+# it makes no packets (AF_VSOCK is only created, never connected).
+source "$(dirname "$0")/threats.lib.sh"
+threats_setup sys
+
+add_caps='
+for k in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][k] += ["CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"]
+c["linux"].pop("seccomp", None)'
+threats_agent s "$add_caps" || { fail "bottle run -d s"; finish; exit; }
+p() { tx s probe "$@"; }
+
+status=$(tx s cat /proc/self/status)
+check_contains "the agent runs under the egress seccomp layer" "Seccomp:	2" "$status"
+capeff=$(awk '/^CapEff/ {print $2}' <<<"$status")
+check_eq "CAP_SYS_ADMIN kept as asked (so the blocks below are seccomp's)" 1 "$(((0x$capeff >> 21) & 1))"
+
+# --- row 7: raw sockets and AF_PACKET, CAP_NET_RAW asked for
+check_eq "row 7: CAP_NET_RAW dropped although config.json asks for it" 0 "$(((0x$capeff >> 13) & 1))"
+check_eq "row 7: AF_INET SOCK_RAW (TCP) refused" \
+  "socket 2 3 6: EPERM (Operation not permitted)" "$(p socket 2 3 6)"
+check_eq "row 7: AF_INET SOCK_RAW (ICMP) refused" \
+  "socket 2 3 1: EPERM (Operation not permitted)" "$(p socket 2 3 1)"
+check_eq "row 7: AF_INET6 SOCK_RAW (ICMPv6) refused" \
+  "socket 10 3 58: EPERM (Operation not permitted)" "$(p socket 10 3 58)"
+check_eq "row 7: AF_INET SOCK_PACKET refused" \
+  "socket 2 10 768: EPERM (Operation not permitted)" "$(p socket 2 10 768)"
+check_eq "row 7: AF_PACKET SOCK_RAW ETH_P_ALL refused" \
+  "socket 17 3 768: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket 17 3 768)"
+check_eq "row 7: AF_PACKET SOCK_DGRAM refused" \
+  "socket 17 2 768: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket 17 2 768)"
+out=$(tx s ping -c 1 -W 1 127.0.0.1)
+check_contains "row 7: busybox ping (raw socket) refused" "permission denied" "$out"
+
+# --- row 11 (netlink writes): NETLINK_ROUTE is allowed for reading, changes need NET_ADMIN
+out=$(tx s ip link add dummy0 type dummy)
+check_contains "row 11: ip link add (netlink write) not permitted" "Operation not permitted" "$out"
+out=$(tx s ip link set eth0 down)
+check_contains "row 11: ip link set eth0 down not permitted" "Operation not permitted" "$out"
+check_contains "row 15 control: NETLINK_ROUTE reads work (ip link)" "eth0" "$(tx s ip -o link)"
+
+# --- row 12: new user/network namespaces
+for args in "-Urn" "-n" "-U" "-Urnm"; do
+  out=$(tx s unshare $args true)
+  check_contains "row 12: unshare $args refused" "Operation not permitted" "$out"
+done
+check_eq "row 12: unshare(CLONE_NEWNET) -> EPERM" \
+  "unshare-net: EPERM (Operation not permitted)" "$(p unshare-net)"
+check_eq "row 12: clone(CLONE_NEWNET) -> EPERM" \
+  "clone-net: EPERM (Operation not permitted)" "$(p clone-net)"
+check_eq "row 12: clone3 (flags unreadable by seccomp) -> ENOSYS" \
+  "clone3: ENOSYS (Function not implemented)" "$(p clone3)"
+check_eq "row 12 control: other namespaces still allowed (unshare -u)" "ok" \
+  "$(tx s unshare -u sh -c 'echo ok')"
+
+# --- row 13: setns, leaked fds, netns bind mounts, the sidecar's processes
+check_eq "row 13: setns into /proc/1/ns/net -> EPERM" \
+  "setns: EPERM (Operation not permitted)" "$(p setns /proc/1/ns/net)"
+out=$(tx s nsenter --net=/proc/1/ns/net true)
+check_contains "row 13: nsenter --net refused" "Operation not permitted" "$out"
+check_eq "row 13: an exec'd process has only 0, 1, 2 open" "fds: 0=/dev/null 1=pipe: 2=pipe:" \
+  "$(p fds | sed 's/\[[0-9]*\]//g')"
+check_eq "row 13: the agent's init has only 0, 1, 2 open" "0 1 2" \
+  "$(tsh s 'echo $(ls /proc/1/fd | sort -n)')"
+check_fails "row 13: no /run/bottle in the agent" tx s test -e /run/bottle
+check_fails "row 13: no /run/netns in the agent" tx s test -e /run/netns
+check_eq "row 13: no bottle or netns mount in the agent's mountinfo" "" \
+  "$(tx s cat /proc/self/mountinfo | grep -E 'bottle/netns|/run/netns|\.bottle')"
+check_eq "row 13: no pipelock process visible to the agent" "" \
+  "$(tsh s 'cat /proc/[0-9]*/comm' | grep -i pipelock)"
+
+# --- row 14: AF_VSOCK (created only; never connected)
+check_eq "row 14: AF_VSOCK stream refused" \
+  "socket 40 1 0: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket 40 1 0)"
+check_eq "row 14: AF_VSOCK dgram refused" \
+  "socket 40 2 0: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket 40 2 0)"
+
+# --- row 15: other families and netlink protocols
+for fam in "44 3 0 AF_XDP" "31 1 0 AF_BLUETOOTH" "29 3 1 AF_CAN" "21 5 0 AF_RDS" "30 2 0 AF_TIPC" \
+  "15 3 2 AF_KEY" "38 5 0 AF_ALG" "4 2 0 AF_IPX" "3 5 0 AF_AX25"; do
+  set -- $fam
+  check_eq "row 15: $4 refused" \
+    "socket $1 $2 $3: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket $1 $2 $3)"
+done
+for proto in "12 NETLINK_NETFILTER" "9 NETLINK_AUDIT" "15 NETLINK_KOBJECT_UEVENT" "6 NETLINK_XFRM" \
+  "4 NETLINK_SOCK_DIAG" "16 NETLINK_GENERIC"; do
+  set -- $proto
+  check_eq "row 15: $2 refused" \
+    "socket 16 3 $1: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket 16 3 $1)"
+done
+check_eq "row 15: NETLINK_ROUTE allowed" "socket 16 3 0: ok" "$(p socket 16 3 0)"
+
+# --- row 16: io_uring
+check_eq "row 16: io_uring_setup -> EPERM" "io_uring: EPERM (Operation not permitted)" "$(p io_uring)"
+
+# --- row 17: foreign syscall ABIs are killed
+check_contains "row 17: int 0x80 socketcall killed by SIGSYS" "int80: killed by signal 31" "$(p int80)"
+check_contains "row 17: x32 socket() killed by SIGSYS" "x32: killed by signal 31" "$(p x32)"
+
+# --- row 39: exec lands in the agent's netns and cgroup, with the proxy env
+agent_ino=$(stat -L -c %i "$(bt_agent_netns s)")
+sidecar_ino=$(stat -L -c %i "$(t_sidecar_ns s)")
+exec_ns=$(tx s readlink /proc/self/ns/net)
+check_eq "row 39: exec'd process is in the init's netns" "$(tx s readlink /proc/1/ns/net)" "$exec_ns"
+check_eq "row 39: ... which is the agent netns bind mount" "net:[$agent_ino]" "$exec_ns"
+check_fails "row 39: ... not the sidecar's" test "$exec_ns" = "net:[$sidecar_ino]"
+check_eq "row 39: exec'd process is in the init's cgroup" "$(tx s cat /proc/1/cgroup)" \
+  "$(tx s cat /proc/self/cgroup)"
+check_contains "row 39: exec'd process has the proxy env" \
+  "HTTPS_PROXY=http://$(t_sidecar_ip s):8888" "$(tx s env)"
+check_eq "row 39: exec'd process has the init's seccomp state" \
+  "$(tx s grep -E '^Seccomp' /proc/1/status)" "$(tx s grep -E '^Seccomp' /proc/self/status)"
+check_eq "row 39: exec'd process has the init's capabilities" \
+  "$(tx s grep -E '^Cap(Eff|Bnd)' /proc/1/status)" "$(tx s grep -E '^Cap(Eff|Bnd)' /proc/self/status)"
+finish
