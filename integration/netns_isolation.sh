@@ -76,6 +76,17 @@ check_contains "sidecar resolves through the test DNS" "$INTERNET_IP" \
 check "the resolver counted that lookup" test "$(internet_dns_count)" -ge 1
 check_contains "accept rule sits in DOCKER-USER" "iifname \"$UPLINK_HOST_IF\" accept" \
   "$(nn_host nft list chain ip filter DOCKER-USER)"
+# dockerd edits that table with iptables-nft, which must still be able to read it.
+if command -v iptables >/dev/null; then
+  check_contains "iptables-nft reads DOCKER-USER back" "-i $UPLINK_HOST_IF" \
+    "$(nn_host iptables -S DOCKER-USER 2>&1)"
+fi
+# From the outside (the internet netns routing at the host), no new connection reaches the
+# sidecar's uplink address: only replies are forwarded toward it.
+internet_ns_exec ip route add 203.0.113.0/24 via "$INTERNET_HOST_IP"
+check_probe "internet -> sidecar uplink: new connection rejected" unreachable \
+  "/run/netns/$INTERNET_NS" tcp "$UPLINK_SIDECAR_IP" 8888
+internet_ns_exec ip route del 203.0.113.0/24 via "$INTERNET_HOST_IP"
 
 kill $p1 $p2 $p3 $p4 2>/dev/null
 wait $p1 $p2 $p3 $p4 2>/dev/null

@@ -116,18 +116,25 @@ int nn_host_rules(const char *hash, const char *ifname, const char *subnet, stru
   if (nft_open(&n, -1, err) < 0)
     return -1;
   char cmds[2048];
+  /* Toward the sidecar only replies pass (our table's drop is final whatever other tables
+   * accept); the accepts that get past a drop policy go into iptables-nft's chain in the
+   * plain form iptables itself can read back: iptables-nft refuses a chain holding a native
+   * "ct state" expression, and dockerd edits that table with iptables. */
   int len = snprintf(cmds, sizeof(cmds),
                      "add table ip bottle\n"
                      "add chain ip bottle postrouting { type nat hook postrouting priority "
                      "srcnat; policy accept; }\n"
+                     "add chain ip bottle forward { type filter hook forward priority -1; "
+                     "policy accept; }\n"
                      "add rule ip bottle postrouting ip saddr %s oifname != \"%s\" masquerade "
-                     "comment \"bottle:%s\"\n",
-                     subnet, ifname, hash);
+                     "comment \"bottle:%s\"\n"
+                     "add rule ip bottle forward oifname \"%s\" ct state { new, invalid, "
+                     "untracked } reject with icmp type admin-prohibited comment \"bottle:%s\"\n",
+                     subnet, ifname, hash, ifname, hash);
   const char *fwd = forward_chain(&n);
   if (fwd != NULL)
     snprintf(cmds + len, sizeof(cmds) - (size_t)len,
-             "insert rule %s oifname \"%s\" ct state related,established accept comment "
-             "\"bottle:%s\"\n"
+             "insert rule %s oifname \"%s\" accept comment \"bottle:%s\"\n"
              "insert rule %s iifname \"%s\" accept comment \"bottle:%s\"\n",
              fwd, ifname, hash, fwd, ifname, hash);
   int rc = nft_do(&n, cmds, false, err);
@@ -187,12 +194,15 @@ int nn_host_rules_remove(const char *hash, struct nn_error *err)
   if (collect_tagged(&n, "ip filter DOCKER-USER", hash, cmds, &used, sizeof(cmds), &ignored) < 0 ||
       collect_tagged(&n, "ip filter FORWARD", hash, cmds, &used, sizeof(cmds), &ignored) < 0)
     rc = nn_fail(err, ENOMEM, "list forward rules");
+  int left_fwd = 0;
   int found = collect_tagged(&n, "ip bottle postrouting", hash, cmds, &used, sizeof(cmds), &left);
-  if (found < 0)
-    rc = nn_fail(err, ENOMEM, "list masquerade rules");
+  int found_fwd =
+      collect_tagged(&n, "ip bottle forward", hash, cmds, &used, sizeof(cmds), &left_fwd);
+  if (found < 0 || found_fwd < 0)
+    rc = nn_fail(err, ENOMEM, "list host rules");
   /* The table is ours; it goes with its last rule (callers hold the uplink lock), in the
    * same transaction: one commit, one grace period. */
-  if (rc == 0 && found > 0 && left == 0 && used + 32 < sizeof(cmds))
+  if (rc == 0 && (found > 0 || found_fwd > 0) && left + left_fwd == 0 && used + 32 < sizeof(cmds))
     used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "delete table ip bottle\n");
   if (rc == 0 && used > 0)
     rc = nft_do(&n, cmds, false, err);

@@ -12,12 +12,15 @@
  *     NETNS_MODE_UPLINK: a new netns at <run_dir>/<name>-s, linked to the host (the netns
  *       of the calling thread) by a veth "btlh<hash>" (host end) / "uplink0" with a /30
  *       leased from uplink_pool under a lock; default route via the host end; on the host:
- *       net.ipv4.conf.btlh<hash>.forwarding=1 (that link only; nothing global), a
- *       masquerade rule for the /30 in table "ip bottle", and, when the host has an
- *       iptables-nft "ip filter" FORWARD chain (dockerd sets its policy to DROP), accept
- *       rules for that link in DOCKER-USER (or FORWARD when there is no DOCKER-USER).
- *       Replies come back in through the host's upstream interface, which must forward
- *       (dockerd sets ip_forward=1; otherwise see netns_build's error).
+ *       net.ipv4.conf.btlh<hash>.forwarding=1; in table "ip bottle" a masquerade rule for
+ *       the /30 and a forward rule that lets only replies (ct established/related) toward
+ *       btlh<hash>; and, when the host has an iptables-nft "ip filter" FORWARD chain
+ *       (dockerd sets its policy to DROP), plain accept rules for that link in DOCKER-USER
+ *       (or FORWARD without DOCKER-USER), in a form iptables can read back. Replies come in
+ *       through the host's upstream interface, and IPv4 forwards by the input interface's
+ *       flag: while any uplink lease exists, the interfaces of the host's default routes get
+ *       conf.<if>.forwarding=1 if they had 0 (never the global ip_forward), recorded in
+ *       <state_dir>/forwarding and put back when the last lease is released.
  *     In both modes the sidecar end is "btla<hash>" with <sidecar_ip>/30, IPv6 off on it,
  *     and the netns gets forwarding off (v4 and v6), accept_ra=0, rp_filter=1, and an nft
  *     table "inet bottle" that, from btla<hash>, accepts only TCP to <sidecar_ip>:<port>
