@@ -90,7 +90,7 @@ probe() {
 # the last mount there.
 mountinfo_field() {
   awk -v mp="$2" -v want="$3" '
-    $5 == mp { for (i = 7; $i != "-"; i++); r["opts"] = $6; r["root"] = $4; r["dev"] = $3;
+    $5 == mp { for (i = 7; i <= NF && $i != "-"; i++); r["opts"] = $6; r["root"] = $4; r["dev"] = $3;
                r["fstype"] = $(i + 1); r["super"] = $(i + 3); line = 1 }
     END { if (line) print r[want] }' <<<"$1"
 }

@@ -39,7 +39,7 @@ normalise() {
     /^---$/ { devs = 1; next }
     !devs {
       prop = ""
-      for (i = 7; $i != "-"; i++) { t = $i; sub(/:[0-9]+$/, "", t); prop = prop t "," }
+      for (i = 7; i <= NF && $i != "-"; i++) { t = $i; sub(/:[0-9]+$/, "", t); prop = prop t "," }
       print "mnt", $4, $5, $6, "[" prop "]", $(i + 1), $(i + 2), $(i + 3); next
     }
     { print "dev", $1, $3, $4, $5, $6, $NF }' | sort

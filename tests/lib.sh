@@ -7,6 +7,9 @@ BOTTLE_TOP=${BOTTLE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$BOTTLE_TOP/$BUILD ;; esac
 BOTTLE=${BOTTLE:-$BUILD/bottle}
+# bottle bottles every container by default; tests of the runtime core (what runc does) run
+# plain unless they choose another runtime config. Bottled tests set BOTTLE_CONFIG themselves.
+export BOTTLE_CONFIG=${BOTTLE_CONFIG:-$BOTTLE_TOP/tests/fixtures/bottle-plain.json}
 _checks=0 _failures=0
 
 ok() { _checks=$((_checks + 1)); echo "ok - $*"; }
