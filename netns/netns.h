@@ -22,10 +22,20 @@
  *       conf.<if>.forwarding=1 if they had 0 (never the global ip_forward), recorded in
  *       <state_dir>/forwarding and put back when the last lease is released.
  *     In both modes the sidecar end is "btla<hash>" with <sidecar_ip>/30, IPv6 off on it,
- *     and the netns gets forwarding off (v4 and v6), accept_ra=0, rp_filter=1, and an nft
- *     table "inet bottle" that, from btla<hash>, accepts only TCP to <sidecar_ip>:<port>
- *     and rejects everything else (TCP reset / ICMP admin-prohibited, so clients fail at
- *     once), plus a forward chain with policy drop.
+ *     arp_ignore=1 on it, and the netns gets forwarding off (v4 and v6), accept_ra=0,
+ *     rp_filter=1, icmp_ratelimit=0 (every reject reaches the agent) and an nft table
+ *     "inet bottle" whose prerouting chain, from btla<hash>, accepts only TCP to
+ *     <sidecar_ip>:<port> and rejects everything else (TCP reset for the sidecar's other
+ *     ports, ICMP admin-prohibited otherwise, so clients fail at once rather than time out),
+ *     plus a forward chain with policy drop. Own sidecar netns also get lo up.
+ *
+ * Teardown removes what was created. In an engine's netns it deletes btla<hash> (which takes
+ * the agent's eth0 with it) and the "inet bottle" table, but leaves the sysctls above as
+ * set (that netns belongs to the container and goes with it). Netns of our own are only
+ * unmounted: the kernel frees them with their links and rules once no process is inside,
+ * so the runtime stops the agent and sidecar before tearing the network down. The netns
+ * bind mounts are plain MS_BIND mounts: a mount namespace created while they exist holds a
+ * copy (containers drop theirs with pivot_root and the detach of the old root).
  *
  * The agent /30 is the same for every bottle (each pair is private); only the uplink pool
  * is allocated. Every object is written to <state_dir>/<name>.rec before it is created,
@@ -41,7 +51,8 @@
  * (1-based), to check that teardown/gc clean up after a crash at every step.
  *
  * Functions change the calling thread's netns only for the duration of a call and always
- * return to it (or abort). They need CAP_NET_ADMIN and CAP_SYS_ADMIN (root).
+ * return to it (or abort). They need CAP_NET_ADMIN and CAP_SYS_ADMIN (root). The "host" is
+ * the netns of the calling thread. err must not be NULL.
  */
 #ifndef BOTTLE_NETNS_H
 #define BOTTLE_NETNS_H
