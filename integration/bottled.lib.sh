@@ -1,0 +1,219 @@
+# Shared setup for end-to-end tests of bottled containers outside the engines (bottle-run, bottle
+# create/start/exec/delete). Source it from an integration test, then call bottled_setup.
+#
+#   bottled_setup TAG
+#       needs root, build/bottle, build/pipelock-double, testdns, busybox-static. Sets a trap on EXIT
+#       (bottled_cleanup; a test that needs its own trap calls bottled_cleanup from it) and makes:
+#         BT          private directory (mktemp) for everything below
+#         BT_ROOT     the --root of every bottle command ($BT/root)
+#         BT_HOST     a private netns (under /run/netns) that plays the host: every bottle command
+#                     runs in it (bt / bt_run), so the uplink veths, the host "ip bottle" nft table
+#                     and the per-link sysctls land where only this test sees them, and snapshots
+#                     are exact while other tests run concurrently
+#         BT_SIDECAR  the pipelock test double bundle (built once per source version, shared
+#                     read-only under /tmp; the overlay keeps every bottle's changes apart)
+#         BT_CONF     $BT/bottle.json: mode bottled, sidecar.bundle = BT_SIDECAR,
+#                     egress.default_allowlist ["example.test"], network.dns [INTERNET_IP],
+#                     profile "extra" allowing INTERNET_IP itself (by address: the test DNS
+#                     knows only example.test), sidecar.ready_timeout_ms 10000
+#       plus the test internet (tests/internet.lib.sh) linked to BT_HOST: INTERNET_IP serves HTTP
+#       on :80 ("hello from the test internet") and counting DNS on :53 (example.test only; any
+#       other name is NXDOMAIN, and blocked names must never reach it).
+#   bottled_config FILE [PYTHON]   writes FILE: BT_CONF's content edited by a Python statement over
+#                     `c` (the dict), e.g. 'c["sidecar"]["ready_timeout_ms"]=50'
+#   bottled_agent DIR [args...]    a busybox bundle (tests/bundle.lib.sh make_bundle) for the agent
+#   bt ARGS...        "$BOTTLE" --root "$BT_ROOT" --config "$BT_CONF" ARGS... in BT_HOST
+#                     (set BT_CONFIG_FILE to use another config file)
+#   bt_run ARGS...    build/bottle-run --root "$BT_ROOT" --config "$BT_CONF" ARGS... in BT_HOST
+#   bt_host CMD...    run CMD in BT_HOST
+#   bt_netns_name ID  the 16-hex name netns/ gets for container ID under BT_ROOT (link names, netns
+#                     bind mounts /run/bottle/netns/<name>-a|-s, cgroup bottle/<name>-sidecar)
+#   bt_agent_netns ID the agent netns bind mount of a created bottle
+#   bt_snapshot       what a bottle of this test can leave on the machine: links, addresses,
+#                     routes, nft ruleset, net sysctls of BT_HOST; /run/bottle/netns entries,
+#                     /run/bottle/netns-state records, mounts, processes (by root or cwd under $BT
+#                     or a pipelock argv), cgroup dirs of BT_ROOT's bottles, files under BT_ROOT.
+#                     Compare two with check_same.
+#   check_same WHAT BEFORE AFTER   like check_eq, printing a diff
+#   bottled_cleanup   deletes every container under BT_ROOT (-f), gc, the internet, BT_HOST, BT
+#
+# Names: everything carries the TAG and $$, so several tests (and engineers) can run at once.
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib.sh"
+. "$BOTTLE_TOP/tests/internet.lib.sh"
+. "$BOTTLE_TOP/tests/bundle.lib.sh"
+
+BOTTLE_RUN=${BOTTLE_RUN:-$BUILD/bottle-run}
+BT= BT_ROOT= BT_HOST= BT_SIDECAR= BT_CONF= BT_CONFIG_FILE=
+_bt_ids=() _bt_names=()
+
+bottled_setup() {
+  local tag=$1 t
+  need_root
+  for t in ip nsenter nft busybox python3 ss flock sha256sum; do
+    command -v "$t" >/dev/null || skip "needs $t"
+  done
+  [ -x "$BOTTLE" ] || skip "bottle not built ($BOTTLE)"
+  [ -x "$BOTTLE_RUN" ] || skip "bottle-run not built ($BOTTLE_RUN)"
+  [ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
+  _find_busybox || skip "busybox-static not installed"
+  BT=$(mktemp -d "/tmp/bottled-$tag.XXXXXX")
+  BT_ROOT=$BT/root
+  BT_HOST=bthost-$tag-$$
+  trap bottled_cleanup EXIT
+  ip netns add "$BT_HOST" || exit 1
+  bt_host ip link set lo up
+  # A default route as on a real host, into a veth whose peer stays down: the library's
+  # per-interface upstream forwarding has something to act on, and nothing can leave.
+  # Forwarding is on from the start: netns/ records and restores the upstream interfaces'
+  # forwarding in the state dir all bottles of the machine share, so a lease held by another
+  # test's bottle (in another netns) would delay the restore here and make snapshots differ.
+  bt_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  bt_host ip link add fakeup type veth peer name fakeup-peer
+  bt_host sysctl -qw net.ipv4.conf.fakeup.forwarding=1
+  bt_host ip link set fakeup up
+  bt_host ip link set fakeup-peer up
+  bt_host ip link set fakeup-peer down
+  bt_host ip addr add 192.0.2.1/30 dev fakeup
+  bt_host ip route add default via 192.0.2.2 dev fakeup
+  internet_up "$tag" "$BT_HOST" || exit 1
+  _bt_sidecar_bundle || exit 1
+  python3 - "$BT/bottle.json" "$BT_SIDECAR" "$INTERNET_IP" <<'PY'
+import json, sys
+path, sidecar, dns = sys.argv[1:4]
+c = {
+  "mode": "bottled",
+  "sidecar": {"bundle": sidecar, "ready_timeout_ms": 10000},
+  "egress": {"default_allowlist": ["example.test"]},
+  "bottles": {"extra": {"egress": {"allowlist": [dns]}}},
+  "network": {"dns": [dns]},
+}
+json.dump(c, open(path, "w"), indent=2)
+PY
+  BT_CONF=$BT/bottle.json
+}
+
+# The test double's bundle, built once per version of its sources (gcc -static takes seconds).
+_bt_sidecar_bundle() {
+  local src=$BOTTLE_TOP/tests/pipelock-double hash dir tmp
+  hash=$(cat "$src"/*.c "$src"/*.h "$src/make-bundle.sh" 2>/dev/null | sha256sum | cut -c1-16)
+  dir=/tmp/bottle-test-pipelock-$hash
+  if [ ! -x "$dir/rootfs/pipelock" ]; then
+    tmp=$(mktemp -d /tmp/bottle-test-pipelock-build.XXXXXX)
+    if ! "$src/make-bundle.sh" "$tmp" >"$tmp.log" 2>&1; then
+      cat "$tmp.log" >&2
+      rm -rf "$tmp" "$tmp.log"
+      return 1
+    fi
+    rm -f "$tmp.log"
+    chmod 755 "$tmp"
+    # Another test may have built it meanwhile: keep theirs.
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
+  fi
+  BT_SIDECAR=$dir
+}
+
+bottled_config() {
+  local file=$1 expr=${2:-}
+  python3 - "$BT_CONF" "$file" "$expr" <<'PY'
+import json, sys
+src, dst, expr = sys.argv[1:4]
+c = json.load(open(src))
+exec(expr)
+json.dump(c, open(dst, "w"), indent=2)
+PY
+}
+
+bottled_agent() {
+  local dir=$1
+  shift
+  make_bundle "$dir" "$@"
+  # Short ids under BT_ROOT: cgroup per agent bundle, unique per test process.
+  bundle_edit "$dir" "c['linux']['cgroupsPath'] = '/bottle-test/$(basename "$dir")-$$'"
+}
+
+bt_host() { nsenter --net="/run/netns/$BT_HOST" "$@"; }
+bt() { bt_host "$BOTTLE" --root "$BT_ROOT" --config "${BT_CONFIG_FILE:-$BT_CONF}" "$@"; }
+bt_run() { bt_host "$BOTTLE_RUN" --root "$BT_ROOT" --config "${BT_CONFIG_FILE:-$BT_CONF}" "$@"; }
+
+bt_netns_name() {
+  python3 - "$BT_ROOT" "$1" <<'PY'
+import sys
+h = 1469598103934665603
+for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
+    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
+print("%016x" % h)
+PY
+}
+
+bt_agent_netns() { echo "/run/bottle/netns/$(bt_netns_name "$1")-a"; }
+
+# Processes that belong to this test's bottles: rootfs or cwd under $BT, or a pipelock argv
+# whose root is under $BT. The test's own shells and tools have neither.
+_bt_procs() {
+  python3 - "$BT" "$$" "$BASHPID" <<'PY'
+import os, sys
+top, me = sys.argv[1] + "/", set(sys.argv[2:])
+for p in os.listdir("/proc"):
+    if not p.isdigit() or p in me:
+        continue
+    try:
+        root = os.readlink(f"/proc/{p}/root")
+        cwd = os.readlink(f"/proc/{p}/cwd")
+        cmd = open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        continue
+    if root.startswith(top):
+        print(f"proc root={root} {cmd}")
+    elif cwd.startswith(top) and ("bottle" in cmd or "pipelock" in cmd):
+        print(f"proc cwd={cwd} {cmd}")
+PY
+}
+
+bt_snapshot() {
+  bt_host ip -o link show | sed 's/ state [A-Z]*//; s/ qlen [0-9]*//' | awk '{$1=""; print}'
+  bt_host ip -o addr show
+  bt_host ip route show table all
+  bt_host nft list ruleset
+  bt_host sysctl net.ipv4.ip_forward net.ipv4.conf net.ipv6.conf 2>/dev/null
+  local n
+  for n in "${_bt_names[@]}"; do
+    ls /run/bottle/netns 2>/dev/null | grep -F "$n" | sed 's/^/netns /'
+    ls /run/bottle/netns-state 2>/dev/null | grep -F "$n" | sed 's/^/netns-state /'
+    ls -d /sys/fs/cgroup/*/bottle/"$n"* /sys/fs/cgroup/bottle/"$n"* 2>/dev/null | sed 's/^/cgroup /'
+  done
+  ls -d /sys/fs/cgroup/*/bottle-test/*-$$ /sys/fs/cgroup/bottle-test/*-$$ 2>/dev/null | sed 's/^/cgroup /'
+  grep -F " $BT/" /proc/self/mountinfo | awk '{print "mount " $5}'
+  _bt_procs
+  find "$BT_ROOT" -mindepth 1 2>/dev/null | sed 's/^/file /' | sort
+}
+
+# bt_track ID: remember an id so that bt_snapshot looks for its names and cleanup deletes it.
+bt_track() {
+  local id
+  for id in "$@"; do
+    _bt_ids+=("$id")
+    _bt_names+=("$(bt_netns_name "$id")")
+  done
+}
+
+check_same() {
+  if [ "$2" = "$3" ]; then ok "$1"; else fail "$1"; diff <(echo "$2") <(echo "$3") | head -30; fi
+}
+
+bottled_cleanup() {
+  local id
+  if [ -n "$BT_ROOT" ] && [ -n "$BT_HOST" ] && [ -e "/run/netns/$BT_HOST" ]; then
+    for id in $(bt list -q 2>/dev/null) "${_bt_ids[@]}"; do
+      bt delete --force "$id" >/dev/null 2>&1
+    done
+    bt gc >/dev/null 2>&1
+  fi
+  internet_down
+  [ -n "$BT_HOST" ] && ip netns del "$BT_HOST" 2>/dev/null
+  if [ -n "$BT" ]; then
+    ls -d /sys/fs/cgroup/*/bottle-test/*-$$ /sys/fs/cgroup/bottle-test/*-$$ 2>/dev/null | sed 's/^/cgroup /'
+  grep -F " $BT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$BT"
+  fi
+  return 0
+}

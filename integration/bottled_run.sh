@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Issue 5, bottle-run end to end against the test internet (integration/bottled.lib.sh):
+# the plan, --dry-run, --profile, --allow, the y/N question, exit status, and the bottle
+# itself: allowlisted host 200 through the proxy, another 403, direct TCP/ICMP/DNS fail at
+# once, no DNS query from the agent (nor for a blocked name) reaches the test resolver, and
+# nothing is left behind.
+. "$(dirname "$0")/bottled.lib.sh"
+bottled_setup run
+IP=$INTERNET_IP
+before=$(bt_snapshot)
+
+# plan_id OUTPUT: the container id bottle-run chose, tracked for bt_snapshot.
+plan_id() { sed -n 's/^bottle plan for \([^ :]*\).*/\1/p' <<<"$1" | head -1; }
+after_run() { # WHAT OUTPUT
+  local id; id=$(plan_id "$2")
+  [ -n "$id" ] && bt_track "$id"
+  check_same "$1: nothing left behind" "$before" "$(bt_snapshot)"
+}
+
+term_run() { # ANSWER ARGS...: bottle-run on a pty; ANSWER is typed when the question shows
+  local answer=$1; shift
+  python3 - "$answer" timeout 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
+    --config "$BT_CONF" "$@" <<'PY' 2>&1 | tr -d '\r'
+import os, pty, sys
+answer, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out, sent = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not sent and b"[y/N]" in out:
+        os.write(fd, answer.encode() + b"\n")
+        sent = True
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+PY
+}
+
+# 1. The bottle: one agent makes every probe, then exits 7.
+probe="env | grep -i _proxy= | sort
+echo --- allowed; wget -q -O- http://example.test/; echo \"wget-allowed=\$?\"
+echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo \"wget-blocked=\$?\"
+echo --- by-ip; wget -q -O- http://$IP/ 2>&1; echo \"wget-ip=\$?\"
+echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo \"nc=\$?\"
+echo --- ping; ping -c 1 -W 1 $IP 2>&1; echo \"ping=\$?\"
+echo --- dns; nslookup agent-probe.test $IP 2>&1; echo \"dns=\$?\"
+echo --- dns-sidecar; sip=\${HTTP_PROXY#http://}; timeout 2 nslookup agent-probe2.test \${sip%:*} 2>&1; echo \"dns-sidecar=\$?\"
+exit 7"
+bottled_agent "$BT/agent" sh -c "$probe"
+out=$(bt_run --yes "$BT/agent" </dev/null 2>&1)
+rc=$?
+echo "$out"
+check_eq "exit status of the agent is bottle-run's" 7 "$rc"
+check_contains "plan: bundle" "  bundle:   $BT/agent" "$out"
+check_contains "plan: profile" "  profile:  (none)" "$out"
+check_contains "plan: hosts" "  egress:   1 host allowed (example.test)" "$out"
+check_contains "plan: sidecar bundle" "  sidecar:  $BT_SIDECAR" "$out"
+check_contains "plan: network mode" "  network:  own uplink" "$out"
+check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://" "$out"
+check_contains "agent has https_proxy" "https_proxy=http://" "$out"
+check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
+check_contains "allowed host answers 200 through the proxy" "hello from the test internet
+wget-allowed=0" "$out"
+check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
+check_contains "other host: wget fails" "wget-blocked=1" "$out"
+check_contains "an address not allowlisted gets 403 too" "403 Forbidden" "$(sed -n '/--- by-ip/,/wget-ip/p' <<<"$out")"
+check_contains "direct TCP fails at once (no route)" "Network is unreachable" "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
+check_contains "direct TCP: nc fails" "nc=1" "$out"
+pingout=$(sed -n '/--- ping/,/ping=/p' <<<"$out")
+check_fails "ICMP ping fails" grep -q "ping=0" <<<"$pingout"
+check_fails "ICMP: no reply" grep -q "bytes from" <<<"$pingout"
+check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
+check_fails "DNS to the sidecar's address fails" grep -q "dns-sidecar=0" <<<"$out"
+check_fails "DNS to the test resolver: no answer" grep -q "Address: $IP" <<<"$(sed -n '/--- dns$/,/dns=/p' <<<"$out")"
+queries=$(cat "$INTERNET_DNS_COUNT")
+check_fails "no agent DNS query reached the resolver" grep -q agent-probe <<<"$queries"
+check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
+check_eq "only the sidecar's lookup for the allowed request" "example.test" "$queries"
+after_run "bottle" "$out"
+
+# 2. Exit status 0 propagates too, and stdout is the agent's.
+bottled_agent "$BT/ok" sh -c 'echo agent-ran'
+out=$(bt_run -y "$BT/ok" </dev/null 2>&1)
+check_eq "exit 0" "0" "$?"
+check_contains "agent output" "agent-ran" "$out"
+after_run "exit 0" "$out"
+
+# 3. --dry-run: the plan, then nothing (no netns, link, process, state).
+out=$(bt_run --dry-run "$BT/agent" 2>&1)
+check_eq "dry run succeeds" 0 "$?"
+check_contains "dry run prints the plan" "  network:  own uplink" "$out"
+check_contains "dry run says so" "dry run: nothing was created" "$out"
+check_fails "dry run does not run the agent" grep -q wget-allowed <<<"$out"
+after_run "dry run" "$out"
+# The dry run asks nothing even on a terminal.
+out=$(term_run y --dry-run "$BT/agent")
+check_fails "dry run on a terminal does not ask" grep -q "Create this bottle" <<<"$out"
+after_run "dry run on a terminal" "$out"
+
+# 4. --profile (bottles.extra allows INTERNET_IP by address) and --allow.
+bottled_agent "$BT/ip" sh -c "wget -q -O- http://$IP/ 2>&1; echo wget=\$?"
+out=$(bt_run --yes --profile extra "$BT/ip" </dev/null 2>&1)
+echo "$out"
+check_contains "--profile: plan names it" "  profile:  extra" "$out"
+check_contains "--profile: its hosts are added" "2 hosts allowed ($IP, example.test)" "$out"
+check_contains "--profile: its host answers 200" "hello from the test internet
+wget=0" "$out"
+after_run "--profile" "$out"
+out=$(bt_run --yes --allow "$IP" "$BT/ip" </dev/null 2>&1)
+check_contains "--allow: plan" "2 hosts allowed ($IP, example.test)" "$out"
+check_contains "--allow: the host answers 200" "wget=0" "$out"
+after_run "--allow" "$out"
+out=$(bt_run --yes --allow blocked.test --allow other.test "$BT/ip" </dev/null 2>&1)
+check_contains "--allow is repeatable" "3 hosts allowed (blocked.test, example.test, other.test)" "$out"
+check_contains "--allow: others still get 403" "403 Forbidden" "$out"
+after_run "--allow twice" "$out"
+out=$(bt_run --yes --profile nosuch "$BT/ip" </dev/null 2>&1)
+rc=$?
+echo "$out"
+check_fails "unknown profile fails" test "$rc" -eq 0
+check_contains "unknown profile: names it" "nosuch" "$out"
+check_eq "unknown profile: one line" 1 "$(grep -c . <<<"$out")"
+after_run "unknown profile" "$out"
+
+# 5. The y/N question on a terminal: "n" creates nothing, "y" runs; --yes does not ask.
+out=$(term_run n "$BT/ok")
+echo "$out"
+check_contains "terminal: asks" "Create this bottle? [y/N]" "$out"
+check_contains "terminal: n: nothing created" "nothing was created" "$out"
+check_fails "terminal: n: the agent did not run" grep -q agent-ran <<<"$out"
+after_run "answered n" "$out"
+out=$(term_run y "$BT/ok")
+check_contains "terminal: y: the agent runs" "agent-ran" "$out"
+after_run "answered y" "$out"
+out=$(term_run n --yes "$BT/ok")
+check_fails "terminal: --yes does not ask" grep -q "Create this bottle" <<<"$out"
+check_contains "terminal: --yes runs" "agent-ran" "$out"
+after_run "--yes on a terminal" "$out"
+
+# 6. Usage errors.
+out=$(bt_run --yes 2>&1)
+check_contains "no bundle: usage error" "expected exactly one BUNDLE" "$out"
+finish
