@@ -18,16 +18,30 @@
 #   t_proxy_raw ID REQUEST       sends REQUEST (printf format) to the proxy from inside the
 #                                agent with busybox nc and prints the answer
 #   t_status ANSWER              the status code of an HTTP answer ("" when there is none)
+#   t_bg CMD...                  start CMD (a program, not a function) in the background;
+#                                killed by the EXIT trap
+#   t_canary IP PORT TEXT        in BT_HOST: IP on lo (unless BT_HOST has it) and a busybox
+#                                httpd on IP:PORT serving TEXT; waits until it listens
 #
 # Network: every target is INTERNET_IP, the sidecar, addresses of BT_HOST, or loopback.
 . "$(dirname "${BASH_SOURCE[0]}")/bottled.lib.sh"
 
 TPROBE=
+_t_pids=()
+
+threats_cleanup() {
+  local p
+  for p in "${_t_pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${_t_pids[@]}"; do wait "$p" 2>/dev/null; done
+  _t_pids=()
+  bottled_cleanup
+}
 
 threats_setup() {
   command -v gcc >/dev/null || skip "needs gcc (static probe)"
   [ "$(uname -m)" = x86_64 ] || skip "the probe's int 0x80/x32 checks are x86_64"
   bottled_setup "$1"
+  trap threats_cleanup EXIT
   TPROBE=$BT/threats-probe
   gcc -static -O1 -o "$TPROBE" "$BOTTLE_TOP/integration/threats-probe.c" ||
     skip "gcc -static failed (static libc missing?)"
@@ -75,3 +89,22 @@ t_proxy_raw() {
   tx "$id" sh -c 'printf "$1" | nc "$2" 8888' sh "$req" "$(t_sidecar_ip "$id")"
 }
 t_status() { printf '%s\n' "$1" | awk 'NR == 1 && /^HTTP\// {print $2}'; }
+
+t_bg() {
+  "$@" &
+  _t_pids+=($!)
+}
+
+t_canary() {
+  local ip=$1 port=$2 text=$3 dir i
+  dir=$(mktemp -d "$BT/canary.XXXXXX")
+  echo "$text" >"$dir/index.html"
+  bt_host ip -o addr show | grep -qF " $ip/" || bt_host ip addr add "$ip/32" dev lo
+  t_bg nsenter --net="/run/netns/$BT_HOST" busybox httpd -f -p "$ip:$port" -h "$dir"
+  for i in $(seq 100); do
+    bt_host ss -Hltn | grep -qF "$ip:$port" && return 0
+    sleep 0.05
+  done
+  echo "t_canary: httpd on $ip:$port did not start" >&2
+  return 1
+}
