@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "runtime/bottled.h"
 #include "runtime/cleanup.h"
 #include "runtime/state.h"
 #include "runtime/verbs.h"
@@ -20,6 +21,10 @@ int verb_state(struct globals *g, int argc, char **argv)
     return verb_fail(&err, NULL, 1);
   cleanup_cjson cJSON *j = container_state_json(c, container_status(c), "");
   container_free(c);
+  /* A bottled container also says whether its proxy still runs (clients ignore the field). */
+  const char *sidecar = bottled_sidecar_status(g, id);
+  if (sidecar != NULL)
+    cJSON_AddStringToObject(j, "sidecar", sidecar);
   char *s = cJSON_Print(j);
   /* runc's layout: two-space indent, "key": value, no trailing newline.
    * cJSON escapes tabs inside strings, so every raw tab is layout. */

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Issue 5, bottle create/start/state/exec/logs/kill/delete of bottled containers: exec'd
+# processes get the proxy env and no CAP_NET_RAW/CAP_NET_ADMIN, logs mark blocked requests,
+# state reports the sidecar, delete removes the sidecar process, netns, links, nft rules,
+# overlay, cgroups and state; two bottles at once stay apart.
+. "$(dirname "$0")/bottled.lib.sh"
+bottled_setup life
+IP=$INTERNET_IP
+before=$(bt_snapshot)
+A=life-a-$$ B=life-b-$$
+bt_track "$A" "$B"
+
+bottled_agent "$BT/agent" sleep 600
+# The agent asks for the network capabilities: the bottle must take them away.
+bundle_edit "$BT/agent" '
+caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_NET_ADMIN"]
+c["process"]["capabilities"] = {"bounding": caps, "effective": caps, "permitted": caps}'
+state_field() { bt state "$1" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2', '(absent)'))"; }
+# capeff_net CAPEFF_HEX: "raw=0 admin=0" from /proc's CapEff
+capeff_net() { local v=$((16#$1)); echo "raw=$(((v >> 13) & 1)) admin=$(((v >> 12) & 1))"; }
+
+check "create A" bt create --bundle "$BT/agent" "$A"
+check_eq "state A: created" created "$(state_field "$A" status)"
+check_eq "state A: sidecar running" running "$(state_field "$A" sidecar)"
+name=$(bt_netns_name "$A")
+check "A: agent netns bind mount" test -e "/run/bottle/netns/$name-a"
+check "A: sidecar netns bind mount" test -e "/run/bottle/netns/$name-s"
+check "A: uplink veth on the host" bash -c "nsenter --net=/run/netns/$BT_HOST ip -o link show | grep -q btlh"
+check_contains "A: masquerade in the host's nft table" "masquerade" "$(bt_host nft list table ip bottle 2>&1)"
+check "A: sidecar overlay mounted" grep -qF " $BT_ROOT/.bottle/$A/fs/merged " /proc/self/mountinfo
+check "A: sidecar cgroup" bash -c "ls -d /sys/fs/cgroup/*/bottle/$name-sidecar /sys/fs/cgroup/bottle/$name-sidecar 2>/dev/null | grep -q ."
+sidecar_pid=$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$A/state/sidecar/bottle.json'))['pid'])" 2>/dev/null)
+check "A: sidecar pid known" test "${sidecar_pid:-0}" -gt 1
+check "A: sidecar process runs" kill -0 "${sidecar_pid:-0}"
+check_contains "A: sidecar is the pipelock" "pipelock" "$(tr '\0' ' ' </proc/"${sidecar_pid:-0}"/cmdline 2>/dev/null)"
+check "start A" bt start "$A"
+check_eq "state A: running" running "$(state_field "$A" status)"
+
+out=$(bt exec "$A" sh -c 'env | grep -i _proxy= | sort; grep CapEff /proc/self/status' 2>&1)
+echo "$out"
+check_contains "exec: HTTP_PROXY" "HTTP_PROXY=http://" "$out"
+check_contains "exec: https_proxy" "https_proxy=http://" "$out"
+check_contains "exec: no_proxy" "no_proxy=localhost,127.0.0.1,::1" "$out"
+check_eq "exec: no CAP_NET_RAW/CAP_NET_ADMIN" "raw=0 admin=0" "$(capeff_net "$(awk '/CapEff/ {print $2}' <<<"$out")")"
+check_eq "agent (pid 1): no CAP_NET_RAW/CAP_NET_ADMIN" "raw=0 admin=0" \
+  "$(capeff_net "$(bt exec "$A" awk '/CapEff/ {print $2}' /proc/1/status)")"
+out=$(bt exec --cap CAP_NET_RAW --cap CAP_NET_ADMIN "$A" awk '/CapEff/ {print $2}' /proc/self/status 2>&1)
+check_eq "exec --cap CAP_NET_RAW: still dropped" "raw=0 admin=0" "$(capeff_net "${out:-0}")"
+check_contains "exec: allowed host 200" "hello from the test internet" \
+  "$(bt exec "$A" wget -q -O- http://example.test/ 2>&1)"
+check_contains "exec: other host 403" "403" "$(bt exec "$A" wget -q -O- http://blocked-$$.test/ 2>&1)"
+check_contains "exec: direct fails at once" "Network is unreachable" \
+  "$(bt exec "$A" nc -w 2 "$IP" 80 </dev/null 2>&1)"
+logs=$(bt logs "$A" 2>&1)
+check_contains "logs: the blocked request is marked" "BLOCKED GET blocked-$$.test:80" "$logs"
+check_eq "logs: one BLOCKED line" 1 "$(grep -c '^BLOCKED' <<<"$logs")"
+check_contains "logs: other lines pass through" '"event":"startup"' "$logs"
+check_fails "logs of an unknown id fail" bt logs "nosuch-$$"
+
+# Two bottles at once: same agent /30 in both, each in its own namespaces.
+bottled_agent "$BT/agent-b" sleep 600
+check "create B" bt create --bundle "$BT/agent-b" "$B"
+check "start B" bt start "$B"
+nb=$(bt_netns_name "$B")
+b_uplink=$(nsenter --net="/run/bottle/netns/$nb-s" ip -4 -o addr show dev uplink0 | awk '{print $4}' | cut -d/ -f1)
+a_uplink=$(nsenter --net="/run/bottle/netns/$name-s" ip -4 -o addr show dev uplink0 | awk '{print $4}' | cut -d/ -f1)
+echo "A uplink $a_uplink, B uplink $b_uplink"
+check "the two uplinks differ" test -n "$b_uplink" -a "$a_uplink" != "$b_uplink"
+check_contains "A cannot reach B's sidecar uplink directly" "Network is unreachable" \
+  "$(bt exec "$A" nc -w 2 "$b_uplink" 8888 </dev/null 2>&1)"
+check_contains "A cannot reach B's sidecar through its proxy" "403" \
+  "$(bt exec "$A" wget -q -O- "http://$b_uplink:8888/health" 2>&1)"
+check_contains "A cannot reach the host end of B's uplink" "403" \
+  "$(bt exec "$A" wget -q -O- "http://$(sed 's/\.[0-9]*$//' <<<"$b_uplink").$(( ${b_uplink##*.} - 1 )):80/" 2>&1)"
+bt exec "$A" wget -q -O- "http://only-from-a-$$.test/" >/dev/null 2>&1
+bt exec "$B" wget -q -O- "http://only-from-b-$$.test/" >/dev/null 2>&1
+check_contains "A's request reached A's sidecar" "only-from-a-$$" "$(bt logs "$A")"
+check_fails "A's request did not reach B's sidecar" grep -q "only-from-a-$$" <<<"$(bt logs "$B")"
+check_contains "B's request reached B's sidecar" "only-from-b-$$" "$(bt logs "$B")"
+check_fails "B's request did not reach A's sidecar" grep -q "only-from-b-$$" <<<"$(bt logs "$A")"
+check_eq "A's agent sees its own sidecar only" "$(bt exec "$A" ip -4 -o addr show dev eth0 | awk '{print $4}')" \
+  "$(bt exec "$B" ip -4 -o addr show dev eth0 | awk '{print $4}')"
+
+# kill, state, delete
+check "kill A" bt kill "$A" KILL
+for _ in $(seq 100); do [ "$(state_field "$A" status)" = stopped ] && break; sleep 0.05; done
+check_eq "state A: stopped" stopped "$(state_field "$A" status)"
+check_eq "state A: sidecar still up until delete" running "$(state_field "$A" sidecar)"
+check_fails "delete B while running fails" bt delete "$B"
+check "delete A" bt delete "$A"
+# Dead: gone, or a zombie waiting for pid 1 to reap it (this VM's pid 1 reaps late).
+check_contains "A: sidecar process dead" "$(awk '/^State/ {print $2}' "/proc/${sidecar_pid:-0}/status" 2>/dev/null)" "Z"
+check_fails "A: state gone" bt state "$A"
+check "A: agent netns gone" test ! -e "/run/bottle/netns/$name-a"
+check "A: sidecar netns gone" test ! -e "/run/bottle/netns/$name-s"
+check "A: overlay unmounted" test -z "$(grep -F " $BT_ROOT/.bottle/$A/" /proc/self/mountinfo)"
+check "A: bottle dir gone" test ! -e "$BT_ROOT/.bottle/$A"
+check "delete B --force while running" bt delete --force "$B"
+check "delete again is an error without --force" test "$(bt delete "$B" >/dev/null 2>&1; echo $?)" -ne 0
+check "delete --force again succeeds" bt delete --force "$B"
+check_eq "no nft rules left in the host's bottle table" "" \
+  "$(bt_host nft list table ip bottle 2>/dev/null | grep -E 'masquerade|accept')"
+check_same "host as before" "$before" "$(bt_snapshot)"
+finish
