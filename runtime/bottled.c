@@ -463,7 +463,9 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
                          cfg->sidecar_ready_timeout_ms, sidecar->pid, err) < 0) {
     cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
     cleanup_free char *tail = sidecar_log_tail(logpath, 600);
-    berr_wrap(err, "sidecar log: %s; readiness", tail);
+    cleanup_free char *why = xstrdup((*err)->msg);
+    berr_free(err);
+    berr(err, 0, "%s; the sidecar's last log lines: %s", why, tail);
     goto out;
   }
   crash_point(6);

@@ -247,6 +247,23 @@ static int probe_once(const char *netns, const struct sockaddr_in *sa, const cha
   return 0;
 }
 
+/* kill(pid, 0) succeeds on a zombie, and the sidecar's init is reaped only by whoever
+ * inherited it (pid 1 or a subreaper), possibly much later: read the state instead. */
+static bool process_gone(pid_t pid)
+{
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT || errno == ESRCH;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return true;
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
                        pid_t pid, bottle_error_t *err)
 {
@@ -258,8 +275,10 @@ int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigne
     int r = probe_once(netns, &sa, ip, deadline, err);
     if (r != 0)
       return r > 0 ? 0 : -1;
-    if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
-      return berr(err, 0, "the pipelock sidecar exited before its proxy answered");
+    if (pid > 0 && process_gone(pid))
+      return berr(err, 0,
+                  "the pipelock sidecar exited before its proxy answered (check "
+                  "sidecar.bundle and sidecar.args)");
     struct timespec pause = {0, 10 * 1000 * 1000};
     nanosleep(&pause, NULL);
   }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Issue 5, "done when" 2: a SIGKILL of `bottle create` at each step of a bottled create
+# (BOTTLE_CREATE_CRASH_AT=N), followed by `delete --force`, leaves the host exactly as before;
+# and a create that fails (bad sidecar bundle, bad annotation, unknown profile, a sidecar that
+# never answers) says so in one line naming the field and leaves nothing behind.
+. "$(dirname "$0")/bottled.lib.sh"
+bottled_setup crash
+before=$(bt_snapshot)
+bottled_agent "$BT/agent" sleep 600
+
+steps=0
+for n in $(seq 1 7); do
+  id=crash-$n-$$
+  bt_track "$id"
+  BOTTLE_CREATE_CRASH_AT=$n bt create --bundle "$BT/agent" "$id" >"$BT/create.out" 2>&1
+  rc=$?
+  check_eq "step $n: create killed" 137 "$rc"
+  [ "$rc" = 137 ] && steps=$n
+  # Something was made at this step (else the step would test nothing).
+  check "step $n: the crash left something to clean" test -e "$BT_ROOT/.bottle/$id"
+  check "step $n: delete --force" bt delete --force "$id"
+  check_same "step $n: host as before" "$before" "$(bt_snapshot)"
+done
+check_eq "crashes injected at 7 steps" 7 "$steps"
+# Past the last step, create completes: the crash points are real steps of one create.
+id=crash-none-$$
+bt_track "$id"
+BOTTLE_CREATE_CRASH_AT=8 bt create --bundle "$BT/agent" "$id"
+check_eq "create with no crash point reached" created \
+  "$(bt state "$id" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
+check "delete it" bt delete --force "$id"
+check_same "host as before (completed create)" "$before" "$(bt_snapshot)"
+
+# gc also cleans a crashed create (the shim never calls delete).
+id=crash-gc-$$
+bt_track "$id"
+BOTTLE_CREATE_CRASH_AT=5 bt create --bundle "$BT/agent" "$id" >/dev/null 2>&1
+check_contains "gc removes a crashed create" "removed $id" "$(bt gc 2>&1)"
+check_same "host as before (gc)" "$before" "$(bt_snapshot)"
+
+# Failing creates: one line naming the field, nothing left behind.
+fails_cleanly() { # WHAT EXPECTED-SUBSTRING ID [create args...]
+  local what=$1 want=$2 id=$3 rc
+  shift 3
+  bt_track "$id"
+  out=$(bt create --bundle "$BT/agent" "$@" "$id" 2>&1)
+  rc=$?
+  echo "$what: $out"
+  check "$what: create fails" test "$rc" -ne 0
+  check_contains "$what: names the problem" "$want" "$out"
+  check_eq "$what: one line" 1 "$(grep -c . <<<"$out")"
+  check_fails "$what: no state" bt state "$id"
+  check_same "$what: host as before" "$before" "$(bt_snapshot)"
+}
+bottled_config "$BT/nobundle.json" 'c["sidecar"]["bundle"] = "/nonexistent-bottle-test"'
+BT_CONFIG_FILE=$BT/nobundle.json fails_cleanly "missing sidecar bundle" "sidecar.bundle" "bad-bundle-$$"
+mkdir -p "$BT/empty-bundle"
+bottled_config "$BT/emptybundle.json" "c['sidecar']['bundle'] = '$BT/empty-bundle'"
+BT_CONFIG_FILE=$BT/emptybundle.json fails_cleanly "sidecar bundle without rootfs" "sidecar.bundle" "empty-bundle-$$"
+
+cp -a "$BT/agent" "$BT/agent-annot"
+bundle_edit "$BT/agent-annot" 'c["annotations"] = {"bottle.egress.allowlist": "http://x"}'
+bt_track "bad-annot-$$"
+out=$(cd "$BT/agent-annot" && bt create "bad-annot-$$" 2>&1)
+echo "bad annotation: $out"
+check_contains "bad annotation: names it" "bottle.egress.allowlist" "$out"
+check_eq "bad annotation: one line" 1 "$(grep -c . <<<"$out")"
+check_same "bad annotation: host as before" "$before" "$(bt_snapshot)"
+bundle_edit "$BT/agent-annot" 'c["annotations"] = {"bottle.profile": "nosuch"}'
+bt_track "bad-profile-$$"
+out=$(cd "$BT/agent-annot" && bt create "bad-profile-$$" 2>&1)
+echo "unknown profile: $out"
+check_contains "unknown profile: names it" "nosuch" "$out"
+check_contains "unknown profile: names the annotation" "bottle.profile" "$out"
+check_eq "unknown profile: one line" 1 "$(grep -c . <<<"$out")"
+check_same "unknown profile: host as before" "$before" "$(bt_snapshot)"
+
+# A sidecar that exits at once, and one that never answers on the proxy port.
+bottled_config "$BT/exits.json" 'c["sidecar"]["args"] = ["/pipelock", "version"]'
+BT_CONFIG_FILE=$BT/exits.json fails_cleanly "sidecar exits" "the pipelock sidecar exited before its proxy answered" "exits-$$"
+check_contains "sidecar exits: the log tail shows its output" "last log lines: pipelock 2.3.0" "$out"
+bottled_config "$BT/deaf.json" 'c["sidecar"]["args"] = ["/pipelock", "run", "--listen", "{ip}:9999", "--config", "/etc/pipelock.yaml"]
+c["sidecar"]["ready_timeout_ms"] = 300'
+BT_CONFIG_FILE=$BT/deaf.json fails_cleanly "sidecar never ready" "sidecar.ready_timeout_ms" "deaf-$$"
+check_contains "sidecar never ready: the log tail shows its startup" "startup" "$out"
+finish
