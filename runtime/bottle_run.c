@@ -165,6 +165,11 @@ int bottle_logs_main(struct globals *g, int argc, char **argv)
     print_log_line(line);
   }
   free(line);
+  /* A dead proxy writes no last words: say it here, so the reader knows egress is closed. */
+  const char *sidecar = bottled_sidecar_status(g, argv[1]);
+  if (sidecar != NULL && strcmp(sidecar, "stopped") == 0)
+    printf("bottle: the sidecar is not running: the agent has no egress (recreate the "
+           "container)\n");
   return 0;
 }
 
