@@ -3,7 +3,7 @@
  * line "NAME: ok" or "NAME: EXXX (message)" (or how a child died) so a test can match the exact
  * outcome, and exits 0 either way: the test decides what must hold.
  *
- *   tcp4 IP PORT            connect; 3 s bound, printed as "timeout" (never expected)
+ *   tcp4 IP PORT            connect; 5 s bound, printed as "timeout" (never expected)
  *   udp4 IP PORT            sendto one datagram
  *   tcp6 ADDR IFNAME PORT   connect to a link-local address on IFNAME
  *   ping4 IP                one ICMP echo over an ICMP datagram socket (what unprivileged
@@ -53,7 +53,7 @@ static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len)
   if (errno != EINPROGRESS)
     return -1;
   struct pollfd p = {.fd = fd, .events = POLLOUT};
-  if (poll(&p, 1, 3000) == 0) {
+  if (poll(&p, 1, 5000) == 0) {
     errno = ETIMEDOUT;
     printf("(timeout) ");
     return -1;

@@ -15,6 +15,8 @@
 #   t_sidecar_ns ID              the sidecar netns bind mount
 #   t_uplink_gw ID               the sidecar's default gateway (the host end of its uplink)
 #   t_uplink_sidecar_ip ID       the sidecar's own uplink address
+#   t_sidecar_ll ID              the IPv6 link-local address the sidecar's veth end would have
+#                                (EUI-64 of its MAC; IPv6 is off there, so it has none)
 #   t_proxy_raw ID REQUEST       sends REQUEST (printf format) to the proxy from inside the
 #                                agent with busybox nc and prints the answer
 #   t_status ANSWER              the status code of an HTTP answer ("" when there is none)
@@ -82,6 +84,14 @@ t_uplink_gw() {
 t_uplink_sidecar_ip() {
   nsenter --net="$(t_sidecar_ns "$1")" ip -4 -o addr show dev uplink0 |
     awk '{split($4, a, "/"); print a[1]; exit}'
+}
+
+t_sidecar_ll() {
+  local ns ifname mac
+  ns=$(t_sidecar_ns "$1")
+  ifname=$(nsenter --net="$ns" ip -o -4 addr show to "$(t_sidecar_ip "$1")/32" | awk '{print $2; exit}')
+  mac=$(nsenter --net="$ns" ip -o link show dev "$ifname" | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+  python3 -c 'import sys; b=[int(x,16) for x in sys.argv[1].split(":")]; b[0]^=2; e=b[:3]+[0xff,0xfe]+b[3:]; print("fe80::%x:%x:%x:%x" % tuple((e[i]<<8)|e[i+1] for i in range(0,8,2)))' "$mac"
 }
 
 t_proxy_raw() {
