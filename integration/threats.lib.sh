@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared setup for integration/threats_*.sh: threats.md §7 rows tried from inside a bottled
 # agent started by `bottle run -d` in own-uplink mode, with the pipelock test double as the
 # sidecar. Builds on integration/bottled.lib.sh (private "host" netns BT_HOST whose only
