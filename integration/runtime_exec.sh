@@ -101,7 +101,7 @@ check_eq "create with a missing program fails" 1 "$rc"
 check_contains "create error has the Go LookPath text" 'exec: "nope-binary": executable file not found in $PATH' "$out"
 check "no pid file on failure" test ! -e "$T/b2.pid"
 check "no state dir on failure" test ! -e "$ROOT/${ID}x"
-check_fails "no cgroup left on failure" test -d "/sys/fs/cgroup/pids/bottle-test/b2"
+check_fails "no cgroup left on failure" test -d "/sys/fs/cgroup/pids$(bundle_cgroup "$T/b2")"
 
 # exec into a stopped container
 B kill "$ID" 9

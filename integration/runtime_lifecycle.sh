@@ -43,7 +43,7 @@ check "init process exists" test -d "/proc/$pid"
 check_eq "status created" created "$(status_of "$ID")"
 check "exec.fifo present while created" test -p "$ROOT/$ID/exec.fifo"
 check_eq "state dir mode 0711" 711 "$(stat -c %a "$ROOT/$ID")"
-check_contains "init already in its cgroup" "/bottle-test/b" "$(cat /proc/$pid/cgroup)"
+check_contains "init already in its cgroup" "$(bundle_cgroup "$T/b")" "$(cat /proc/$pid/cgroup)"
 check_eq "state pid = pid file" "$pid" "$(field_of "$ID" pid)"
 check_eq "state bundle absolute" "$T/b" "$(field_of "$ID" bundle)"
 check_eq "state rootfs" "$T/b/rootfs" "$(field_of "$ID" rootfs)"
@@ -118,7 +118,7 @@ check "re-create same id" B create --bundle "$T/b" --pid-file "$T/init.pid" "$ID
 check "delete created container" B delete "$ID"
 gone() { [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 check "created init is gone (or a zombie awaiting its reaper)" gone "$(cat "$T/init.pid")"
-check "no cgroup left" test ! -d /sys/fs/cgroup/pids/bottle-test/b
+check "no cgroup left" test ! -d "/sys/fs/cgroup/pids$(bundle_cgroup "$T/b")"
 
 # single-dash long flags and flags with '=' (go-runc forms)
 check "single-dash create flags" B create -bundle="$T/b" -pid-file "$T/p2" "$ID"
@@ -144,11 +144,11 @@ make_bundle "$T/crash" sleep 100
 bundle_edit "$T/crash" 'c["hooks"]={"prestart":[{"path":"/bin/sh","args":["sh","-c","kill -9 $PPID"]}]}'
 B create -b "$T/crash" --pid-file "$T/crash.pid" "${ID}c" >/dev/null 2>&1
 check "crashed create left its state dir" test -d "$ROOT/${ID}c"
-check "crashed create left its cgroup" test -d /sys/fs/cgroup/pids/bottle-test/crash
+check "crashed create left its cgroup" test -d "/sys/fs/cgroup/pids$(bundle_cgroup "$T/crash")"
 check "no pid file after the crash" test ! -e "$T/crash.pid"
 check "delete --force after a crash" B delete --force "${ID}c"
 check "state dir removed" test ! -e "$ROOT/${ID}c"
-check "cgroup removed" test ! -d /sys/fs/cgroup/pids/bottle-test/crash
+check "cgroup removed" test ! -d "/sys/fs/cgroup/pids$(bundle_cgroup "$T/crash")"
 
 # per-container locks: a create blocked in a hook does not hold up verbs on other containers
 make_bundle "$T/slow" sleep 100

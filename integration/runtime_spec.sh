@@ -122,6 +122,19 @@ check_eq "userns: init runs as host uid 200000" 200000 "$(awk '/^Uid:/{print $2}
 check_eq "userns: exec joins the user namespace" "uid=0(root) gid=0(root)" "$(B exec "$ID" id)"
 B delete -f "$ID"
 
+# a new user namespace together with a network namespace joined by path
+make_bundle "$T/un" sh -c 'readlink /proc/self/ns/net; id -u'
+bundle_edit "$T/un" "
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network']
+c['linux']['namespaces'] += [{'type': 'user'}, {'type': 'network', 'path': '/proc/$HOLDER/ns/net'}]
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 200000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 200000, 'size': 65536}]
+c['mounts'] = [m for m in c['mounts'] if m['type'] != 'sysfs']
+"
+out=$(B run -b "$T/un" "$ID" 2>&1)
+check_eq "userns + joined netns" "$(readlink /proc/$HOLDER/ns/net) 0" "$(echo $out)"
+check_eq "the runtime is back in its own netns" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$$/ns/net)"
+
 # pause / resume / update / events
 make_bundle "$T/p" sleep 100
 bundle_edit "$T/p" 'c["linux"]["resources"]["pids"]={"limit":100}; c["linux"]["resources"]["memory"]={"limit":104857600}'
@@ -136,8 +149,8 @@ check "resume" B resume "$ID"
 check_eq "state says running" running "$(status_of "$ID")"
 out=$(B resume "$ID" 2>&1)
 check_contains "resume when running" "container not paused" "$out"
-pids_max() { cat /sys/fs/cgroup/pids/bottle-test/p/pids.max 2>/dev/null || cat /sys/fs/cgroup/unified/bottle-test/p/pids.max; }
-mem_max() { cat /sys/fs/cgroup/memory/bottle-test/p/memory.limit_in_bytes 2>/dev/null; }
+pids_max() { cat "/sys/fs/cgroup/pids$(bundle_cgroup "$T/p")/pids.max" 2>/dev/null || cat "/sys/fs/cgroup/unified$(bundle_cgroup "$T/p")/pids.max"; }
+mem_max() { cat "/sys/fs/cgroup/memory$(bundle_cgroup "$T/p")/memory.limit_in_bytes" 2>/dev/null; }
 check_eq "pids limit applied at create" 100 "$(pids_max)"
 echo '{"blockIO":{"weight":0},"cpu":{"shares":0,"quota":0,"period":0},"memory":{"limit":209715200,"reservation":0,"kernel":0}}' | B update --resources - "$ID"
 check_eq "update: docker's zero-filled JSON changes only the memory limit" "209715200 100" "$(mem_max) $(pids_max)"

@@ -82,11 +82,32 @@ int parse_signal(const char *s)
 static const struct {
   const char *type;
   int flag;
+  const char *own; /* our own namespace, to come back to after the clone */
 } ns_kinds[] = {
-    {"user", CLONE_NEWUSER},   {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-    {"network", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
-    {"mount", CLONE_NEWNS},
+    {"user", CLONE_NEWUSER, "/proc/self/ns/user"},
+    {"ipc", CLONE_NEWIPC, "/proc/self/ns/ipc"},
+    {"uts", CLONE_NEWUTS, "/proc/self/ns/uts"},
+    {"network", CLONE_NEWNET, "/proc/self/ns/net"},
+    {"pid", CLONE_NEWPID, "/proc/self/ns/pid_for_children"},
+    {"cgroup", CLONE_NEWCGROUP, "/proc/self/ns/cgroup"},
+    {"mount", CLONE_NEWNS, "/proc/self/ns/mnt"},
 };
+
+static const char *spec_namespace_path(const cJSON *config, int flag)
+{
+  for (size_t i = 0; i < sizeof(ns_kinds) / sizeof(*ns_kinds); i++)
+    if (ns_kinds[i].flag == flag)
+      return json_str(spec_namespace(config, ns_kinds[i].type), "path", "?");
+  return "?";
+}
+
+static void leave_joined(const int *own_fds, const int *types, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (own_fds[i] >= 0 && setns(own_fds[i], types[i]) < 0)
+      log_msg(LOG_WARNING, "cannot return to our own namespace (type 0x%x): %s", types[i],
+              strerror(errno));
+}
 
 static int write_id_map(pid_t pid, const char *file, const cJSON *maps, bottle_error_t *err)
 {
@@ -194,10 +215,13 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   pid_t pid = -1;
   int sync_pair[2] = {-1, -1};
   int fifo_fd = -1, console_fd = -1;
-  int ns_fds[8], ns_types[8], nns = 0;
-  int pidns_fd = -1, own_pidns_fd = -1;
+  /* Namespaces joined by path are entered by the parent just around the
+   * clone (and left again right after): the child inherits them before any
+   * new user namespace exists, so joining works with and without one. */
+  int ns_fds[8], ns_types[8], own_fds[8], nns = 0;
+  bool joined = false;
   for (int i = 0; i < 8; i++)
-    ns_fds[i] = -1;
+    ns_fds[i] = own_fds[i] = -1;
   struct cgroup *cg = NULL;
   int first_closed = 3 + process_listen_fds() + o->preserve_fds;
   int internal_min = first_closed + 16;
@@ -245,11 +269,12 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
       berr(err, errno, "open %s namespace %s", ns_kinds[i].type, path);
       goto fail;
     }
-    if (ns_kinds[i].flag == CLONE_NEWPID) {
-      pidns_fd = fd;
-    } else {
-      ns_types[nns] = ns_kinds[i].flag;
-      ns_fds[nns++] = fd;
+    ns_types[nns] = ns_kinds[i].flag;
+    own_fds[nns] = open(ns_kinds[i].own, O_RDONLY | O_CLOEXEC);
+    ns_fds[nns++] = fd;
+    if (own_fds[nns - 1] < 0) {
+      berr(err, errno, "open %s", ns_kinds[i].own);
+      goto fail;
     }
   }
   c->private_pidns = spec_new_namespace(config, "pid");
@@ -267,15 +292,14 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   if (state_save(c, err) < 0)
     goto fail;
 
-  if (pidns_fd >= 0) {
-    /* Children join the pid namespace; we stay in ours so the init is
-     * reparented to the caller's subreaper when we exit. */
-    own_pidns_fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-    if (setns(pidns_fd, CLONE_NEWPID) < 0) {
-      berr(err, errno, "join pid namespace");
+  /* For pid, setns only changes what children get: we stay in ours, so the
+   * init is reparented to the caller's subreaper when we exit. */
+  joined = true;
+  for (int i = 0; i < nns; i++)
+    if (setns(ns_fds[i], ns_types[i]) < 0) {
+      berr(err, errno, "join namespace %s", spec_namespace_path(config, ns_types[i]));
       goto fail;
     }
-  }
 
   struct init_ctx ctx = {
       .id = o->id,
@@ -293,18 +317,14 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
       .no_new_keyring = o->no_new_keyring,
       .first_closed_fd = first_closed,
   };
-  memcpy(ctx.ns_fds, ns_fds, sizeof(ns_fds));
-  memcpy(ctx.ns_types, ns_types, sizeof(ns_types));
+  ctx.ns_fds[0] = -1;
 
   fflush(NULL);
   pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
   if (pid == 0) {
     close(c->dirfd); /* the flock must not outlive create */
-    int keep[12] = {sync_pair[1], fifo_fd, console_fd};
-    size_t k = 3;
-    for (int i = 0; i < nns; i++)
-      keep[k++] = ns_fds[i];
-    close_fds_except(first_closed, keep, k);
+    int keep[3] = {sync_pair[1], fifo_fd, console_fd};
+    close_fds_except(first_closed, keep, 3);
     init_main(&ctx);
   }
   if (pid < 0) {
@@ -312,11 +332,8 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     goto fail;
   }
   log_msg(LOG_DEBUG, "create %s: init pid %d, clone flags 0x%x", o->id, (int)pid, clone_flags);
-  if (own_pidns_fd >= 0) {
-    setns(own_pidns_fd, CLONE_NEWPID);
-    close(own_pidns_fd);
-    own_pidns_fd = -1;
-  }
+  leave_joined(own_fds, ns_types, nns);
+  joined = false;
   close(sync_pair[1]);
   sync_pair[1] = -1;
   if (console_fd >= 0) {
@@ -365,10 +382,11 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   log_msg(LOG_DEBUG, "create %s: created, waiting on exec.fifo", o->id);
   close(sync_pair[0]);
   close(fifo_fd);
-  if (pidns_fd >= 0)
-    close(pidns_fd);
-  for (int i = 0; i < nns; i++)
+  for (int i = 0; i < nns; i++) {
     close(ns_fds[i]);
+    if (own_fds[i] >= 0)
+      close(own_fds[i]);
+  }
   seccomp_filter_free(filter);
   *out = c;
   return 0;
@@ -379,10 +397,8 @@ fail:
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
       ;
   }
-  if (own_pidns_fd >= 0) {
-    setns(own_pidns_fd, CLONE_NEWPID);
-    close(own_pidns_fd);
-  }
+  if (joined)
+    leave_joined(own_fds, ns_types, nns);
   for (int i = 0; i < 2; i++)
     if (sync_pair[i] >= 0)
       close(sync_pair[i]);
@@ -390,10 +406,11 @@ fail:
     close(fifo_fd);
   if (console_fd >= 0)
     close(console_fd);
-  if (pidns_fd >= 0)
-    close(pidns_fd);
-  for (int i = 0; i < nns; i++)
+  for (int i = 0; i < nns; i++) {
     close(ns_fds[i]);
+    if (own_fds[i] >= 0)
+      close(own_fds[i]);
+  }
   if (c->cgroup != NULL)
     cg = take_ptr(c->cgroup);
   if (cg != NULL) {

@@ -13,6 +13,9 @@
 #       Edits DIR/config.json with a Python expression over `c` (the dict), e.g.
 #       bundle_edit "$b" 'c["process"]["user"]={"uid":1000,"gid":1000}'
 #
+#   bundle_cgroup DIR
+#       Prints the bundle's cgroupsPath (e.g. /bottle-test/b-1234).
+#
 #   bottle_plain_mode DIR
 #       Writes DIR/bottle-config.json = {"mode": "plain"} and exports
 #       BOTTLE_CONFIG to it, so `bottle create/run` make plain OCI containers
@@ -61,7 +64,7 @@ nogroup:x:65534:
 GR
   echo "bottle-test" >"$r/etc/hostname"
   local name; name=$(basename "$dir")
-  python3 - "$dir/config.json" "$name" "$@" <<'PY'
+  python3 - "$dir/config.json" "$name-$$" "$@" <<'PY'
 import json, sys
 path, name, args = sys.argv[1], sys.argv[2], sys.argv[3:] or ["sh"]
 caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
@@ -119,4 +122,8 @@ PY
 bottle_plain_mode() {
   printf '{"mode": "plain"}\n' >"$1/bottle-config.json"
   export BOTTLE_CONFIG=$1/bottle-config.json
+}
+
+bundle_cgroup() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["linux"]["cgroupsPath"])' "$1/config.json"
 }
