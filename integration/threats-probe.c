@@ -17,6 +17,11 @@
  *   int80                   socketcall(SYS_SOCKET) through int 0x80, in a child
  *   x32                     socket() with the x32 bit, in a child
  *   fds                     this process's open fds (the directory fd excluded)
+ *   tun                     open /dev/net/tun and TUNSETIFF a new tun device
+ *   ptrace PID              PTRACE_ATTACH (detaches again if it worked)
+ *   vm-read PID             process_vm_readv of one byte at address 4096
+ *   pidfd-getfd PID FD      pidfd_open + pidfd_getfd
+ *   unix NAME               connect to the abstract unix socket @NAME
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,10 +33,16 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,6 +198,31 @@ static int fds(void)
   return 0;
 }
 
+static int tun(void)
+{
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return report("tun open", -1);
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "probe-tun");
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  return report("tun", ioctl(fd, TUNSETIFF, &ifr));
+}
+
+static int abstract_unix(const char *name)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  size_t n = strlen(name);
+  if (n + 1 > sizeof(sa.sun_path))
+    return fprintf(stderr, "name too long\n"), 2;
+  memcpy(sa.sun_path + 1, name, n);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0)
+    return report("unix socket", -1);
+  return report("unix", connect(fd, (struct sockaddr *)&sa,
+                                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)));
+}
+
 int main(int argc, char **argv)
 {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -239,6 +275,31 @@ int main(int argc, char **argv)
     return in_child("x32", do_x32);
   if (strcmp(cmd, "fds") == 0)
     return fds();
+  if (strcmp(cmd, "tun") == 0)
+    return tun();
+  if (strcmp(cmd, "ptrace") == 0 && argc == 3) {
+    pid_t pid = atoi(argv[2]);
+    long rc = ptrace(PTRACE_ATTACH, pid, NULL, NULL);
+    report("ptrace", (int)rc);
+    if (rc == 0) {
+      waitpid(pid, NULL, 0);
+      ptrace(PTRACE_DETACH, pid, NULL, NULL);
+    }
+    return 0;
+  }
+  if (strcmp(cmd, "vm-read") == 0 && argc == 3) {
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {(void *)4096, 1};
+    return report("vm-read", (int)process_vm_readv(atoi(argv[2]), &local, 1, &remote, 1, 0));
+  }
+  if (strcmp(cmd, "pidfd-getfd") == 0 && argc == 4) {
+    int pidfd = (int)syscall(SYS_pidfd_open, atoi(argv[2]), 0);
+    if (pidfd < 0)
+      return report("pidfd_open", -1);
+    return report("pidfd-getfd", (int)syscall(SYS_pidfd_getfd, pidfd, atoi(argv[3]), 0));
+  }
+  if (strcmp(cmd, "unix") == 0 && argc == 3)
+    return abstract_unix(argv[2]);
   fprintf(stderr, "usage: see the comment at the top of threats-probe.c\n");
   return 2;
 }

@@ -144,4 +144,6 @@ check_fails "row 30: no fallback path to the allowlisted host ($out)" \
   grep -q "hello from the test internet" <<<"$out"
 check_eq "row 30: agent netns still has no default route" "" \
   "$(nsenter --net="$AGENT_NS" ip -4 route show default)"
+check_contains "row 30: bottle state says the sidecar stopped" '"sidecar": "stopped"' "$(bt state a)"
+check_contains "row 30: bottle logs says egress is closed" "the sidecar is not running" "$(bt logs a)"
 finish

@@ -10,7 +10,9 @@ threats_setup sys
 add_caps='
 for k in ("bounding", "effective", "permitted"):
     c["process"]["capabilities"][k] += ["CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_SYS_ADMIN"]
-c["linux"].pop("seccomp", None)'
+c["linux"].pop("seccomp", None)
+c["linux"]["devices"] = [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 438}]
+c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rwm"})'
 threats_agent s "$add_caps" || { fail "bottle run -d s"; finish; exit; }
 p() { tx s probe "$@"; }
 
@@ -35,6 +37,14 @@ check_eq "row 7: AF_PACKET SOCK_DGRAM refused" \
   "socket 17 2 768: EAFNOSUPPORT (Address family not supported by protocol)" "$(p socket 17 2 768)"
 out=$(tx s ping -c 1 -W 1 127.0.0.1)
 check_contains "row 7: busybox ping (raw socket) refused" "permission denied" "$out"
+
+# --- row 11: new links and tun devices need CAP_NET_ADMIN, which is gone
+for kind in "macvlan mode bridge" "ipvlan" "vxlan id 42 dev eth0 dstport 4789" "dummy"; do
+  out=$(tx s ip link add probe0 link eth0 type $kind)
+  check_contains "row 11: ip link add type ${kind%% *} not permitted" "Operation not permitted" "$out"
+done
+check_eq "row 11: /dev/net/tun (granted by the bundle): TUNSETIFF refused" \
+  "tun: EPERM (Operation not permitted)" "$(p tun)"
 
 # --- row 11 (netlink writes): NETLINK_ROUTE is allowed for reading, changes need NET_ADMIN
 out=$(tx s ip link add dummy0 type dummy)
@@ -100,6 +110,36 @@ check_eq "row 16: io_uring_setup -> EPERM" "io_uring: EPERM (Operation not permi
 # --- row 17: foreign syscall ABIs are killed
 check_contains "row 17: int 0x80 socketcall killed by SIGSYS" "int80: killed by signal 31" "$(p int80)"
 check_contains "row 17: x32 socket() killed by SIGSYS" "x32: killed by signal 31" "$(p x32)"
+
+# --- row 9: IPv4-mapped IPv6 to the test internet goes nowhere either
+check_eq "row 9: [::ffff:internet IP]:80 -> ENETUNREACH" \
+  "tcp6: ENETUNREACH (Network is unreachable)" "$(p tcp6 "::ffff:$INTERNET_IP" eth0 80)"
+
+# --- row 33: reading other processes (only the agent's own are visible; still refused)
+check_eq "row 33: ptrace refused" "ptrace: EPERM (Operation not permitted)" "$(p ptrace 1)"
+check_eq "row 33: process_vm_readv refused" "vm-read: EPERM (Operation not permitted)" "$(p vm-read 1)"
+check_eq "row 33: pidfd_getfd refused" "pidfd-getfd: EPERM (Operation not permitted)" "$(p pidfd-getfd 1 0)"
+
+# --- row 34: /proc/net and /sys show the agent netns only
+check_eq "row 34: /sys/class/net: eth0 and lo" "eth0 lo" "$(tsh s 'echo $(ls /sys/class/net | sort)')"
+check_eq "row 34: /proc/net/tcp: no sockets (not the host's or sidecar's)" 1 "$(tx s cat /proc/net/tcp | wc -l)"
+check_eq "row 34: /proc/net/unix: no sockets" 1 "$(tx s cat /proc/net/unix | wc -l)"
+check_eq "row 34: /proc/net/route: the /30 only" 1 "$(tx s tail -n +2 /proc/net/route | wc -l)"
+
+# --- row 35: abstract unix sockets of the real host, the test host and the sidecar netns
+for where in host bthost sidecar; do
+  name=bottle-threats-$$-$where
+  case $where in
+    host) pre=() ;;
+    bthost) pre=(nsenter --net="/run/netns/$BT_HOST") ;;
+    sidecar) pre=(nsenter --net="$(t_sidecar_ns s)") ;;
+  esac
+  t_bg "${pre[@]}" python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8); time.sleep(600)' "$name"
+  for i in $(seq 100); do "${pre[@]}" grep -q "@$name" /proc/net/unix && break; sleep 0.05; done
+  check_eq "row 35 control: @$name answers in its own netns" "unix: ok" "$("${pre[@]}" "$TPROBE" unix "$name")"
+  check_eq "row 35: the agent cannot reach @$name" "unix: ECONNREFUSED (Connection refused)" "$(p unix "$name")"
+done
 
 # --- row 39: exec lands in the agent's netns and cgroup, with the proxy env
 agent_ino=$(stat -L -c %i "$(bt_agent_netns s)")
