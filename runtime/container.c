@@ -317,7 +317,6 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
       .no_new_keyring = o->no_new_keyring,
       .first_closed_fd = first_closed,
   };
-  ctx.ns_fds[0] = -1;
 
   fflush(NULL);
   pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);

@@ -112,13 +112,6 @@ _Noreturn void init_main(struct init_ctx *ctx)
       fail(ctx, &err);
     }
   }
-  for (int i = 0; i < 8 && ctx->ns_fds[i] >= 0; i++) {
-    if (setns(ctx->ns_fds[i], ctx->ns_types[i]) < 0) {
-      berr(&err, errno, "join namespace (type 0x%x)", ctx->ns_types[i]);
-      fail(ctx, &err);
-    }
-    close(ctx->ns_fds[i]);
-  }
   if (ctx->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
     berr(&err, errno, "unshare cgroup namespace");
     fail(ctx, &err);

@@ -17,8 +17,6 @@ struct init_ctx {
   int sync_fd;    /* SOCK_SEQPACKET to the parent */
   int fifo_fd;    /* O_PATH of <state>/exec.fifo */
   int console_fd; /* connected console socket or -1 */
-  int ns_fds[8];  /* namespaces joined by path (setns in the child), -1 ends */
-  int ns_types[8];
   bool new_userns, new_cgroupns, new_netns;
   bool no_pivot, no_new_keyring;
   int first_closed_fd; /* 3 + LISTEN_FDS + --preserve-fds */
