@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # threats.md §7.3 row 43: two bottles at once (bottle run -d, own uplink, pipelock test double)
-# cannot reach each other. Both use the same agent /30 (each pair is private), so "the
+# cannot reach each other; row 40: the topology is complete when `create` returns, before the
+# agent's process runs. Both use the same agent /30 (each pair is private), so "the
 # sidecar's address" in A is A's own sidecar; B's other addresses are its uplink ones.
 source "$(dirname "$0")/threats.lib.sh"
 threats_setup multi
@@ -44,4 +45,24 @@ check_eq "control: A reaches the allowlisted host" "hello from the test internet
   "$(tx a wget -q -O- http://example.test/)"
 check_eq "control: B reaches the allowlisted host" "hello from the test internet" \
   "$(tx b wget -q -O- http://example.test/)"
+
+# --- row 40: after `bottle create` (agent not started) the confinement is already in place
+bottled_agent "$BT/c40" sleep 600
+bt_track c40
+(cd "$BT/c40" && bt create c40 </dev/null >"$BT/c40.log" 2>&1)
+check "row 40: bottle create c40" test $? -eq 0
+check_contains "row 40: the agent is created, not running" '"status": "created"' "$(bt state c40)"
+pid=$(bt state c40 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+AG=$(bt_agent_netns c40)
+check_eq "row 40: the created process already sits in the agent netns" \
+  "$(stat -L -c %i "$AG")" "$(stat -L -c %i "/proc/$pid/ns/net")"
+check_eq "row 40: the agent netns has no default route yet or ever" "" "$(nsenter --net="$AG" ip -4 route show default)"
+check_eq "row 40: the proxy already answers from the agent netns" "tcp4: ok" \
+  "$(nsenter --net="$AG" "$TPROBE" tcp4 "$(t_sidecar_ip c40)" 8888)"
+check_contains "row 40: the sidecar's nft table is in place" "chain agent_in" \
+  "$(nsenter --net="$(t_sidecar_ns c40)" nft list table inet bottle)"
+check_eq "row 40: direct egress from the agent netns already ENETUNREACH" \
+  "tcp4: ENETUNREACH (Network is unreachable)" "$(nsenter --net="$AG" "$TPROBE" tcp4 "$INTERNET_IP" 80)"
+bt delete --force c40 >/dev/null 2>&1
+check_fails "row 40: delete --force removed the agent netns" test -e "$AG"
 finish
