@@ -134,6 +134,11 @@ c['mounts'] = [m for m in c['mounts'] if m['type'] != 'sysfs']
 out=$(B run -b "$T/un" "$ID" 2>&1)
 check_eq "userns + joined netns" "$(readlink /proc/$HOLDER/ns/net) 0" "$(echo $out)"
 check_eq "the runtime is back in its own netns" "$(readlink /proc/self/ns/net)" "$(readlink /proc/$$/ns/net)"
+bundle_edit "$T/un" "c['process']['args'] = ['sleep', '100']"
+B create -b "$T/un" "$ID" </dev/null >/dev/null 2>&1
+out=$(B exec "$ID" sh -c 'readlink /proc/self/ns/net; id -u' 2>&1)
+check_eq "exec into userns + joined netns" "$(readlink /proc/$HOLDER/ns/net) 0" "$(echo $out)"
+B delete -f "$ID"
 
 # pause / resume / update / events
 make_bundle "$T/p" sleep 100

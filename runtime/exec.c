@@ -28,9 +28,11 @@ static const struct {
   const char *name;
   int flag;
 } join_order[] = {
-    /* user first: it grants the capabilities the other setns calls need. */
-    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},
-    {"net", CLONE_NEWNET},   {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
+    /* As host root we may enter every namespace of the container directly;
+     * the user namespace goes last, so that namespaces owned by another user
+     * namespace (a netns joined by path) are still joinable. */
+    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+    {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},  {"user", CLONE_NEWUSER},
 };
 
 static bool same_ns(pid_t pid, const char *name)
