@@ -144,7 +144,61 @@ check_fails "terminal: --yes does not ask" grep -q "Create this bottle" <<<"$out
 check_contains "terminal: --yes runs" "agent-ran" "$out"
 after_run "--yes on a terminal" "$out"
 
-# 6. Usage errors.
+# 6. Signals: SIGINT/SIGTERM to bottle-run reach the agent, its status is bottle-run's, and
+# everything is removed. Started with & from this script, bottle-run inherits SIGINT ignored.
+bottled_agent "$BT/wait" sh -c 'trap "echo got-int; exit 130" INT; trap "echo got-term; exit 143" TERM; echo ready; sleep 600 & wait'
+for sig in INT TERM; do
+  nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" --config "$BT_CONF" --yes \
+    "$BT/wait" </dev/null >"$BT/sig.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do grep -q ready "$BT/sig.out" && break; sleep 0.05; done
+  kill "-$sig" "$pid"
+  ( sleep 30; kill -KILL "$pid" 2>/dev/null ) &
+  guard=$!
+  wait "$pid"
+  rc=$?
+  kill "$guard" 2>/dev/null
+  out=$(cat "$BT/sig.out")
+  echo "$out"
+  check_contains "SIG$sig: the agent got it" "got-$(tr A-Z a-z <<<"$sig")" "$out"
+  check_eq "SIG$sig: the agent's status is bottle-run's" "$([ $sig = INT ] && echo 130 || echo 143)" "$rc"
+  after_run "SIG$sig" "$out"
+done
+# Ctrl-C on the terminal of an agent with process.terminal: the agent's foreground gets SIGINT.
+cp -a "$BT/wait" "$BT/tty"
+bundle_edit "$BT/tty" 'c["process"]["terminal"] = True
+c["process"]["args"] = ["sh", "-c", "trap \"echo got-int; exit 130\" INT; tty; echo ready; sleep 600 & wait"]'
+out=$(python3 - timeout 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
+  --config "$BT_CONF" --yes "$BT/tty" <<'PY' 2>&1 | tr -d '\r'
+import os, pty, sys
+argv = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out, sent = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not sent and b"ready" in out:
+        os.write(fd, b"\x03")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print("exit=%d" % os.waitstatus_to_exitcode(status))
+PY
+)
+echo "$out"
+check_contains "terminal: the agent has a tty" "/dev/pts/" "$out"
+check_contains "terminal: Ctrl-C reaches the agent" "got-int" "$out"
+check_contains "terminal: its status is bottle-run's" "exit=130" "$out"
+after_run "Ctrl-C" "$out"
+
+# 7. Usage errors.
 out=$(bt_run --yes 2>&1)
 check_contains "no bundle: usage error" "expected exactly one BUNDLE" "$out"
 finish
