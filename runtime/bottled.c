@@ -599,22 +599,23 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   if (stat(dir, &st) < 0)
     return 0;
   int rc = 0;
+  /* The network goes while the sidecar still runs: with Docker's hook the sidecar netns is
+   * only reachable as /proc/<sidecar pid>/ns/net, and our link and rules in it must go. */
+  char name[17];
+  netns_name(g, id, name);
+  struct nn_error ne = {0};
+  if (netns_teardown(NULL, name, &ne) < 0)
+    rc = berr(err, ne.errnum, "network: %s", ne.msg);
   struct container *sidecar = NULL;
   bottle_error_t e = NULL;
   if (load_sidecar(dir, &sidecar, &e) == 0) {
-    if (container_destroy(sidecar, &e) < 0) {
+    if (container_destroy(sidecar, &e) < 0 && rc == 0)
       rc = berr(err, e->errnum, "sidecar: %s", e->msg);
-      berr_free(&e);
-    }
+    berr_free(&e);
     container_free(sidecar);
   } else {
     berr_free(&e);
   }
-  char name[17];
-  netns_name(g, id, name);
-  struct nn_error ne = {0};
-  if (netns_teardown(NULL, name, &ne) < 0 && rc == 0)
-    rc = berr(err, ne.errnum, "network: %s", ne.msg);
   cleanup_free char *fsdir = xasprintf("%s/fs", dir);
   if (sidecar_rootfs_release(fsdir, rc == 0 ? err : NULL) < 0)
     rc = -1;
