@@ -22,6 +22,8 @@
  *   vm-read PID             process_vm_readv of one byte at address 4096
  *   pidfd-getfd PID FD      pidfd_open + pidfd_getfd
  *   unix NAME               connect to the abstract unix socket @NAME
+ *   finit-module            finit_module(-1, "", 0): EBADF means the call reached the
+ *                           kernel with CAP_SYS_MODULE (no module is ever loaded)
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -298,6 +300,8 @@ int main(int argc, char **argv)
       return report("pidfd_open", -1);
     return report("pidfd-getfd", (int)syscall(SYS_pidfd_getfd, pidfd, atoi(argv[3]), 0));
   }
+  if (strcmp(cmd, "finit-module") == 0)
+    return report("finit-module", (int)syscall(SYS_finit_module, -1, "", 0));
   if (strcmp(cmd, "unix") == 0 && argc == 3)
     return abstract_unix(argv[2]);
   fprintf(stderr, "usage: see the comment at the top of threats-probe.c\n");

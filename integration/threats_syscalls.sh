@@ -156,4 +156,47 @@ check_eq "row 39: exec'd process has the init's seccomp state" \
   "$(tx s grep -E '^Seccomp' /proc/1/status)" "$(tx s grep -E '^Seccomp' /proc/self/status)"
 check_eq "row 39: exec'd process has the init's capabilities" \
   "$(tx s grep -E '^Cap(Eff|Bnd)' /proc/1/status)" "$(tx s grep -E '^Cap(Eff|Bnd)' /proc/self/status)"
+# --- the same as a non-root user: user namespaces are the unprivileged way to a new netns
+threats_agent u 'c["process"]["user"] = {"uid": 1000, "gid": 1000}' || fail "bottle run -d u (uid 1000)"
+check_eq "non-root: the agent runs as uid 1000" 1000 "$(tx u id -u)"
+for args in "-Urn" "-U" "-Ur"; do
+  out=$(tx u unshare $args true)
+  check_contains "row 12 (non-root): unshare $args refused" "Operation not permitted" "$out"
+done
+check_eq "row 1 (non-root): direct to the internet IP -> ENETUNREACH" \
+  "tcp4: ENETUNREACH (Network is unreachable)" "$(tx u probe tcp4 "$INTERNET_IP" 80)"
+check_eq "row 14 (non-root): AF_VSOCK refused" \
+  "socket 40 1 0: EAFNOSUPPORT (Address family not supported by protocol)" "$(tx u probe socket 40 1 0)"
+check_eq "row 16 (non-root): io_uring refused" "io_uring: EPERM (Operation not permitted)" "$(tx u probe io_uring)"
+check_contains "row 17 (non-root): int 0x80 killed" "int80: killed by signal 31" "$(tx u probe int80)"
+check_eq "control (non-root): the proxy works" "hello from the test internet" \
+  "$(tx u wget -q -O- http://example.test/)"
+
+# --- row 36 (docker --privileged): every capability this host has (its bounding set), no masked or read-only paths. bottle
+# must hold the boundary or refuse: NET_ADMIN/NET_RAW go, the egress layer stays, and a
+# capability that loads kernel code (CAP_SYS_MODULE) would end every guarantee. The probe's
+# finit_module(-1) loads nothing: EBADF only shows the call got past seccomp and capabilities.
+all_caps=$(python3 -c '
+import json, re
+caps = re.findall(r"#define (CAP_[A-Z_]+)\s+(\d+)", open("/usr/include/linux/capability.h").read())
+bnd = int([l.split()[1] for l in open("/proc/self/status") if l.startswith("CapBnd")][0], 16)
+print(json.dumps([c for c, n in caps if bnd >> int(n) & 1]))')
+threats_agent priv "
+for k in ('bounding', 'effective', 'permitted'):
+    c['process']['capabilities'][k] = $all_caps
+c['process']['noNewPrivileges'] = False
+c['linux']['maskedPaths'] = []
+c['linux']['readonlyPaths'] = []" || fail "bottle run -d priv (all capabilities)"
+capeff=$(tx priv grep CapEff /proc/self/status | awk '{print $2}')
+check_eq "row 36 (privileged): NET_ADMIN and NET_RAW still dropped (CapEff $capeff)" 0 "$(((0x$capeff >> 12) & 3))"
+check_contains "row 36 (privileged): the egress seccomp layer is on" "Seccomp:	2" "$(tx priv cat /proc/self/status)"
+check_eq "row 36 (privileged): direct to the internet IP -> ENETUNREACH" \
+  "tcp4: ENETUNREACH (Network is unreachable)" "$(tx priv probe tcp4 "$INTERNET_IP" 80)"
+check_contains "row 36 (privileged): unshare -n refused" "Operation not permitted" "$(tx priv unshare -n true)"
+if [ "$("$TPROBE" finit-module)" = "finit-module: ENOSYS (Function not implemented)" ]; then
+  echo "# row 36 (privileged): module loading not testable: this kernel has no module support"
+else
+  check_eq "row 36 (privileged): loading kernel modules refused" \
+    "finit-module: EPERM (Operation not permitted)" "$(tx priv probe finit-module)"
+fi
 finish
