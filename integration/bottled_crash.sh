@@ -75,6 +75,33 @@ check_contains "unknown profile: names the annotation" "bottle.profile" "$out"
 check_eq "unknown profile: one line" 1 "$(grep -c . <<<"$out")"
 check_same "unknown profile: host as before" "$before" "$(bt_snapshot)"
 
+# What cannot be confined: host networking, or another process's network namespace.
+cp -a "$BT/agent" "$BT/agent-hostnet"
+bundle_edit "$BT/agent-hostnet" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
+bt_track "hostnet-$$"
+out=$(bt create --bundle "$BT/agent-hostnet" "hostnet-$$" 2>&1)
+echo "host network: $out"
+check_contains "host network: refused, naming the field" "linux.namespaces" "$out"
+check_eq "host network: one line" 1 "$(grep -c . <<<"$out")"
+check_same "host network: host as before" "$before" "$(bt_snapshot)"
+bundle_edit "$BT/agent-hostnet" 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
+bt_track "joinnet-$$"
+out=$(bt create --bundle "$BT/agent-hostnet" "joinnet-$$" 2>&1)
+echo "joined network: $out"
+check_contains "joined network: refused, naming the path" "/proc/1/ns/net" "$out"
+check_eq "joined network: one line" 1 "$(grep -c . <<<"$out")"
+check_same "joined network: host as before" "$before" "$(bt_snapshot)"
+# The same id twice: the second create fails and leaves the first intact.
+id=twice-$$
+bt_track "$id"
+check "create once" bt create --bundle "$BT/agent" "$id"
+out=$(bt create --bundle "$BT/agent" "$id" 2>&1)
+check_contains "create twice: refused" "exists" "$out"
+check_eq "create twice: the first still has its sidecar" running \
+  "$(bt state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("sidecar"))')"
+check "delete it" bt delete --force "$id"
+check_same "create twice: host as before" "$before" "$(bt_snapshot)"
+
 # A sidecar that exits at once, and one that never answers on the proxy port.
 bottled_config "$BT/exits.json" 'c["sidecar"]["args"] = ["/pipelock", "version"]'
 BT_CONFIG_FILE=$BT/exits.json fails_cleanly "sidecar exits" "the pipelock sidecar exited before its proxy answered" "exits-$$"
