@@ -46,6 +46,19 @@ check_eq "agent (pid 1): no CAP_NET_RAW/CAP_NET_ADMIN" "raw=0 admin=0" \
   "$(capeff_net "$(bt exec "$A" awk '/CapEff/ {print $2}' /proc/1/status)")"
 out=$(bt exec --cap CAP_NET_RAW --cap CAP_NET_ADMIN "$A" awk '/CapEff/ {print $2}' /proc/self/status 2>&1)
 check_eq "exec --cap CAP_NET_RAW: still dropped" "raw=0 admin=0" "$(capeff_net "${out:-0}")"
+out=$(bt exec --env HTTP_PROXY=http://192.0.2.99:1 --env NO_PROXY='*' "$A" sh -c 'echo "$HTTP_PROXY $NO_PROXY"' 2>&1)
+check_eq "exec --env cannot repoint the proxy" "http://10.231.0.1:8888 localhost,127.0.0.1,::1" "$out"
+cat >"$BT/process.json" <<'JSON'
+{"terminal": false, "user": {"uid": 1000, "gid": 1000}, "args": ["sh", "-c", "id -u; env | grep -ic _proxy=; echo $https_proxy; grep CapEff /proc/self/status"],
+ "env": ["PATH=/bin", "https_proxy=http://192.0.2.99:1"], "cwd": "/",
+ "capabilities": {"bounding": ["CAP_NET_RAW", "CAP_NET_ADMIN"], "effective": ["CAP_NET_RAW", "CAP_NET_ADMIN"], "permitted": ["CAP_NET_RAW", "CAP_NET_ADMIN"]}}
+JSON
+out=$(bt exec --process "$BT/process.json" "$A" 2>&1)
+echo "$out"
+check_eq "exec --process: runs as the given user" 1000 "$(head -1 <<<"$out")"
+check_eq "exec --process: all six proxy variables" 6 "$(sed -n 2p <<<"$out")"
+check_eq "exec --process: its https_proxy is replaced" "http://10.231.0.1:8888" "$(sed -n 3p <<<"$out")"
+check_eq "exec --process: network capabilities dropped" "raw=0 admin=0" "$(capeff_net "$(awk '/CapEff/ {print $2}' <<<"$out")")"
 check_contains "exec: allowed host 200" "hello from the test internet" \
   "$(bt exec "$A" wget -q -O- http://example.test/ 2>&1)"
 check_contains "exec: other host 403" "403" "$(bt exec "$A" wget -q -O- http://blocked-$$.test/ 2>&1)"
