@@ -80,6 +80,22 @@ static void netns_name(const struct globals *g, const char *id, char out[17])
   snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+static bool same_inode(const struct stat *a, const char *path)
+{
+  struct stat b;
+  return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* Docker 20.10 gives --network host as a path, <exec-root>/netns/default, a bind mount of
+ * dockerd's own netns: a path naming the runtime's own netns or init's is host networking. */
+static bool is_host_netns(const char *path)
+{
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return false;
+  return same_inode(&st, "/proc/self/ns/net") || same_inode(&st, "/proc/1/ns/net");
+}
+
 static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char **path,
                            bottle_error_t *err)
 {
@@ -101,6 +117,12 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
                   "linux.namespaces: network path %s joins another process's network namespace "
                   "(docker --network container:...), which a bottle cannot confine; give the "
                   "container its own network",
+                  p);
+    if (is_host_netns(p))
+      return berr(err, 0,
+                  "linux.namespaces: network path %s is the host's network namespace (host "
+                  "networking, e.g. docker --network host), which cannot be confined; drop the "
+                  "host network or set bottle.mode=plain",
                   p);
     *mode = NET_ENGINE_PATH;
     *path = p;
