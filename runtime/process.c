@@ -263,6 +263,16 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
     return -1;
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return berr(err, errno, "keepcaps");
+  /* As runc: enter the cwd while still root (it may be reachable only by
+   * root, like /root for a non-root user), and once more as the user when
+   * root was refused (root squashing on network filesystems). */
+  const char *cwd = json_str(proc, "cwd", "/");
+  int cwd_errno = chdir(cwd) < 0 ? errno : 0;
+  if (cwd_errno != 0 && cwd_errno != EACCES) {
+    berr(err, cwd_errno, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+    go_style(err);
+    return -1;
+  }
   fix_stdio(uid);
   if (set_user(user, err) < 0)
     return -1;
@@ -273,8 +283,7 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
   umask(cJSON_IsNumber(um) ? (mode_t)um->valuedouble : 022);
 
   p->envp = build_env(proc, uid);
-  const char *cwd = json_str(proc, "cwd", "/");
-  if (chdir(cwd) < 0) {
+  if (cwd_errno != 0 && chdir(cwd) < 0) {
     berr(err, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd);
     go_style(err);
     return -1;
