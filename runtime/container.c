@@ -288,7 +288,9 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   c->cgroup = cg;
   c->bundle = xstrdup(o->bundle);
   c->rootfs = xstrdup(rootfs);
-  c->created = xstrdup("");
+  char created[64];
+  now_rfc3339(created, sizeof(created));
+  c->created = xstrdup(created);
   if (state_save(c, err) < 0)
     goto fail;
 
@@ -368,10 +370,6 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
 
   c->pid = pid;
   c->start_time = proc_start_time(pid, NULL);
-  char created[64];
-  now_rfc3339(created, sizeof(created));
-  free(c->created);
-  c->created = xstrdup(created);
   c->config = take_ptr(config_owner);
   cg = NULL; /* owned by c */
   if (state_save(c, err) < 0)
