@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Issue 5, Done when 1-2 for `docker run --runtime=bottle` (dockerd 20.10, bottled mode, the
+# pipelock test double as sidecar): the sidecar joins Docker's netns (the libnetwork-setkey
+# prestart hook runs against the sidecar's pid), the agent sits in a private netns whose only
+# peer is the proxy.
+#
+# The whole test runs in a private network namespace that plays the host (it re-executes
+# itself there): dockerd, its bridge btbr<pid> (ENGINE_DOCKER_BRIDGE_CIDR, TEST-NET-3), the
+# test internet (TEST-NET-2, HTTP + counting DNS) and every bottle link live there, so the
+# real host's routing, nftables and sysctls are never touched and snapshots are exact. dockerd
+# runs without iptables: the sidecar's packets are routed (bridge -> internet veth, with
+# per-interface forwarding on the bridge) and the internet netns routes the bridge subnet back
+# to the host end, so no NAT is needed. `docker run --dns <test DNS>` makes Docker's
+# resolv.conf for the container name the test DNS; bottle copies it into the sidecar.
+#
+# --network none (decided here, docs/engines.md): Docker still gives a new netns with its
+# prestart hook, so the bottle is built as usual (engine netns, hook mode), but the sidecar's
+# netns has no upstream: an allowlisted host fails with a proxy error (502), a blocked one is
+# still 403, and nothing leaves (no DNS query reaches any server). --network host is refused.
+. "$(dirname "$0")/../tests/lib.sh"
+need_root
+if [ -z "${_DB_HOST_NS:-}" ]; then
+  for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
+  export _DB_HOST_NS=dbhost-$$
+  ip netns add "$_DB_HOST_NS" || exit 1
+  nsenter --net="/run/netns/$_DB_HOST_NS" "$BASH" "$0" "$@"
+  rc=$?
+  ip netns del "$_DB_HOST_NS" 2>/dev/null
+  exit "$rc"
+fi
+# shellcheck source=integration/engines.lib.sh
+. "$BOTTLE_TOP/integration/engines.lib.sh"
+# shellcheck source=tests/internet.lib.sh
+. "$BOTTLE_TOP/tests/internet.lib.sh"
+# shellcheck source=integration/bottled.lib.sh
+. "$BOTTLE_TOP/integration/bottled.lib.sh" # only for _bt_sidecar_bundle
+[ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
+
+ip link set lo up
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+engines_init docker-bottled
+# engines_cleanup exits with the status it was entered with: keep the test's.
+dkb_cleanup() {
+  local rc=$?
+  internet_down
+  (exit "$rc")
+  engines_cleanup
+}
+trap dkb_cleanup EXIT
+internet_up dkb || exit 1
+IP=$INTERNET_IP
+_bt_sidecar_bundle || exit 1
+python3 - "$ENGINE_TMP/bottle.json" "$BT_SIDECAR" <<'PY'
+import json, sys
+json.dump({"mode": "bottled",
+           "sidecar": {"bundle": sys.argv[2], "ready_timeout_ms": 10000},
+           "egress": {"default_allowlist": ["example.test"]}}, open(sys.argv[1], "w"))
+PY
+export ENGINE_DOCKER_BRIDGE_CIDR=203.0.113.1/24
+docker_start
+docker_busybox_image
+sysctl -qw "net.ipv4.conf.btbr$$.forwarding=1"
+internet_ns_exec ip route add 203.0.113.0/24 via "$INTERNET_HOST_IP" || exit 1
+IMG=$ENGINE_IMAGE
+ROOT=$DOCKER_RUNTIME_ROOT
+B() { "$BOTTLE" --root "$ROOT" "$@"; }
+# dk under a time limit (a hang fails the check instead of the whole test).
+dkt() { timeout 120 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
+brun() { dk run --runtime=bottle --dns "$IP" "$@"; }
+
+# netns/'s name for a container id under ROOT (bind mounts, links, sidecar cgroup).
+nname() {
+  python3 - "$ROOT" "$1" <<'PY'
+import sys
+h = 1469598103934665603
+for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
+    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
+print("%016x" % h)
+PY
+}
+# The sidecar's host pid (its state lives under <root>/.bottle/<id>/state).
+sidecar_pid() {
+  "$BOTTLE" --root "$ROOT/.bottle/$1/state" state sidecar | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
+}
+names=()
+track() { names+=("$(nname "$1")"); }
+# Everything a bottle of this test can leave behind. Links, routes and nft rules: this private
+# host netns (container netns die with their processes); the rest is machine-wide, filtered by
+# the names of this test's bottles.
+snapshot() {
+  ip -o link show | awk '{print $2}'
+  ip route show table all | sed 's/ linkdown//'
+  nft list ruleset
+  local n
+  for n in "${names[@]}"; do
+    find /run/bottle/netns /run/bottle/netns-state -maxdepth 1 -name "*$n*" 2>/dev/null | sed 's/^/netns /'
+    find /sys/fs/cgroup/*/bottle /sys/fs/cgroup/bottle -maxdepth 1 -name "$n*" 2>/dev/null | sed 's/^/cgroup /'
+  done
+  grep -F " $ROOT/" /proc/self/mountinfo | awk '{print "mount " $5}'
+  local p
+  for p in /proc/[0-9]*; do
+    case $(readlink "$p/root" 2>/dev/null) in "$ROOT"/*) echo "proc $(tr '\0' ' ' <"$p/cmdline")" ;; esac
+  done
+  find "$ROOT/.bottle" 2>/dev/null | sed 's/^/state /'
+}
+before=$(snapshot)
+left_behind() { # WHAT
+  local now
+  now=$(snapshot)
+  if [ "$before" = "$now" ]; then ok "$1: nothing left behind"; else
+    fail "$1: nothing left behind"
+    diff <(echo "$before") <(echo "$now") | head -20
+  fi
+}
+
+# 1. One agent makes every probe as its main process (docker run --rm).
+probe="env | grep -i _proxy= | sort
+echo --- allowed; wget -q -O- http://example.test/; echo \"wget-allowed=\$?\"
+echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo \"wget-blocked=\$?\"
+echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo \"nc=\$?\"
+echo --- dns; nslookup agent-probe.test $IP 2>&1; echo \"dns=\$?\"
+echo --- resolv; nslookup agent-resolv.test 2>&1; echo \"resolv=\$?\"
+echo --- ifaces; ls /sys/class/net | tr '\n' ' '; echo; ip -4 route"
+out=$(dkt run --rm --runtime=bottle --dns "$IP" --name "dkb-probe-$$" "$IMG" sh -c "$probe" 2>&1)
+rc=$?
+echo "$out"
+check_eq "docker run --rm of a bottled agent exits 0" 0 "$rc"
+check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$out"
+check_contains "agent has https_proxy" "https_proxy=http://10.231.0.1:8888" "$out"
+check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
+check_contains "allowed host answers 200 through the proxy (sidecar in Docker's netns)" \
+  "hello from the test internet
+wget-allowed=0" "$out"
+check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
+check_contains "direct TCP fails at once (no route)" "Network is unreachable" "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
+check_contains "direct TCP: nc fails" "nc=1" "$out"
+check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
+check_fails "DNS through the agent's resolv.conf fails" grep -q "resolv=0" <<<"$out"
+check_contains "the agent has lo and eth0 only" "eth0 lo" "$(sed -n '/--- ifaces/,$p' <<<"$out")"
+check_fails "the agent has no default route" grep -q "^default" <<<"$out"
+queries=$(cat "$INTERNET_DNS_COUNT")
+check_fails "no agent DNS query reached the test DNS" grep -q agent- <<<"$queries"
+check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
+check_eq "the test DNS saw only the sidecar's lookup of the allowed name" "example.test" "$queries"
+left_behind "docker run --rm"
+
+# 2. Two bottles at once (docker run -d): exec, logs, isolation, then stop and rm -f.
+a=$(brun -d "$IMG" sleep 600) || fail "docker run -d a"
+b=$(brun -d "$IMG" sleep 600) || fail "docker run -d b"
+track "$a"
+track "$b"
+check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$a")"
+rec_a=$(cat "$ROOT/.bottle/$a/record.json")
+check_contains "record: network mode is the engine's netns via the hook" "engine netns (prestart hook)" "$rec_a"
+agent_ns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec_a")
+check_eq "docker exec lands in the agent netns" "$(stat -L -c %i "$agent_ns")" \
+  "$(dk exec "$a" stat -L -c %i /proc/self/ns/net)"
+xenv=$(dk exec "$a" env)
+check_contains "docker exec gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$xenv"
+check_contains "docker exec gets no_proxy" "no_proxy=localhost,127.0.0.1,::1" "$xenv"
+check_eq "docker exec: allowed host through the proxy" "hello from the test internet" \
+  "$(dk exec "$a" wget -q -O- http://example.test/ 2>&1)"
+dk exec "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
+logs=$(B logs "$a" 2>&1)
+check_contains "bottle logs: the blocked request is marked BLOCKED" "BLOCKED GET only-a-$$.test:80" "$logs"
+check_fails "bottle logs of b: not there" grep -q "only-a-$$" <<<"$(B logs "$b" 2>&1)"
+check_fails "the agents' netns differ" test "$(dk exec "$a" stat -L -c %i /proc/self/ns/net)" = \
+  "$(dk exec "$b" stat -L -c %i /proc/self/ns/net)"
+# Docker gave each sidecar a bridge address; B's sidecar (and its proxy port) is not
+# reachable from A, neither directly nor through A's proxy, nor from A's sidecar netns.
+b_pid=$(sidecar_pid "$b")
+b_ip=$(nsenter --net="/proc/$b_pid/ns/net" ip -4 -o addr show eth0 2>/dev/null | awk '{print $4}' | cut -d/ -f1)
+check_contains "b's sidecar has a Docker bridge address" "203.0.113." "$b_ip"
+out=$(dk exec "$a" nc -w 2 "$b_ip" 8888 </dev/null 2>&1)
+check_contains "A -> B's sidecar $b_ip:8888 directly: unreachable" "Network is unreachable" "$out"
+out=$(dk exec "$a" wget -q -O- "http://$b_ip:8888/health" 2>&1)
+check_contains "A -> B's sidecar through A's proxy: 403" "403 Forbidden" "$out"
+a_pid=$(sidecar_pid "$a")
+check_fails "A's sidecar netns cannot open B's proxy at $b_ip:8888" \
+  nsenter --net="/proc/$a_pid/ns/net" busybox nc -w 2 "$b_ip" 8888 </dev/null
+check_eq "control: B reaches the allowed host" "hello from the test internet" \
+  "$(dk exec "$b" wget -q -O- http://example.test/ 2>&1)"
+dk stop -t 1 "$a" >/dev/null
+check_eq "docker stop: container exited" exited "$(dk inspect -f '{{.State.Status}}' "$a")"
+check_fails "docker stop: bottle has no state for a" test -e "$ROOT/.bottle/$a"
+dk rm -f "$b" >/dev/null
+dk rm -f "$a" >/dev/null
+left_behind "docker stop + docker rm -f"
+
+# 3. --network none: the bottle is built, its sidecar has no upstream, so pipelock cannot
+# resolve the allowed name either: its SSRF check answers 403 "DNS resolution error".
+dns_before=$(internet_dns_count)
+n=$(brun -d --network none "$IMG" sleep 600)
+track "$n"
+check_contains "--network none: bottled, hook mode" "engine netns (prestart hook)" \
+  "$(cat "$ROOT/.bottle/$n/record.json" 2>&1)"
+sns=/proc/$(sidecar_pid "$n")/ns/net
+check_eq "--network none: the sidecar's netns has lo and the agent link only" "btla lo" \
+  "$(nsenter --net="$sns" ip -o link show | awk '{sub(/@.*/, "", $2); sub(/:$/, "", $2); print substr($2, 1, 4)}' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "--network none: the sidecar has no default route" "" "$(nsenter --net="$sns" ip -4 route show default)"
+out=$(dk exec "$n" sh -c "wget -q -O- http://example.test/ 2>&1; echo wget-allowed=\$?; wget -q -O- http://blocked.test/ 2>&1; echo wget-blocked=\$?; nc -w 2 $IP 80 </dev/null 2>&1; echo nc=\$?" 2>&1)
+echo "$out"
+check_contains "--network none: allowed host fails with a proxy error" "wget-allowed=1" "$out"
+check_contains "--network none: the proxy says why" "DNS resolution error for example.test" "$(B logs "$n" 2>&1)"
+check_contains "--network none: other host 403" "403 Forbidden" "$(sed -n '/wget-allowed/,/wget-blocked/p' <<<"$out")"
+check_contains "--network none: direct TCP unreachable" "Network is unreachable" "$out"
+check_eq "--network none: no DNS query reached the test DNS" "$dns_before" "$(internet_dns_count)"
+dk rm -f "$n" >/dev/null
+left_behind "--network none"
+
+# 4. --network host and --network container: refused with the reason.
+out=$(dkt run --rm --runtime=bottle --network host "$IMG" true 2>&1)
+check_fails "--network host fails" test $? -eq 0
+check_contains "--network host: the error says why" "host networking" "$out"
+c=$(brun -d "$IMG" sleep 600)
+out=$(dkt run --rm --runtime=bottle --network "container:$c" "$IMG" true 2>&1)
+check_fails "--network container: fails" test $? -eq 0
+check_contains "--network container: the error says why" "joins another process's network namespace" "$out"
+track "$c"
+dk rm -f "$c" >/dev/null
+left_behind "refused networks"
+engines_check_no_leftover_cgroups
+finish
