@@ -81,6 +81,31 @@ done
 check_same "row 36: the victim netns is unchanged (links, nft, forwarding, rp_filter)" "$victim_before" \
   "$(nsenter --net="/run/netns/$victim" sh -c 'ip -o link; nft list ruleset; sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding net.ipv4.conf.all.rp_filter')"
 
+# --- row 36c: the runtime's own ("host") netns by another spelling: a bind-mount path (what
+# docker 20.10 passes for --network host) or a /proc path the pattern check does not know.
+# bottle runs in BT_HOST (the test's stand-in host), so these point at BT_HOST.
+t_bg nsenter --net="/run/netns/$BT_HOST" sleep 600
+hpid=${_t_pids[-1]}
+for i in $(seq 50); do [ "$(readlink /proc/$hpid/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.05; done
+n=0
+for path in "/run/netns/$BT_HOST" "//proc/$hpid/ns/net"; do
+  n=$((n + 1))
+  id=hostpath$n
+  bottled_agent "$BT/$id" sleep 1
+  bundle_edit "$BT/$id" "
+for ns in c['linux']['namespaces']:
+    if ns['type'] == 'network':
+        ns['path'] = '$path'"
+  bt_track "$id"
+  before=$(bt_snapshot)
+  out=$(run_fails "$id")
+  check_fails "row 36: network path $path = the runtime's own netns refused ($(tr '\n' ' ' <<<"$out" | cut -c1-160))" \
+    grep -q "^exit: 0$" <<<"$out"
+  bt delete --force "$id" >/dev/null 2>&1
+  check_eq "row 36: $path: nothing left behind" "" "$(left_behind "$id")"
+  check_same "row 36: $path: the host is unchanged" "$before" "$(bt_snapshot)"
+done
+
 # --- row 37: /proc/sys writes from the agent
 threats_agent ro || { fail "bottle run -d ro"; finish; exit; }
 out=$(tsh ro 'echo 1 > /proc/sys/net/ipv4/ip_forward')
