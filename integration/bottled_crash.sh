@@ -102,6 +102,16 @@ check_eq "create twice: the first still has its sidecar" running \
 check "delete it" bt delete --force "$id"
 check_same "create twice: host as before" "$before" "$(bt_snapshot)"
 
+# The agent's own create fails after the sidecar is up (a bind mount of a missing source).
+cp -a "$BT/agent" "$BT/agent-badmount"
+bundle_edit "$BT/agent-badmount" 'c["mounts"].append({"destination": "/x", "type": "bind", "source": "/nonexistent-bottle-test-src", "options": ["rbind"]})'
+bt_track "badmount-$$"
+out=$(bt create --bundle "$BT/agent-badmount" "badmount-$$" 2>&1)
+echo "agent create fails: $out"
+check_contains "agent create fails: says why" "nonexistent-bottle-test-src" "$out"
+check_fails "agent create fails: no state" bt state "badmount-$$"
+check_same "agent create fails: host as before (sidecar, network removed)" "$before" "$(bt_snapshot)"
+
 # A sidecar that exits at once, and one that never answers on the proxy port.
 bottled_config "$BT/exits.json" 'c["sidecar"]["args"] = ["/pipelock", "version"]'
 BT_CONFIG_FILE=$BT/exits.json fails_cleanly "sidecar exits" "the pipelock sidecar exited before its proxy answered" "exits-$$"

@@ -33,6 +33,9 @@ sidecar_pid=$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$A
 check "A: sidecar pid known" test "${sidecar_pid:-0}" -gt 1
 check "A: sidecar process runs" kill -0 "${sidecar_pid:-0}"
 check_contains "A: sidecar is the pipelock" "pipelock" "$(tr '\0' ' ' </proc/"${sidecar_pid:-0}"/cmdline 2>/dev/null)"
+# Its stdio is /dev/null and its log, never the caller's pipes (a shim waits for those to close).
+check_eq "A: sidecar stdio" "/dev/null $BT_ROOT/.bottle/$A/sidecar.log $BT_ROOT/.bottle/$A/sidecar.log" \
+  "$(readlink /proc/"${sidecar_pid:-0}"/fd/0 /proc/"${sidecar_pid:-0}"/fd/1 /proc/"${sidecar_pid:-0}"/fd/2 | tr '\n' ' ' | sed 's/ $//')"
 check "start A" bt start "$A"
 check_eq "state A: running" running "$(state_field "$A" status)"
 
@@ -113,5 +116,12 @@ check "delete again is an error without --force" test "$(bt delete "$B" >/dev/nu
 check "delete --force again succeeds" bt delete --force "$B"
 check_eq "no nft rules left in the host's bottle table" "" \
   "$(bt_host nft list table ip bottle 2>/dev/null | grep -E 'masquerade|accept')"
+# A plain container's state has no sidecar field.
+bottled_config "$BT/plain.json" 'c["mode"] = "plain"'
+P=plain-$$
+bt_track "$P"
+check "plain create" env BT_CONFIG_FILE="$BT/plain.json" bash -c "nsenter --net=/run/netns/$BT_HOST $BOTTLE --root $BT_ROOT --config $BT/plain.json create --bundle $BT/agent $P"
+check_eq "plain state: no sidecar field" "(absent)" "$(state_field "$P" sidecar)"
+check "plain delete" bt delete --force "$P"
 check_same "host as before" "$before" "$(bt_snapshot)"
 finish

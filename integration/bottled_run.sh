@@ -198,7 +198,26 @@ check_contains "terminal: Ctrl-C reaches the agent" "got-int" "$out"
 check_contains "terminal: its status is bottle-run's" "exit=130" "$out"
 after_run "Ctrl-C" "$out"
 
-# 7. Usage errors.
+# 7. An agent that cannot start, and a config without a sidecar bundle: an error, no leftovers.
+bottled_agent "$BT/noexec" /nonexistent-agent-binary
+out=$(bt_run --yes "$BT/noexec" </dev/null 2>&1)
+rc=$?
+echo "$out"
+check "agent that cannot start: bottle-run fails" test "$rc" -ne 0
+check_contains "agent that cannot start: says why" "nonexistent-agent-binary" "$out"
+after_run "agent that cannot start" "$out"
+bottled_config "$BT/nosidecar.json" 'del c["sidecar"]["bundle"]'
+out=$(BT_CONFIG_FILE=$BT/nosidecar.json bt_run --dry-run "$BT/ok" 2>&1)
+check_contains "no sidecar bundle: the dry run shows it" "  sidecar:  (not configured)" "$out"
+out=$(BT_CONFIG_FILE=$BT/nosidecar.json bt_run --yes "$BT/ok" </dev/null 2>&1)
+rc=$?
+echo "$out"
+check "no sidecar bundle: refused" test "$rc" -ne 0
+check_contains "no sidecar bundle: says how to configure one" "set sidecar.bundle" "$out"
+check_fails "no sidecar bundle: the agent never ran unconfined" grep -q agent-ran <<<"$out"
+after_run "no sidecar bundle" "$out"
+
+# 8. Usage errors.
 out=$(bt_run --yes 2>&1)
 check_contains "no bundle: usage error" "expected exactly one BUNDLE" "$out"
 finish
