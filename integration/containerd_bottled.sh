@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Issue 5, Done when 1-2 for `ctr run --runc-binary bottle` (containerd 1.6, runc v2 shim,
+# bottled mode, the pipelock test double as sidecar). ctr's default spec asks for a new netns
+# and has no prestart hook, so the bottle takes its own uplink: bottle creates the sidecar
+# netns, a veth to the host with masquerade, and writes network.dns into the sidecar's
+# resolv.conf.
+#
+# The whole test runs in a private network namespace that plays the host (it re-executes
+# itself there): containerd, the test internet (TEST-NET-2, HTTP + counting DNS, on this
+# "host"'s routing) and the uplink veths, nft rules and per-link sysctls bottle makes live
+# there, so the real host is never touched and snapshots are exact. As on a real host it has a
+# default route, into a veth whose peer is down (TEST-NET-1), so nothing can leave.
+. "$(dirname "$0")/../tests/lib.sh"
+need_root
+if [ -z "${_CB_HOST_NS:-}" ]; then
+  for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
+  export _CB_HOST_NS=cbhost-$$
+  ip netns add "$_CB_HOST_NS" || exit 1
+  nsenter --net="/run/netns/$_CB_HOST_NS" "$BASH" "$0" "$@"
+  rc=$?
+  ip netns del "$_CB_HOST_NS" 2>/dev/null
+  exit "$rc"
+fi
+# shellcheck source=integration/engines.lib.sh
+. "$BOTTLE_TOP/integration/engines.lib.sh"
+# shellcheck source=tests/internet.lib.sh
+. "$BOTTLE_TOP/tests/internet.lib.sh"
+# shellcheck source=integration/bottled.lib.sh
+. "$BOTTLE_TOP/integration/bottled.lib.sh" # only for _bt_sidecar_bundle
+[ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
+
+ip link set lo up
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+# Forwarding on the upstream from the start: netns/ turns it on while an uplink lease exists
+# and restores it from a state dir shared by every bottle of the machine (see bottled.lib.sh).
+ip link add fakeup type veth peer name fakeup-peer
+sysctl -qw net.ipv4.conf.fakeup.forwarding=1
+ip link set fakeup up
+ip addr add 192.0.2.1/30 dev fakeup
+ip route add default via 192.0.2.2 dev fakeup
+engines_init ctr-bottled
+cb_cleanup() {
+  local rc=$?
+  internet_down
+  (exit "$rc")
+  engines_cleanup
+}
+trap cb_cleanup EXIT
+internet_up ctrb || exit 1
+IP=$INTERNET_IP
+_bt_sidecar_bundle || exit 1
+python3 - "$ENGINE_TMP/bottle.json" "$BT_SIDECAR" "$IP" <<'PY'
+import json, sys
+json.dump({"mode": "bottled",
+           "sidecar": {"bundle": sys.argv[2], "ready_timeout_ms": 10000},
+           "egress": {"default_allowlist": ["example.test"]},
+           "network": {"dns": [sys.argv[3]]}}, open(sys.argv[1], "w"))
+PY
+containerd_start
+ctr_busybox_image
+IMG=$ENGINE_CTR_IMAGE
+ROOT=$CTR_RUNTIME_ROOT/$CTR_NS
+RB=(--runc-binary "$ENGINE_RUNTIME_PATH" --runc-root "$CTR_RUNTIME_ROOT")
+B() { "$BOTTLE" --root "$ROOT" "$@"; }
+ct() { timeout 120 ctr -a "$CTR_SOCK" -n "$CTR_NS" "$@"; }
+task_status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
+sidecar_pid() {
+  "$BOTTLE" --root "$ROOT/.bottle/$1/state" state sidecar | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
+}
+
+nname() {
+  python3 - "$ROOT" "$1" <<'PY'
+import sys
+h = 1469598103934665603
+for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
+    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
+print("%016x" % h)
+PY
+}
+names=()
+track() { names+=("$(nname "$1")"); }
+# Everything a bottle of this test can leave behind: links, addresses, routes, nft rules and
+# net sysctls of this private host netns; netns bind mounts and records, sidecar cgroups,
+# mounts, processes and state machine-wide, filtered by this test's names.
+snapshot() {
+  ip -o link show | awk '{print $2}'
+  ip -o addr show
+  ip route show table all | sed 's/ linkdown//'
+  nft list ruleset
+  sysctl net.ipv4.ip_forward net.ipv4.conf 2>/dev/null | grep -v '^net.ipv4.conf.veth'
+  local n p
+  for n in "${names[@]}"; do
+    find /run/bottle/netns /run/bottle/netns-state -maxdepth 1 -name "*$n*" 2>/dev/null | sed 's/^/netns /'
+    find /sys/fs/cgroup/*/bottle /sys/fs/cgroup/bottle -maxdepth 1 -name "$n*" 2>/dev/null | sed 's/^/cgroup /'
+  done
+  grep -F " $ROOT/" /proc/self/mountinfo | awk '{print "mount " $5}'
+  for p in /proc/[0-9]*; do
+    case $(readlink "$p/root" 2>/dev/null) in "$ROOT"/*) echo "proc $(tr '\0' ' ' <"$p/cmdline")" ;; esac
+  done
+  find "$ROOT/.bottle" 2>/dev/null | sed 's/^/state /'
+}
+before=$(snapshot)
+left_behind() { # WHAT
+  local now
+  now=$(snapshot)
+  if [ "$before" = "$now" ]; then ok "$1: nothing left behind"; else
+    fail "$1: nothing left behind"
+    diff <(echo "$before") <(echo "$now") | head -20
+  fi
+}
+
+# 1. One agent makes every probe as its main process (ctr run --rm).
+probe="env | grep -i _proxy= | sort
+echo --- allowed; wget -q -O- http://example.test/; echo \"wget-allowed=\$?\"
+echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo \"wget-blocked=\$?\"
+echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo \"nc=\$?\"
+echo --- dns; nslookup agent-probe.test $IP 2>&1; echo \"dns=\$?\"
+echo --- ifaces; ip -o link show | awk '{print \$2}' | tr '\n' ' '; echo; ip -4 route"
+id=cb-$$-probe
+track "$id"
+out=$(ct run --rm "${RB[@]}" "$IMG" "$id" sh -c "$probe" 2>&1)
+rc=$?
+echo "$out"
+check_eq "ctr run --rm of a bottled agent exits 0" 0 "$rc"
+check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$out"
+check_contains "agent has https_proxy" "https_proxy=http://10.231.0.1:8888" "$out"
+check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
+check_contains "allowed host answers 200 through the proxy (own uplink)" \
+  "hello from the test internet
+wget-allowed=0" "$out"
+check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
+check_contains "direct TCP fails at once (no route)" "Network is unreachable" "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
+check_contains "direct TCP: nc fails" "nc=1" "$out"
+check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
+check_fails "the agent has no default route" grep -q "^default" <<<"$out"
+queries=$(cat "$INTERNET_DNS_COUNT")
+check_fails "no agent DNS query reached the test DNS" grep -q agent- <<<"$queries"
+check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
+check_eq "the test DNS saw only the sidecar's lookup (network.dns) of the allowed name" "example.test" "$queries"
+left_behind "ctr run --rm"
+
+# 2. Two bottles at once (ctr run -d): exec, logs, isolation, then kill + delete.
+a=cb-$$-a b=cb-$$-b
+track "$a"
+track "$b"
+ct run -d "${RB[@]}" "$IMG" "$a" sleep 600 >/dev/null || fail "ctr run -d a"
+ct run -d "${RB[@]}" "$IMG" "$b" sleep 600 >/dev/null || fail "ctr run -d b"
+check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$a")"
+rec_a=$(cat "$ROOT/.bottle/$a/record.json")
+check_contains "record: own uplink" '"network":"own uplink"' "$rec_a"
+agent_ns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec_a")
+check_eq "ctr task exec lands in the agent netns" "$(stat -L -c %i "$agent_ns")" \
+  "$(ct task exec --exec-id x1 "$a" stat -L -c %i /proc/self/ns/net)"
+xenv=$(ct task exec --exec-id x2 "$a" env)
+check_contains "ctr task exec gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$xenv"
+check_contains "ctr task exec gets no_proxy" "no_proxy=localhost,127.0.0.1,::1" "$xenv"
+check_eq "ctr task exec: allowed host through the proxy" "hello from the test internet" \
+  "$(ct task exec --exec-id x3 "$a" wget -q -O- http://example.test/ 2>&1)"
+ct task exec --exec-id x4 "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
+check_contains "bottle logs: the blocked request is marked BLOCKED" "BLOCKED GET only-a-$$.test:80" "$(B logs "$a" 2>&1)"
+check_fails "bottle logs of b: not there" grep -q "only-a-$$" <<<"$(B logs "$b" 2>&1)"
+check_fails "the agents' netns differ" test "$(stat -L -c %i "$agent_ns")" = \
+  "$(ct task exec --exec-id x5 "$b" stat -L -c %i /proc/self/ns/net)"
+a_sns=/proc/$(sidecar_pid "$a")/ns/net b_sns=/proc/$(sidecar_pid "$b")/ns/net
+a_up=$(nsenter --net="$a_sns" ip -4 -o addr show uplink0 | awk '{print $4}' | cut -d/ -f1)
+b_up=$(nsenter --net="$b_sns" ip -4 -o addr show uplink0 | awk '{print $4}' | cut -d/ -f1)
+check_fails "each bottle has its own uplink address ($a_up, $b_up)" test -z "$b_up" -o "$a_up" = "$b_up"
+out=$(ct task exec --exec-id x6 "$a" nc -w 2 "$b_up" 8888 </dev/null 2>&1)
+check_contains "A -> B's sidecar $b_up:8888 directly: unreachable" "Network is unreachable" "$out"
+out=$(ct task exec --exec-id x7 "$a" wget -q -O- "http://$b_up:8888/health" 2>&1)
+check_contains "A -> B's sidecar through A's proxy: 403" "403 Forbidden" "$out"
+check_fails "A's sidecar netns cannot open B's proxy at $b_up:8888" \
+  nsenter --net="$a_sns" busybox nc -w 2 "$b_up" 8888 </dev/null
+check_eq "control: B reaches the allowed host" "hello from the test internet" \
+  "$(ct task exec --exec-id x8 "$b" wget -q -O- http://example.test/ 2>&1)"
+# a: the way `docker stop` does it (SIGTERM, then the shim deletes the runtime's container).
+ct task kill -s SIGKILL "$a"
+for _ in $(seq 100); do [ "$(task_status "$a")" = STOPPED ] && break; sleep 0.1; done
+check_eq "ctr task kill: stopped" STOPPED "$(task_status "$a")"
+check "ctr task delete a" ct task delete "$a"
+check_fails "after task delete: bottle has no state for a" test -e "$ROOT/.bottle/$a"
+# b: deleted while running (like docker rm -f).
+check "ctr task delete --force b (running)" ct task delete --force "$b"
+ct container delete "$a" "$b" >/dev/null
+left_behind "task kill + delete, delete --force"
+
+# 3. A bottled run that fails: no sidecar bundle rootfs -> a clear error, nothing left.
+python3 - "$ENGINE_TMP/bottle.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["sidecar"]["bundle"] = "/nonexistent-bottle-sidecar"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+id=cb-$$-nobundle
+track "$id"
+out=$(ct run --rm "${RB[@]}" "$IMG" "$id" true 2>&1)
+check_fails "missing sidecar bundle: ctr run fails" test $? -eq 0
+check_contains "missing sidecar bundle: the error names sidecar.bundle" "sidecar.bundle" "$out"
+ct container delete "$id" >/dev/null 2>&1
+left_behind "failed create"
+engines_check_no_leftover_cgroups
+finish
