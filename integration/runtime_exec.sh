@@ -95,6 +95,8 @@ check_eq "HOME for uid 1000 via process file" /home/user "$(tail -1 "$T/out")"
 # --preserve-fds and LISTEN_FDS pass exactly those fds
 out=$(B exec --preserve-fds 1 "$ID" ls /proc/self/fd 3</dev/null 4</dev/null | tr '\n' ' ')
 check_eq "--preserve-fds 1 passes fd 3 only" "0 1 2 3 4 " "$out"
+out=$(B exec --preserve-fds 3 "$ID" true 2>&1 3</dev/null)
+check_contains "--preserve-fds of fds that are not open is refused" "unable to stat preserved-fd 1 (of 3)" "$out"
 out=$(LISTEN_FDS=1 B exec "$ID" sh -c 'echo $LISTEN_FDS $LISTEN_PID' 3</dev/null)
 check_eq "LISTEN_FDS exported to the container" "1 1" "$out"
 

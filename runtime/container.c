@@ -173,6 +173,8 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   if (config == NULL && spec_load(NULL, &config, err) < 0)
     return -1;
   cleanup_cjson cJSON *config_owner = config;
+  if (process_check_preserved_fds(o->preserve_fds, err) < 0)
+    return -1;
   if (spec_validate(config, err) < 0)
     return -1;
   const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");

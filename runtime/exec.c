@@ -67,6 +67,8 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   if (!terminal && have_console)
     return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
 
+  if (process_check_preserved_fds(o->preserve_fds, err) < 0)
+    return -1;
   struct seccomp_filter *filter = NULL;
   if (seccomp_compile(json_path(c->config, "linux.seccomp"), &filter, err) < 0)
     return -1;

@@ -32,6 +32,12 @@ int log_init(const char *path, const char *format, bool debug)
       fprintf(stderr, "open log %s: %s\n", path, strerror(errno));
       return -1;
     }
+    /* Keep clear of the low fds a caller passes with --preserve-fds/LISTEN_FDS. */
+    int high = fcntl(log_file, F_DUPFD_CLOEXEC, 100);
+    if (high >= 0) {
+      close(log_file);
+      log_file = high;
+    }
   }
   return 0;
 }

@@ -60,6 +60,15 @@ int process_listen_fds(void)
   return n > 0 ? n : 0;
 }
 
+int process_check_preserved_fds(int preserve_fds, bottle_error_t *err)
+{
+  int first = 3 + process_listen_fds();
+  for (int i = 0; i < preserve_fds; i++)
+    if (fcntl(first + i, F_GETFD) < 0)
+      return berr(err, errno, "unable to stat preserved-fd %d (of %d)", i, preserve_fds);
+  return 0;
+}
+
 void process_reset_signals(void)
 {
   for (int s = 1; s < NSIG; s++)

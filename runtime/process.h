@@ -33,6 +33,8 @@ int process_exec(struct process_setup *p, bottle_error_t *err);
 
 /* The LISTEN_FDS count from our environment (0 when unset). */
 int process_listen_fds(void);
+/* --preserve-fds N: fds 3+LISTEN_FDS .. +N-1 must be open (runc checks too). */
+int process_check_preserved_fds(int preserve_fds, bottle_error_t *err);
 /* Resets every signal to SIG_DFL and unblocks all. */
 void process_reset_signals(void);
 

@@ -8,6 +8,7 @@
 #include "runtime/bottled.h"
 #include "runtime/cleanup.h"
 #include "runtime/exec.h"
+#include "runtime/process.h"
 #include "runtime/spec.h"
 #include "runtime/util.h"
 #include "runtime/verbs.h"
@@ -139,6 +140,9 @@ int verb_exec(struct globals *g, int argc, char **argv)
   const char *id = argv[optind];
   if (process_file == NULL && argc - optind < 2)
     return cli_usage_error("exec", "requires a minimum of 2 argument(s)");
+  /* before this process opens anything of its own on a low fd */
+  if (process_check_preserved_fds(o.preserve_fds, &err) < 0)
+    return verb_fail(&err, "exec failed: ", 255);
 
   /* Read the process file completely first: go-runc deletes it when we return. */
   cleanup_cjson cJSON *process = NULL;
