@@ -1,4 +1,5 @@
 #include "runtime/hooks.h"
+#include "runtime/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,11 +121,7 @@ static int run_one(const cJSON *hook, int index, const char *state, bottle_error
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(errp[1], 2);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    for (int s = 1; s < 65; s++)
-      signal(s, SIG_DFL);
+    process_reset_signals();
     close_range(3, ~0U, 0);
     execve(path, argv, envp ? envp : environ);
     dprintf(2, "exec %s: %s", path, strerror(errno));

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,18 @@ int process_check_preserved_fds(int preserve_fds, bottle_error_t *err)
 
 void process_reset_signals(void)
 {
+  /* Straight to the kernel: glibc's sigaction refuses the two real-time signals it keeps
+   * for itself (32, 33), and a caller that ignores them would pass SIG_IGN on through
+   * execve. SIG_DFL needs no restorer, so the kernel's own struct layout is enough. */
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long long mask;
+  } dfl = {SIG_DFL, 0, NULL, 0};
   for (int s = 1; s < NSIG; s++)
-    signal(s, SIG_DFL);
+    if (s != SIGKILL && s != SIGSTOP)
+      syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
