@@ -778,7 +778,8 @@ int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, bottle_error_t
     free(pl.v);
     return berr(err, e, "cgroup: read %s/cgroup.procs", dir);
   }
-  qsort(pl.v, pl.n, sizeof(*pl.v), pid_cmp);
+  if (pl.n > 1) /* qsort(NULL, 0, ...) is undefined (UBSan aborts on it) */
+    qsort(pl.v, pl.n, sizeof(*pl.v), pid_cmp);
   size_t w = 0;
   for (size_t i = 0; i < pl.n; i++)
     if (w == 0 || pl.v[w - 1] != pl.v[i])
