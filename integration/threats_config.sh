@@ -32,7 +32,7 @@ left_behind() { # ID: what a failed create left (empty = nothing)
 }
 
 # --- row 36a: no network namespace (host network)
-bottled_agent "$BT/hostnet" sleep 1
+bottled_agent "$BT/hostnet" true
 bundle_edit "$BT/hostnet" 'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
 bt_track hostnet
 before=$(bt_snapshot)
@@ -60,7 +60,7 @@ for path in "/proc/$vpid/ns/net" "/proc/$vpid/task/$vpid/ns/net" "/proc/$vpid/ns
   n=$((n + 1))
   id=join$n
   ln -sfn "/proc/$vpid/ns/net" "$BT/nslink"
-  bottled_agent "$BT/$id" sleep 1
+  bottled_agent "$BT/$id" true
   bundle_edit "$BT/$id" "
 for ns in c['linux']['namespaces']:
     if ns['type'] == 'network':
@@ -91,7 +91,7 @@ n=0
 for path in "/run/netns/$BT_HOST" "//proc/$hpid/ns/net"; do
   n=$((n + 1))
   id=hostpath$n
-  bottled_agent "$BT/$id" sleep 1
+  bottled_agent "$BT/$id" true
   bundle_edit "$BT/$id" "
 for ns in c['linux']['namespaces']:
     if ns['type'] == 'network':
@@ -153,7 +153,7 @@ for key in net.ipv6.conf.all.disable_ipv6 net.ipv6.conf.eth0.disable_ipv6 net.ip
   if threats_agent "$id" "c['linux']['sysctl'] = {'$key': '0'}"; then
     v6=$(tx "$id" ip -6 -o addr)
     check_eq "row 37: sysctl $key=0: the agent still has no IPv6 address" "" "$v6"
-    if [ -n "$v6" ]; then # how far does it get: the sidecar end has IPv6 off
+    if [ -n "$v6" ] && [ "$key" = net.ipv6.conf.all.disable_ipv6 ]; then # how far does it get
       for i in $(seq 40); do tx "$id" ip -6 addr | grep -q tentative || break; sleep 0.1; done
       out=$(tx "$id" probe tcp6 "$(t_sidecar_ll "$id")" eth0 8888)
       check_fails "row 37 impact: IPv6 on, TCP to the sidecar's link-local still fails ($out)" \
