@@ -126,11 +126,18 @@ int nn_host_rules(const char *hash, const char *ifname, const char *subnet, stru
                      "srcnat; policy accept; }\n"
                      "add chain ip bottle forward { type filter hook forward priority -1; "
                      "policy accept; }\n"
+                     "add chain ip bottle input { type filter hook input priority -1; "
+                     "policy accept; }\n"
                      "add rule ip bottle postrouting ip saddr %s oifname != \"%s\" masquerade "
                      "comment \"bottle:%s\"\n"
                      "add rule ip bottle forward oifname \"%s\" ct state { new, invalid, "
-                     "untracked } reject with icmp type admin-prohibited comment \"bottle:%s\"\n",
-                     subnet, ifname, hash, ifname, hash);
+                     "untracked } reject with icmp type admin-prohibited comment \"bottle:%s\"\n"
+                     /* The uplink leads through the host, never to it: an allowlisted name that
+                      * resolves to one of the host's own addresses must not reach its services
+                      * (threats.md 19), whatever pipelock's SSRF list says. */
+                     "add rule ip bottle input iifname \"%s\" reject with icmp type "
+                     "admin-prohibited comment \"bottle:%s\"\n",
+                     subnet, ifname, hash, ifname, hash, ifname, hash);
   const char *fwd = forward_chain(&n);
   if (fwd != NULL)
     snprintf(cmds + len, sizeof(cmds) - (size_t)len,
@@ -194,15 +201,17 @@ int nn_host_rules_remove(const char *hash, struct nn_error *err)
   if (collect_tagged(&n, "ip filter DOCKER-USER", hash, cmds, &used, sizeof(cmds), &ignored) < 0 ||
       collect_tagged(&n, "ip filter FORWARD", hash, cmds, &used, sizeof(cmds), &ignored) < 0)
     rc = nn_fail(err, ENOMEM, "list forward rules");
-  int left_fwd = 0;
+  int left_fwd = 0, left_in = 0;
   int found = collect_tagged(&n, "ip bottle postrouting", hash, cmds, &used, sizeof(cmds), &left);
   int found_fwd =
       collect_tagged(&n, "ip bottle forward", hash, cmds, &used, sizeof(cmds), &left_fwd);
-  if (found < 0 || found_fwd < 0)
+  int found_in = collect_tagged(&n, "ip bottle input", hash, cmds, &used, sizeof(cmds), &left_in);
+  if (found < 0 || found_fwd < 0 || found_in < 0)
     rc = nn_fail(err, ENOMEM, "list host rules");
   /* The table is ours; it goes with its last rule (callers hold the uplink lock), in the
    * same transaction: one commit, one grace period. */
-  if (rc == 0 && (found > 0 || found_fwd > 0) && left + left_fwd == 0 && used + 32 < sizeof(cmds))
+  if (rc == 0 && (found > 0 || found_fwd > 0 || found_in > 0) && left + left_fwd + left_in == 0 &&
+      used + 32 < sizeof(cmds))
     used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "delete table ip bottle\n");
   if (rc == 0 && used > 0)
     rc = nft_do(&n, cmds, false, err);
