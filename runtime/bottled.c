@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +96,41 @@ static bool is_host_netns(const char *path)
   return same_inode(&st, "/proc/self/ns/net") || same_inode(&st, "/proc/1/ns/net");
 }
 
+/* A bottled agent's netns has lo and one veth with IPv6 off; sysctls that would switch
+ * IPv6 or routing back on are refused rather than quietly applied (threats.md 37). */
+static int check_agent_sysctls(const cJSON *config, bottle_error_t *err)
+{
+  static const char *const weakening[] = {"disable_ipv6", "forwarding", "accept_ra",
+                                          "rp_filter",    "proxy_arp",  "ip_forward"};
+  const cJSON *s;
+  cJSON_ArrayForEach(s, json_path(config, "linux.sysctl"))
+  {
+    for (size_t i = 0; i < sizeof(weakening) / sizeof(*weakening); i++)
+      if (strstr(s->string, weakening[i]) != NULL)
+        return berr(err, 0,
+                    "linux.sysctl: %s would change the bottle's network (IPv6 and routing stay "
+                    "off in an agent); remove it or set bottle.mode=plain",
+                    s->string);
+  }
+  return 0;
+}
+
+/* /proc/sys stays read-only in the agent even when the bundle does not ask for it. */
+static void readonly_proc_sys(cJSON *config)
+{
+  cJSON *linux_ = cJSON_GetObjectItemCaseSensitive(config, "linux");
+  cJSON *ro = cJSON_GetObjectItemCaseSensitive(linux_, "readonlyPaths");
+  if (ro == NULL)
+    ro = cJSON_AddArrayToObject(linux_, "readonlyPaths");
+  const cJSON *p;
+  cJSON_ArrayForEach(p, ro)
+  {
+    if (cJSON_IsString(p) && strcmp(p->valuestring, "/proc/sys") == 0)
+      return;
+  }
+  cJSON_AddItemToArray(ro, cJSON_CreateString("/proc/sys"));
+}
+
 static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char **path,
                            bottle_error_t *err)
 {
@@ -108,11 +142,18 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
                 "network or set bottle.mode=plain");
   const char *p = json_str(net, "path", "");
   if (*p != '\0') {
-    regex_t re;
-    regcomp(&re, "^/proc/([0-9]+|self|thread-self)/(task/[0-9]+/)?ns/net$",
-            REG_EXTENDED | REG_NOSUB);
-    bool proc = regexec(&re, p, 0, NULL, 0) == 0;
-    regfree(&re);
+    /* Judged by what the path is, not by how it is spelled: a symlink or
+     * /proc/<pid>/root/proc/<pid>/ns/net names another process's namespace without looking
+     * like /proc/<pid>/ns/net. An engine's netns (CNI, Docker's sandbox keys) is an nsfs file
+     * bind-mounted on an ordinary path, which realpath returns as it is; a /proc magic link
+     * resolves to "net:[...]", which realpath cannot, and bottle's own netns are not for
+     * joining. */
+    char real[PATH_MAX];
+    struct stat st;
+    if (stat(p, &st) < 0)
+      return berr(err, errno, "linux.namespaces: network path %s", p);
+    bool proc = realpath(p, real) == NULL || strncmp(real, "/proc/", 6) == 0 ||
+                strncmp(real, NETNS_DEFAULT_RUN_DIR "/", sizeof(NETNS_DEFAULT_RUN_DIR)) == 0;
     if (proc)
       return berr(err, 0,
                   "linux.namespaces: network path %s joins another process's network namespace "
@@ -509,6 +550,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
   add_env(process, penv);
   drop_net_caps(process);
+  readonly_proc_sys(b->config);
   set_netns_path(b->config, topo.agent_netns);
   cJSON_AddItemToObject(b->record, "proxy_env", penv);
   cJSON_AddStringToObject(b->record, "sidecar_ip", topo.sidecar_ip);
@@ -592,7 +634,8 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   }
 
   struct build b = {.g = g, .o = o, .config = config, .cfg = cfg, .pol = pol};
-  if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0)
+  if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0 ||
+      check_agent_sysctls(config, err) < 0)
     return -1;
   if (ov && ov->print_plan)
     print_plan(o, pol, cfg, b.mode);
