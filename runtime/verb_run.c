@@ -8,28 +8,16 @@
 
 #include "runtime/bottled.h"
 #include "runtime/container.h"
+#include "runtime/create_flags.h"
 #include "runtime/log.h"
 #include "runtime/util.h"
 #include "runtime/verbs.h"
 #include "runtime/waitloop.h"
 
-enum {
-  OPT_NO_PIVOT = 1000,
-  OPT_NO_NEW_KEYRING,
-  OPT_PRESERVE_FDS,
-  OPT_CONSOLE,
-  OPT_PIDFILE,
-  OPT_KEEP,
-  OPT_NO_SUBREAPER
-};
+enum { OPT_KEEP = CREATE_OPT_NEXT, OPT_NO_SUBREAPER };
 
 static const struct option run_opts[] = {
-    {"bundle", required_argument, NULL, 'b'},
-    {"console-socket", required_argument, NULL, OPT_CONSOLE},
-    {"pid-file", required_argument, NULL, OPT_PIDFILE},
-    {"no-pivot", optional_argument, NULL, OPT_NO_PIVOT},
-    {"no-new-keyring", optional_argument, NULL, OPT_NO_NEW_KEYRING},
-    {"preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS},
+    CREATE_FLAG_OPTIONS,
     {"detach", optional_argument, NULL, 'd'},
     {"keep", optional_argument, NULL, OPT_KEEP},
     {"no-subreaper", optional_argument, NULL, OPT_NO_SUBREAPER},
@@ -38,32 +26,15 @@ static const struct option run_opts[] = {
 
 int verb_run(struct globals *g, int argc, char **argv)
 {
-  struct create_opts o = {0};
-  const char *bundle = ".";
+  struct create_args a = {0};
   bool detach = false, keep = false, no_subreaper = false;
   cli_normalize(argc, argv, run_opts);
   optind = 0;
   int ch;
   while ((ch = getopt_long(argc, argv, "+b:d", run_opts, NULL)) != -1) {
+    if (create_flag(&a, ch, optarg))
+      continue;
     switch (ch) {
-    case 'b':
-      bundle = optarg;
-      break;
-    case OPT_CONSOLE:
-      o.console_socket = optarg;
-      break;
-    case OPT_PIDFILE:
-      o.pid_file = optarg;
-      break;
-    case OPT_NO_PIVOT:
-      o.no_pivot = cli_bool(optarg);
-      break;
-    case OPT_NO_NEW_KEYRING:
-      o.no_new_keyring = cli_bool(optarg);
-      break;
-    case OPT_PRESERVE_FDS:
-      o.preserve_fds = atoi(optarg);
-      break;
     case 'd':
       detach = cli_bool(optarg);
       break;
@@ -77,20 +48,10 @@ int verb_run(struct globals *g, int argc, char **argv)
       return cli_usage_error("run", "flag provided but not defined");
     }
   }
-  o.id = cli_one_id(argc, argv, optind, "run");
-  if (o.id == NULL)
+  if (create_args_finish(&a, argc, argv, "run") < 0)
     return 1;
+  struct create_opts o = a.o;
   bottle_error_t err = NULL;
-  if (!cli_valid_id(o.id)) {
-    berr(&err, 0, "invalid container ID format: %s", o.id);
-    return verb_fail(&err, "bottle run failed: ", 1);
-  }
-  char *pid_file = o.pid_file ? abs_path(o.pid_file) : NULL;
-  char *console = o.console_socket ? abs_path(o.console_socket) : NULL;
-  char *bundle_abs = abs_path(bundle);
-  o.pid_file = pid_file;
-  o.console_socket = console;
-  o.bundle = bundle_abs;
   int rc = 0;
   struct container *c = NULL;
   int tty_pair[2] = {-1, -1};
@@ -105,8 +66,8 @@ int verb_run(struct globals *g, int argc, char **argv)
       prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     waitloop_block_signals();
   }
-  if (chdir(bundle_abs) < 0) {
-    berr(&err, errno, "chdir to bundle %s", bundle_abs);
+  if (chdir(a.bundle) < 0) {
+    berr(&err, errno, "chdir to bundle %s", a.bundle);
   } else if (bottled_create(g, &o, g->bottled, &c, &err) == 0) {
     if (tty_pair[1] >= 0) {
       close(tty_pair[1]);
@@ -142,8 +103,6 @@ int verb_run(struct globals *g, int argc, char **argv)
   for (int i = 0; i < 2; i++)
     if (tty_pair[i] >= 0)
       close(tty_pair[i]);
-  free(pid_file);
-  free(console);
-  free(bundle_abs);
+  create_args_free(&a);
   return rc;
 }
