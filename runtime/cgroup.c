@@ -147,9 +147,10 @@ static char *v1_controllers(const char *superopts)
   return out;
 }
 
-static bool same_controller_set(const char *a, const char *b)
+/* Every controller of the comma-separated list `of` is listed in `in`. */
+static bool controllers_within(const char *of, const char *in)
 {
-  for (const char *p = a; p && *p;) {
+  for (const char *p = of; p && *p;) {
     const char *comma = strchr(p, ',');
     char one[64];
     size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -157,23 +158,16 @@ static bool same_controller_set(const char *a, const char *b)
       return false;
     memcpy(one, p, n);
     one[n] = '\0';
-    if (!cgroup_controller_listed(b, one))
-      return false;
-    p = comma ? comma + 1 : NULL;
-  }
-  for (const char *p = b; p && *p;) {
-    const char *comma = strchr(p, ',');
-    char one[64];
-    size_t n = comma ? (size_t)(comma - p) : strlen(p);
-    if (n >= sizeof(one))
-      return false;
-    memcpy(one, p, n);
-    one[n] = '\0';
-    if (!cgroup_controller_listed(a, one))
+    if (!cgroup_controller_listed(in, one))
       return false;
     p = comma ? comma + 1 : NULL;
   }
   return true;
+}
+
+static bool same_controller_set(const char *a, const char *b)
+{
+  return controllers_within(a, b) && controllers_within(b, a);
 }
 
 /* Undoes mountinfo's octal escapes (\040 for a space). */

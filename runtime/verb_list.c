@@ -21,6 +21,18 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* One container's cells in runc's column order: ID PID STATUS BUNDLE CREATED OWNER. */
+static void table_row(const cJSON *c, char pid[24], const char *cells[6])
+{
+  snprintf(pid, 24, "%lld", json_int(c, "pid", 0));
+  cells[0] = json_str(c, "id", "");
+  cells[1] = pid;
+  cells[2] = json_str(c, "status", "");
+  cells[3] = json_str(c, "bundle", "");
+  cells[4] = json_str(c, "created", "");
+  cells[5] = json_str(c, "owner", "");
+}
+
 int verb_list(struct globals *g, int argc, char **argv)
 {
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -100,10 +112,8 @@ int verb_list(struct globals *g, int argc, char **argv)
     cJSON_ArrayForEach(c, arr)
     {
       char pid[24];
-      snprintf(pid, sizeof(pid), "%lld", json_int(c, "pid", 0));
-      const char *cells[6] = {json_str(c, "id", ""),      pid,
-                              json_str(c, "status", ""),  json_str(c, "bundle", ""),
-                              json_str(c, "created", ""), json_str(c, "owner", "")};
+      const char *cells[6];
+      table_row(c, pid, cells);
       for (int k = 0; k < 6; k++)
         if (strlen(cells[k]) > w[k])
           w[k] = strlen(cells[k]);
@@ -116,10 +126,8 @@ int verb_list(struct globals *g, int argc, char **argv)
     cJSON_ArrayForEach(c, arr)
     {
       char pid[24];
-      snprintf(pid, sizeof(pid), "%lld", json_int(c, "pid", 0));
-      const char *cells[6] = {json_str(c, "id", ""),      pid,
-                              json_str(c, "status", ""),  json_str(c, "bundle", ""),
-                              json_str(c, "created", ""), json_str(c, "owner", "")};
+      const char *cells[6];
+      table_row(c, pid, cells);
       for (int k = 0; k < 5; k++)
         printf("%-*s", (int)w[k], cells[k]);
       printf("%s\n", cells[5]);
