@@ -33,7 +33,8 @@ CC := gcc
 endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. $(WARN) -g \
-	-DBOTTLE_VERSION='"$(VERSION)"' -DBOTTLE_COMMIT='"$(COMMIT)"'
+	-DBOTTLE_VERSION='"$(VERSION)"' -DBOTTLE_COMMIT='"$(COMMIT)"' \
+	-DBOTTLE_LIBEXECDIR='"$(PREFIX)/libexec/bottle"'
 ifeq ($(SAN),1)
 OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 OPT_LDFLAGS := -fsanitize=address,undefined
@@ -58,12 +59,13 @@ CONFIG_LIB := $(BUILD)/libbottle-config.a
 NETNS_LIB := $(BUILD)/libbottle-netns.a
 RUNTIME_LIB := $(BUILD)/libbottle-runtime.a
 BOTTLE := $(BUILD)/bottle
+CONNECT_HELPER := $(BUILD)/bottle-connect
 DOUBLE := $(BUILD)/pipelock-double
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
 
 .PHONY: all deps test check demo install asan fuzz format clean bench
-all: $(BOTTLE) $(BUILD)/bottle-run $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
+all: $(BOTTLE) $(BUILD)/bottle-run $(CONNECT_HELPER) $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,6 +91,12 @@ $(BOTTLE): $(BUILD)/obj/runtime/main.o $(LIBS_ALL)
 # bottle-run is the same binary; it looks at argv[0].
 $(BUILD)/bottle-run: $(BOTTLE)
 	ln -sf bottle $@
+
+# The ssh ProxyCommand bind-mounted into bottled agents: static, so it runs in any image, and
+# never sanitized (ASan cannot link statically).
+$(CONNECT_HELPER): runtime/helpers/bottle_connect.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -static -s -o $@ $<
 
 # The double is independent of bottle's own config code on purpose: it checks what bottle emits.
 $(DOUBLE): $(call obj,$(DOUBLE_SRC))
@@ -139,9 +147,10 @@ bench: deps
 	$(MAKE) all
 	integration/bench/run.sh
 
-install: $(BOTTLE)
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: $(BOTTLE) $(CONNECT_HELPER)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/bottle
 	install -m 0755 $(BOTTLE) $(DESTDIR)$(PREFIX)/bin/bottle
+	install -m 0755 $(CONNECT_HELPER) $(DESTDIR)$(PREFIX)/libexec/bottle/bottle-connect
 	ln -sf bottle $(DESTDIR)$(PREFIX)/bin/bottle-run
 
 format:
