@@ -15,6 +15,7 @@
 
 #include "config/policy.h"
 #include "netns/netns.h"
+#include "runtime/bottled_ssh.h"
 #include "runtime/cleanup.h"
 #include "runtime/hooks.h"
 #include "runtime/log.h"
@@ -547,6 +548,11 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   crash_point(6);
 
   cJSON *penv = proxy_env(topo.sidecar_ip, cfg->sidecar_port);
+  if (bottled_ssh_setup(b->dir, b->pol, topo.sidecar_ip, cfg->sidecar_port, b->config, penv,
+                        err) < 0) {
+    cJSON_Delete(penv);
+    goto out;
+  }
   cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
   add_env(process, penv);
   drop_net_caps(process);
