@@ -113,18 +113,43 @@ static void host_mounts_free(struct host_mounts *hm)
   hm->unified = NULL;
 }
 
-static bool kernel_subsystem(const char *name)
+/* The kernel's cgroup subsystems, read from /proc/cgroups once per process:
+ * every super option of every cgroup mount is checked against them, and the
+ * list cannot change while we run (controllers are not loadable modules). */
+static const char *kernel_subsystems(void)
 {
+  static char names[1024]; /* " cpuset cpu ... " */
+  static bool read_once;
+  if (read_once)
+    return names;
+  read_once = true;
   cleanup_fclose FILE *f = fopen("/proc/cgroups", "re");
   if (f == NULL)
-    return false;
+    return names;
   char line[256];
+  size_t len = 0;
+  names[len++] = ' ';
   while (fgets(line, sizeof(line), f)) {
     char sub[64];
-    if (line[0] != '#' && sscanf(line, "%63s", sub) == 1 && strcmp(sub, name) == 0)
-      return true;
+    if (line[0] == '#' || sscanf(line, "%63s", sub) != 1)
+      continue;
+    size_t n = strlen(sub);
+    if (len + n + 2 > sizeof(names))
+      break;
+    memcpy(names + len, sub, n);
+    len += n;
+    names[len++] = ' ';
   }
-  return false;
+  names[len] = '\0';
+  return names;
+}
+
+static bool kernel_subsystem(const char *name)
+{
+  char word[66];
+  if (snprintf(word, sizeof(word), " %s ", name) >= (int)sizeof(word))
+    return false;
+  return strstr(kernel_subsystems(), word) != NULL;
 }
 
 /* Keeps the super options that name controllers, in the kernel's order. */
