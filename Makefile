@@ -85,8 +85,10 @@ $(RUNTIME_LIB): $(call obj,$(RUNTIME_LIB_SRC))
 
 LIBS_ALL = $(RUNTIME_LIB) $(CONFIG_LIB) $(NETNS_LIB)
 
-$(BOTTLE): $(BUILD)/obj/runtime/main.o $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# libnftables is dlopen()ed on first use (runtime/nftables_lazy.c, linked as an object so that
+# its definitions win), which keeps it and its dependencies out of every bottle exec.
+$(BOTTLE): $(BUILD)/obj/runtime/main.o $(BUILD)/obj/runtime/nftables_lazy.o $(LIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(filter-out -lnftables,$(PKG_LIBS))
 
 # bottle-run is the same binary; it looks at argv[0].
 $(BUILD)/bottle-run: $(BOTTLE)
