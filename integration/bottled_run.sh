@@ -19,7 +19,7 @@ after_run() { # WHAT OUTPUT
 
 term_run() { # ANSWER ARGS...: bottle-run on a pty; ANSWER is typed when the question shows
   local answer=$1; shift
-  python3 - "$answer" timeout 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
+  python3 - "$answer" timeout -s KILL 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
     --config "$BT_CONF" "$@" <<'PY' 2>&1 | tr -d '\r'
 import os, pty, sys
 answer, argv = sys.argv[1], sys.argv[2:]
@@ -36,10 +36,11 @@ while True:
         break
     out += chunk
     if not sent and b"[y/N]" in out:
-        os.write(fd, answer.encode() + b"\n")
+        os.write(fd, b"\x03" if answer == "^C" else answer.encode() + b"\n")
         sent = True
-os.waitpid(pid, 0)
+_, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
+print("exit=%d" % os.waitstatus_to_exitcode(status))
 PY
 }
 
@@ -136,6 +137,10 @@ check_contains "terminal: asks" "Create this bottle? [y/N]" "$out"
 check_contains "terminal: n: nothing created" "nothing was created" "$out"
 check_fails "terminal: n: the agent did not run" grep -q agent-ran <<<"$out"
 after_run "answered n" "$out"
+out=$(term_run ^C "$BT/ok")
+check_contains "terminal: Ctrl-C at the question ends bottle-run" "exit=-2" "$out"
+check_fails "terminal: Ctrl-C: the agent did not run" grep -q agent-ran <<<"$out"
+after_run "Ctrl-C at the question" "$out"
 out=$(term_run y "$BT/ok")
 check_contains "terminal: y: the agent runs" "agent-ran" "$out"
 after_run "answered y" "$out"
@@ -168,7 +173,7 @@ done
 cp -a "$BT/wait" "$BT/tty"
 bundle_edit "$BT/tty" 'c["process"]["terminal"] = True
 c["process"]["args"] = ["sh", "-c", "trap \"echo got-int; exit 130\" INT; tty; echo ready; sleep 600 & wait"]'
-out=$(python3 - timeout 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
+out=$(python3 - timeout -s KILL 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
   --config "$BT_CONF" --yes "$BT/tty" <<'PY' 2>&1 | tr -d '\r'
 import os, pty, sys
 argv = sys.argv[1:]

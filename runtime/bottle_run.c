@@ -33,14 +33,24 @@ static void run_usage(FILE *f)
         f);
 }
 
+/* The question comes after the foreground run has blocked the signals it forwards to the agent,
+ * yet nothing exists yet: Ctrl-C (or a SIGTERM) here must end bottle-run, not wait in the
+ * queue and hit the agent once it is created. */
 static bool ask_yes_no(void)
 {
+  sigset_t interrupt, saved;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  sigaddset(&interrupt, SIGQUIT);
+  sigaddset(&interrupt, SIGHUP);
+  sigaddset(&interrupt, SIGTERM);
   fputs("Create this bottle? [y/N] ", stdout);
   fflush(stdout);
+  sigprocmask(SIG_UNBLOCK, &interrupt, &saved);
   char line[16];
-  if (fgets(line, sizeof(line), stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
+  bool yes = fgets(line, sizeof(line), stdin) != NULL && (line[0] == 'y' || line[0] == 'Y');
+  sigprocmask(SIG_SETMASK, &saved, NULL);
+  return yes;
 }
 
 int bottle_run_main(int argc, char **argv)
