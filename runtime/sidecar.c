@@ -279,7 +279,8 @@ int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigne
       return berr(err, 0,
                   "the pipelock sidecar exited before its proxy answered (check "
                   "sidecar.bundle and sidecar.args)");
-    struct timespec pause = {0, 10 * 1000 * 1000};
+    /* A refused probe costs microseconds; a long pause would be most of a bottle's wait. */
+    struct timespec pause = {0, 2 * 1000 * 1000};
     nanosleep(&pause, NULL);
   }
   return berr(err, 0,
