@@ -121,6 +121,16 @@ check "teardown" nn_teardown "iso-nofwd-$$"
 check_eq "upstream forwarding restored" 0 "$(nn_host cat "/proc/sys/net/ipv4/conf/$veth/forwarding")"
 check_same "host as before (upstream forwarding)" "$before" "$(nn_snapshot)"
 
+# dockerd's first start while a bottle is up sets ip_forward=1, which turns forwarding on for
+# every interface: the last teardown must not switch the upstream interface back off.
+nn_host sysctl -qw "net.ipv4.conf.$veth.forwarding=0"
+check "build with upstream forwarding off (again)" nn_build "iso-late-$$" uplink
+nn_host sysctl -qw net.ipv4.ip_forward=1
+check "teardown after forwarding went on host-wide" nn_teardown "iso-late-$$"
+check_eq "host-wide forwarding left on the upstream interface" 1 \
+  "$(nn_host cat "/proc/sys/net/ipv4/conf/$veth/forwarding")"
+nn_host sysctl -qw net.ipv4.ip_forward=0
+
 # Engine mode: a netns standing in for Docker's container netns already uses 192.0.2.0/30,
 # so the agent link takes 192.0.2.4/30, and the engine's own addresses survive teardown.
 ENG=$NN_DIR/engine-ns

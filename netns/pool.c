@@ -209,7 +209,9 @@ int nn_upstream_forwarding(const char *state_dir, struct nl_sock *host, struct n
     FILE *f = fopen(rec, "ae");
     if (f == NULL)
       return nn_fail(err, errno, "write %s", rec);
-    fprintf(f, "%s 0\n", devs[i]);
+    /* The global switch is recorded too: setting it later (dockerd's first start does)
+     * turns every interface's forwarding on, and the restore must not undo that. */
+    fprintf(f, "%s 0 %c\n", devs[i], read_sysctl_char("/proc/sys/net/ipv4/ip_forward"));
     if (fclose(f) != 0)
       return nn_fail(err, errno, "write %s", rec);
     char key[256];
@@ -240,8 +242,14 @@ void nn_upstream_forwarding_restore(const char *state_dir)
   FILE *f = fopen(rec, "re");
   if (f == NULL)
     return;
-  char dev[IFNAMSIZ + 1], old[8];
-  while (fscanf(f, "%16s %7s", dev, old) == 2) {
+  char global_now = read_sysctl_char("/proc/sys/net/ipv4/ip_forward");
+  char line[128];
+  while (fgets(line, sizeof(line), f) != NULL) {
+    char dev[IFNAMSIZ + 1], old[8], global_then = '?';
+    if (sscanf(line, "%16s %7s %c", dev, old, &global_then) < 2)
+      continue;
+    if (global_then == '0' && global_now == '1')
+      continue; /* someone switched forwarding on host-wide since: leave it on */
     char key[96];
     snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", dev);
     nn_sysctl_set(key, old, NULL); /* an interface that went away needs nothing */
