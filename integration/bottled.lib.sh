@@ -1,53 +1,70 @@
-# Shared setup for end-to-end tests of bottled containers outside the engines (bottle-run, bottle
-# create/start/exec/delete). Source it from an integration test, then call bottled_setup.
+# Shared setup for end-to-end tests of bottled containers: a test internet, the pipelock test
+# double as the sidecar bundle, busybox agent bundles, a bottle.json, and exact before/after
+# snapshots. Used by integration/bottled_*.sh; source it, then call bottled_setup.
 #
-#   bottled_setup TAG
-#       needs root, build/bottle, build/pipelock-double, testdns, busybox-static. Sets a trap on EXIT
-#       (bottled_cleanup; a test that needs its own trap calls bottled_cleanup from it) and makes:
+#   bottled_setup TAG [host]
+#       Needs root, $BUILD/bottle, $BUILD/bottle-run, $BUILD/tests/testdns, busybox-static, python3
+#       (skips, exit 77, otherwise). Sets a trap on EXIT (bottled_cleanup; a test that needs its own
+#       trap calls bottled_cleanup from it) and makes:
 #         BT          private directory (mktemp) for everything below
 #         BT_ROOT     the --root of every bottle command ($BT/root)
-#         BT_HOST     a private netns (under /run/netns) that plays the host: every bottle command
-#                     runs in it (bt / bt_run), so the uplink veths, the host "ip bottle" nft table
-#                     and the per-link sysctls land where only this test sees them, and snapshots
-#                     are exact while other tests run concurrently
-#         BT_SIDECAR  the pipelock test double bundle (built once per source version, shared
-#                     read-only under /tmp; the overlay keeps every bottle's changes apart)
+#         BT_HOST     a private netns (under /run/netns) that plays the host: bt, bt_run and
+#                     bt_host run in it, so the uplink veths, the host "ip bottle" nft table and
+#                     the per-link sysctls land where only this test sees them, and snapshots are
+#                     exact while other tests run concurrently. It has a default route into a dead
+#                     veth (nothing can leave) with forwarding already on (see below).
+#                     With "host" as second argument BT_HOST is empty: everything runs in the
+#                     machine's own netns (what dockerd/containerd see) and bt_snapshot keeps only
+#                     the lines that name this test's bottles (their link hashes).
+#         BT_SIDECAR  the pipelock test double bundle (tests/pipelock-double/make-bundle.sh, built
+#                     once per version of its sources under /tmp, shared read-only: each bottle
+#                     gets its own overlay)
 #         BT_CONF     $BT/bottle.json: mode bottled, sidecar.bundle = BT_SIDECAR,
-#                     egress.default_allowlist ["example.test"], network.dns [INTERNET_IP],
-#                     profile "extra" allowing INTERNET_IP itself (by address: the test DNS
-#                     knows only example.test), sidecar.ready_timeout_ms 10000
-#       plus the test internet (tests/internet.lib.sh) linked to BT_HOST: INTERNET_IP serves HTTP
-#       on :80 ("hello from the test internet") and counting DNS on :53 (example.test only; any
-#       other name is NXDOMAIN, and blocked names must never reach it).
-#   bottled_config FILE [PYTHON]   writes FILE: BT_CONF's content edited by a Python statement over
-#                     `c` (the dict), e.g. 'c["sidecar"]["ready_timeout_ms"]=50'
-#   bottled_agent DIR [args...]    a busybox bundle (tests/bundle.lib.sh make_bundle) for the agent
-#   bt ARGS...        "$BOTTLE" --root "$BT_ROOT" --config "$BT_CONF" ARGS... in BT_HOST
-#                     (set BT_CONFIG_FILE to use another config file)
-#   bt_run ARGS...    build/bottle-run --root "$BT_ROOT" --config "$BT_CONF" ARGS... in BT_HOST
+#                     sidecar.ready_timeout_ms 10000, egress.default_allowlist ["example.test"],
+#                     network.dns [INTERNET_IP], profile "extra" allowing INTERNET_IP itself (by
+#                     address: the test DNS knows only example.test)
+#       and the test internet (tests/internet.lib.sh) linked to BT_HOST: INTERNET_IP serves HTTP on
+#       :80 ("hello from the test internet") and counting DNS on :53 (example.test only; any other
+#       name is NXDOMAIN). INTERNET_DNS_COUNT lists every query name: blocked names and the agent's
+#       own lookups must never appear there.
+#   bottled_config FILE [PYTHON]   writes FILE = BT_CONF edited by a Python statement over `c`
+#                     (the dict), e.g. bottled_config "$BT/slow.json" 'c["sidecar"]["ready_timeout_ms"]=50'
+#   bottled_agent DIR [args...]    a busybox agent bundle (tests/bundle.lib.sh make_bundle) with
+#                     cgroupsPath /bottle-test/<basename DIR>-$$ (one bundle per concurrent container)
+#   bt ARGS...        $BOTTLE --root $BT_ROOT --config $BT_CONF ARGS... in BT_HOST
+#                     (BT_CONFIG_FILE=F bt ... uses another config file)
+#   bt_run ARGS...    $BUILD/bottle-run --root $BT_ROOT --config $BT_CONF ARGS... in BT_HOST
+#                     (the id it picks is in its first line: "bottle plan for bottle-run-PID")
 #   bt_host CMD...    run CMD in BT_HOST
-#   bt_netns_name ID  the 16-hex name netns/ gets for container ID under BT_ROOT (link names, netns
-#                     bind mounts /run/bottle/netns/<name>-a|-s, cgroup bottle/<name>-sidecar)
+#   bt_track ID...    remember container ids: bt_snapshot looks for what they can leave, and
+#                     bottled_cleanup deletes them. Track every id before the "before" snapshot is
+#                     compared (an id tracked later adds nothing to an old snapshot: its names did
+#                     not exist then).
+#   bt_netns_name ID  the 16-hex name bottle gives netns/ for ID under BT_ROOT (netns bind mounts
+#                     /run/bottle/netns/<name>-a|-s, record <name>.rec, cgroup bottle/<name>-sidecar)
+#   bt_link_hash ID   the 10-hex hash in its link names (btlh<hash>, btla<hash>) and nft comments
 #   bt_agent_netns ID the agent netns bind mount of a created bottle
-#   bt_snapshot       what a bottle of this test can leave on the machine: links, addresses,
-#                     routes, nft ruleset, net sysctls of BT_HOST; /run/bottle/netns entries,
-#                     /run/bottle/netns-state records, mounts, processes (by root or cwd under $BT
-#                     or a pipelock argv), cgroup dirs of BT_ROOT's bottles, files under BT_ROOT.
-#                     Compare two with check_same.
+#   bt_snapshot       what a bottle can leave on the machine: links, addresses, routes, nft
+#                     ruleset, net sysctls of BT_HOST; for tracked ids their /run/bottle/netns
+#                     entries, netns-state records and cgroup dirs; agent cgroups of bottled_agent
+#                     bundles; mounts under BT; processes whose root is under BT; files under
+#                     BT_ROOT. Compare two with check_same.
 #   check_same WHAT BEFORE AFTER   like check_eq, printing a diff
-#   bottled_cleanup   deletes every container under BT_ROOT (-f), gc, the internet, BT_HOST, BT
+#   bottled_cleanup   deletes every container under BT_ROOT and every tracked id (--force), bottle
+#                     gc, the internet, BT_HOST, leftover mounts under BT, BT
 #
-# Names: everything carries the TAG and $$, so several tests (and engineers) can run at once.
+# Names: everything carries TAG and $$, so several tests (and engineers) can run at once. No
+# packet leaves toward anything but the test internet's TEST-NET-2 /29.
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/lib.sh"
 . "$BOTTLE_TOP/tests/internet.lib.sh"
 . "$BOTTLE_TOP/tests/bundle.lib.sh"
 
 BOTTLE_RUN=${BOTTLE_RUN:-$BUILD/bottle-run}
 BT= BT_ROOT= BT_HOST= BT_SIDECAR= BT_CONF= BT_CONFIG_FILE=
-_bt_ids=() _bt_names=()
+_bt_ids=() _bt_names=() _bt_hashes=()
 
 bottled_setup() {
-  local tag=$1 t
+  local tag=$1 where=${2:-private} t
   need_root
   for t in ip nsenter nft busybox python3 ss flock sha256sum; do
     command -v "$t" >/dev/null || skip "needs $t"
@@ -58,23 +75,23 @@ bottled_setup() {
   _find_busybox || skip "busybox-static not installed"
   BT=$(mktemp -d "/tmp/bottled-$tag.XXXXXX")
   BT_ROOT=$BT/root
-  BT_HOST=bthost-$tag-$$
   trap bottled_cleanup EXIT
-  ip netns add "$BT_HOST" || exit 1
-  bt_host ip link set lo up
-  # A default route as on a real host, into a veth whose peer stays down: the library's
-  # per-interface upstream forwarding has something to act on, and nothing can leave.
-  # Forwarding is on from the start: netns/ records and restores the upstream interfaces'
-  # forwarding in the state dir all bottles of the machine share, so a lease held by another
-  # test's bottle (in another netns) would delay the restore here and make snapshots differ.
-  bt_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  bt_host ip link add fakeup type veth peer name fakeup-peer
-  bt_host sysctl -qw net.ipv4.conf.fakeup.forwarding=1
-  bt_host ip link set fakeup up
-  bt_host ip link set fakeup-peer up
-  bt_host ip link set fakeup-peer down
-  bt_host ip addr add 192.0.2.1/30 dev fakeup
-  bt_host ip route add default via 192.0.2.2 dev fakeup
+  if [ "$where" = host ]; then
+    BT_HOST=
+  else
+    BT_HOST=bthost-$tag-$$
+    ip netns add "$BT_HOST" || exit 1
+    bt_host ip link set lo up
+    # Forwarding is on from the start: netns/ records and restores the upstream interfaces'
+    # forwarding in the state dir all bottles of the machine share, so a lease held by another
+    # test's bottle (in another netns) would delay the restore here and make snapshots differ.
+    bt_host sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    bt_host ip link add fakeup type veth peer name fakeup-peer
+    bt_host sysctl -qw net.ipv4.conf.fakeup.forwarding=1
+    bt_host ip link set fakeup up
+    bt_host ip addr add 192.0.2.1/30 dev fakeup
+    bt_host ip route add default via 192.0.2.2 dev fakeup
+  fi
   internet_up "$tag" "$BT_HOST" || exit 1
   _bt_sidecar_bundle || exit 1
   python3 - "$BT/bottle.json" "$BT_SIDECAR" "$INTERNET_IP" <<'PY'
@@ -131,7 +148,7 @@ bottled_agent() {
   bundle_edit "$dir" "c['linux']['cgroupsPath'] = '/bottle-test/$(basename "$dir")-$$'"
 }
 
-bt_host() { nsenter --net="/run/netns/$BT_HOST" "$@"; }
+bt_host() { if [ -n "$BT_HOST" ]; then nsenter --net="/run/netns/$BT_HOST" "$@"; else "$@"; fi; }
 bt() { bt_host "$BOTTLE" --root "$BT_ROOT" --config "${BT_CONFIG_FILE:-$BT_CONF}" "$@"; }
 bt_run() { bt_host "$BOTTLE_RUN" --root "$BT_ROOT" --config "${BT_CONFIG_FILE:-$BT_CONF}" "$@"; }
 
@@ -142,6 +159,16 @@ h = 1469598103934665603
 for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
     h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
 print("%016x" % h)
+PY
+}
+
+bt_link_hash() {
+  python3 - "$(bt_netns_name "$1")" <<'PY'
+import sys
+h = 14695981039346656037
+for ch in sys.argv[1].encode():
+    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
+print("%010x" % (h >> 24))
 PY
 }
 
@@ -169,12 +196,21 @@ for p in os.listdir("/proc"):
 PY
 }
 
-bt_snapshot() {
+_bt_host_state() {
   bt_host ip -o link show | sed 's/ state [A-Z]*//; s/ qlen [0-9]*//' | awk '{$1=""; print}'
   bt_host ip -o addr show
   bt_host ip route show table all
   bt_host nft list ruleset
   bt_host sysctl net.ipv4.ip_forward net.ipv4.conf net.ipv6.conf 2>/dev/null
+}
+
+bt_snapshot() {
+  if [ -n "$BT_HOST" ]; then
+    _bt_host_state
+  elif [ "${#_bt_hashes[@]}" -gt 0 ]; then
+    # The machine's own netns changes under other tests: keep what names this test's bottles.
+    _bt_host_state | grep -F "$(printf '%s\n' "${_bt_hashes[@]}")"
+  fi
   local n
   for n in "${_bt_names[@]}"; do
     ls /run/bottle/netns 2>/dev/null | grep -F "$n" | sed 's/^/netns /'
@@ -193,6 +229,7 @@ bt_track() {
   for id in "$@"; do
     _bt_ids+=("$id")
     _bt_names+=("$(bt_netns_name "$id")")
+    _bt_hashes+=("$(bt_link_hash "$id")")
   done
 }
 
@@ -202,7 +239,7 @@ check_same() {
 
 bottled_cleanup() {
   local id
-  if [ -n "$BT_ROOT" ] && [ -n "$BT_HOST" ] && [ -e "/run/netns/$BT_HOST" ]; then
+  if [ -n "$BT_ROOT" ] && { [ -z "$BT_HOST" ] || [ -e "/run/netns/$BT_HOST" ]; }; then
     for id in $(bt list -q 2>/dev/null) "${_bt_ids[@]}"; do
       bt delete --force "$id" >/dev/null 2>&1
     done
@@ -211,8 +248,7 @@ bottled_cleanup() {
   internet_down
   [ -n "$BT_HOST" ] && ip netns del "$BT_HOST" 2>/dev/null
   if [ -n "$BT" ]; then
-    ls -d /sys/fs/cgroup/*/bottle-test/*-$$ /sys/fs/cgroup/bottle-test/*-$$ 2>/dev/null | sed 's/^/cgroup /'
-  grep -F " $BT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    grep -F " $BT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
     rm -rf "$BT"
   fi
   return 0

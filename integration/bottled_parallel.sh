@@ -9,7 +9,7 @@ before=$(bt_snapshot)
 bottled_agent "$BT/agent" sh -c 'wget -q -O- http://example.test/'
 for s in $(seq 0 $((WIDTH - 1))); do
   mkdir -p "$BT/slot$s"
-  python3 - "$BT/agent/config.json" "$BT/slot$s/config.json" "$BT/agent/rootfs" "/bottle-test/par-$$-$s" <<'PY'
+  python3 - "$BT/agent/config.json" "$BT/slot$s/config.json" "$BT/agent/rootfs" "/bottle-test/par-$s-$$" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["root"] = {"path": sys.argv[3], "readonly": True}
