@@ -111,7 +111,7 @@ int bottled_ssh_setup(const char *dir, const struct bottle_policy *pol, const ch
     cleanup_free char *conf = xasprintf("%s/ssh_config", dir);
     add_mount(config, conf, BOTTLED_SSH_CONFIG);
   } else {
-    log_msg(LOG_INFO,
+    log_msg(LOG_DEBUG,
             "ssh: the agent's image has no /etc/ssh/ssh_config.d, so its ssh targets get "
             "GIT_SSH_COMMAND only (ssh ALIAS needs -o ProxyCommand='%s')",
             command);
