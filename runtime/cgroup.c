@@ -839,6 +839,10 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, bottle_error_t *err)
 
 static int rmdir_tree(const char *dir, bottle_error_t *err)
 {
+  /* Usually a leaf: try that first and only list the directory (for child
+   * cgroups) when the kernel refuses. */
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
   DIR *d = opendir(dir);
   if (d == NULL)
     return errno == ENOENT ? 0 : berr(err, errno, "open %s", dir);
