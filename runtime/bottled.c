@@ -548,8 +548,8 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   crash_point(6);
 
   cJSON *penv = proxy_env(topo.sidecar_ip, cfg->sidecar_port);
-  int ssh = bottled_ssh_setup(b->dir, b->pol, topo.sidecar_ip, cfg->sidecar_port, b->config, penv,
-                              err);
+  int ssh =
+      bottled_ssh_setup(b->dir, b->pol, topo.sidecar_ip, cfg->sidecar_port, b->config, penv, err);
   if (ssh < 0) {
     cJSON_Delete(penv);
     goto out;
