@@ -47,8 +47,8 @@
 #   bt_snapshot       what a bottle can leave on the machine: links, addresses, routes, nft
 #                     ruleset, net sysctls of BT_HOST; for tracked ids their /run/bottle/netns
 #                     entries, netns-state records and cgroup dirs; agent cgroups of bottled_agent
-#                     bundles; mounts under BT; processes whose root is under BT; files under
-#                     BT_ROOT. Compare two with check_same.
+#                     bundles; mounts under BT; live processes in those cgroups or with their root
+#                     under BT; files under BT_ROOT. Compare two with check_same.
 #   check_same WHAT BEFORE AFTER   like check_eq, printing a diff
 #   bottled_cleanup   deletes every container under BT_ROOT and every tracked id (--force), bottle
 #                     gc, the internet, BT_HOST, leftover mounts under BT, BT
@@ -176,23 +176,30 @@ bt_agent_netns() { echo "/run/bottle/netns/$(bt_netns_name "$1")-a"; }
 
 # Processes that belong to this test's bottles: rootfs or cwd under $BT, or a pipelock argv
 # whose root is under $BT. The test's own shells and tools have neither.
+# Processes of this test's bottles, found by cgroup: a sidecar lives in bottle/<name>-sidecar,
+# a bottled_agent in bottle-test/<dir>-$$ (after pivot_root their /proc/PID/root reads "/").
+# Also any process whose root is under $BT. Zombies are dead: pid 1 reaps them when it will.
 _bt_procs() {
-  python3 - "$BT" "$$" "$BASHPID" <<'PY'
-import os, sys
-top, me = sys.argv[1] + "/", set(sys.argv[2:])
+  python3 - "$BT" "$$" "${_bt_names[@]}" <<'PY'
+import os, re, sys
+top, pid_tag, names = sys.argv[1] + "/", sys.argv[2], sys.argv[3:]
+agent = re.compile(r"/bottle-test/[^/\n]*-%s(/|$)" % pid_tag, re.M)
 for p in os.listdir("/proc"):
-    if not p.isdigit() or p in me:
+    if not p.isdigit():
         continue
     try:
+        stat = open(f"/proc/{p}/stat").read()
+        if stat[stat.rindex(")") + 2] in "ZX":
+            continue
+        cg = open(f"/proc/{p}/cgroup").read()
         root = os.readlink(f"/proc/{p}/root")
-        cwd = os.readlink(f"/proc/{p}/cwd")
         cmd = open(f"/proc/{p}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
+    except (OSError, ValueError, IndexError):
         continue
-    if root.startswith(top):
-        print(f"proc root={root} {cmd}")
-    elif cwd.startswith(top) and ("bottle" in cmd or "pipelock" in cmd):
-        print(f"proc cwd={cwd} {cmd}")
+    hit = [n for n in names if f"/bottle/{n}-sidecar" in cg]
+    if hit or agent.search(cg) or root.startswith(top):
+        path = next((l.split(":", 2)[2] for l in cg.splitlines() if "bottle" in l), "")
+        print(f"proc cgroup={path} {cmd}")
 PY
 }
 
