@@ -7,7 +7,8 @@
 # 403 reason on stderr; GIT_SSH_COMMAND (agent and exec) works as git runs it; the ssh config
 # snippet appears only in an image with /etc/ssh/ssh_config.d; the helper is read-only; a real
 # OpenSSH client gets through the double's SNI peek; no helper = a warning and a working
-# bottle; nothing is left behind.
+# bottle; bottle-run --profile shows the targets in its plan and its agent gets through; nothing
+# is left behind.
 . "$(dirname "$0")/bottled.lib.sh"
 HELPER=$BUILD/bottle-connect
 [ -x "$HELPER" ] || skip "bottle-connect not built ($HELPER)"
@@ -153,6 +154,18 @@ check "start D" bt start "$D"
 out=$(bt exec "$D" sh -c 'cat /tmp/agent-env; ls /.bottle/bottle-connect 2>&1' 2>&1)
 check_fails "D: no GIT_SSH_COMMAND" grep -q GIT_SSH_COMMAND <<<"$out"
 check_contains "D: proxy env still there" "HTTPS_PROXY=http://" "$out"
+
+# 9. bottle-run --profile: the plan lists the targets, and the agent's ssh path works.
+BT_CONFIG_FILE=$BT/ssh.json
+bottled_agent "$BT/runagent" sh -c 'echo via-bottle-run | /.bottle/bottle-connect example.test 22'
+out=$(bt_run --yes --profile git "$BT/runagent" </dev/null 2>&1)
+rc=$?
+echo "$out"
+check_eq "bottle-run: exit 0" 0 "$rc"
+check_contains "bottle-run plan: ssh target" "  ssh:      forge (example.test:22) through the proxy" "$out"
+check_contains "bottle-run: the agent reached the target" "SSH-2.0-testd got: via-bottle-run" "$out"
+run_id=$(sed -n 's/^bottle plan for \([^ :]*\).*/\1/p' <<<"$out" | head -1)
+[ -n "$run_id" ] && bt_track "$run_id"
 
 for id in "$A" "$B" "$C" "$D"; do
   bt kill "$id" KILL >/dev/null 2>&1
