@@ -219,5 +219,22 @@ check_contains "--network container: the error says why" "joins another process'
 track "$c"
 dk rm -f "$c" >/dev/null
 left_behind "refused networks"
+# 5. docker restart rebuilds the bottle under the same id; a SIGKILLed shim, then docker rm -f.
+r=$(brun -d "$IMG" sleep 600)
+track "$r"
+dk restart -t 1 "$r" >/dev/null
+check_eq "docker restart: the agent is running again" running "$(dk inspect -f '{{.State.Status}}' "$r")"
+check_eq "docker restart: the bottle works again" "hello from the test internet" \
+  "$(dk exec "$r" wget -q -O- http://example.test/ 2>&1)"
+shim=""
+for p in /proc/[0-9]*; do
+  if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "containerd-shim-runc-v2 .*-id $r"; then shim=${p#/proc/}; fi
+done
+check "found the shim of the restarted container" test -n "$shim"
+[ -n "$shim" ] && kill -KILL "$shim"
+for _ in $(seq 100); do [ "$(dk inspect -f '{{.State.Status}}' "$r")" = running ] || break; sleep 0.1; done
+dk rm -f "$r" >/dev/null
+check_fails "after a SIGKILLed shim and docker rm -f: no state for the bottle" test -e "$ROOT/.bottle/$r"
+left_behind "docker restart, killed shim, docker rm -f"
 engines_check_no_leftover_cgroups
 finish
