@@ -17,8 +17,8 @@
 #                     machine's own netns (what dockerd/containerd see) and bt_snapshot keeps only
 #                     the lines that name this test's bottles (their link hashes).
 #         BT_SIDECAR  the pipelock test double bundle (tests/pipelock-double/make-bundle.sh, built
-#                     once per version of its sources under /tmp, shared read-only: each bottle
-#                     gets its own overlay)
+#                     once per version of its sources into $BUILD/test-cache/, shared read-only:
+#                     each bottle gets its own overlay)
 #         BT_CONF     $BT/bottle.json: mode bottled, sidecar.bundle = BT_SIDECAR,
 #                     sidecar.ready_timeout_ms 10000, egress.default_allowlist ["example.test"],
 #                     network.dns [INTERNET_IP], profile "extra" allowing INTERNET_IP itself (by
@@ -113,9 +113,10 @@ PY
 _bt_sidecar_bundle() {
   local src=$BOTTLE_TOP/tests/pipelock-double hash dir tmp
   hash=$(cat "$src"/*.c "$src"/*.h "$src/make-bundle.sh" 2>/dev/null | sha256sum | cut -c1-16)
-  dir=/tmp/bottle-test-pipelock-$hash
+  dir=$BUILD/test-cache/pipelock-bundle-$hash
   if [ ! -x "$dir/rootfs/pipelock" ]; then
-    tmp=$(mktemp -d /tmp/bottle-test-pipelock-build.XXXXXX)
+    mkdir -p "$BUILD/test-cache" || return 1
+    tmp=$(mktemp -d "$BUILD/test-cache/pipelock-bundle-tmp.XXXXXX")
     if ! "$src/make-bundle.sh" "$tmp" >"$tmp.log" 2>&1; then
       cat "$tmp.log" >&2
       rm -rf "$tmp" "$tmp.log"
