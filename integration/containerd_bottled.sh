@@ -173,7 +173,7 @@ check_fails "A's sidecar netns cannot open B's proxy at $b_up:8888" \
   nsenter --net="$a_sns" busybox nc -w 2 "$b_up" 8888 </dev/null
 check_eq "control: B reaches the allowed host" "hello from the test internet" \
   "$(ct task exec --exec-id x8 "$b" wget -q -O- http://example.test/ 2>&1)"
-# a: the way `docker stop` does it (SIGTERM, then the shim deletes the runtime's container).
+# a: killed, then deleted through the shim (what docker stop ends in).
 ct task kill -s SIGKILL "$a"
 for _ in $(seq 100); do [ "$(task_status "$a")" = STOPPED ] && break; sleep 0.1; done
 check_eq "ctr task kill: stopped" STOPPED "$(task_status "$a")"
