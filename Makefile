@@ -85,12 +85,13 @@ $(RUNTIME_LIB): $(call obj,$(RUNTIME_LIB_SRC))
 
 LIBS_ALL = $(RUNTIME_LIB) $(CONFIG_LIB) $(NETNS_LIB)
 
-# libnftables is dlopen()ed on first use (runtime/nftables_lazy.c, linked as an object so that
-# its definitions win), which keeps it and its dependencies out of every bottle exec. Debug
-# sections are compressed because every run copies the whole file into a sealed memfd.
-$(BOTTLE): $(BUILD)/obj/runtime/main.o $(BUILD)/obj/runtime/nftables_lazy.o $(LIBS_ALL)
-	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ \
-		$(filter-out -lnftables,$(PKG_LIBS))
+# libnftables and libnl are dlopen()ed on first use (runtime/lazylib.h): their wrappers are linked
+# as objects so that they win, and --as-needed then drops the libraries (any call without a
+# wrapper keeps its library linked). Debug sections are compressed because every run copies the
+# whole file into a sealed memfd.
+LAZY_OBJS = $(call obj,runtime/nftables_lazy.c runtime/libnl_lazy.c runtime/lazylib.c)
+$(BOTTLE): $(BUILD)/obj/runtime/main.o $(LAZY_OBJS) $(LIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 
 # bottle-run is the same binary; it looks at argv[0].
 $(BUILD)/bottle-run: $(BOTTLE)
