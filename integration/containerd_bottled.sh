@@ -16,10 +16,9 @@ if [ -z "${_CB_HOST_NS:-}" ]; then
   for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
   export _CB_HOST_NS=cbhost-$$
   ip netns add "$_CB_HOST_NS" || exit 1
+  trap 'ip netns del "$_CB_HOST_NS" 2>/dev/null' EXIT
   nsenter --net="/run/netns/$_CB_HOST_NS" "$BASH" "$0" "$@"
-  rc=$?
-  ip netns del "$_CB_HOST_NS" 2>/dev/null
-  exit "$rc"
+  exit
 fi
 # shellcheck source=integration/engines.lib.sh
 . "$BOTTLE_TOP/integration/engines.lib.sh"

@@ -23,10 +23,9 @@ if [ -z "${_DB_HOST_NS:-}" ]; then
   for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
   export _DB_HOST_NS=dbhost-$$
   ip netns add "$_DB_HOST_NS" || exit 1
+  trap 'ip netns del "$_DB_HOST_NS" 2>/dev/null' EXIT
   nsenter --net="/run/netns/$_DB_HOST_NS" "$BASH" "$0" "$@"
-  rc=$?
-  ip netns del "$_DB_HOST_NS" 2>/dev/null
-  exit "$rc"
+  exit
 fi
 # shellcheck source=integration/engines.lib.sh
 . "$BOTTLE_TOP/integration/engines.lib.sh"
