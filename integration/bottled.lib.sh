@@ -219,12 +219,13 @@ bt_snapshot() {
     # The machine's own netns changes under other tests: keep what names this test's bottles.
     _bt_host_state | grep -F "$(printf '%s\n' "${_bt_hashes[@]}")"
   fi
-  local n
-  for n in "${_bt_names[@]}"; do
-    ls /run/bottle/netns 2>/dev/null | grep -F "$n" | sed 's/^/netns /'
-    ls /run/bottle/netns-state 2>/dev/null | grep -F "$n" | sed 's/^/netns-state /'
-    ls -d /sys/fs/cgroup/*/bottle/"$n"* /sys/fs/cgroup/bottle/"$n"* 2>/dev/null | sed 's/^/cgroup /'
-  done
+  if [ "${#_bt_names[@]}" -gt 0 ]; then
+    local names
+    names=$(printf '%s\n' "${_bt_names[@]}")
+    ls /run/bottle/netns 2>/dev/null | grep -F "$names" | sed 's/^/netns /'
+    ls /run/bottle/netns-state 2>/dev/null | grep -F "$names" | sed 's/^/netns-state /'
+    ls -d /sys/fs/cgroup/*/bottle/* /sys/fs/cgroup/bottle/* 2>/dev/null | grep -F "$names" | sed 's/^/cgroup /'
+  fi
   ls -d /sys/fs/cgroup/*/bottle-test/*-$$ /sys/fs/cgroup/bottle-test/*-$$ 2>/dev/null | sed 's/^/cgroup /'
   grep -F " $BT/" /proc/self/mountinfo | awk '{print "mount " $5}'
   _bt_procs
@@ -233,12 +234,23 @@ bt_snapshot() {
 
 # bt_track ID: remember an id so that bt_snapshot looks for its names and cleanup deletes it.
 bt_track() {
-  local id
-  for id in "$@"; do
-    _bt_ids+=("$id")
-    _bt_names+=("$(bt_netns_name "$id")")
-    _bt_hashes+=("$(bt_link_hash "$id")")
-  done
+  [ $# -gt 0 ] || return 0
+  _bt_ids+=("$@")
+  local name hash
+  while read -r name hash; do
+    _bt_names+=("$name")
+    _bt_hashes+=("$hash")
+  done < <(python3 - "$BT_ROOT" "$@" <<'PY'
+import sys
+def fnv(data, h=14695981039346656037):
+    for ch in data.encode():
+        h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
+    return h
+for cid in sys.argv[2:]:
+    name = "%016x" % fnv(sys.argv[1] + "/" + cid, 1469598103934665603)
+    print(name, "%010x" % (fnv(name) >> 24))
+PY
+)
 }
 
 check_same() {

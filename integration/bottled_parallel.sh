@@ -17,7 +17,7 @@ c["linux"]["cgroupsPath"] = sys.argv[4]
 json.dump(c, open(sys.argv[2], "w"))
 PY
 done
-for i in $(seq 1 "$RUNS"); do bt_track "par-$i-$$"; done
+bt_track $(for i in $(seq 1 "$RUNS"); do echo "par-$i-$$"; done)
 
 one_run() { # I: run number; prints "I rc output"
   local i=$1 slot=$(($1 % WIDTH)) out
