@@ -150,7 +150,8 @@ check_contains "terminal: --yes runs" "agent-ran" "$out"
 after_run "--yes on a terminal" "$out"
 
 # 6. Signals: SIGINT/SIGTERM to bottle-run reach the agent, its status is bottle-run's, and
-# everything is removed. Started with & from this script, bottle-run inherits SIGINT ignored.
+# everything is removed (started with & from this script, bottle-run inherits SIGINT ignored;
+# the wait loop blocks it, and a blocked signal is queued even when ignored).
 bottled_agent "$BT/wait" sh -c 'trap "echo got-int; exit 130" INT; trap "echo got-term; exit 143" TERM; echo ready; sleep 600 & wait'
 for sig in INT TERM; do
   nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" --config "$BT_CONF" --yes \

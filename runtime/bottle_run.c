@@ -131,13 +131,6 @@ int bottle_run_main(int argc, char **argv)
     puts("dry run: nothing was created");
     return 0;
   }
-  /* Started in the background of a script, the shell leaves SIGINT and SIGQUIT ignored, and an
-   * ignored signal is never queued for the wait loop to forward: the agent could then not be
-   * interrupted and nothing would be cleaned up. The wait loop blocks them before the agent runs.
-   */
-  static const int forwarded[] = {SIGINT, SIGQUIT, SIGHUP, SIGTERM};
-  for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
-    signal(forwarded[i], SIG_DFL);
   selfexe_ensure_sealed(argv);
   /* The foreground run of `bottle run`: signals go to the agent, its exit status is ours,
    * and everything is deleted when it ends. */
