@@ -242,5 +242,51 @@ if [ "${BENCH_SKIP_DOCKER:-0}" != 1 ]; then
   else
     echo "Ratio bottled / runc: n/a (a runtime failed)."
   fi
+
+  # Where docker's extra time goes: the same runs with bottle behind a wrapper that times each
+  # runtime call the shim makes (a second daemon, so the wrapper's own fork does not touch the
+  # series above).
+  docker_stop
+  ip link del "btbr$$" 2>/dev/null
+  cat >"$tmp/bin/timed" <<WRAP
+#!/usr/bin/env bash
+t0=\${EPOCHREALTIME/./}
+"$BOTTLE" "\$@"
+rc=\$?
+t1=\${EPOCHREALTIME/./}
+verb=?
+for a in "\$@"; do case \$a in create | start | delete | kill) verb=\$a ;; esac; done
+echo "\$verb \$((t1 - t0))" >>"\$(cat "$tmp/timed.to")"
+exit \$rc
+WRAP
+  chmod +x "$tmp/bin/timed"
+  # shellcheck disable=SC2034 # read by docker_start
+  ENGINE_RUNTIME_PATH=$tmp/bin/timed
+  docker_start >&2
+  for i in $(seq 1 $((WARMUP + 10))); do
+    for n in bottled plain; do
+      if [ "$i" -gt "$WARMUP" ]; then echo "$tmp/verbs-$n" >"$tmp/timed.to"; else echo /dev/null >"$tmp/timed.to"; fi
+      case $n in
+        bottled) dk run --rm --runtime=bottle "$ENGINE_IMAGE" true </dev/null >/dev/null 2>&1 ;;
+        plain) dk run --rm --runtime=bottle -e BOTTLE_MODE=plain "$ENGINE_IMAGE" true </dev/null >/dev/null 2>&1 ;;
+      esac
+    done
+  done
+  verb_median() { # MODE VERB: median over the runs of the ms spent in VERB (every call of a run)
+    awk -v v="$2" '$1 == "create" && n++ { print t; t = 0 } $1 == v { t += $2 } END { if (n) print t }' \
+      "$tmp/verbs-$1" 2>/dev/null | sort -n |
+      awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
+        m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f", m / 1000 }'
+  }
+  echo
+  echo "The runtime calls inside those docker runs (10 more runs per mode, each call timed by a"
+  echo "wrapper; median over the runs of the ms spent in that verb, both deletes the shim makes counted;"
+  echo "create includes Docker's libnetwork-setkey hook, during which dockerd configures the netns):"
+  echo
+  echo "| mode | create | start | delete |"
+  echo "|---|---|---|---|"
+  for n in bottled plain; do
+    echo "| $n | $(verb_median "$n" create) | $(verb_median "$n" start) | $(verb_median "$n" delete) |"
+  done
 fi
 echo "<!-- END bench:bottled -->"
