@@ -13,10 +13,13 @@
 # to the host end, so no NAT is needed. `docker run --dns <test DNS>` makes Docker's
 # resolv.conf for the container name the test DNS; bottle copies it into the sidecar.
 #
-# --network none (decided here, docs/engines.md): Docker still gives a new netns with its
-# prestart hook, so the bottle is built as usual (engine netns, hook mode), but the sidecar's
-# netns has no upstream: an allowlisted host fails with a proxy error (502), a blocked one is
-# still 403, and nothing leaves (no DNS query reaches any server). --network host is refused.
+# --network none gives a bottled agent whose sidecar has no upstream: Docker still makes a new
+# netns and runs its prestart hook, so the bottle is built as usual (engine netns, hook mode),
+# but that netns holds only lo (and our agent link). Every request fails at the proxy: an
+# allowlisted host gets pipelock's 403 "SSRF check failed: DNS resolution error" (its
+# resolver has no route), a blocked one the allowlist 403, and nothing leaves (no DNS query
+# reaches any server). --network host (a path to dockerd's own netns in 20.10) and
+# --network container:X are refused at create with the reason.
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
 if [ -z "${_DB_HOST_NS:-}" ]; then
