@@ -7,22 +7,22 @@
 source "$(dirname "$0")/../tests/lib.sh"
 source "$(dirname "$0")/engines.lib.sh"
 need_root
-export ENGINE_DOCKER_BRIDGE_CIDR=${ENGINE_DOCKER_BRIDGE_CIDR:-198.51.100.1/24}
+export ENGINE_DOCKER_BRIDGE_CIDR=${ENGINE_DOCKER_BRIDGE_CIDR:-192.0.2.129/25}
 engines_init rt-docker-net
 docker_start
 docker_busybox_image
 IMG=$ENGINE_IMAGE
 
 out=$(dk run --rm --runtime=bottle "$IMG" sh -c 'ip -4 addr show eth0; ip route' 2>&1)
-check_contains "the container got its veth (setkey hook ran)" "inet 198.51.100." "$out"
-check_contains "default route via the bridge" "default via 198.51.100.1" "$out"
-out=$(dk run --rm --runtime=bottle "$IMG" ping -c 1 -W 2 198.51.100.1 2>&1)
+check_contains "the container got its veth (setkey hook ran)" "inet 192.0.2." "$out"
+check_contains "default route via the bridge" "default via 192.0.2.129" "$out"
+out=$(dk run --rm --runtime=bottle "$IMG" ping -c 1 -W 2 192.0.2.129 2>&1)
 check_contains "the bridge address answers from inside" "1 packets received" "$out"
 id=$(dk run -d --runtime=bottle "$IMG" sleep 100)
-check_contains "exec sees the same network" "inet 198.51.100." "$(dk exec "$id" ip -4 addr show eth0)"
+check_contains "exec sees the same network" "inet 192.0.2." "$(dk exec "$id" ip -4 addr show eth0)"
 dk restart -t 1 "$id" >/dev/null
 check_eq "restart" 0 "$?"
-check_contains "network after restart" "inet 198.51.100." "$(dk exec "$id" ip -4 addr show eth0)"
+check_contains "network after restart" "inet 192.0.2." "$(dk exec "$id" ip -4 addr show eth0)"
 dk rm -f "$id" >/dev/null
 check_eq "rm -f" 0 "$?"
 finish
