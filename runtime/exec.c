@@ -69,8 +69,16 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
 
   if (process_check_preserved_fds(o->preserve_fds, err) < 0)
     return -1;
+  /* The same cache as create (<root>/.seccomp-cache): docker exec sends the container's
+   * profile again, and compiling it costs libseccomp ~10 ms. */
   struct seccomp_filter *filter = NULL;
-  if (seccomp_compile(json_path(c->config, "linux.seccomp"), &filter, err) < 0)
+  cleanup_free char *root = xstrdup(c->dir);
+  char *slash = strrchr(root, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  cleanup_free char *seccomp_cache = xasprintf("%s/.seccomp-cache", root);
+  if (seccomp_compile_cached(json_path(c->config, "linux.seccomp"), seccomp_cache, &filter, err) <
+      0)
     return -1;
   if (c->egress_hardening && seccomp_add_egress_hardening(&filter, err) < 0) {
     seccomp_filter_free(filter);
