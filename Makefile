@@ -65,6 +65,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
 
 .PHONY: all deps test check demo install asan fuzz format clean bench
+# Keep intermediate objects: no trailing rm lines after the test summary.
+.SECONDARY:
 all: $(BOTTLE) $(BUILD)/bottle-run $(CONNECT_HELPER) $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -124,7 +126,7 @@ build/fuzz/%: tests/fuzz/%.c $(CONFIG_SRC) $(wildcard config/*.h) $(wildcard tes
 fuzz: $(FUZZ_BINS)
 
 asan:
-	$(MAKE) BUILD=build/asan SAN=1 all
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
 
 deps:
 	@missing=""; for p in $(BUILD_DEPS) $(TEST_DEPS); do \
@@ -142,14 +144,14 @@ check: all asan fuzz
 	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run $(TESTS)
 
 test: deps
-	$(MAKE) check
+	$(MAKE) --no-print-directory check
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) --no-print-directory all
 	integration/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) --no-print-directory all
 	integration/bench/run.sh
 
 install: $(BOTTLE) $(CONNECT_HELPER)
