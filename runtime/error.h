@@ -10,7 +10,8 @@ struct bottle_error {
 typedef struct bottle_error *bottle_error_t;
 
 /* Sets *err (if it is still NULL) and returns -1. errnum != 0 appends strerror. */
-int berr(bottle_error_t *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int berr(bottle_error_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes the existing message with context; returns -1. */
 int berr_wrap(bottle_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void berr_free(bottle_error_t *err);
