@@ -861,12 +861,13 @@ static int rmdir_tree(const char *dir, bottle_error_t *err)
   closedir(d);
   if (rc < 0)
     return rc;
-  /* EBUSY while the last processes are still exiting. */
-  long delay = 5;
+  /* EBUSY while the last processes are still exiting (usually well under a millisecond
+   * once init is seen gone): back off from 1 ms, about two seconds in all. */
+  long delay = 1;
   for (int attempt = 0;; attempt++) {
     if (rmdir(dir) == 0 || errno == ENOENT)
       return 0;
-    if (errno != EBUSY || attempt >= 8)
+    if (errno != EBUSY || attempt >= 11)
       return berr(err, errno, "rmdir %s", dir);
     sleep_ms(delay);
     delay *= 2;

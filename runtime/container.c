@@ -166,6 +166,71 @@ static int lift_fd(int fd, int min)
   return n;
 }
 
+static bool is_own_user_ns(int fd)
+{
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino == b.st_ino &&
+         a.st_dev == b.st_dev;
+}
+
+static _Noreturn void joiner_fail(int report_fd, const char *what, const char *path)
+{
+  char msg[512];
+  snprintf(msg, sizeof(msg), "%s%s%s: %s", what, *path ? " " : "", path, strerror(errno));
+  sync_send(report_fd, SYNC_ERROR, msg);
+  _exit(1);
+}
+
+/* Entering a user namespace cannot be undone (setns back into an ancestor user
+ * namespace is refused) and entering a mount namespace resets root and cwd, so
+ * a short-lived joiner enters the namespaces given by path, user first (as runc
+ * does), and clones the init with CLONE_PARENT: the init is our child as on the
+ * direct path, the joiner exits, and nothing stays between us and the init.
+ * The joiner reports the init's pid (or its error) on the sync socket before
+ * it exits; the init itself sends nothing before our first GO.
+ * Returns 0 in the init, the init's pid here, -1 on error. */
+static pid_t clone_via_joiner(const cJSON *config, const int *ns_fds, const int *ns_types, int nns,
+                              int clone_flags, const int sync_pair[2], bottle_error_t *err)
+{
+  pid_t joiner = fork();
+  if (joiner < 0)
+    return berr(err, errno, "fork namespace joiner");
+  if (joiner == 0) {
+    for (int i = 0; i < nns; i++) {
+      if (ns_types[i] == CLONE_NEWUSER && is_own_user_ns(ns_fds[i]))
+        continue; /* setns into the user namespace we are in is EINVAL */
+      if (setns(ns_fds[i], ns_types[i]) < 0)
+        joiner_fail(sync_pair[1], "join namespace", spec_namespace_path(config, ns_types[i]));
+    }
+    pid_t init = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | CLONE_PARENT | SIGCHLD,
+                                NULL, NULL, NULL, 0UL);
+    if (init == 0)
+      return 0;
+    if (init < 0)
+      joiner_fail(sync_pair[1], "clone container init", "");
+    char pid_text[16];
+    snprintf(pid_text, sizeof(pid_text), "%d", (int)init);
+    sync_send(sync_pair[1], SYNC_GO, pid_text);
+    _exit(0);
+  }
+  int status = 0;
+  while (waitpid(joiner, &status, 0) < 0)
+    if (errno != EINTR)
+      return berr(err, errno, "wait for namespace joiner");
+  if (!WIFEXITED(status))
+    return berr(err, 0, "namespace joiner killed by signal %d", WTERMSIG(status));
+  /* Exited, so its one message is queued already. */
+  enum sync_type t;
+  cleanup_free char *text = NULL;
+  if (sync_recv(sync_pair[0], &t, &text) < 0)
+    return berr(err, errno, "read from namespace joiner");
+  if (t == SYNC_ERROR)
+    return berr(err, 0, "%s", text ? text : "namespace joiner failed");
+  if (t != SYNC_GO || text == NULL || atoi(text) <= 0)
+    return berr(err, 0, "namespace joiner exited without reporting the init");
+  return (pid_t)atoi(text);
+}
+
 int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
                      bottle_error_t *err)
 {
@@ -183,10 +248,8 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     return berr(err, 0, "cannot allocate tty if bottle will detach without setting console socket");
   if (!terminal && o->console_socket != NULL)
     return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
-  if (!spec_new_namespace(config, "mount"))
-    return berr(err, 0, "linux.namespaces: a new mount namespace is required");
-  if (spec_has_namespace(config, "user") && !spec_new_namespace(config, "user"))
-    return berr(err, 0, "linux.namespaces: joining a user namespace by path is not supported");
+  if (!spec_has_namespace(config, "mount"))
+    return berr(err, 0, "linux.namespaces: a mount namespace (new or by path) is required");
   if (spec_has_namespace(config, "time"))
     return berr(err, 0, "linux.namespaces: time namespaces are not supported");
 
@@ -300,9 +363,12 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     goto fail;
 
   /* For pid, setns only changes what children get: we stay in ours, so the
-   * init is reparented to the caller's subreaper when we exit. */
-  joined = true;
-  for (int i = 0; i < nns; i++)
+   * init is reparented to the caller's subreaper when we exit. A user or
+   * mount namespace joined by path is entered by a joiner process instead. */
+  bool via_joiner = (spec_has_namespace(config, "user") && !spec_new_namespace(config, "user")) ||
+                    !spec_new_namespace(config, "mount");
+  joined = !via_joiner;
+  for (int i = 0; i < nns && !via_joiner; i++)
     if (setns(ns_fds[i], ns_types[i]) < 0) {
       berr(err, errno, "join namespace %s", spec_namespace_path(config, ns_types[i]));
       goto fail;
@@ -318,6 +384,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
       .fifo_fd = fifo_fd,
       .console_fd = console_fd,
       .new_userns = (clone_flags & CLONE_NEWUSER) != 0,
+      .joined_userns = spec_has_namespace(config, "user") && !spec_new_namespace(config, "user"),
       .new_cgroupns = spec_new_namespace(config, "cgroup"),
       .new_netns = (clone_flags & CLONE_NEWNET) != 0,
       .no_pivot = o->no_pivot,
@@ -326,7 +393,10 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   };
 
   fflush(NULL);
-  pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+  if (via_joiner)
+    pid = clone_via_joiner(config, ns_fds, ns_types, nns, clone_flags, sync_pair, err);
+  else
+    pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
   if (pid == 0) {
     close(c->dirfd); /* the flock must not outlive create */
     int keep[3] = {sync_pair[1], fifo_fd, console_fd};
@@ -334,11 +404,13 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     init_main(&ctx);
   }
   if (pid < 0) {
-    berr(err, errno, "clone container init");
+    if (!via_joiner) /* the joiner reported its own error */
+      berr(err, errno, "clone container init");
     goto fail;
   }
   log_msg(LOG_DEBUG, "create %s: init pid %d, clone flags 0x%x", o->id, (int)pid, clone_flags);
-  leave_joined(own_fds, ns_types, nns);
+  if (joined)
+    leave_joined(own_fds, ns_types, nns);
   joined = false;
   close(sync_pair[1]);
   sync_pair[1] = -1;
@@ -505,8 +577,27 @@ int container_kill(struct container *c, int sig, bool all, bottle_error_t *err)
   return 0;
 }
 
-static void wait_gone(const struct container *c, int ms)
+/* Waits up to ms for init to exit. A pidfd (opened while init was verified alive, so it is
+ * ours and not a reused pid) becomes readable the moment it exits, where polling its
+ * /proc entry in steps would add up to a step's worth of sleep to every delete. */
+static void wait_gone(const struct container *c, int pidfd, int ms)
 {
+  if (pidfd >= 0) {
+    struct timespec end, now;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += ms / 1000;
+    end.tv_nsec += (long)(ms % 1000) * 1000000L;
+    for (;;) {
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long left = (long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
+      if (left <= 0)
+        return;
+      struct pollfd p = {pidfd, POLLIN, 0};
+      int r = poll(&p, 1, (int)left);
+      if (r > 0 || (r < 0 && errno != EINTR))
+        return;
+    }
+  }
   for (int waited = 0; waited < ms && container_init_alive(c); waited += 10) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
@@ -515,6 +606,7 @@ static void wait_gone(const struct container *c, int ms)
 
 int container_destroy(struct container *c, bottle_error_t *err)
 {
+  int pidfd = c->pid > 0 ? (int)syscall(SYS_pidfd_open, c->pid, 0) : -1;
   if (container_init_alive(c)) {
     if (c->cgroup != NULL && cgroup_is_frozen(c->cgroup)) {
       container_kill(c, SIGKILL, false, NULL);
@@ -522,8 +614,10 @@ int container_destroy(struct container *c, bottle_error_t *err)
     } else {
       container_kill(c, SIGKILL, false, NULL);
     }
-    wait_gone(c, 10000);
+    wait_gone(c, pidfd, 10000);
   }
+  if (pidfd >= 0)
+    close(pidfd);
   if (c->cgroup != NULL) {
     if (!c->private_pidns)
       cgroup_signal_all(c->cgroup, SIGKILL, NULL);
