@@ -106,9 +106,11 @@ _Noreturn void init_main(struct init_ctx *ctx)
   setsid();
   free(wait_go(ctx));
 
-  if (ctx->new_userns) {
+  /* After setns into a user namespace our ids may be unmapped there, and
+   * files we create (mount points) would fail with EOVERFLOW. */
+  if (ctx->new_userns || ctx->joined_userns) {
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-      berr(&err, errno, "become root in the new user namespace (is container uid 0 mapped?)");
+      berr(&err, errno, "become root in the user namespace (is container uid 0 mapped?)");
       fail(ctx, &err);
     }
   }

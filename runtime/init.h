@@ -18,6 +18,7 @@ struct init_ctx {
   int fifo_fd;    /* O_PATH of <state>/exec.fifo */
   int console_fd; /* connected console socket or -1 */
   bool new_userns, new_cgroupns, new_netns;
+  bool joined_userns; /* entered by path: its mappings apply, none are written */
   bool no_pivot, no_new_keyring;
   int first_closed_fd; /* 3 + LISTEN_FDS + --preserve-fds */
 };
