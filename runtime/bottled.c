@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -681,6 +682,87 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   return r;
 }
 
+/* Whether the sidecar's netns is reached through a path that outlives the sidecar (our own
+ * bind mount, an engine's): with Docker's hook it is only /proc/<sidecar pid>/ns/net. */
+static bool netns_outlives_sidecar(const char *dir)
+{
+  cleanup_free char *path = xasprintf("%s/record.json", dir);
+  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
+  cleanup_cjson cJSON *rec = text ? cJSON_Parse(text) : NULL;
+  const char *net = json_str(rec, "network", "");
+  return strcmp(net, net_mode_name(NET_UPLINK)) == 0 ||
+         strcmp(net, net_mode_name(NET_ENGINE_PATH)) == 0;
+}
+
+/* Network teardown in a child process, so that its RCU grace periods (a link deletion, an
+ * nftables commit) overlap the sidecar's stop and the overlay's release. The child reports
+ * its error through the pipe; it dies with its parent (a record keeps a half-done teardown
+ * for the next delete --force, as after any crash). */
+struct bg_teardown {
+  pid_t pid;
+  int rfd;
+};
+
+static int teardown_start(const char *name, struct bg_teardown *bg)
+{
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return -1;
+  fflush(NULL);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(p[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(1);
+    struct nn_error ne = {0};
+    int r = netns_teardown(NULL, name, &ne);
+    if (r < 0) {
+      int e = ne.errnum;
+      if (write(p[1], &e, sizeof(e)) == (ssize_t)sizeof(e))
+        (void)!write(p[1], ne.msg, strnlen(ne.msg, sizeof(ne.msg)));
+    }
+    _exit(r < 0 ? 1 : 0);
+  }
+  close(p[1]);
+  bg->pid = pid;
+  bg->rfd = p[0];
+  return 0;
+}
+
+static int teardown_finish(struct bg_teardown *bg, bottle_error_t *err)
+{
+  int status = 0;
+  while (waitpid(bg->pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  char buf[sizeof(int) + sizeof(((struct nn_error *)0)->msg) + 1];
+  size_t got = 0;
+  while (got < sizeof(buf) - 1) {
+    ssize_t n = read(bg->rfd, buf + got, sizeof(buf) - 1 - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  close(bg->rfd);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  if (got >= sizeof(int)) {
+    int e;
+    memcpy(&e, buf, sizeof(e));
+    buf[got] = '\0';
+    return berr(err, e, "network: %s", buf + sizeof(int));
+  }
+  return berr(err, 0, "network: teardown process failed (status %d)", status);
+}
+
 int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err)
 {
   cleanup_free char *dir = side_dir(g, id);
@@ -688,13 +770,17 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   if (stat(dir, &st) < 0)
     return 0;
   int rc = 0;
-  /* The network goes while the sidecar still runs: with Docker's hook the sidecar netns is
-   * only reachable as /proc/<sidecar pid>/ns/net, and our link and rules in it must go. */
   char name[17];
   netns_name(g, id, name);
-  struct nn_error ne = {0};
-  if (netns_teardown(NULL, name, &ne) < 0)
-    rc = berr(err, ne.errnum, "network: %s", ne.msg);
+  /* With Docker's hook the network goes while the sidecar still runs: its netns is only
+   * reachable as /proc/<sidecar pid>/ns/net, and our link and rules in it must go. Otherwise
+   * the teardown runs alongside the sidecar's stop. */
+  struct bg_teardown bg = {.pid = -1, .rfd = -1};
+  if (!netns_outlives_sidecar(dir) || teardown_start(name, &bg) < 0) {
+    struct nn_error ne = {0};
+    if (netns_teardown(NULL, name, &ne) < 0)
+      rc = berr(err, ne.errnum, "network: %s", ne.msg);
+  }
   struct container *sidecar = NULL;
   bottle_error_t e = NULL;
   if (load_sidecar(dir, &sidecar, &e) == 0) {
@@ -707,6 +793,8 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   }
   cleanup_free char *fsdir = xasprintf("%s/fs", dir);
   if (sidecar_rootfs_release(fsdir, rc == 0 ? err : NULL) < 0)
+    rc = -1;
+  if (bg.pid > 0 && teardown_finish(&bg, rc == 0 ? err : NULL) < 0)
     rc = -1;
   if (rc == 0 && rm_rf(dir) < 0 && errno != ENOENT)
     rc = berr(err, errno, "remove %s", dir);
