@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <nftables/libnftables.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,30 @@ struct nft {
   struct nft_ctx *ctx;
   int saved_ns; /* where to return after the context is freed, -1 = stayed home */
 };
+
+/* The last contexts used stay open until two newer ones replace them (or the process
+ * exits). Closing an nftables socket soon after its commit waits for the commit's cleanup
+ * work, which waits out an RCU grace period (10-20 ms); once that work is done the close
+ * costs nothing, and a build or teardown commits at most twice. A parked socket is
+ * inherited by forks in between like the runtime's other descriptors (container init
+ * closes everything before its exec) and keeps the netns it was opened in alive until
+ * then: the host's, an engine's, or an own sidecar netns (never the agent's), which holds
+ * nothing else of ours once the topology is torn down. */
+#define PARKED 2
+static struct nft_ctx *parked[PARKED];
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void park(struct nft_ctx *ctx)
+{
+  pthread_mutex_lock(&parked_lock);
+  struct nft_ctx *oldest = parked[0];
+  for (int i = 0; i + 1 < PARKED; i++)
+    parked[i] = parked[i + 1];
+  parked[PARKED - 1] = ctx;
+  pthread_mutex_unlock(&parked_lock);
+  if (oldest != NULL)
+    nft_ctx_free(oldest);
+}
 
 static int nft_open(struct nft *n, int nsfd, struct nn_error *err)
 {
@@ -34,7 +59,7 @@ static int nft_open(struct nft *n, int nsfd, struct nn_error *err)
 
 static void nft_close(struct nft *n)
 {
-  nft_ctx_free(n->ctx);
+  park(n->ctx);
   if (n->saved_ns >= 0)
     nn_leave(n->saved_ns);
 }
