@@ -20,10 +20,11 @@ struct nft {
  * exits). Closing an nftables socket soon after its commit waits for the commit's cleanup
  * work, which waits out an RCU grace period (10-20 ms); once that work is done the close
  * costs nothing, and a build or teardown commits at most twice. A parked socket is
- * inherited by forks in between like the runtime's other descriptors (container init
- * closes everything before its exec) and keeps the netns it was opened in alive until
- * then: the host's, an engine's, or an own sidecar netns (never the agent's), which holds
- * nothing else of ours once the topology is torn down. */
+ * inherited by forks in between like the runtime's other descriptors (a container's init
+ * closes all but its own first thing after clone, hooks before their exec) and keeps the
+ * netns it was opened in alive until then: the host's, an engine's, or an own sidecar
+ * netns (never the agent's), which holds nothing else of ours once the topology is torn
+ * down. */
 #define PARKED 2
 static struct nft_ctx *parked[PARKED];
 static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
