@@ -32,8 +32,8 @@
  * Teardown removes what was created. In an engine's netns it deletes btla<hash> (which takes
  * the agent's eth0 with it) and the "inet bottle" table, but leaves the sysctls above as
  * set (that netns belongs to the container and goes with it). Netns of our own are only
- * unmounted: the kernel frees them with their links and rules once no process is inside,
- * so the runtime stops the agent and sidecar before tearing the network down. The netns
+ * unmounted: the kernel frees them with their links and rules once the last process inside
+ * (the agent, the sidecar) has gone, whichever happens last: teardown or their stop. The netns
  * bind mounts are plain MS_BIND mounts: a mount namespace created while they exist holds a
  * copy (containers drop theirs with pivot_root and the detach of the old root).
  *

@@ -177,11 +177,10 @@ if [ -n "${med[bottle-run-debug]:-}" ] && [ -n "${med[bottle-plain]:-}" ] && [ -
   echo "A bottled run costs $extra ms more than a plain one in all; without the sidecar's start that"
   echo "is **$own ms** of the bottle's own (create and delete: topology, overlay, two containers instead"
   echo "of one). Target (issue 5): under 15 ms — **$(awk -v o="$own" 'BEGIN { print (o < 15) ? "met" : "not met" }')**."
-  echo "Most of the bottle's own share is the network topology, built and torn down per run (the"
-  echo "\"netns\" section: an own-uplink build + teardown alone is 50-70 ms here, a veth deletion waits for"
-  echo "an RCU grace period); the rest is the sidecar's container (create, cgroups, a 5 ms retry of the"
-  echo "cgroup rmdir while its init is a zombie not yet reaped) and the overlay mount. Reaching 15 ms"
-  echo "would need topologies built ahead of time (a pool) and torn down after the caller is answered."
+  echo "Most of the bottle's own share is kernel waits for RCU grace periods: the host uplink veth's"
+  echo "deletion (20-30 ms, in delete), the sidecar's first cgroup placement (~10 ms), the topology build"
+  echo "(~12 ms); the rest is start-up, the overlay and the agent's create. Reaching 15 ms would need"
+  echo "topologies built ahead of time (a pool) and cheaper cgroup placement for the sidecar."
 else
   echo "The split of the bottled create time was not measured (a series failed)."
 fi
