@@ -1,4 +1,5 @@
 #include "runtime/bottled.h"
+#include "runtime/agent_spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,41 +97,6 @@ static bool is_host_netns(const char *path)
   if (stat(path, &st) < 0)
     return false;
   return same_inode(&st, "/proc/self/ns/net") || same_inode(&st, "/proc/1/ns/net");
-}
-
-/* A bottled agent's netns has lo and one veth with IPv6 off; sysctls that would switch
- * IPv6 or routing back on are refused rather than quietly applied (threats.md 37). */
-static int check_agent_sysctls(const cJSON *config, bottle_error_t *err)
-{
-  static const char *const weakening[] = {"disable_ipv6", "forwarding", "accept_ra",
-                                          "rp_filter",    "proxy_arp",  "ip_forward"};
-  const cJSON *s;
-  cJSON_ArrayForEach(s, json_path(config, "linux.sysctl"))
-  {
-    for (size_t i = 0; i < sizeof(weakening) / sizeof(*weakening); i++)
-      if (strstr(s->string, weakening[i]) != NULL)
-        return berr(err, 0,
-                    "linux.sysctl: %s would change the bottle's network (IPv6 and routing stay "
-                    "off in an agent); remove it or set bottle.mode=plain",
-                    s->string);
-  }
-  return 0;
-}
-
-/* /proc/sys stays read-only in the agent even when the bundle does not ask for it. */
-static void readonly_proc_sys(cJSON *config)
-{
-  cJSON *linux_ = cJSON_GetObjectItemCaseSensitive(config, "linux");
-  cJSON *ro = cJSON_GetObjectItemCaseSensitive(linux_, "readonlyPaths");
-  if (ro == NULL)
-    ro = cJSON_AddArrayToObject(linux_, "readonlyPaths");
-  const cJSON *p;
-  cJSON_ArrayForEach(p, ro)
-  {
-    if (cJSON_IsString(p) && strcmp(p->valuestring, "/proc/sys") == 0)
-      return;
-  }
-  cJSON_AddItemToArray(ro, cJSON_CreateString("/proc/sys"));
 }
 
 static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char **path,
@@ -232,85 +198,6 @@ static char *resolv_conf(const struct bottle_config *cfg, const cJSON *config, e
   }
   const char *src = mode == NET_UPLINK ? NULL : mount_source(config, "/etc/resolv.conf");
   return file_or(src ? src : "/etc/resolv.conf", "");
-}
-
-static void set_env(cJSON *env, const char *key, const char *value)
-{
-  size_t klen = strlen(key);
-  cJSON *e;
-  int i = 0;
-  cJSON_ArrayForEach(e, env)
-  {
-    if (cJSON_IsString(e) && strncmp(e->valuestring, key, klen) == 0 &&
-        e->valuestring[klen] == '=') {
-      cJSON_DeleteItemFromArray(env, i);
-      break;
-    }
-    i++;
-  }
-  cleanup_free char *kv = xasprintf("%s=%s", key, value);
-  cJSON_AddItemToArray(env, cJSON_CreateString(kv));
-}
-
-static cJSON *proxy_env(const char *ip, unsigned port)
-{
-  cleanup_free char *url = xasprintf("http://%s:%u", ip, port);
-  const char *noproxy = "localhost,127.0.0.1,::1";
-  cJSON *env = cJSON_CreateArray();
-  set_env(env, "HTTP_PROXY", url);
-  set_env(env, "HTTPS_PROXY", url);
-  set_env(env, "http_proxy", url);
-  set_env(env, "https_proxy", url);
-  set_env(env, "NO_PROXY", noproxy);
-  set_env(env, "no_proxy", noproxy);
-  return env;
-}
-
-/* The agent's env gets the proxy variables, replacing any the image set. */
-static void add_env(cJSON *process, const cJSON *extra)
-{
-  cJSON *env = cJSON_GetObjectItemCaseSensitive(process, "env");
-  if (env == NULL)
-    env = cJSON_AddArrayToObject(process, "env");
-  const cJSON *e;
-  cJSON_ArrayForEach(e, extra)
-  {
-    const char *eq = strchr(e->valuestring, '=');
-    cleanup_free char *key = strndup(e->valuestring, (size_t)(eq - e->valuestring));
-    set_env(env, key, eq + 1);
-  }
-}
-
-/* CAP_NET_RAW and CAP_NET_ADMIN are never needed to talk through a proxy and are what
- * raw-socket and routing tricks need (threats.md 7, 11). */
-static void drop_net_caps(cJSON *process)
-{
-  static const char *const drop[] = {"CAP_NET_RAW", "CAP_NET_ADMIN"};
-  cJSON *caps = cJSON_GetObjectItemCaseSensitive(process, "capabilities");
-  cJSON *set;
-  cJSON_ArrayForEach(set, caps)
-  {
-    for (int i = cJSON_GetArraySize(set) - 1; i >= 0; i--) {
-      cJSON *c = cJSON_GetArrayItem(set, i);
-      for (size_t k = 0; k < sizeof(drop) / sizeof(*drop); k++)
-        if (cJSON_IsString(c) && strcmp(c->valuestring, drop[k]) == 0)
-          cJSON_DeleteItemFromArray(set, i);
-    }
-  }
-}
-
-static void set_netns_path(cJSON *config, const char *path)
-{
-  cJSON *nss = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "linux"),
-                                                "namespaces");
-  cJSON *ns;
-  cJSON_ArrayForEach(ns, nss)
-  {
-    if (strcmp(json_str(ns, "type", ""), "network") == 0) {
-      cJSON_DeleteItemFromObject(ns, "path");
-      cJSON_AddStringToObject(ns, "path", path);
-    }
-  }
 }
 
 /* The sidecar bundle's rootfs: root.path of its config.json, else "rootfs". */
@@ -548,7 +435,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   t_sidecar_ready = mono_ms();
   crash_point(6);
 
-  cJSON *penv = proxy_env(topo.sidecar_ip, cfg->sidecar_port);
+  cJSON *penv = agent_proxy_env(topo.sidecar_ip, cfg->sidecar_port);
   int ssh =
       bottled_ssh_setup(b->dir, b->pol, topo.sidecar_ip, cfg->sidecar_port, b->config, penv, err);
   if (ssh < 0) {
@@ -556,10 +443,10 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
     goto out;
   }
   cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
-  add_env(process, penv);
-  drop_net_caps(process);
-  readonly_proc_sys(b->config);
-  set_netns_path(b->config, topo.agent_netns);
+  agent_add_env(process, penv);
+  agent_drop_net_caps(process);
+  agent_readonly_proc_sys(b->config);
+  agent_set_netns(b->config, topo.agent_netns);
   cJSON_AddItemToObject(b->record, "proxy_env", penv);
   cJSON_AddStringToObject(b->record, "sidecar_ip", topo.sidecar_ip);
   cJSON_AddStringToObject(b->record, "agent_netns", topo.agent_netns);
@@ -643,7 +530,7 @@ int bottled_create(const struct globals *g, struct create_opts *o,
 
   struct build b = {.g = g, .o = o, .config = config, .cfg = cfg, .pol = pol};
   if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0 ||
-      check_agent_sysctls(config, err) < 0)
+      agent_check_sysctls(config, err) < 0)
     return -1;
   if (ov && ov->print_plan)
     print_plan(o, pol, cfg, b.mode);
@@ -809,8 +696,8 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process)
   const cJSON *penv = c->bottle ? cJSON_GetObjectItemCaseSensitive(c->bottle, "proxy_env") : NULL;
   if (penv == NULL)
     return;
-  add_env(process, penv);
-  drop_net_caps(process);
+  agent_add_env(process, penv);
+  agent_drop_net_caps(process);
 }
 
 const char *bottled_sidecar_status(const struct globals *g, const char *id)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/agent_spec.h"
 #include "runtime/cleanup.h"
 #include "runtime/log.h"
 #include "runtime/safepath.h"
@@ -24,12 +25,6 @@ static void add_mount(cJSON *config, const char *source, const char *destination
   const char *opts[] = {"bind", "ro", "nosuid", "nodev"};
   cJSON_AddItemToObject(m, "options", cJSON_CreateStringArray(opts, 4));
   cJSON_AddItemToArray(mounts, m);
-}
-
-static void add_env_kv(cJSON *env, const char *key, const char *value)
-{
-  cleanup_free char *kv = xasprintf("%s=%s", key, value);
-  cJSON_AddItemToArray(env, cJSON_CreateString(kv));
 }
 
 /* Whether the agent's rootfs has dir as a directory, every component resolved inside it (a
@@ -101,8 +96,8 @@ int bottled_ssh_setup(const char *dir, const struct bottle_policy *pol, const ch
   cleanup_free char *proxy = xasprintf("%s:%u", proxy_ip, proxy_port);
   cleanup_free char *command = xasprintf("%s -p %s %%h %%p", BOTTLED_SSH_HELPER, proxy);
   cleanup_free char *git_ssh = xasprintf("ssh -o ProxyCommand='%s'", command);
-  add_env_kv(env, "BOTTLE_PROXY", proxy);
-  add_env_kv(env, "GIT_SSH_COMMAND", git_ssh);
+  agent_set_env(env, "BOTTLE_PROXY", proxy);
+  agent_set_env(env, "GIT_SSH_COMMAND", git_ssh);
 
   if (rootfs_has_dir(config, "/etc/ssh/ssh_config.d")) {
     cleanup_free char *text = ssh_config_text(pol, command);
