@@ -194,29 +194,32 @@ int bottle_gc_main(struct globals *g, int argc, char **argv)
   DIR *d = opendir(dir);
   if (d == NULL)
     return 0;
-  int rc = 0, removed = 0;
+  int rc = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
       continue;
     struct container *c = NULL;
     bottle_error_t err = NULL;
-    bool has_state = state_load(g->root, e->d_name, false, &c, &err) == 0;
+    bool has_state = state_load(g->root, e->d_name, true, &c, &err) == 0;
     berr_free(&err);
     bool stopped = has_state && container_status(c) == STATUS_STOPPED;
-    container_free(c);
-    if (has_state && !(stopped && all_stopped))
+    if (has_state && !(stopped && all_stopped)) {
+      container_free(c);
       continue;
-    if (bottled_destroy(g, e->d_name, &err) < 0) {
+    }
+    /* The agent first (its cgroup, state and poststop hooks), as delete does. */
+    int r = has_state ? container_destroy(c, &err) : 0;
+    container_free(c);
+    if (r == 0)
+      r = bottled_destroy(g, e->d_name, &err);
+    if (r < 0) {
       log_msg(LOG_WARNING, "gc %s: %s", e->d_name, err->msg);
       berr_free(&err);
       rc = 1;
       continue;
     }
-    if (stopped)
-      state_remove_path(g->root, e->d_name);
     printf("removed %s\n", e->d_name);
-    removed++;
   }
   closedir(d);
   return rc;

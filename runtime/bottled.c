@@ -251,8 +251,11 @@ static int create_sidecar(const struct globals *g, const char *dir, cJSON *spec,
   dup2(logfd, 2);
   struct globals sg = *g;
   sg.root = state_root;
-  struct create_opts so = {
-      .id = SIDECAR_ID, .bundle = dir, .config = spec, .egress_hardening = true};
+  struct create_opts so = {.id = SIDECAR_ID,
+                           .bundle = dir,
+                           .config = spec,
+                           .egress_hardening = true,
+                           .die_with_caller = g->bottled != NULL};
   int r = container_create(&sg, &so, out, err);
   for (int i = 0; i < 3; i++) {
     if (saved[i] >= 0) {

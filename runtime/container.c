@@ -388,6 +388,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
       .new_cgroupns = spec_new_namespace(config, "cgroup"),
       .new_netns = (clone_flags & CLONE_NEWNET) != 0,
       .no_pivot = o->no_pivot,
+      .die_with_caller = o->die_with_caller,
       .no_new_keyring = o->no_new_keyring,
       .first_closed_fd = first_closed,
   };

@@ -22,6 +22,8 @@ struct create_opts {
   cJSON *config;         /* optional: a loaded config used instead of <bundle>/config.json;
                             container_create takes ownership (frees it or keeps it in *out) */
   bool egress_hardening; /* add seccomp_add_egress_hardening() to the init and to every exec */
+  bool die_with_caller;  /* bottle-run: SIGKILL the init when this runtime process dies (never
+                            for create, whose caller's subreaper owns the init, §6.2) */
 };
 
 /* On success the container is `created`, its state saved and locked in *out. */

@@ -102,7 +102,8 @@ _Noreturn void init_main(struct init_ctx *ctx)
 
   /* Never dumpable: nothing in the container may open our /proc/<pid>/exe or fds. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  /* Set before waiting for the parent's go: had it died already, the wait sees EOF. */
+  prctl(PR_SET_PDEATHSIG, ctx->die_with_caller ? SIGKILL : 0, 0, 0, 0);
   setsid();
   free(wait_go(ctx));
 

@@ -20,7 +20,8 @@ struct init_ctx {
   bool new_userns, new_cgroupns, new_netns;
   bool joined_userns; /* entered by path: its mappings apply, none are written */
   bool no_pivot, no_new_keyring;
-  int first_closed_fd; /* 3 + LISTEN_FDS + --preserve-fds */
+  bool die_with_caller; /* PR_SET_PDEATHSIG SIGKILL tied to the runtime process */
+  int first_closed_fd;  /* 3 + LISTEN_FDS + --preserve-fds */
 };
 
 _Noreturn void init_main(struct init_ctx *ctx);

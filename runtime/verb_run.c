@@ -61,6 +61,8 @@ int verb_run(struct globals *g, int argc, char **argv)
     o.has_console_peer = true;
     o.console_peer = tty_pair[1];
   }
+  /* bottle-run owns its agent: when it dies, even by SIGKILL, its containers go with it. */
+  o.die_with_caller = g->bottled != NULL && !detach;
   if (!detach) {
     if (!no_subreaper)
       prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
