@@ -15,18 +15,7 @@
 #include "runtime/cleanup.h"
 #include "runtime/security.h"
 
-static int checks, failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "not ok %s:%d: ", __FILE__, __LINE__);                                       \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "tests/unit/check.h"
 
 static cJSON *json(const char *text)
 {

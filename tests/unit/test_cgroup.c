@@ -15,24 +15,11 @@
 #include "runtime/cgroup.h"
 #include "runtime/cleanup.h"
 
-static int checks, failures;
 static char top[128];          /* unique parent cgroup path of this run, e.g. /bottle-test-123 */
 static struct cgroup *live_cg; /* destroyed on exit, even after a failure */
 static pid_t live_child = -1;
 
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (cond) {                                                                                    \
-      printf("ok - ");                                                                             \
-    } else {                                                                                       \
-      failures++;                                                                                  \
-      printf("not ok (%s:%d) - ", __FILE__, __LINE__);                                             \
-    }                                                                                              \
-    printf(__VA_ARGS__);                                                                           \
-    printf("\n");                                                                                  \
-    fflush(stdout);                                                                                \
-  } while (0)
+#include "tests/unit/check.h"
 
 static char *read_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *read_file(const char *fmt, ...)

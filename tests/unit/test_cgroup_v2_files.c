@@ -12,22 +12,9 @@
 #include "runtime/cgroup.h"
 #include "runtime/cleanup.h"
 
-static int checks, failures;
 static char dir[256];
 
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (cond) {                                                                                    \
-      printf("ok - ");                                                                             \
-    } else {                                                                                       \
-      failures++;                                                                                  \
-      printf("not ok (%s:%d) - ", __FILE__, __LINE__);                                             \
-    }                                                                                              \
-    printf(__VA_ARGS__);                                                                           \
-    printf("\n");                                                                                  \
-    fflush(stdout);                                                                                \
-  } while (0)
+#include "tests/unit/check.h"
 
 static const char *const files[] = {
     "memory.max",  "memory.low",  "memory.swap.max", "memory.high", "cpu.weight", "cpu.max",

@@ -29,18 +29,7 @@
 #define NETLINK_AUDIT 9
 #define NETLINK_NETFILTER 12
 
-static int checks, failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "not ok %s:%d: ", __FILE__, __LINE__);                                       \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "tests/unit/check.h"
 
 /* In a child: the syscall expression must fail with errno e. */
 #define EXPECT_ERRNO(call, e)                                                                      \
