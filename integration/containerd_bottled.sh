@@ -63,50 +63,9 @@ RB=(--runc-binary "$ENGINE_RUNTIME_PATH" --runc-root "$CTR_RUNTIME_ROOT")
 B() { "$BOTTLE" --root "$ROOT" "$@"; }
 ct() { timeout 120 ctr -a "$CTR_SOCK" -n "$CTR_NS" "$@"; }
 task_status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
-sidecar_pid() {
-  "$BOTTLE" --root "$ROOT/.bottle/$1/state" state sidecar | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
-}
 
-nname() {
-  python3 - "$ROOT" "$1" <<'PY'
-import sys
-h = 1469598103934665603
-for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
-    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
-print("%016x" % h)
-PY
-}
-names=()
-track() { names+=("$(nname "$1")"); }
-# Everything a bottle of this test can leave behind: links, addresses, routes, nft rules and
-# net sysctls of this private host netns; netns bind mounts and records, sidecar cgroups,
-# mounts, processes and state machine-wide, filtered by this test's names.
-snapshot() {
-  ip -o link show | awk '{print $2}'
-  ip -o addr show
-  ip route show table all | sed 's/ linkdown//'
-  nft list ruleset
-  sysctl net.ipv4.ip_forward net.ipv4.conf 2>/dev/null | grep -v '^net.ipv4.conf.veth'
-  local n p
-  for n in "${names[@]}"; do
-    find /run/bottle/netns /run/bottle/netns-state -maxdepth 1 -name "*$n*" 2>/dev/null | sed 's/^/netns /'
-    find /sys/fs/cgroup/*/bottle /sys/fs/cgroup/bottle -maxdepth 1 -name "$n*" 2>/dev/null | sed 's/^/cgroup /'
-  done
-  grep -F " $ROOT/" /proc/self/mountinfo | awk '{print "mount " $5}'
-  for p in /proc/[0-9]*; do
-    case $(readlink "$p/root" 2>/dev/null) in "$ROOT"/*) echo "proc $(tr '\0' ' ' <"$p/cmdline")" ;; esac
-  done
-  find "$ROOT/.bottle" 2>/dev/null | sed 's/^/state /'
-}
+. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 before=$(snapshot)
-left_behind() { # WHAT
-  local now
-  now=$(snapshot)
-  if [ "$before" = "$now" ]; then ok "$1: nothing left behind"; else
-    fail "$1: nothing left behind"
-    diff <(echo "$before") <(echo "$now") | head -20
-  fi
-}
 
 # 1. One agent makes every probe as its main process (ctr run --rm).
 probe="env | grep -i _proxy= | sort

@@ -70,50 +70,8 @@ B() { "$BOTTLE" --root "$ROOT" "$@"; }
 dkt() { timeout 120 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
 brun() { dk run --runtime=bottle --dns "$IP" "$@"; }
 
-# netns/'s name for a container id under ROOT (bind mounts, links, sidecar cgroup).
-nname() {
-  python3 - "$ROOT" "$1" <<'PY'
-import sys
-h = 1469598103934665603
-for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
-    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
-print("%016x" % h)
-PY
-}
-# The sidecar's host pid (its state lives under <root>/.bottle/<id>/state).
-sidecar_pid() {
-  "$BOTTLE" --root "$ROOT/.bottle/$1/state" state sidecar | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
-}
-names=()
-track() { names+=("$(nname "$1")"); }
-# Everything a bottle of this test can leave behind. Links, routes and nft rules: this private
-# host netns (container netns die with their processes); the rest is machine-wide, filtered by
-# the names of this test's bottles.
-snapshot() {
-  ip -o link show | awk '{print $2}'
-  ip route show table all | sed 's/ linkdown//'
-  nft list ruleset
-  local n
-  for n in "${names[@]}"; do
-    find /run/bottle/netns /run/bottle/netns-state -maxdepth 1 -name "*$n*" 2>/dev/null | sed 's/^/netns /'
-    find /sys/fs/cgroup/*/bottle /sys/fs/cgroup/bottle -maxdepth 1 -name "$n*" 2>/dev/null | sed 's/^/cgroup /'
-  done
-  grep -F " $ROOT/" /proc/self/mountinfo | awk '{print "mount " $5}'
-  local p
-  for p in /proc/[0-9]*; do
-    case $(readlink "$p/root" 2>/dev/null) in "$ROOT"/*) echo "proc $(tr '\0' ' ' <"$p/cmdline")" ;; esac
-  done
-  find "$ROOT/.bottle" 2>/dev/null | sed 's/^/state /'
-}
+. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 before=$(snapshot)
-left_behind() { # WHAT
-  local now
-  now=$(snapshot)
-  if [ "$before" = "$now" ]; then ok "$1: nothing left behind"; else
-    fail "$1: nothing left behind"
-    diff <(echo "$before") <(echo "$now") | head -20
-  fi
-}
 
 # 1. One agent makes every probe as its main process (docker run --rm).
 probe="env | grep -i _proxy= | sort
