@@ -23,7 +23,7 @@ for n in $(seq 1 7); do
   [ "$n" -ge 4 ] && check_contains "step $n: the snapshot sees the sidecar process" "proc cgroup=/bottle/$(bt_netns_name "$id")-sidecar " "$mid"
   [ "$n" -ge 2 ] && check_contains "step $n: the snapshot sees the uplink" "btlh$(bt_link_hash "$id")" "$mid"
   check "step $n: delete --force" bt delete --force "$id"
-  check_same "step $n: host as before" "$before" "$(bt_snapshot)"
+  check_same "step $n: host as before" "$before" "$(settle bt_snapshot "$before")"
 done
 check_eq "crashes injected at 7 steps" 7 "$steps"
 # Past the last step, create completes: the crash points are real steps of one create.
@@ -33,14 +33,14 @@ BOTTLE_CREATE_CRASH_AT=8 bt create --bundle "$BT/agent" "$id"
 check_eq "create with no crash point reached" created \
   "$(bt state "$id" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
 check "delete it" bt delete --force "$id"
-check_same "host as before (completed create)" "$before" "$(bt_snapshot)"
+check_same "host as before (completed create)" "$before" "$(settle bt_snapshot "$before")"
 
 # gc also cleans a crashed create (the shim never calls delete).
 id=crash-gc-$$
 bt_track "$id"
 BOTTLE_CREATE_CRASH_AT=5 bt create --bundle "$BT/agent" "$id" >/dev/null 2>&1
 check_contains "gc removes a crashed create" "removed $id" "$(bt gc 2>&1)"
-check_same "host as before (gc)" "$before" "$(bt_snapshot)"
+check_same "host as before (gc)" "$before" "$(settle bt_snapshot "$before")"
 
 # Failing creates: one line naming the field, nothing left behind.
 fails_cleanly() { # WHAT EXPECTED-SUBSTRING ID [create args...]
@@ -54,7 +54,7 @@ fails_cleanly() { # WHAT EXPECTED-SUBSTRING ID [create args...]
   check_contains "$what: names the problem" "$want" "$out"
   check_eq "$what: one line" 1 "$(grep -c . <<<"$out")"
   check_fails "$what: no state" bt state "$id"
-  check_same "$what: host as before" "$before" "$(bt_snapshot)"
+  check_same "$what: host as before" "$before" "$(settle bt_snapshot "$before")"
 }
 bottled_config "$BT/nobundle.json" 'c["sidecar"]["bundle"] = "/nonexistent-bottle-test"'
 BT_CONFIG_FILE=$BT/nobundle.json fails_cleanly "missing sidecar bundle" "sidecar.bundle" "bad-bundle-$$"
@@ -69,7 +69,7 @@ out=$(cd "$BT/agent-annot" && bt create "bad-annot-$$" 2>&1)
 echo "bad annotation: $out"
 check_contains "bad annotation: names it" "bottle.egress.allowlist" "$out"
 check_eq "bad annotation: one line" 1 "$(grep -c . <<<"$out")"
-check_same "bad annotation: host as before" "$before" "$(bt_snapshot)"
+check_same "bad annotation: host as before" "$before" "$(settle bt_snapshot "$before")"
 bundle_edit "$BT/agent-annot" 'c["annotations"] = {"bottle.profile": "nosuch"}'
 bt_track "bad-profile-$$"
 out=$(cd "$BT/agent-annot" && bt create "bad-profile-$$" 2>&1)
@@ -77,7 +77,7 @@ echo "unknown profile: $out"
 check_contains "unknown profile: names it" "nosuch" "$out"
 check_contains "unknown profile: names the annotation" "bottle.profile" "$out"
 check_eq "unknown profile: one line" 1 "$(grep -c . <<<"$out")"
-check_same "unknown profile: host as before" "$before" "$(bt_snapshot)"
+check_same "unknown profile: host as before" "$before" "$(settle bt_snapshot "$before")"
 
 # What cannot be confined: host networking, or another process's network namespace.
 cp -a "$BT/agent" "$BT/agent-hostnet"
@@ -87,14 +87,14 @@ out=$(bt create --bundle "$BT/agent-hostnet" "hostnet-$$" 2>&1)
 echo "host network: $out"
 check_contains "host network: refused, naming the field" "linux.namespaces" "$out"
 check_eq "host network: one line" 1 "$(grep -c . <<<"$out")"
-check_same "host network: host as before" "$before" "$(bt_snapshot)"
+check_same "host network: host as before" "$before" "$(settle bt_snapshot "$before")"
 bundle_edit "$BT/agent-hostnet" 'c["linux"]["namespaces"].append({"type": "network", "path": "/proc/1/ns/net"})'
 bt_track "joinnet-$$"
 out=$(bt create --bundle "$BT/agent-hostnet" "joinnet-$$" 2>&1)
 echo "joined network: $out"
 check_contains "joined network: refused, naming the path" "/proc/1/ns/net" "$out"
 check_eq "joined network: one line" 1 "$(grep -c . <<<"$out")"
-check_same "joined network: host as before" "$before" "$(bt_snapshot)"
+check_same "joined network: host as before" "$before" "$(settle bt_snapshot "$before")"
 # The same id twice: the second create fails and leaves the first intact.
 id=twice-$$
 bt_track "$id"
@@ -104,7 +104,7 @@ check_contains "create twice: refused" "exists" "$out"
 check_eq "create twice: the first still has its sidecar" running \
   "$(bt state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("sidecar"))')"
 check "delete it" bt delete --force "$id"
-check_same "create twice: host as before" "$before" "$(bt_snapshot)"
+check_same "create twice: host as before" "$before" "$(settle bt_snapshot "$before")"
 
 # The agent's own create fails after the sidecar is up (a bind mount of a missing source).
 cp -a "$BT/agent" "$BT/agent-badmount"
@@ -114,7 +114,7 @@ out=$(bt create --bundle "$BT/agent-badmount" "badmount-$$" 2>&1)
 echo "agent create fails: $out"
 check_contains "agent create fails: says why" "nonexistent-bottle-test-src" "$out"
 check_fails "agent create fails: no state" bt state "badmount-$$"
-check_same "agent create fails: host as before (sidecar, network removed)" "$before" "$(bt_snapshot)"
+check_same "agent create fails: host as before (sidecar, network removed)" "$before" "$(settle bt_snapshot "$before")"
 
 # A sidecar that exits at once, and one that never answers on the proxy port.
 bottled_config "$BT/exits.json" 'c["sidecar"]["args"] = ["/pipelock", "version"]'

@@ -103,6 +103,8 @@ for _ in $(seq 100); do [ "$(state_field "$A" status)" = stopped ] && break; sle
 check_eq "state A: stopped" stopped "$(state_field "$A" status)"
 check_eq "state A: sidecar still up until delete" running "$(state_field "$A" sidecar)"
 check_fails "delete B while running fails" bt delete "$B"
+nsenter --net="/run/bottle/netns/$name-s" sleep 2 &
+holder=$!
 check "delete A" bt delete "$A"
 # Dead: gone, or a zombie waiting for pid 1 to reap it (this VM's pid 1 reaps late).
 check_contains "A: sidecar process dead" "$(awk '/^State/ {print $2}' "/proc/${sidecar_pid:-0}/status" 2>/dev/null)" "Z"
@@ -111,6 +113,19 @@ check "A: agent netns gone" test ! -e "/run/bottle/netns/$name-a"
 check "A: sidecar netns gone" test ! -e "/run/bottle/netns/$name-s"
 check "A: overlay unmounted" test -z "$(grep -F " $BT_ROOT/.bottle/$A/" /proc/self/mountinfo)"
 check "A: bottle dir gone" test ! -e "$BT_ROOT/.bottle/$A"
+# The links go with their netns, which the kernel frees once nothing holds it: here a process
+# that stayed in A's sidecar netns holds it past the delete. Meanwhile the host's end of the
+# uplink is down, so nothing passes through it, and a create of the same id (same link
+# names) waits for the names to be free.
+uplink_state=$(bt_host ip -o link show "btlh$(bt_link_hash "$A")" 2>/dev/null)
+check "A: the host's uplink end is held and down ($uplink_state)" \
+  bash -c '[ -n "$1" ] && [[ $1 != *[\<,]UP[,\>]* ]]' _ "$uplink_state"
+t0=$SECONDS
+check "A again at once: create" bt create --bundle "$BT/agent" "$A"
+check "A again: create waited for the old links (${t0}s -> ${SECONDS}s)" test "$SECONDS" -gt "$t0"
+wait "$holder"
+check_eq "A again: sidecar running" running "$(state_field "$A" sidecar)"
+check "A again: delete" bt delete --force "$A"
 check "delete B --force while running" bt delete --force "$B"
 check "delete again is an error without --force" test "$(bt delete "$B" >/dev/null 2>&1; echo $?)" -ne 0
 check "delete --force again succeeds" bt delete --force "$B"
@@ -123,5 +138,5 @@ bt_track "$P"
 check "plain create" env BT_CONFIG_FILE="$BT/plain.json" bash -c "nsenter --net=/run/netns/$BT_HOST $BOTTLE --root $BT_ROOT --config $BT/plain.json create --bundle $BT/agent $P"
 check_eq "plain state: no sidecar field" "(absent)" "$(state_field "$P" sidecar)"
 check "plain delete" bt delete --force "$P"
-check_same "host as before" "$before" "$(bt_snapshot)"
+check_same "host as before" "$before" "$(settle bt_snapshot "$before")"
 finish

@@ -38,5 +38,5 @@ check_eq "the sidecars resolved the allowed name once per run" "$RUNS" \
   "$(grep -c '^example.test$' "$INTERNET_DNS_COUNT")"
 check_eq "no container state left" "" "$(bt list -q)"
 check "no bottle dirs left" test ! -e "$BT_ROOT/.bottle"
-check_same "host as before" "$before" "$(bt_snapshot)"
+check_same "host as before" "$before" "$(settle bt_snapshot "$before")"
 finish

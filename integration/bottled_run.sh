@@ -14,7 +14,7 @@ plan_id() { sed -n 's/^bottle plan for \([^ :]*\).*/\1/p' <<<"$1" | head -1; }
 after_run() { # WHAT OUTPUT
   local id; id=$(plan_id "$2")
   [ -n "$id" ] && bt_track "$id"
-  check_same "$1: nothing left behind" "$before" "$(bt_snapshot)"
+  check_same "$1: nothing left behind" "$before" "$(settle bt_snapshot "$before")"
 }
 
 term_run() { # ANSWER ARGS...: bottle-run on a pty; ANSWER is typed when the question shows

@@ -40,5 +40,5 @@ check_contains "state says stopped" '"status": "stopped"' "$state"
 check_contains "state says the sidecar stopped" '"sidecar": "stopped"' "$state"
 check "gc --stopped removes the rest" bt gc --stopped
 check_fails "no state left" bt state "$id"
-check_same "the host is as before" "$before" "$(bt_snapshot)"
+check_same "the host is as before" "$before" "$(settle bt_snapshot "$before")"
 finish

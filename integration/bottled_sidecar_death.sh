@@ -37,5 +37,5 @@ check_eq "only the first request reached the resolver" "example.test" "$(cat "$I
 check_contains "logs: say the sidecar is not running" "the sidecar is not running" "$(bt logs "$A")"
 
 check "delete --force" bt delete --force "$A"
-check_same "host as before" "$before" "$(bt_snapshot)"
+check_same "host as before" "$before" "$(settle bt_snapshot "$before")"
 finish

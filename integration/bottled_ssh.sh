@@ -171,5 +171,5 @@ for id in "$A" "$B" "$C" "$D"; do
   bt kill "$id" KILL >/dev/null 2>&1
   check "delete $id" bt delete --force "$id"
 done
-check_same "nothing left behind" "$before" "$(bt_snapshot)"
+check_same "nothing left behind" "$before" "$(settle bt_snapshot "$before")"
 finish

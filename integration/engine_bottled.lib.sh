@@ -48,7 +48,7 @@ snapshot() {
 
 left_behind() {
   local now
-  now=$(snapshot)
+  now=$(settle snapshot "$before")
   if [ "$before" = "$now" ]; then ok "$1: nothing left behind"; else
     fail "$1: nothing left behind"
     diff <(echo "$before") <(echo "$now") | head -20

@@ -37,7 +37,7 @@ for i in $(seq 1 50); do
   wait $pb || failures=$((failures + 1))
 done
 check_eq "100 builds and teardowns succeeded" 0 "$failures"
-check_same "host as before" "$before" "$(nn_snapshot)"
+check_same "host as before" "$before" "$(settle nn_snapshot "$before")"
 check_same "engine netns as before" "$eng_before" \
   "$(nn_in "$ENG" ip -o addr show; nn_in "$ENG" ip route show table all; nn_in "$ENG" nft list ruleset)"
 check_eq "no lease left" "" "$(ls "$NN_DIR/state/leases")"

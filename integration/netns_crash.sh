@@ -36,7 +36,7 @@ for mode in uplink engine; do
       check_contains "$mode step $n: gc removes the crashed build" "removed" \
         "$(nn_host "$NN" gc state_dir="$NN_DIR/state")"
     fi
-    check_same "$mode step $n: host as before" "$before" "$(nn_snapshot)"
+    check_same "$mode step $n: host as before" "$before" "$(settle nn_snapshot "$before")"
     check_same "$mode step $n: engine netns as before" "$eng_before" "$(engine_state)"
   done
   check "$mode: crashes injected at $steps steps" test "$steps" -ge 7
@@ -45,6 +45,6 @@ done
 check "build for gc" nn_build "crash-$$-kept" uplink
 check_contains "gc keeps a completed build" "removed 0" "$(nn_host "$NN" gc state_dir="$NN_DIR/state")"
 check_contains "gc with in_use=no removes it" "removed 1" "$(nn_host "$NN" gc state_dir="$NN_DIR/state" all)"
-check_same "host as before after gc" "$before" "$(nn_snapshot)"
+check_same "host as before after gc" "$before" "$(settle nn_snapshot "$before")"
 umount "$ENG"
 finish

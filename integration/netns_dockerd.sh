@@ -185,7 +185,7 @@ check_eq "DOCKER-USER back to dockerd's own" "-N DOCKER-USER
 check_fails "no bottle rule left in iptables" grep -q bottle: <<<"$(ipt_save)"
 check_fails "bottle's nft table is gone" quiet bt_host nft list table ip bottle
 check_same "dockerd's rules exactly as before (iptables-save, no counters)" "$dk_rules_before" "$(ipt_save)"
-check_same "host as before (links, routes, nft, sysctls, mounts, processes)" "$before" "$(snapshot)"
+check_same "host as before (links, routes, nft, sysctls, mounts, processes)" "$before" "$(settle snapshot "$before")"
 check "dockerd still answers" quiet dk info
 check_eq "dockerd still ran with its own iptables management" "" \
   "$(grep -iE 'iptables (failed|error)|incompatible' "$DK/dockerd.log")"

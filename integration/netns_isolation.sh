@@ -93,7 +93,7 @@ wait $p1 $p2 $p3 $p4 2>/dev/null
 check "teardown" nn_teardown "iso-up-$$"
 check "teardown again (idempotent)" nn_teardown "iso-up-$$"
 check "agent netns file gone" test ! -e "$A"
-check_same "host as before" "$before" "$(nn_snapshot)"
+check_same "host as before" "$before" "$(settle nn_snapshot "$before")"
 
 # Without DOCKER-USER (e.g. ufw or a bare iptables FORWARD drop) the rule goes into FORWARD.
 nn_host nft delete table ip filter
@@ -103,7 +103,7 @@ check "build with FORWARD-only drop" nn_build "iso-fwd-$$" uplink
 check_eq "sidecar fetches with FORWARD-only drop" "hello from the test internet" \
   "$(nn_in "$SIDECAR_NETNS" curl -sS --noproxy '*' -m 5 "http://$INTERNET_IP/")"
 check "teardown" nn_teardown "iso-fwd-$$"
-check_same "host as before (FORWARD-only)" "$before" "$(nn_snapshot)"
+check_same "host as before (FORWARD-only)" "$before" "$(settle nn_snapshot "$before")"
 
 # A host that forwards nowhere, whose default route leads to the internet: the library turns
 # forwarding on for that interface only (replies come in there), and back off at teardown.
@@ -119,7 +119,7 @@ check_eq "sidecar fetches via the default route" "hello from the test internet" 
   "$(nn_in "$SIDECAR_NETNS" curl -sS --noproxy '*' -m 5 "http://$INTERNET_IP/")"
 check "teardown" nn_teardown "iso-nofwd-$$"
 check_eq "upstream forwarding restored" 0 "$(nn_host cat "/proc/sys/net/ipv4/conf/$veth/forwarding")"
-check_same "host as before (upstream forwarding)" "$before" "$(nn_snapshot)"
+check_same "host as before (upstream forwarding)" "$before" "$(settle nn_snapshot "$before")"
 
 # dockerd's first start while a bottle is up sets ip_forward=1, which turns forwarding on for
 # every interface: the last teardown must not switch the upstream interface back off.

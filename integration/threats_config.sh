@@ -41,7 +41,7 @@ check_fails "row 36: host network refused ($out)" grep -q "^exit: 0$" <<<"$out"
 check_contains "row 36: the error names the field and the fix" \
   "linux.namespaces: a bottled container needs its own network namespace" "$out"
 check_eq "row 36: host network: nothing left behind" "" "$(left_behind hostnet)"
-check_same "row 36: host network: the host is unchanged" "$before" "$(bt_snapshot)"
+check_same "row 36: host network: the host is unchanged" "$before" "$(settle bt_snapshot "$before")"
 
 # --- row 36b: joining another process's netns
 victim=victim-conf-$$
@@ -76,7 +76,7 @@ for ns in c['linux']['namespaces']:
   fi
   bt delete --force "$id" >/dev/null 2>&1
   check_eq "row 36: $path: nothing left behind" "" "$(left_behind "$id")"
-  check_same "row 36: $path: the host is unchanged" "$before" "$(bt_snapshot)"
+  check_same "row 36: $path: the host is unchanged" "$before" "$(settle bt_snapshot "$before")"
 done
 check_same "row 36: the victim netns is unchanged (links, nft, forwarding, rp_filter)" "$victim_before" \
   "$(nsenter --net="/run/netns/$victim" sh -c 'ip -o link; nft list ruleset; sysctl net.ipv4.ip_forward net.ipv4.conf.all.forwarding net.ipv4.conf.all.rp_filter')"
@@ -103,7 +103,7 @@ for ns in c['linux']['namespaces']:
     grep -q "^exit: 0$" <<<"$out"
   bt delete --force "$id" >/dev/null 2>&1
   check_eq "row 36: $path: nothing left behind" "" "$(left_behind "$id")"
-  check_same "row 36: $path: the host is unchanged" "$before" "$(bt_snapshot)"
+  check_same "row 36: $path: the host is unchanged" "$before" "$(settle bt_snapshot "$before")"
 done
 
 # --- row 37: /proc/sys writes from the agent

@@ -162,6 +162,21 @@ static int open_sidecar(struct ctx *c, struct nn_error *err)
   return (c->side_sk = nn_rtnl_open(c->side_fd, err)) ? 0 : -1;
 }
 
+/* nn_veth_create, but a link of the same name that the kernel is still freeing (teardown leaves
+ * a pair to go with its netns, see teardown.c) is waited for: the same container id built
+ * again at once reuses the name. A link that stays is reported as before. */
+static int veth_create(struct nl_sock *sk, const char *name, int ns, const char *peer, int peer_ns,
+                       struct nn_error *err)
+{
+  for (int tries = 0;; tries++) {
+    if (nn_veth_create(sk, name, ns, peer, peer_ns, err) == 0)
+      return 0;
+    if (err->errnum != EEXIST || tries == 2500)
+      return -1;
+    usleep(2000);
+  }
+}
+
 static int build_link(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
 {
   struct netns_topology *t = &c->rec.topo;
@@ -174,7 +189,7 @@ static int build_link(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
   if (save(c, err) < 0)
     return -1;
   nn_step();
-  if (nn_veth_create(c->host, t->sidecar_ifname, c->side_fd, t->agent_ifname, c->agent_fd, err) < 0)
+  if (veth_create(c->host, t->sidecar_ifname, c->side_fd, t->agent_ifname, c->agent_fd, err) < 0)
     return -1;
   if ((c->agent_sk = nn_rtnl_open(c->agent_fd, err)) == NULL)
     return -1;
@@ -211,7 +226,7 @@ static int build_uplink(struct ctx *c, struct nn_error *err)
   struct netns_topology *t = &c->rec.topo;
   uint32_t base = c->rec.lease.addr;
   nn_step();
-  if (nn_veth_create(c->host, t->uplink_host_ifname, -1, "uplink0", c->side_fd, err) < 0)
+  if (veth_create(c->host, t->uplink_host_ifname, -1, "uplink0", c->side_fd, err) < 0)
     return -1;
   nn_step();
   char k1[96], k2[96], k3[96];

@@ -16,15 +16,16 @@ struct nft {
   int saved_ns; /* where to return after the context is freed, -1 = stayed home */
 };
 
-/* The last contexts used stay open until two newer ones replace them (or the process
- * exits). Closing an nftables socket soon after its commit waits for the commit's cleanup
- * work, which waits out an RCU grace period (10-20 ms); once that work is done the close
- * costs nothing, and a build or teardown commits at most twice. A parked socket is
- * inherited by forks in between like the runtime's other descriptors (a container's init
- * closes all but its own first thing after clone, hooks before their exec) and keeps the
- * netns it was opened in alive until then: the host's, an engine's, or an own sidecar
- * netns (never the agent's), which holds nothing else of ours once the topology is torn
- * down. */
+/* Closing an nftables socket soon after a commit that deleted something waits for the
+ * kernel's cleanup of that commit, an RCU grace period (10-20 ms); after a commit that only
+ * added, or once that cleanup is done, the close costs nothing. So a context that deleted is
+ * parked instead of closed: the last two stay open until newer ones replace them or the
+ * process exits (the teardown runs in a process whose exit nobody waits for, see
+ * runtime/bottled.c). A parked socket is inherited by forks in between like the runtime's
+ * other descriptors (a container's init closes all but its own first thing after clone,
+ * hooks before their exec) and keeps the netns it was opened in alive until then: the
+ * host's, an engine's, or an own sidecar netns (never the agent's), which holds nothing
+ * else of ours once the topology is torn down. */
 #define PARKED 2
 static struct nft_ctx *parked[PARKED];
 static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,9 +59,13 @@ static int nft_open(struct nft *n, int nsfd, struct nn_error *err)
   return 0;
 }
 
-static void nft_close(struct nft *n)
+/* deleted: whether a commit of this context deleted anything (see park) */
+static void nft_close(struct nft *n, bool deleted)
 {
-  park(n->ctx);
+  if (deleted)
+    park(n->ctx);
+  else
+    nft_ctx_free(n->ctx);
   if (n->saved_ns >= 0)
     nn_leave(n->saved_ns);
 }
@@ -80,13 +85,18 @@ static int nft_do(struct nft *n, const char *cmds, bool quiet, struct nn_error *
 int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port,
                      struct nn_error *err)
 {
+  struct nft n;
+  if (nft_open(&n, nsfd, err) < 0)
+    return -1;
+  /* A table left by an earlier bottle in an engine's netns is replaced in the same
+   * transaction; a fresh netns has none, and a commit that only adds closes for free. */
+  bool stale = nft_do(&n, "list table inet bottle\n", true, NULL) == 0;
   char cmds[2048];
   /* Prerouting, not input: with forwarding off a packet for any other address would be
    * dropped silently and the agent would wait for a timeout; a reject answers at once
    * (connection refused for the sidecar's other ports, unreachable for anything else). */
   snprintf(cmds, sizeof(cmds),
-           "add table inet bottle\n"
-           "delete table inet bottle\n"
+           "%s"
            "table inet bottle {\n"
            "  chain agent_in {\n"
            "    type filter hook prerouting priority -150; policy accept;\n"
@@ -98,12 +108,9 @@ int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port
            "    type filter hook forward priority 0; policy drop;\n"
            "  }\n"
            "}\n",
-           ifname, ip, port, ifname, ip, ifname);
-  struct nft n;
-  if (nft_open(&n, nsfd, err) < 0)
-    return -1;
+           stale ? "delete table inet bottle\n" : "", ifname, ip, port, ifname, ip, ifname);
   int rc = nft_do(&n, cmds, false, err);
-  nft_close(&n);
+  nft_close(&n, stale);
   return rc < 0 ? nn_wrap(err, "sidecar rules") : 0;
 }
 
@@ -113,7 +120,7 @@ int nn_sidecar_rules_remove(int nsfd, struct nn_error *err)
   if (nft_open(&n, nsfd, err) < 0)
     return -1;
   int rc = nft_do(&n, "add table inet bottle\ndelete table inet bottle\n", false, err);
-  nft_close(&n);
+  nft_close(&n, true);
   return rc < 0 ? nn_wrap(err, "remove sidecar rules") : 0;
 }
 
@@ -171,7 +178,7 @@ int nn_host_rules(const char *hash, const char *ifname, const char *subnet, stru
              "insert rule %s iifname \"%s\" accept comment \"bottle:%s\"\n",
              fwd, ifname, hash, fwd, ifname, hash);
   int rc = nft_do(&n, cmds, false, err);
-  nft_close(&n);
+  nft_close(&n, false);
   return rc < 0 ? nn_wrap(err, "host rules for %s", ifname) : 0;
 }
 
@@ -241,6 +248,6 @@ int nn_host_rules_remove(const char *hash, struct nn_error *err)
     used += (size_t)snprintf(cmds + used, sizeof(cmds) - used, "delete table ip bottle\n");
   if (rc == 0 && used > 0)
     rc = nft_do(&n, cmds, false, err);
-  nft_close(&n);
+  nft_close(&n, used > 0);
   return rc < 0 ? nn_wrap(err, "host rules") : 0;
 }

@@ -46,8 +46,9 @@ struct nl_sock *nn_rtnl_open(int nsfd, struct nn_error *err);
 void nn_rtnl_close(struct nl_sock *sk);
 int nn_veth_create(struct nl_sock *sk, const char *name, int ns, const char *peer, int peer_ns,
                    struct nn_error *err);
-int nn_link_delete(struct nl_sock *sk, const char *name, struct nn_error *err);
 int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err);
+/* Tolerates a link that is gone. */
+int nn_link_down(struct nl_sock *sk, const char *name, struct nn_error *err);
 int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
                 struct nn_error *err);
 int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, struct nn_error *err);

@@ -89,19 +89,6 @@ int nn_veth_create(struct nl_sock *sk, const char *name, int ns, const char *pee
   return 0;
 }
 
-int nn_link_delete(struct nl_sock *sk, const char *name, struct nn_error *err)
-{
-  struct rtnl_link *link = rtnl_link_alloc();
-  if (link == NULL)
-    return nn_fail(err, ENOMEM, "delete link %s", name);
-  rtnl_link_set_name(link, name);
-  int rc = rtnl_link_delete(sk, link);
-  rtnl_link_put(link);
-  if (rc < 0 && rc != -NLE_NODEV && rc != -NLE_OBJ_NOTFOUND)
-    return nl_err(err, rc, "delete link", name);
-  return 0;
-}
-
 static int ifindex_of(struct nl_sock *sk, const char *name, struct nn_error *err)
 {
   struct rtnl_link *link = NULL;
@@ -113,19 +100,34 @@ static int ifindex_of(struct nl_sock *sk, const char *name, struct nn_error *err
   return idx;
 }
 
-int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err)
+static int link_set_up(struct nl_sock *sk, const char *name, bool up, struct nn_error *err)
 {
   struct rtnl_link *link = NULL;
   int rc = rtnl_link_get_kernel(sk, 0, name, &link);
   if (rc < 0)
     return nl_err(err, rc, "find link", name);
   struct rtnl_link *change = rtnl_link_alloc();
-  rtnl_link_set_flags(change, IFF_UP);
+  if (up)
+    rtnl_link_set_flags(change, IFF_UP);
+  else
+    rtnl_link_unset_flags(change, IFF_UP);
   rc = rtnl_link_change(sk, link, change, 0);
   rtnl_link_put(change);
   rtnl_link_put(link);
   if (rc < 0)
-    return nl_err(err, rc, "set up", name);
+    return nl_err(err, rc, up ? "set up" : "set down", name);
+  return 0;
+}
+
+int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err)
+{
+  return link_set_up(sk, name, true, err);
+}
+
+int nn_link_down(struct nl_sock *sk, const char *name, struct nn_error *err)
+{
+  if (link_set_up(sk, name, false, err) < 0)
+    return err->errnum == ENODEV || err->errnum == ENOENT ? 0 : -1;
   return 0;
 }
 

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,93 +37,42 @@ static int open_same_sidecar(const struct nn_record *rec)
   return fd;
 }
 
-struct host_rules_job {
-  const char *state_dir;
-  const char *hash;
-  int lock_rc, rc;
-  struct nn_error err;
-};
-
-static void *host_rules_remove_job(void *arg)
-{
-  struct host_rules_job *j = arg;
-  j->lock_rc = nn_pool_lock(j->state_dir, &j->err);
-  if (j->lock_rc >= 0) {
-    j->rc = nn_host_rules_remove(j->hash, &j->err);
-    nn_pool_unlock(j->lock_rc);
-  }
-  return NULL;
-}
-
-struct sidecar_rules_job {
-  int nsfd;
-  int rc;
-  struct nn_error err;
-};
-
-static void *sidecar_rules_remove_job(void *arg)
-{
-  struct sidecar_rules_job *j = arg;
-  j->rc = nn_sidecar_rules_remove(j->nsfd, &j->err);
-  return NULL;
-}
-
+/* Links are never deleted one by one: a veth pair goes when the netns holding one of its
+ * ends is freed, which the kernel does by itself once the netns is unmounted and its last
+ * process has exited, while a deletion here would wait out an RCU grace period (rcu_barrier,
+ * 15-30 ms). Our ends in netns that stay (the host's uplink end, the sidecar end in an
+ * engine's netns) are set down at once, so nothing passes through them while the kernel
+ * finishes; a build that reuses a name waits for the old link to go (build.c). */
 int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struct nn_error *err)
 {
   const struct netns_topology *t = &rec->topo;
   struct nn_error e = {0};
   bool failed = false;
-  struct nl_sock *host = nn_rtnl_open(-1, &e);
-  keep_first(host ? 0 : -1, err, &failed, &e);
 
   if (rec->mode == NETNS_MODE_UPLINK) {
-    /* The rules' nftables commit and the link deletion each wait out an RCU grace period
-     * (the commit's when its socket closes); side by side they wait once. The rules match
-     * the link by name, so neither depends on the other. */
-    struct host_rules_job job = {.state_dir = state_dir, .hash = rec->hash};
-    pthread_t th;
-    bool threaded = pthread_create(&th, NULL, host_rules_remove_job, &job) == 0;
-    if (!threaded)
-      host_rules_remove_job(&job);
-    struct nn_error le = {0};
-    int link_rc = 0;
+    struct nl_sock *host = nn_rtnl_open(-1, &e);
+    keep_first(host ? 0 : -1, err, &failed, &e);
     if (host && t->uplink_host_ifname[0])
-      link_rc = nn_link_delete(host, t->uplink_host_ifname, &le);
-    if (threaded)
-      pthread_join(th, NULL);
-    if (job.lock_rc < 0)
-      keep_first(-1, err, &failed, &job.err);
-    else
-      keep_first(job.rc, err, &failed, &job.err);
-    keep_first(link_rc, err, &failed, &le);
+      keep_first(nn_link_down(host, t->uplink_host_ifname, &e), err, &failed, &e);
+    nn_rtnl_close(host);
+    int lock = nn_pool_lock(state_dir, &e);
+    keep_first(lock, err, &failed, &e);
+    if (lock >= 0) {
+      keep_first(nn_host_rules_remove(rec->hash, &e), err, &failed, &e);
+      nn_pool_unlock(lock);
+    }
   }
 
-  /* In an engine's netns, which outlives the bottle, our link and table are removed one by
-   * one; deleting the sidecar end removes the agent's eth0 with it. Netns of our own are
-   * just unmounted: the kernel frees them, links and rules included, once no process is
-   * left inside, which spares a netlink round trip and an RCU grace period per object. */
   if (!rec->sidecar_owned) {
+    /* An engine's netns outlives the bottle: our link in it goes down now, our table goes. */
     int side = open_same_sidecar(rec);
     if (side >= 0) {
-      /* As on the host: the link's grace period and the table's run side by side (the
-       * thread enters the netns by itself; the table matches the link by name). */
-      struct sidecar_rules_job job = {.nsfd = side};
-      pthread_t th;
-      bool threaded = pthread_create(&th, NULL, sidecar_rules_remove_job, &job) == 0;
-      if (!threaded)
-        sidecar_rules_remove_job(&job);
       struct nl_sock *sk = nn_rtnl_open(side, &e);
       keep_first(sk ? 0 : -1, err, &failed, &e);
-      struct nn_error le = {0};
-      int link_rc = 0;
-      if (sk) {
-        link_rc = nn_link_delete(sk, t->sidecar_ifname, &le);
-        nn_rtnl_close(sk);
-      }
-      if (threaded)
-        pthread_join(th, NULL);
-      keep_first(link_rc, err, &failed, &le);
-      keep_first(job.rc, err, &failed, &job.err);
+      if (sk)
+        keep_first(nn_link_down(sk, t->sidecar_ifname, &e), err, &failed, &e);
+      nn_rtnl_close(sk);
+      keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
       close(side);
     }
   } else {
@@ -134,7 +82,6 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
 
   if (rec->lease_held)
     keep_first(nn_lease_release(state_dir, rec->lease, rec->name, &e), err, &failed, &e);
-  nn_rtnl_close(host);
   if (failed)
     return -1;
   return nn_record_remove(state_dir, rec->name, err);

@@ -29,6 +29,18 @@ check_eq() {
 check_contains() {
   case $3 in *"$2"*) ok "$1" ;; *) fail "$1 (expected to contain '$2', got '$3')" ;; esac
 }
+# settle FN EXPECTED: FN's output once it equals EXPECTED, or its last one after 5 s. A torn
+# down bottle's links go when the kernel frees their netns, which it does asynchronously within
+# milliseconds of the teardown; whatever is still there after 5 s is a real leftover.
+settle() {
+  local fn=$1 want=$2 now end=$((SECONDS + 5))
+  while :; do
+    now=$("$fn")
+    [ "$now" = "$want" ] || [ "$SECONDS" -ge "$end" ] && break
+    sleep 0.05
+  done
+  printf '%s\n' "$now"
+}
 skip() { echo "skipped: $*"; exit 77; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 finish() {
