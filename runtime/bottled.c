@@ -1,4 +1,5 @@
 #include "runtime/bottled.h"
+#include "runtime/cgroup.h"
 #include "runtime/agent_spec.h"
 
 #include <errno.h>
@@ -335,6 +336,10 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   /* --debug timings (integration/bench/bottled.sh): the sidecar's own start, from exec to
    * its proxy answering, is pipelock's cost; the rest of create is the bottle's. */
   double t_begin = mono_ms(), t_sidecar_start = 0, t_sidecar_ready = 0;
+  /* The sidecar's init is the first to be placed in a cgroup: its wait for the cgroup lock
+   * runs alongside the network's build (the agent's init follows soon enough not to wait). */
+  __attribute__((cleanup(cgroup_warm_finish))) struct cgroup_warm warm;
+  cgroup_warm_start(&warm);
   const struct bottle_config *cfg = b->cfg;
   if (cfg->sidecar_bundle == NULL)
     return berr(err, 0,
@@ -404,6 +409,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
       .pids_limit = SIDECAR_PIDS_LIMIT,
   };
   cJSON *spec = sidecar_spec(&in);
+  cgroup_warm_finish(&warm);
   if (create_sidecar(b->g, b->dir, spec, &sidecar, err) < 0)
     return berr_wrap(err, "sidecar");
   crash_point(4);
@@ -584,10 +590,14 @@ static bool netns_outlives_sidecar(const char *dir)
          strcmp(net, net_mode_name(NET_ENGINE_PATH)) == 0;
 }
 
-/* Network teardown in a child process, so that its RCU grace periods (a link deletion, an
- * nftables commit) overlap the sidecar's stop and the overlay's release. The child reports
- * its error through the pipe; it dies with its parent (a record keeps a half-done teardown
- * for the next delete --force, as after any crash). */
+/* Network teardown in a child process, for two reasons. Its work overlaps the sidecar's stop
+ * and the overlay's release. And its exit is not waited for: closing an nftables socket after
+ * a commit that deleted rules waits for the kernel's cleanup of that commit, an RCU grace
+ * period (10-25 ms), and a process closes its sockets when it exits. The child writes its
+ * result (an errno, 0 on success, then a message) to the pipe once everything is done and
+ * then exits; the parent reads that, not the exit status. The child dies with its parent (a
+ * record keeps a half-done teardown for the next delete --force, as after any crash); one
+ * still exiting when the parent exits is reaped by whoever inherits it. */
 struct bg_teardown {
   pid_t pid;
   int rfd;
@@ -613,11 +623,13 @@ static int teardown_start(const char *name, struct bg_teardown *bg)
       _exit(1);
     struct nn_error ne = {0};
     int r = netns_teardown(NULL, name, &ne);
-    if (r < 0) {
-      int e = ne.errnum;
-      if (write(p[1], &e, sizeof(e)) == (ssize_t)sizeof(e))
-        (void)!write(p[1], ne.msg, strnlen(ne.msg, sizeof(ne.msg)));
-    }
+    int e = r < 0 ? (ne.errnum ? ne.errnum : EIO) : 0;
+    char msg[sizeof(int) + sizeof(ne.msg)];
+    memcpy(msg, &e, sizeof(e));
+    size_t mlen = r < 0 ? strnlen(ne.msg, sizeof(ne.msg)) : 0;
+    memcpy(msg + sizeof(e), ne.msg, mlen);
+    /* one write: the parent reads the whole result or, if we die first, nothing */
+    (void)!write(p[1], msg, sizeof(e) + mlen);
     _exit(r < 0 ? 1 : 0);
   }
   close(p[1]);
@@ -628,29 +640,23 @@ static int teardown_start(const char *name, struct bg_teardown *bg)
 
 static int teardown_finish(struct bg_teardown *bg, bottle_error_t *err)
 {
-  int status = 0;
-  while (waitpid(bg->pid, &status, 0) < 0 && errno == EINTR)
-    ;
+  /* one write of less than PIPE_BUF: one read gets all of it */
   char buf[sizeof(int) + sizeof(((struct nn_error *)0)->msg) + 1];
-  size_t got = 0;
-  while (got < sizeof(buf) - 1) {
-    ssize_t n = read(bg->rfd, buf + got, sizeof(buf) - 1 - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
+  ssize_t n;
+  while ((n = read(bg->rfd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+    ;
   close(bg->rfd);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+  /* reaped here if it is gone already; otherwise by whoever inherits it */
+  waitpid(bg->pid, NULL, WNOHANG);
+  bg->pid = -1;
+  if (n < (ssize_t)sizeof(int))
+    return berr(err, 0, "network: the teardown process died before it finished");
+  int e;
+  memcpy(&e, buf, sizeof(e));
+  if (e == 0)
     return 0;
-  if (got >= sizeof(int)) {
-    int e;
-    memcpy(&e, buf, sizeof(e));
-    buf[got] = '\0';
-    return berr(err, e, "network: %s", buf + sizeof(int));
-  }
-  return berr(err, 0, "network: teardown process failed (status %d)", status);
+  buf[n] = '\0';
+  return berr(err, e, "network: %s", buf + sizeof(int));
 }
 
 int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err)
@@ -662,14 +668,16 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   int rc = 0;
   char name[17];
   netns_name(g, id, name);
-  /* With Docker's hook the network goes while the sidecar still runs: its netns is only
+  /* With Docker's hook the network goes before the sidecar stops: its netns is only
    * reachable as /proc/<sidecar pid>/ns/net, and our link and rules in it must go. Otherwise
    * the teardown runs alongside the sidecar's stop. */
   struct bg_teardown bg = {.pid = -1, .rfd = -1};
-  if (!netns_outlives_sidecar(dir) || teardown_start(name, &bg) < 0) {
+  if (teardown_start(name, &bg) < 0) {
     struct nn_error ne = {0};
     if (netns_teardown(NULL, name, &ne) < 0)
       rc = berr(err, ne.errnum, "network: %s", ne.msg);
+  } else if (!netns_outlives_sidecar(dir) && teardown_finish(&bg, err) < 0) {
+    rc = -1;
   }
   struct container *sidecar = NULL;
   bottle_error_t e = NULL;

@@ -546,6 +546,21 @@ static int resolve(const char *id, const char *cgroups_path, struct cgroup **out
   return 0;
 }
 
+char *cgroup_own_procs_file(void)
+{
+  struct host_mounts hm = {0};
+  bottle_error_t ignored = NULL;
+  char *file = NULL;
+  if (read_host_mounts(&hm, &ignored) == 0) {
+    cleanup_free char *dir = join_dir(&hm.m[0], "", true, &ignored);
+    if (dir != NULL && asprintf(&file, "%s/cgroup.procs", dir) < 0)
+      file = NULL;
+  }
+  berr_free(&ignored);
+  host_mounts_free(&hm);
+  return file;
+}
+
 static int rmdir_tree(const char *dir, bottle_error_t *err);
 
 int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const cJSON *resources,

@@ -4,6 +4,7 @@
 #ifndef BOTTLE_CGROUP_H
 #define BOTTLE_CGROUP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <cJSON.h>
@@ -39,6 +40,23 @@ int cgroup_oom_kills(const struct cgroup *cg, unsigned long long *count, bottle_
 /* Removes the directories (waits briefly for the last processes to leave). Idempotent. */
 int cgroup_destroy(struct cgroup *cg, bottle_error_t *err);
 void cgroup_free(struct cgroup *cg);
+
+/* cgroup.procs of the runtime's own cgroup in one mounted hierarchy, or NULL. */
+char *cgroup_own_procs_file(void);
+
+/* Moving a process into a cgroup takes the kernel's cgroup_threadgroup_rwsem for writing, and
+ * the first writer after a quiet spell waits out an RCU grace period (5-30 ms) first; writers
+ * that follow within about a grace period do not wait. cgroup_warm_start starts a thread that
+ * moves the runtime into the cgroup it is already in (changing nothing) so that this wait
+ * runs alongside the caller's other work instead of in front of the next container's init;
+ * cgroup_warm_finish joins it. Best effort: without a cgroup to write, nothing happens. */
+struct cgroup_warm {
+  bool started;
+  pthread_t thread;
+  char *procs;
+};
+void cgroup_warm_start(struct cgroup_warm *w);
+void cgroup_warm_finish(struct cgroup_warm *w);
 
 /* Persisted in the container's state file so later verbs (delete --force
  * arrives without --systemd-cgroup) find the same cgroup. */
