@@ -1,5 +1,6 @@
 #include "netns/internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -177,7 +178,9 @@ static int veth_create(struct nl_sock *sk, const char *name, int ns, const char 
   }
 }
 
-static int build_link(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
+/* Chooses the agent link's /30: known once begin returns, so a caller can write the
+ * sidecar's config while finish still builds. */
+static int pick_addresses(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
 {
   struct netns_topology *t = &c->rec.topo;
   struct nn_cidr link = {0};
@@ -186,8 +189,16 @@ static int build_link(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
   nn_ip_str(link.addr + 1, t->sidecar_ip);
   nn_ip_str(link.addr + 2, t->agent_ip);
   t->prefix = 30;
-  if (save(c, err) < 0)
-    return -1;
+  return save(c, err);
+}
+
+static int build_link(struct ctx *c, struct nn_error *err)
+{
+  struct netns_topology *t = &c->rec.topo;
+  struct in_addr side;
+  if (inet_pton(AF_INET, t->sidecar_ip, &side) != 1)
+    return nn_fail(err, EINVAL, "record of %s: sidecar_ip '%s'", c->rec.name, t->sidecar_ip);
+  struct nn_cidr link = {.addr = ntohl(side.s_addr) - 1, .prefix = 30};
   nn_step();
   if (veth_create(c->host, t->sidecar_ifname, c->side_fd, t->agent_ifname, c->agent_fd, err) < 0)
     return -1;
@@ -262,7 +273,7 @@ static int build_uplink(struct ctx *c, struct nn_error *err)
   return rc;
 }
 
-static int build(struct ctx *c, struct nn_cidr link_pool, struct nn_error *err)
+static int begin(struct ctx *c, struct nn_cidr link_pool, struct nn_error *err)
 {
   const struct netns_spec *s = c->spec;
   struct nn_record *r = &c->rec;
@@ -281,15 +292,52 @@ static int build(struct ctx *c, struct nn_cidr link_pool, struct nn_error *err)
   nn_step();
   if (save(c, err) < 0)
     return -1;
-  if (build_agent(c, err) < 0 || open_sidecar(c, err) < 0 || build_link(c, link_pool, err) < 0)
+  if (build_agent(c, err) < 0 || open_sidecar(c, err) < 0)
     return -1;
-  if (s->mode == NETNS_MODE_UPLINK && build_uplink(c, err) < 0)
+  return pick_addresses(c, link_pool, err);
+}
+
+/* Opens again what begin opened, in this process (finish may run in a child). The sidecar
+ * netns must still be the one begin recorded. */
+static int reopen(struct ctx *c, struct nn_error *err)
+{
+  const struct netns_topology *t = &c->rec.topo;
+  if ((c->host = nn_rtnl_open(-1, err)) == NULL ||
+      (c->agent_fd = nn_netns_open(t->agent_netns, err)) < 0 ||
+      (c->side_fd = nn_netns_open(t->sidecar_netns, err)) < 0)
     return -1;
-  r->complete = true;
+  struct stat st;
+  if (fstat(c->side_fd, &st) < 0)
+    return nn_fail(err, errno, "stat %s", t->sidecar_netns);
+  if (st.st_dev != c->rec.sidecar_dev || st.st_ino != c->rec.sidecar_ino)
+    return nn_fail(err, ESTALE, "sidecar netns %s: no longer the one the build began in",
+                   t->sidecar_netns);
+  return (c->side_sk = nn_rtnl_open(c->side_fd, err)) ? 0 : -1;
+}
+
+static int finish(struct ctx *c, struct nn_error *err)
+{
+  if (reopen(c, err) < 0 || build_link(c, err) < 0)
+    return -1;
+  if (c->rec.mode == NETNS_MODE_UPLINK && build_uplink(c, err) < 0)
+    return -1;
+  c->rec.complete = true;
   return save(c, err);
 }
 
-int netns_build(const struct netns_spec *spec, struct netns_topology *out, struct nn_error *err)
+static void ctx_close(struct ctx *c)
+{
+  nn_rtnl_close(c->host);
+  nn_rtnl_close(c->agent_sk);
+  nn_rtnl_close(c->side_sk);
+  if (c->agent_fd >= 0)
+    close(c->agent_fd);
+  if (c->side_fd >= 0)
+    close(c->side_fd);
+}
+
+int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
+                      struct nn_error *err)
 {
   struct nn_cidr link_pool;
   if (check_spec(spec, &link_pool, err) < 0)
@@ -332,14 +380,8 @@ int netns_build(const struct netns_spec *spec, struct netns_topology *out, struc
   if (r->sidecar_owned)
     snprintf(t->uplink_host_ifname, sizeof(t->uplink_host_ifname), "btlh%s", r->hash);
 
-  int rc = build(&c, link_pool, err);
-  nn_rtnl_close(c.host);
-  nn_rtnl_close(c.agent_sk);
-  nn_rtnl_close(c.side_sk);
-  if (c.agent_fd >= 0)
-    close(c.agent_fd);
-  if (c.side_fd >= 0)
-    close(c.side_fd);
+  int rc = begin(&c, link_pool, err);
+  ctx_close(&c);
   if (rc < 0) {
     nn_wrap(err, "netns %s", spec->name);
     struct nn_error ignored;
@@ -352,4 +394,35 @@ int netns_build(const struct netns_spec *spec, struct netns_topology *out, struc
   }
   *out = *t;
   return 0;
+}
+
+int netns_build_finish(const struct netns_spec *spec, struct nn_error *err)
+{
+  if (nn_check_name(spec->name, err) < 0)
+    return -1;
+  struct ctx c = {
+      .spec = spec, .state_dir = nn_state_dir(spec->state_dir), .agent_fd = -1, .side_fd = -1};
+  if (nn_record_read(c.state_dir, spec->name, &c.rec, err) < 0)
+    return nn_wrap(err, "netns %s", spec->name);
+  if (c.rec.complete)
+    return nn_fail(err, EEXIST, "netns for '%s': already built (tear it down first)", spec->name);
+  /* This process builds from here on: gc and teardown watch it (teardown.c). */
+  c.rec.builder_pid = getpid();
+  c.rec.builder_start = nn_proc_start_time(c.rec.builder_pid);
+  int rc = save(&c, err) < 0 ? -1 : finish(&c, err);
+  ctx_close(&c);
+  if (rc < 0) {
+    nn_wrap(err, "netns %s", spec->name);
+    struct nn_error ignored;
+    nn_teardown_record(c.state_dir, &c.rec, &ignored);
+    return -1;
+  }
+  return 0;
+}
+
+int netns_build(const struct netns_spec *spec, struct netns_topology *out, struct nn_error *err)
+{
+  if (netns_build_begin(spec, out, err) < 0)
+    return -1;
+  return netns_build_finish(spec, err);
 }

@@ -102,6 +102,8 @@ int nn_record_read(const char *state_dir, const char *name, struct nn_record *re
                    struct nn_error *err);
 int nn_record_remove(const char *state_dir, const char *name, struct nn_error *err);
 unsigned long long nn_proc_start_time(long pid);
+/* Whether process pid, started at start, still runs (a zombie does not). */
+bool nn_proc_running(long pid, unsigned long long start);
 
 /* build.c */
 void nn_step(void);

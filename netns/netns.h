@@ -106,6 +106,14 @@ struct netns_topology {
  * record for the name exists (tear it down first). */
 int netns_build(const struct netns_spec *spec, struct netns_topology *out, struct nn_error *err);
 
+/* netns_build in two halves, for a caller with work of its own to do meanwhile (the finish
+ * may run in another process). begin takes the lease, creates both netns (their paths can be
+ * joined once it returns) and chooses every address: *out is complete. finish adds the
+ * links, addresses, routes and rules. Each tears down everything on failure, as netns_build. */
+int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
+                      struct nn_error *err);
+int netns_build_finish(const struct netns_spec *spec, struct nn_error *err);
+
 /* Removes everything recorded for name (state_dir NULL = default). Idempotent: 0 when
  * nothing is left, including when nothing was ever built. */
 int netns_teardown(const char *state_dir, const char *name, struct nn_error *err);

@@ -17,7 +17,8 @@ int nn_record_path(const char *state_dir, const char *name, char *out, size_t le
   return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-unsigned long long nn_proc_start_time(long pid)
+/* Field 22 (start time) of /proc/PID/stat and, in *state, field 3; 0 when there is none. */
+static unsigned long long proc_stat(long pid, char *state)
 {
   char path[64], buf[1024];
   snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
@@ -27,13 +28,26 @@ unsigned long long nn_proc_start_time(long pid)
   size_t n = fread(buf, 1, sizeof(buf) - 1, f);
   fclose(f);
   buf[n] = '\0';
-  /* Field 22; comm (field 2) may hold spaces, so count from its closing paren. */
+  /* comm (field 2) may hold spaces, so count from its closing paren. */
   char *p = strrchr(buf, ')');
-  if (p == NULL)
+  if (p == NULL || p[1] == '\0')
     return 0;
+  *state = p[2];
   for (int field = 2; field < 22 && p; field++)
     p = strchr(p + 1, ' ');
   return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+unsigned long long nn_proc_start_time(long pid)
+{
+  char state;
+  return proc_stat(pid, &state);
+}
+
+bool nn_proc_running(long pid, unsigned long long start)
+{
+  char state = 'X';
+  return pid > 0 && start != 0 && proc_stat(pid, &state) == start && state != 'Z' && state != 'X';
 }
 
 int nn_record_write(const char *state_dir, const struct nn_record *rec, struct nn_error *err)

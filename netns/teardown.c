@@ -87,6 +87,22 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
   return nn_record_remove(state_dir, rec->name, err);
 }
 
+static bool builder_alive(const struct nn_record *rec)
+{
+  return nn_proc_running(rec->builder_pid, rec->builder_start);
+}
+
+/* An unfinished build's last steps may run in a child of the process that began it
+ * (netns_build_finish); when that process is killed its child dies with it, and the teardown
+ * waits (up to 2 s) until it has, so that no step of the build lands after the teardown. */
+static void wait_for_builder(const struct nn_record *rec)
+{
+  if (rec->complete || rec->builder_pid == getpid())
+    return;
+  for (int i = 0; i < 1000 && builder_alive(rec); i++)
+    usleep(2000);
+}
+
 int netns_teardown(const char *state_dir, const char *name, struct nn_error *err)
 {
   if (nn_check_name(name, err) < 0)
@@ -98,6 +114,7 @@ int netns_teardown(const char *state_dir, const char *name, struct nn_error *err
       return nn_wrap(err, "teardown %s", name);
     return nn_lease_drop_owner(state_dir, name, err) < 0 ? nn_wrap(err, "teardown %s", name) : 0;
   }
+  wait_for_builder(&rec);
   if (nn_teardown_record(state_dir, &rec, err) < 0)
     return nn_wrap(err, "teardown %s", name);
   return 0;
@@ -115,12 +132,6 @@ int netns_load(const char *state_dir, const char *name, struct netns_topology *o
     return nn_fail(err, ENOENT, "netns %s: build never completed", name);
   *out = rec.topo;
   return 0;
-}
-
-static bool builder_alive(const struct nn_record *rec)
-{
-  return rec->builder_pid > 0 && rec->builder_start != 0 &&
-         nn_proc_start_time(rec->builder_pid) == rec->builder_start;
 }
 
 int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct nn_error *err)

@@ -18,6 +18,7 @@
 
 #include "config/policy.h"
 #include "netns/netns.h"
+#include "runtime/bottled_net.h"
 #include "runtime/bottled_ssh.h"
 #include "runtime/cleanup.h"
 #include "runtime/hooks.h"
@@ -304,10 +305,10 @@ struct build {
   cJSON *record;
 };
 
-static int build_topology(struct build *b, const char *engine_netns, const char *link_pool,
-                          struct netns_topology *topo, bottle_error_t *err)
+static struct netns_spec topology_spec(const struct build *b, const char *engine_netns,
+                                       const char *link_pool)
 {
-  struct netns_spec ns = {
+  return (struct netns_spec){
       .name = b->name,
       .mode = engine_netns ? NETNS_MODE_ENGINE : NETNS_MODE_UPLINK,
       .engine_netns = engine_netns,
@@ -318,10 +319,11 @@ static int build_topology(struct build *b, const char *engine_netns, const char 
       .run_dir = NULL,
       .state_dir = NULL,
   };
-  struct nn_error ne = {0};
-  if (netns_build(&ns, topo, &ne) < 0)
-    return berr(err, ne.errnum, "network: %s", ne.msg);
-  return 0;
+}
+
+static int build_finish(const void *spec, struct nn_error *err)
+{
+  return netns_build_finish(spec, err);
 }
 
 static double mono_ms(void)
@@ -363,11 +365,17 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   struct netns_topology topo = {0};
   char listen_ip[16];
   struct container *sidecar = NULL;
+  struct netns_spec ns = topology_spec(b, b->engine_path, NULL);
+  /* The network's second half (links, addresses, rules) is built in a child while the
+   * sidecar's rootfs and container are made; its result is in before the sidecar starts. */
+  __attribute__((cleanup(netns_child_settle))) struct netns_child net = NETNS_CHILD_NONE;
   if (b->mode != NET_ENGINE_HOOK) {
-    if (build_topology(b, b->engine_path, NULL, &topo, err) < 0)
-      return -1;
+    struct nn_error ne = {0};
+    if (netns_build_begin(&ns, &topo, &ne) < 0)
+      return netns_error(err, &ne);
+    if (netns_child_start(&net, build_finish, &ns) < 0 && netns_build_finish(&ns, &ne) < 0)
+      return netns_error(err, &ne);
     snprintf(listen_ip, sizeof(listen_ip), "%s", topo.sidecar_ip);
-    crash_point(2);
   } else {
     /* The engine configures the sidecar's netns from its hook only after the sidecar exists,
      * while pipelock's --listen is fixed at create: use the pool's first /30 (.1 the sidecar,
@@ -397,7 +405,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   cleanup_free char *merged = NULL;
   if (sidecar_rootfs_prepare(fsdir, lower, files, sizeof(files) / sizeof(*files), &merged, err) < 0)
     return -1;
-  crash_point(3);
+  crash_point(2);
 
   cleanup_free char *cgpath = xasprintf("/bottle/%s-sidecar", b->name);
   struct sidecar_spec_in in = {
@@ -412,22 +420,31 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   cgroup_warm_finish(&warm);
   if (create_sidecar(b->g, b->dir, spec, &sidecar, err) < 0)
     return berr_wrap(err, "sidecar");
-  crash_point(4);
+  crash_point(3);
 
   int rc = -1;
+  if (netns_child_result(&net, err) < 0)
+    goto out;
   if (b->mode == NET_ENGINE_HOOK) {
     cleanup_free char *hs =
         hooks_state_json(b->config, b->o->id, "creating", sidecar->pid, b->o->bundle);
     if (hooks_run(b->config, "prestart", hs, err) < 0)
       goto out;
+    /* The engine's hook took long enough for the cgroup lock to go cold again. */
+    cgroup_warm_start(&warm);
     cleanup_free char *engine = xasprintf("/proc/%d/ns/net", (int)sidecar->pid);
     char pool[32];
     cidr_str(cfg->link_pool.addr, 30, pool);
-    if (build_topology(b, engine, pool, &topo, err) < 0)
+    ns = topology_spec(b, engine, pool);
+    struct nn_error ne = {0};
+    if (netns_build(&ns, &topo, &ne) < 0) {
+      netns_error(err, &ne);
       goto out;
+    }
     /* The hooks ran: the agent must not run them again against its own pid. */
     cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(b->config, "hooks"), "prestart");
   }
+  crash_point(4);
   t_sidecar_start = mono_ms();
   if (container_start(sidecar, err) < 0)
     goto out;
@@ -465,6 +482,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   b->o->config = take_ptr(b->config);
   b->o->egress_hardening = true;
   struct container *agent = NULL;
+  cgroup_warm_finish(&warm);
   if (container_create(b->g, b->o, &agent, err) < 0)
     goto out;
   crash_point(7);
@@ -590,73 +608,9 @@ static bool netns_outlives_sidecar(const char *dir)
          strcmp(net, net_mode_name(NET_ENGINE_PATH)) == 0;
 }
 
-/* Network teardown in a child process, for two reasons. Its work overlaps the sidecar's stop
- * and the overlay's release. And its exit is not waited for: closing an nftables socket after
- * a commit that deleted rules waits for the kernel's cleanup of that commit, an RCU grace
- * period (10-25 ms), and a process closes its sockets when it exits. The child writes its
- * result (an errno, 0 on success, then a message) to the pipe once everything is done and
- * then exits; the parent reads that, not the exit status. The child dies with its parent (a
- * record keeps a half-done teardown for the next delete --force, as after any crash); one
- * still exiting when the parent exits is reaped by whoever inherits it. */
-struct bg_teardown {
-  pid_t pid;
-  int rfd;
-};
-
-static int teardown_start(const char *name, struct bg_teardown *bg)
+static int teardown(const void *name, struct nn_error *err)
 {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return -1;
-  fflush(NULL);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(p[0]);
-    close(p[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    close(p[0]);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(1);
-    struct nn_error ne = {0};
-    int r = netns_teardown(NULL, name, &ne);
-    int e = r < 0 ? (ne.errnum ? ne.errnum : EIO) : 0;
-    char msg[sizeof(int) + sizeof(ne.msg)];
-    memcpy(msg, &e, sizeof(e));
-    size_t mlen = r < 0 ? strnlen(ne.msg, sizeof(ne.msg)) : 0;
-    memcpy(msg + sizeof(e), ne.msg, mlen);
-    /* one write: the parent reads the whole result or, if we die first, nothing */
-    (void)!write(p[1], msg, sizeof(e) + mlen);
-    _exit(r < 0 ? 1 : 0);
-  }
-  close(p[1]);
-  bg->pid = pid;
-  bg->rfd = p[0];
-  return 0;
-}
-
-static int teardown_finish(struct bg_teardown *bg, bottle_error_t *err)
-{
-  /* one write of less than PIPE_BUF: one read gets all of it */
-  char buf[sizeof(int) + sizeof(((struct nn_error *)0)->msg) + 1];
-  ssize_t n;
-  while ((n = read(bg->rfd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
-    ;
-  close(bg->rfd);
-  /* reaped here if it is gone already; otherwise by whoever inherits it */
-  waitpid(bg->pid, NULL, WNOHANG);
-  bg->pid = -1;
-  if (n < (ssize_t)sizeof(int))
-    return berr(err, 0, "network: the teardown process died before it finished");
-  int e;
-  memcpy(&e, buf, sizeof(e));
-  if (e == 0)
-    return 0;
-  buf[n] = '\0';
-  return berr(err, e, "network: %s", buf + sizeof(int));
+  return netns_teardown(NULL, name, err);
 }
 
 int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err)
@@ -671,12 +625,12 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   /* With Docker's hook the network goes before the sidecar stops: its netns is only
    * reachable as /proc/<sidecar pid>/ns/net, and our link and rules in it must go. Otherwise
    * the teardown runs alongside the sidecar's stop. */
-  struct bg_teardown bg = {.pid = -1, .rfd = -1};
-  if (teardown_start(name, &bg) < 0) {
+  struct netns_child net = NETNS_CHILD_NONE;
+  if (netns_child_start(&net, teardown, name) < 0) {
     struct nn_error ne = {0};
     if (netns_teardown(NULL, name, &ne) < 0)
-      rc = berr(err, ne.errnum, "network: %s", ne.msg);
-  } else if (!netns_outlives_sidecar(dir) && teardown_finish(&bg, err) < 0) {
+      rc = netns_error(err, &ne);
+  } else if (!netns_outlives_sidecar(dir) && netns_child_result(&net, err) < 0) {
     rc = -1;
   }
   struct container *sidecar = NULL;
@@ -692,7 +646,7 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   cleanup_free char *fsdir = xasprintf("%s/fs", dir);
   if (sidecar_rootfs_release(fsdir, rc == 0 ? err : NULL) < 0)
     rc = -1;
-  if (bg.pid > 0 && teardown_finish(&bg, rc == 0 ? err : NULL) < 0)
+  if (netns_child_result(&net, rc == 0 ? err : NULL) < 0)
     rc = -1;
   if (rc == 0 && rm_rf(dir) < 0 && errno != ENOENT)
     rc = berr(err, errno, "remove %s", dir);

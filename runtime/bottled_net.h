@@ -1,0 +1,36 @@
+/* The bottle's network as runtime/ drives it: netns/ work in a child process, so that the
+ * network's build overlaps the sidecar's creation and its teardown the sidecar's stop, and
+ * netns/ errors as runtime errors. */
+#ifndef BOTTLE_BOTTLED_NET_H
+#define BOTTLE_BOTTLED_NET_H
+
+#include <sys/types.h>
+
+#include "netns/netns.h"
+#include "runtime/error.h"
+
+struct netns_child {
+  pid_t pid; /* -1: none */
+  int rfd;
+};
+#define NETNS_CHILD_NONE                                                                           \
+  {                                                                                                \
+    .pid = -1, .rfd = -1                                                                           \
+  }
+
+typedef int (*netns_child_fn)(const void *arg, struct nn_error *err);
+
+/* Runs fn(arg) in a child that dies with the caller. -1 (and no child) when none could be
+ * made: the caller then runs fn itself. */
+int netns_child_start(struct netns_child *c, netns_child_fn fn, const void *arg);
+/* fn's result: 0, or -1 with err (NULL: discarded). Waits for the result, not for the child's
+ * exit (see bottled_net.c). No-op returning 0 when no child runs. */
+int netns_child_result(struct netns_child *c, bottle_error_t *err);
+/* For __attribute__((cleanup)): collects a result nobody asked for, so that no child still
+ * works on the network when the caller goes on to tear it down. */
+void netns_child_settle(struct netns_child *c);
+
+/* "network: <ne's message>" with ne's errno (whose text the message already holds); -1. */
+int netns_error(bottle_error_t *err, const struct nn_error *ne);
+
+#endif
