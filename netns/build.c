@@ -69,8 +69,8 @@ static int check_spec(const struct netns_spec *s, struct nn_cidr *link_pool, str
     return nn_fail(err, EINVAL, "netns spec: missing");
   if (nn_check_name(s->name, err) < 0)
     return -1;
-  if (s->mode != NETNS_MODE_ENGINE && s->mode != NETNS_MODE_UPLINK)
-    return nn_fail(err, EINVAL, "mode: %d is neither engine (1) nor uplink (2)", s->mode);
+  if (s->mode != NETNS_MODE_ENGINE && s->mode != NETNS_MODE_UPLINK && s->mode != NETNS_MODE_BARE)
+    return nn_fail(err, EINVAL, "mode: %d is not engine (1), uplink (2) or bare (3)", s->mode);
   if (s->mode == NETNS_MODE_ENGINE && (s->engine_netns == NULL || s->engine_netns[0] != '/'))
     return nn_fail(err, EINVAL, "engine_netns: engine mode needs the absolute path of a netns");
   if (s->proxy_port == 0)
@@ -199,6 +199,17 @@ static int build_link(struct ctx *c, struct nn_error *err)
   if (inet_pton(AF_INET, t->sidecar_ip, &side) != 1)
     return nn_fail(err, EINVAL, "record of %s: sidecar_ip '%s'", c->rec.name, t->sidecar_ip);
   struct nn_cidr link = {.addr = ntohl(side.s_addr) - 1, .prefix = 30};
+  if (c->rec.mode == NETNS_MODE_BARE) {
+    /* The engine configured the netns after begin chose the /30. */
+    bool used = false;
+    if (nn_subnet_in_use(c->side_sk, link, &used, err) < 0)
+      return nn_wrap(err, "link_pool");
+    if (used)
+      return nn_fail(err, EADDRINUSE,
+                     "link_pool: %s/30 overlaps an address or route the engine gave the sidecar "
+                     "netns (choose a link_pool that the engine network does not use)",
+                     t->sidecar_ip);
+  }
   nn_step();
   if (veth_create(c->host, t->sidecar_ifname, c->side_fd, t->agent_ifname, c->agent_fd, err) < 0)
     return -1;
@@ -368,7 +379,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   r->builder_pid = getpid();
   r->builder_start = nn_proc_start_time(r->builder_pid);
   r->proxy_port = spec->proxy_port;
-  r->sidecar_owned = spec->mode == NETNS_MODE_UPLINK;
+  r->sidecar_owned = spec->mode != NETNS_MODE_ENGINE;
   const char *run = spec->run_dir ? spec->run_dir : NETNS_DEFAULT_RUN_DIR;
   snprintf(t->agent_netns, sizeof(t->agent_netns), "%s/%s-a", run, spec->name);
   if (r->sidecar_owned)
@@ -377,7 +388,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
     snprintf(t->sidecar_netns, sizeof(t->sidecar_netns), "%s", spec->engine_netns);
   snprintf(t->agent_ifname, sizeof(t->agent_ifname), "eth0");
   snprintf(t->sidecar_ifname, sizeof(t->sidecar_ifname), "btla%s", r->hash);
-  if (r->sidecar_owned)
+  if (spec->mode == NETNS_MODE_UPLINK)
     snprintf(t->uplink_host_ifname, sizeof(t->uplink_host_ifname), "btlh%s", r->hash);
 
   int rc = begin(&c, link_pool, err);

@@ -9,6 +9,10 @@
  *     NETNS_MODE_ENGINE: the netns the engine gave the container (Docker's, a CNI netns);
  *       the sidecar keeps its upstream and DNS. The agent /30 is the first one of link_pool
  *       that overlaps no address or route in that netns (else the build fails).
+ *     NETNS_MODE_BARE: a new netns at <run_dir>/<name>-s that the engine configures between
+ *       netns_build_begin and netns_build_finish (Docker's prestart hook, run against a
+ *       process in it); finish fails if the engine's addresses or routes overlap the /30
+ *       begin chose.
  *     NETNS_MODE_UPLINK: a new netns at <run_dir>/<name>-s, linked to the host (the netns
  *       of the calling thread) by a veth "btlh<hash>" (host end) / "uplink0" with a /30
  *       leased from uplink_pool under a lock; default route via the host end; on the host:
@@ -21,7 +25,7 @@
  *       flag: while any uplink lease exists, the interfaces of the host's default routes get
  *       conf.<if>.forwarding=1 if they had 0 (never the global ip_forward), recorded in
  *       <state_dir>/forwarding and put back when the last lease is released.
- *     In both modes the sidecar end is "btla<hash>" with <sidecar_ip>/30, IPv6 off on it,
+ *     In every mode the sidecar end is "btla<hash>" with <sidecar_ip>/30, IPv6 off on it,
  *     arp_ignore=1 on it, and the netns gets forwarding off (v4 and v6), accept_ra=0,
  *     rp_filter=1, icmp_ratelimit=0 (every reject reaches the agent) and an nft table
  *     "inet bottle" whose prerouting chain, from btla<hash>, accepts only TCP to
@@ -29,11 +33,14 @@
  *     ports, ICMP admin-prohibited otherwise, so clients fail at once rather than time out),
  *     plus a forward chain with policy drop. Own sidecar netns also get lo up.
  *
- * Teardown removes what was created. In an engine's netns it deletes btla<hash> (which takes
- * the agent's eth0 with it) and the "inet bottle" table, but leaves the sysctls above as
- * set (that netns belongs to the container and goes with it). Netns of our own are only
- * unmounted: the kernel frees them with their links and rules once the last process inside
- * (the agent, the sidecar) has gone, whichever happens last: teardown or their stop. The netns
+ * Teardown removes what was created, except links, which go with their netns: a veth pair
+ * is freed by the kernel with the netns holding one of its ends (the agent's, or an own
+ * sidecar netns), asynchronously, once that netns is unmounted and its last process (the
+ * agent, the sidecar) has gone. Our ends in netns that stay (the host's btlh<hash>, the
+ * btla<hash> of a netns an engine holds) are set down at once. In a netns the engine holds
+ * (ENGINE, BARE) the "inet bottle" table is removed; the sysctls above stay as set (that
+ * netns belongs to the container and goes with it). A build reusing a name waits (up to 5 s)
+ * for the old link of that name to be gone. The netns
  * bind mounts are plain MS_BIND mounts: a mount namespace created while they exist holds a
  * copy (containers drop theirs with pivot_root and the detach of the old root).
  *
@@ -75,6 +82,7 @@ struct nn_error {
 enum netns_mode {
   NETNS_MODE_ENGINE = 1, /* the sidecar joins engine_netns */
   NETNS_MODE_UPLINK = 2, /* bottle creates the sidecar netns and its host uplink */
+  NETNS_MODE_BARE = 3,   /* bottle creates the sidecar netns; the engine gives it an upstream */
 };
 
 struct netns_spec {

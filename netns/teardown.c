@@ -63,8 +63,9 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
     }
   }
 
-  if (!rec->sidecar_owned) {
-    /* An engine's netns outlives the bottle: our link in it goes down now, our table goes. */
+  if (!rec->sidecar_owned || rec->mode == NETNS_MODE_BARE) {
+    /* A netns the engine holds outlives the bottle: our link in it goes down now, our table
+     * goes. */
     int side = open_same_sidecar(rec);
     if (side >= 0) {
       struct nl_sock *sk = nn_rtnl_open(side, &e);
@@ -75,9 +76,9 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
       keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
       close(side);
     }
-  } else {
-    keep_first(nn_netns_remove(t->sidecar_netns, &e), err, &failed, &e);
   }
+  if (rec->sidecar_owned)
+    keep_first(nn_netns_remove(t->sidecar_netns, &e), err, &failed, &e);
   keep_first(nn_netns_remove(t->agent_netns, &e), err, &failed, &e);
 
   if (rec->lease_held)

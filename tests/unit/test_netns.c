@@ -1,6 +1,7 @@
 /* netns/: unit tests (no arguments), and a small driver the shell tests use:
- *   test_netns build NAME engine|uplink port=P [engine=PATH] [link_pool=C] [uplink_pool=C]
- *                    [run_dir=D] [state_dir=D]      prints the topology as shell assignments
+ *   test_netns build NAME engine|uplink|bare port=P [engine=PATH] [link_pool=C]
+ *                    [uplink_pool=C] [run_dir=D] [state_dir=D] [phase=begin|finish]
+ *       prints the topology as shell assignments (phase: only that half of the build)
  *   test_netns teardown NAME [state_dir=D]
  *   test_netns gc [state_dir=D] [all]              all: completed topologies count as unused
  *   test_netns bench PREFIX engine|uplink port=P held=N [rounds=R] [...build options]
@@ -66,11 +67,12 @@ static void print_topology(const struct netns_topology *t)
 static int cmd_build(int argc, char **argv)
 {
   if (argc < 4)
-    return fprintf(stderr, "usage: build NAME engine|uplink port=P ...\n"), 2;
+    return fprintf(stderr, "usage: build NAME engine|uplink|bare port=P ...\n"), 2;
   struct netns_spec s = {
       .name = argv[2],
       .mode = strcmp(argv[3], "engine") == 0   ? NETNS_MODE_ENGINE
               : strcmp(argv[3], "uplink") == 0 ? NETNS_MODE_UPLINK
+              : strcmp(argv[3], "bare") == 0   ? NETNS_MODE_BARE
                                                : 0,
       .engine_netns = opt(argc, argv, "engine"),
       .link_pool = opt(argc, argv, "link_pool"),
@@ -81,9 +83,16 @@ static int cmd_build(int argc, char **argv)
   };
   struct netns_topology t;
   struct nn_error err = {0};
-  if (netns_build(&s, &t, &err) < 0)
+  const char *phase = opt(argc, argv, "phase");
+  int rc = !phase                        ? netns_build(&s, &t, &err)
+           : strcmp(phase, "begin") == 0 ? netns_build_begin(&s, &t, &err)
+           : strcmp(phase, "finish") == 0
+               ? netns_build_finish(&s, &err)
+               : (snprintf(err.msg, sizeof(err.msg), "phase=%s?", phase), -1);
+  if (rc < 0)
     return fprintf(stderr, "build: %s\n", err.msg), 1;
-  print_topology(&t);
+  if (phase == NULL || strcmp(phase, "begin") == 0)
+    print_topology(&t);
   return 0;
 }
 
