@@ -155,18 +155,6 @@ static void crash_point(int step)
     kill(getpid(), SIGKILL);
 }
 
-static void ipv4_str(uint32_t a, char out[16])
-{
-  snprintf(out, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-}
-
-static void cidr_str(uint32_t a, unsigned prefix, char out[32])
-{
-  char ip[16];
-  ipv4_str(a, ip);
-  snprintf(out, 32, "%s/%u", ip, prefix);
-}
-
 static char *file_or(const char *path, const char *fallback)
 {
   char *s = path ? read_file_at(AT_FDCWD, path, NULL) : NULL;
@@ -305,14 +293,18 @@ struct build {
   cJSON *record;
 };
 
-static struct netns_spec topology_spec(const struct build *b, const char *engine_netns,
-                                       const char *link_pool)
+static struct netns_spec topology_spec(const struct build *b)
 {
+  static const enum netns_mode modes[] = {
+      [NET_UPLINK] = NETNS_MODE_UPLINK,
+      [NET_ENGINE_PATH] = NETNS_MODE_ENGINE,
+      [NET_ENGINE_HOOK] = NETNS_MODE_BARE,
+  };
   return (struct netns_spec){
       .name = b->name,
-      .mode = engine_netns ? NETNS_MODE_ENGINE : NETNS_MODE_UPLINK,
-      .engine_netns = engine_netns,
-      .link_pool = link_pool ? link_pool : b->cfg->link_pool.text,
+      .mode = modes[b->mode],
+      .engine_netns = b->engine_path,
+      .link_pool = b->cfg->link_pool.text,
       .uplink_pool = b->cfg->uplink_pool.text,
       .proxy_port = (uint16_t)b->cfg->sidecar_port,
       /* shared: the uplink pool is leased across every bottle of the host */
@@ -365,23 +357,23 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   struct netns_topology topo = {0};
   char listen_ip[16];
   struct container *sidecar = NULL;
-  struct netns_spec ns = topology_spec(b, b->engine_path, NULL);
-  /* The network's second half (links, addresses, rules) is built in a child while the
-   * sidecar's rootfs and container are made; its result is in before the sidecar starts. */
+  struct netns_spec ns = topology_spec(b);
+  /* The network is begun here; its slow part runs in a child while the sidecar's rootfs and
+   * container are made: the rest of the build, or, with an engine hook (Docker), the hook
+   * configuring the sidecar netns from outside (the build's rest follows it). Its result is
+   * in before the sidecar starts. */
   __attribute__((cleanup(netns_child_settle))) struct netns_child net = NETNS_CHILD_NONE;
-  if (b->mode != NET_ENGINE_HOOK) {
-    struct nn_error ne = {0};
-    if (netns_build_begin(&ns, &topo, &ne) < 0)
+  struct nn_error ne = {0};
+  if (netns_build_begin(&ns, &topo, &ne) < 0)
+    return netns_error(err, &ne);
+  struct engine_hooks_job hooks = {b->config, b->o->id, b->o->bundle, topo.sidecar_netns};
+  if (b->mode == NET_ENGINE_HOOK) {
+    if (netns_child_start(&net, engine_hooks_run, &hooks) < 0 && engine_hooks_run(&hooks, &ne) < 0)
       return netns_error(err, &ne);
-    if (netns_child_start(&net, build_finish, &ns) < 0 && netns_build_finish(&ns, &ne) < 0)
-      return netns_error(err, &ne);
-    snprintf(listen_ip, sizeof(listen_ip), "%s", topo.sidecar_ip);
-  } else {
-    /* The engine configures the sidecar's netns from its hook only after the sidecar exists,
-     * while pipelock's --listen is fixed at create: use the pool's first /30 (.1 the sidecar,
-     * .2 the agent), and let the topology fail clearly if the engine routed it. */
-    ipv4_str(cfg->link_pool.addr + 1, listen_ip);
+  } else if (netns_child_start(&net, build_finish, &ns) < 0 && netns_build_finish(&ns, &ne) < 0) {
+    return netns_error(err, &ne);
   }
+  snprintf(listen_ip, sizeof(listen_ip), "%s", topo.sidecar_ip);
 
   struct cfg_error ce = {0};
   size_t ylen = 0;
@@ -411,7 +403,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   struct sidecar_spec_in in = {
       .rootfs = merged,
       .argv = argv,
-      .netns = b->mode == NET_ENGINE_HOOK ? NULL : topo.sidecar_netns,
+      .netns = topo.sidecar_netns,
       .cgroups_path = cgpath,
       .memory_limit = SIDECAR_MEMORY_LIMIT,
       .pids_limit = SIDECAR_PIDS_LIMIT,
@@ -426,18 +418,9 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   if (netns_child_result(&net, err) < 0)
     goto out;
   if (b->mode == NET_ENGINE_HOOK) {
-    cleanup_free char *hs =
-        hooks_state_json(b->config, b->o->id, "creating", sidecar->pid, b->o->bundle);
-    if (hooks_run(b->config, "prestart", hs, err) < 0)
-      goto out;
     /* The engine's hook took long enough for the cgroup lock to go cold again. */
     cgroup_warm_start(&warm);
-    cleanup_free char *engine = xasprintf("/proc/%d/ns/net", (int)sidecar->pid);
-    char pool[32];
-    cidr_str(cfg->link_pool.addr, 30, pool);
-    ns = topology_spec(b, engine, pool);
-    struct nn_error ne = {0};
-    if (netns_build(&ns, &topo, &ne) < 0) {
+    if (netns_build_finish(&ns, &ne) < 0) {
       netns_error(err, &ne);
       goto out;
     }
@@ -596,18 +579,6 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   return r;
 }
 
-/* Whether the sidecar's netns is reached through a path that outlives the sidecar (our own
- * bind mount, an engine's): with Docker's hook it is only /proc/<sidecar pid>/ns/net. */
-static bool netns_outlives_sidecar(const char *dir)
-{
-  cleanup_free char *path = xasprintf("%s/record.json", dir);
-  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
-  cleanup_cjson cJSON *rec = text ? cJSON_Parse(text) : NULL;
-  const char *net = json_str(rec, "network", "");
-  return strcmp(net, net_mode_name(NET_UPLINK)) == 0 ||
-         strcmp(net, net_mode_name(NET_ENGINE_PATH)) == 0;
-}
-
 static int teardown(const void *name, struct nn_error *err)
 {
   return netns_teardown(NULL, name, err);
@@ -622,16 +593,13 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   int rc = 0;
   char name[17];
   netns_name(g, id, name);
-  /* With Docker's hook the network goes before the sidecar stops: its netns is only
-   * reachable as /proc/<sidecar pid>/ns/net, and our link and rules in it must go. Otherwise
-   * the teardown runs alongside the sidecar's stop. */
+  /* The network goes in a child alongside the sidecar's stop (every sidecar netns is reached
+   * through a path that outlives the sidecar: our bind mount or the engine's). */
   struct netns_child net = NETNS_CHILD_NONE;
   if (netns_child_start(&net, teardown, name) < 0) {
     struct nn_error ne = {0};
     if (netns_teardown(NULL, name, &ne) < 0)
       rc = netns_error(err, &ne);
-  } else if (!netns_outlives_sidecar(dir) && netns_child_result(&net, err) < 0) {
-    rc = -1;
   }
   struct container *sidecar = NULL;
   bottle_error_t e = NULL;

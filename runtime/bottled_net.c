@@ -2,12 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "runtime/cleanup.h"
+#include "runtime/hooks.h"
 
 /* The child writes its result (an int errno, 0 on success, then the message) in one write
  * once its work is done, then exits; the parent reads that, not the exit status, and does
@@ -35,6 +39,12 @@ int netns_child_start(struct netns_child *c, netns_child_fn fn, const void *arg)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
       _exit(1);
+    /* Off the caller's stdio: an engine's shim reads the runtime's stdout and stderr until
+     * every writer has closed them, and this child may outlive the runtime by its exit. */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+      _exit(1);
+    close(null);
     struct nn_error ne = {0};
     int r = fn(arg, &ne);
     int e = r < 0 ? (ne.errnum ? ne.errnum : EIO) : 0;
@@ -84,4 +94,73 @@ int netns_error(bottle_error_t *err, const struct nn_error *ne)
   if (err != NULL && *err != NULL)
     (*err)->errnum = ne->errnum;
   return -1;
+}
+
+static int job_fail(struct nn_error *err, int errnum, const char *what)
+{
+  snprintf(err->msg, sizeof(err->msg), "engine hook: %s%s%s", what, errnum ? ": " : "",
+           errnum ? strerror(errnum) : "");
+  err->errnum = errnum;
+  return -1;
+}
+
+int engine_hooks_run(const void *arg, struct nn_error *err)
+{
+  const struct engine_hooks_job *job = arg;
+  int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    return job_fail(err, errno, "open the sidecar netns");
+  /* ready: the holder is in the netns; hold: it stays until this end closes */
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) {
+    close(nsfd);
+    return job_fail(err, errno, "pipe");
+  }
+  if (pipe2(hold, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(nsfd);
+    close(ready[0]);
+    close(ready[1]);
+    return job_fail(err, e, "pipe");
+  }
+  pid_t parent = getpid();
+  pid_t holder = fork();
+  if (holder == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent || setns(nsfd, CLONE_NEWNET) < 0)
+      _exit(1);
+    close(hold[1]);
+    (void)!write(ready[1], "", 1);
+    char c;
+    while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+      ;
+    _exit(0);
+  }
+  close(nsfd);
+  close(ready[1]);
+  close(hold[0]);
+  int rc = 0;
+  char c;
+  ssize_t n;
+  while ((n = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+    ;
+  close(ready[0]);
+  if (holder < 0 || n != 1) {
+    rc = job_fail(err, holder < 0 ? errno : 0, "no process could join the sidecar netns");
+  } else {
+    cleanup_free char *state =
+        hooks_state_json(job->config, job->id, "creating", (int)holder, job->bundle);
+    bottle_error_t e = NULL;
+    if (hooks_run(job->config, "prestart", state, &e) < 0) {
+      snprintf(err->msg, sizeof(err->msg), "%s", e->msg);
+      err->errnum = e->errnum;
+      rc = -1;
+    }
+    berr_free(&e);
+  }
+  close(hold[1]);
+  if (holder > 0)
+    while (waitpid(holder, NULL, 0) < 0 && errno == EINTR)
+      ;
+  return rc;
 }

@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <cJSON.h>
+
 #include "netns/netns.h"
 #include "runtime/error.h"
 
@@ -29,6 +31,17 @@ int netns_child_result(struct netns_child *c, bottle_error_t *err);
 /* For __attribute__((cleanup)): collects a result nobody asked for, so that no child still
  * works on the network when the caller goes on to tear it down. */
 void netns_child_settle(struct netns_child *c);
+
+/* With an engine that configures the network from a prestart hook (Docker's
+ * libnetwork-setkey), the hook is given a process of ours that holds the sidecar netns,
+ * so that it can run while the sidecar's container is being made. */
+struct engine_hooks_job {
+  const cJSON *config; /* the agent's: its hooks.prestart */
+  const char *id, *bundle;
+  const char *netns; /* the sidecar netns to hand to the hooks */
+};
+/* A netns_child_fn: runs the prestart hooks against a holder process in job->netns. */
+int engine_hooks_run(const void *job, struct nn_error *err);
 
 /* "network: <ne's message>" with ne's errno (whose text the message already holds); -1. */
 int netns_error(bottle_error_t *err, const struct nn_error *ne);

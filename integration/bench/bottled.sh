@@ -180,10 +180,12 @@ if [ -n "${med[bottle-run-debug]:-}" ] && [ -n "${med[bottle-plain]:-}" ] && [ -
   echo "A bottled run costs $extra ms more than a plain one in all; without the sidecar's start that"
   echo "is **$own ms** of the bottle's own (create and delete: topology, overlay, two containers instead"
   echo "of one). Target (issue 5): under 15 ms — **$(awk -v o="$own" 'BEGIN { print (o < 15) ? "met" : "not met" }')**."
-  echo "Most of the bottle's own share is kernel waits for RCU grace periods: the host uplink veth's"
-  echo "deletion (20-30 ms, in delete), the sidecar's first cgroup placement (~10 ms), the topology build"
-  echo "(~12 ms); the rest is start-up, the overlay and the agent's create. Reaching 15 ms would need"
-  echo "topologies built ahead of time (a pool) and cheaper cgroup placement for the sidecar."
+  echo "Each run starts after a 0.1 s pause, so it pays what a single run on a quiet machine pays: the"
+  echo "first move of a process into a cgroup after a quiet spell waits for an RCU grace period (5-30 ms"
+  echo "here), which the plain run and crun wait in full, while a bottled create waits it out in a thread"
+  echo "during its network build (runtime/cgroup_warm.c). The bottle's links go with their netns, freed by"
+  echo "the kernel after delete returns, and the nftables cleanup's grace period is waited out by a child"
+  echo "nobody waits for (docs/design.md)."
 else
   echo "The split of the bottled create time was not measured (a series failed)."
 fi
