@@ -44,7 +44,8 @@ Build + teardown of one bottle topology (\`netns_build\` then \`netns_teardown\`
 process, no exec), 21 rounds each, while \`held\` other topologies of the same mode exist.
 \`uplink\`: own sidecar netns + host uplink veth, masquerade and DOCKER-USER rules (a fake
 dockerd \`ip filter\` FORWARD drop is present). \`engine\`: the sidecar side joins an existing
-netns. Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r), by
+netns. Teardown leaves the links to the kernel, which frees them with their netns after it
+returns (not timed). Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r), by
 \`integration/bench/netns.sh\`.
 
 | mode | held | median ms (build+teardown) | median ms (build only) | min ms | max ms |
