@@ -47,7 +47,7 @@ fails_cleanly() { # WHAT EXPECTED-SUBSTRING ID [create args...]
   local what=$1 want=$2 id=$3 rc
   shift 3
   bt_track "$id"
-  out=$(bt create --bundle "$BT/agent" "$@" "$id" 2>&1)
+  out=$(bt create --bundle "${BT_AGENT:-$BT/agent}" "$@" "$id" 2>&1)
   rc=$?
   echo "$what: $out"
   check "$what: create fails" test "$rc" -ne 0
@@ -124,4 +124,28 @@ bottled_config "$BT/deaf.json" 'c["sidecar"]["args"] = ["/pipelock", "run", "--l
 c["sidecar"]["ready_timeout_ms"] = 300'
 BT_CONFIG_FILE=$BT/deaf.json fails_cleanly "sidecar never ready" "sidecar.ready_timeout_ms" "deaf-$$"
 check_contains "sidecar never ready: the log tail shows its startup" "startup" "$out"
+
+# An engine that configures the network from a prestart hook (Docker's libnetwork-setkey):
+# the hook gets a pid whose netns is bottle's sidecar netns; a failing hook fails create.
+cat >"$BT/hook.sh" <<'HOOK'
+#!/bin/sh
+pid=$(sed 's/.*"pid": *\([0-9]*\).*/\1/')
+stat -L -c %i "/proc/$pid/ns/net" >"$1"
+HOOK
+chmod +x "$BT/hook.sh"
+cp -a "$BT/agent" "$BT/agent-hook"
+bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '$BT/hook.sh', 'args': ['hook.sh', '$BT/hook-ns']}]}"
+id=hook-$$
+bt_track "$id"
+check "engine hook: create" bt create --bundle "$BT/agent-hook" "$id"
+check_eq "engine hook: its pid held the sidecar netns" \
+  "$(stat -L -c %i "/run/bottle/netns/$(bt_netns_name "$id")-s" 2>&1)" "$(cat "$BT/hook-ns" 2>&1)"
+check_eq "engine hook: the sidecar runs in that netns" "$(cat "$BT/hook-ns" 2>&1)" \
+  "$(stat -L -c %i "/proc/$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$id/state/sidecar/bottle.json'))['pid'])")/ns/net" 2>&1)"
+check_eq "engine hook: the agent does not run it again" "none" \
+  "$(python3 -c "import json; print(json.load(open('$BT_ROOT/$id/bottle.json'))['config'].get('hooks', {}).get('prestart', 'none'))" 2>&1)"
+check "engine hook: delete" bt delete --force "$id"
+check_same "engine hook: host as before" "$before" "$(settle bt_snapshot "$before")"
+bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo no network for you >&2; exit 3']}]}"
+BT_AGENT=$BT/agent-hook fails_cleanly "engine hook fails" "no network for you" "hookfail-$$"
 finish
