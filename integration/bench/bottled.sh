@@ -226,8 +226,8 @@ if [ "${BENCH_SKIP_DOCKER:-0}" != 1 ]; then
   done
   echo
   echo "\`docker run --rm RUNTIME busybox true\` against a private dockerd $(dk version -f '{{.Server.Version}}' 2>/dev/null)"
-  echo "(cgroupfs driver, overlay2, a default bridge without iptables; the bottled sidecar joins Docker's"
-  echo "netns through the libnetwork-setkey hook), client wall time, $DOCKER_REPS measured runs each after"
+  echo "(cgroupfs driver, overlay2, a default bridge without iptables; dockerd configures the bottled"
+  echo "sidecar's netns through the libnetwork-setkey hook), client wall time, $DOCKER_REPS measured runs each after"
   echo "$WARMUP warm-up runs, interleaved, load average $dload0 at start."
   echo
   echo "| runtime | median ms | min–max ms |"

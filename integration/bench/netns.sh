@@ -45,7 +45,8 @@ process, no exec), 21 rounds each, while \`held\` other topologies of the same m
 \`uplink\`: own sidecar netns + host uplink veth, masquerade and DOCKER-USER rules (a fake
 dockerd \`ip filter\` FORWARD drop is present). \`engine\`: the sidecar side joins an existing
 netns. Teardown leaves the links to the kernel, which frees them with their netns after it
-returns (not timed). Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r), by
+returns (not timed); back to back in one process, a build's nftables sockets can wait at close
+for the previous teardown's cleanup (an RCU grace period). Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r), by
 \`integration/bench/netns.sh\`.
 
 | mode | held | median ms (build+teardown) | median ms (build only) | min ms | max ms |
