@@ -53,6 +53,8 @@ static bool ask_yes_no(void)
   return yes;
 }
 
+static void sweep_killed_runs(const struct globals *g);
+
 int bottle_run_main(int argc, char **argv)
 {
   enum { OPT_PROFILE = 1000, OPT_ALLOW, OPT_CONFIG, OPT_ROOT, OPT_DRY };
@@ -132,6 +134,7 @@ int bottle_run_main(int argc, char **argv)
     return 0;
   }
   selfexe_ensure_sealed(argv);
+  sweep_killed_runs(&g);
   /* The foreground run of `bottle run`: signals go to the agent, its exit status is ours,
    * and everything is deleted when it ends. */
   char *run_argv[] = {"run", "--bundle", bundle, id, NULL};
@@ -184,6 +187,63 @@ int bottle_logs_main(struct globals *g, int argc, char **argv)
   return 0;
 }
 
+/* Removes bottle id when its agent state is gone (a crash mid-create, a shim that died
+ * before delete) or, with stopped_too, when its agent has exited: the agent first (its
+ * cgroup, state and poststop hooks), as delete does, then the bottle. 1 when removed, 0 when
+ * left alone, -1 on error (logged). */
+static int gc_one(const struct globals *g, const char *id, bool stopped_too)
+{
+  struct container *c = NULL;
+  bottle_error_t err = NULL;
+  bool has_state = state_load(g->root, id, true, &c, &err) == 0;
+  berr_free(&err);
+  bool stopped = has_state && container_status(c) == STATUS_STOPPED;
+  if (has_state && !(stopped && stopped_too)) {
+    container_free(c);
+    return 0;
+  }
+  int r = has_state ? container_destroy(c, &err) : 0;
+  container_free(c);
+  if (r == 0)
+    r = bottled_destroy(g, id, &err);
+  if (r < 0) {
+    log_msg(LOG_WARNING, "gc %s: %s", id, err->msg);
+    berr_free(&err);
+    return -1;
+  }
+  return 1;
+}
+
+/* The pid in a bottle-run's container id, or 0 for any other id. */
+static pid_t bottle_run_pid(const char *id)
+{
+  int n = 0, end = 0;
+  if (sscanf(id, "bottle-run-%d%n", &n, &end) != 1 || id[end] != '\0' || n <= 0)
+    return 0;
+  return (pid_t)n;
+}
+
+/* A bottle-run killed by SIGKILL cannot delete its bottle; its agent and sidecar died with
+ * it, the rest stays. The next bottle-run removes such leftovers: those of bottle-runs whose
+ * process is gone, and any that carries its own id (a pid reused). A bottle whose agent still
+ * runs is left alone. */
+static void sweep_killed_runs(const struct globals *g)
+{
+  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->root);
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    pid_t owner = bottle_run_pid(e->d_name);
+    if (owner == 0 || (owner != getpid() && (kill(owner, 0) == 0 || errno != ESRCH)))
+      continue;
+    if (gc_one(g, e->d_name, true) > 0)
+      fprintf(stderr, "bottle-run: removed %s, left by a bottle-run that was killed\n", e->d_name);
+  }
+  closedir(d);
+}
+
 /* gc removes the sidecar, network and overlay of every bottle whose agent state is gone (a
  * crash mid-create, a shim that died before delete); with --stopped also those whose agent
  * has exited, together with the agent's state. */
@@ -199,27 +259,11 @@ int bottle_gc_main(struct globals *g, int argc, char **argv)
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
       continue;
-    struct container *c = NULL;
-    bottle_error_t err = NULL;
-    bool has_state = state_load(g->root, e->d_name, true, &c, &err) == 0;
-    berr_free(&err);
-    bool stopped = has_state && container_status(c) == STATUS_STOPPED;
-    if (has_state && !(stopped && all_stopped)) {
-      container_free(c);
-      continue;
-    }
-    /* The agent first (its cgroup, state and poststop hooks), as delete does. */
-    int r = has_state ? container_destroy(c, &err) : 0;
-    container_free(c);
-    if (r == 0)
-      r = bottled_destroy(g, e->d_name, &err);
-    if (r < 0) {
-      log_msg(LOG_WARNING, "gc %s: %s", e->d_name, err->msg);
-      berr_free(&err);
+    int r = gc_one(g, e->d_name, all_stopped);
+    if (r < 0)
       rc = 1;
-      continue;
-    }
-    printf("removed %s\n", e->d_name);
+    else if (r > 0)
+      printf("removed %s\n", e->d_name);
   }
   closedir(d);
   return rc;
