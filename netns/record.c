@@ -164,5 +164,11 @@ int nn_record_remove(const char *state_dir, const char *name, struct nn_error *e
     return nn_fail(err, ENAMETOOLONG, "record path for %s", name);
   if (unlink(path) < 0 && errno != ENOENT)
     return nn_fail(err, errno, "remove %s", path);
+  /* A replacement its writer never renamed: the writer was killed (a teardown waits for a
+   * live builder first, teardown.c). */
+  char tmp[PATH_MAX + 8];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  if (unlink(tmp) < 0 && errno != ENOENT)
+    return nn_fail(err, errno, "remove %s", tmp);
   return 0;
 }

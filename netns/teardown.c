@@ -113,7 +113,10 @@ int netns_teardown(const char *state_dir, const char *name, struct nn_error *err
   if (nn_record_read(state_dir, name, &rec, err) < 0) {
     if (err->errnum != ENOENT)
       return nn_wrap(err, "teardown %s", name);
-    return nn_lease_drop_owner(state_dir, name, err) < 0 ? nn_wrap(err, "teardown %s", name) : 0;
+    /* a build killed before its first record was in place: a lease, a replacement record */
+    if (nn_lease_drop_owner(state_dir, name, err) < 0 || nn_record_remove(state_dir, name, err) < 0)
+      return nn_wrap(err, "teardown %s", name);
+    return 0;
   }
   wait_for_builder(&rec);
   if (nn_teardown_record(state_dir, &rec, err) < 0)
