@@ -81,6 +81,8 @@ bottled_setup() {
   else
     BT_HOST=bthost-$tag-$$
     ip netns add "$BT_HOST" || exit 1
+    # A new netns copies the real host's IPv4 settings: start from a fresh host's.
+    bt_host sysctl -qw net.ipv4.ip_forward=0
     bt_host ip link set lo up
     # Forwarding is on from the start: netns/ records and restores the upstream interfaces'
     # forwarding in the state dir all bottles of the machine share, so a lease held by another

@@ -21,6 +21,8 @@ nn_setup() {
   [ -x "$BUILD/tests/testdns" ] || skip "$BUILD/tests/testdns not built (make)"
   NN_DIR=$(mktemp -d /tmp/nntest.XXXXXX)
   ip netns add "$NN_HOST" || exit 1
+  # A new netns copies the real host's IPv4 settings: start from a fresh host's.
+  nn_host sysctl -qw net.ipv4.ip_forward=0
   nn_host ip link set lo up
   # A default route as on a real host, into a veth whose peer stays down (anything sent
   # there is dropped), so the library's per-interface upstream forwarding is exercised.
