@@ -20,8 +20,8 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # Debian packages: what building needs, and what the tests drive.
 BUILD_DEPS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev \
 	libcjson-dev libyaml-dev libnftables-dev clang libclang-rt-14-dev
-TEST_DEPS := busybox-static runc crun docker.io containerd iproute2 curl socat valgrind \
-	procps psmisc nftables python3 util-linux
+TEST_DEPS := busybox-static runc crun docker.io containerd podman containernetworking-plugins \
+	iptables iproute2 curl socat valgrind procps psmisc nftables python3 util-linux
 
 PKGS := libnl-3.0 libnl-route-3.0 libseccomp libcap libcjson yaml-0.1 libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))

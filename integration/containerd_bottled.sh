@@ -12,24 +12,11 @@
 # default route, into a veth whose peer is down (TEST-NET-1), so nothing can leave.
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
-if [ -z "${_CB_HOST_NS:-}" ]; then
-  for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
-  export _CB_HOST_NS=cbhost-$$
-  ip netns add "$_CB_HOST_NS" || exit 1
-  trap 'ip netns del "$_CB_HOST_NS" 2>/dev/null' EXIT
-  nsenter --net="/run/netns/$_CB_HOST_NS" "$BASH" "$0" "$@"
-  exit
-fi
-# shellcheck source=integration/engines.lib.sh
-. "$BOTTLE_TOP/integration/engines.lib.sh"
-# shellcheck source=tests/internet.lib.sh
-. "$BOTTLE_TOP/tests/internet.lib.sh"
-# shellcheck source=integration/bottled.lib.sh
-. "$BOTTLE_TOP/integration/bottled.lib.sh" # only for _bt_sidecar_bundle
-[ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
-
-ip link set lo up
-sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
+in_private_host_netns cbhost "$@"
+# shellcheck source=integration/engine_bottled.lib.sh
+. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
+engine_bottled_init ctr-bottled
 # Forwarding on the upstream from the start: netns/ turns it on while an uplink lease exists
 # and restores it from a state dir shared by every bottle of the machine (see bottled.lib.sh).
 ip link add fakeup type veth peer name fakeup-peer
@@ -37,24 +24,6 @@ sysctl -qw net.ipv4.conf.fakeup.forwarding=1
 ip link set fakeup up
 ip addr add 192.0.2.1/30 dev fakeup
 ip route add default via 192.0.2.2 dev fakeup
-engines_init ctr-bottled
-cb_cleanup() {
-  local rc=$?
-  internet_down
-  (exit "$rc")
-  engines_cleanup
-}
-trap cb_cleanup EXIT
-internet_up ctrb || exit 1
-IP=$INTERNET_IP
-_bt_sidecar_bundle || exit 1
-python3 - "$ENGINE_TMP/bottle.json" "$BT_SIDECAR" "$IP" <<'PY'
-import json, sys
-json.dump({"mode": "bottled",
-           "sidecar": {"bundle": sys.argv[2], "ready_timeout_ms": 10000},
-           "egress": {"default_allowlist": ["example.test"]},
-           "network": {"dns": [sys.argv[3]]}}, open(sys.argv[1], "w"))
-PY
 containerd_start
 ctr_busybox_image
 IMG=$ENGINE_CTR_IMAGE
@@ -64,37 +33,13 @@ B() { "$BOTTLE" --root "$ROOT" "$@"; }
 ct() { timeout 120 ctr -a "$CTR_SOCK" -n "$CTR_NS" "$@"; }
 task_status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 
-. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 before=$(snapshot)
 
 # 1. One agent makes every probe as its main process (ctr run --rm).
-probe="env | grep -i _proxy= | sort
-echo --- allowed; wget -q -O- http://example.test/; echo \"wget-allowed=\$?\"
-echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo \"wget-blocked=\$?\"
-echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo \"nc=\$?\"
-echo --- dns; nslookup agent-probe.test $IP 2>&1; echo \"dns=\$?\"
-echo --- ifaces; ip -o link show | awk '{print \$2}' | tr '\n' ' '; echo; ip -4 route"
 id=cb-$$-probe
 track "$id"
-out=$(ct run --rm "${RB[@]}" "$IMG" "$id" sh -c "$probe" 2>&1)
-rc=$?
-echo "$out"
-check_eq "ctr run --rm of a bottled agent exits 0" 0 "$rc"
-check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$out"
-check_contains "agent has https_proxy" "https_proxy=http://10.231.0.1:8888" "$out"
-check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
-check_contains "allowed host answers 200 through the proxy (own uplink)" \
-  "hello from the test internet
-wget-allowed=0" "$out"
-check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
-check_contains "direct TCP fails at once (no route)" "Network is unreachable" "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
-check_contains "direct TCP: nc fails" "nc=1" "$out"
-check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
-check_fails "the agent has no default route" grep -q "^default" <<<"$out"
-queries=$(cat "$INTERNET_DNS_COUNT")
-check_fails "no agent DNS query reached the test DNS" grep -q agent- <<<"$queries"
-check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
-check_eq "the test DNS saw only the sidecar's lookup (network.dns) of the allowed name" "example.test" "$queries"
+out=$(ct run --rm "${RB[@]}" "$IMG" "$id" sh -c "$(agent_probe)" 2>&1)
+check_agent_probe "ctr run --rm" "$?" "$out"
 left_behind "ctr run --rm"
 
 # 2. Two bottles at once (ctr run -d): exec, logs, isolation, then kill + delete.

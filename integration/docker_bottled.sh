@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 5, Done when 1-2 for `docker run --runtime=bottle` (dockerd 20.10, bottled mode, the
-# pipelock test double as sidecar): the sidecar joins Docker's netns (the libnetwork-setkey
-# prestart hook runs against the sidecar's pid), the agent sits in a private netns whose only
-# peer is the proxy.
+# pipelock test double as sidecar): dockerd configures the sidecar's netns (its
+# libnetwork-setkey prestart hook runs against a bottle process that holds that netns while the
+# sidecar is made), the agent sits in a private netns whose only peer is the proxy.
 #
 # The whole test runs in a private network namespace that plays the host (it re-executes
 # itself there): dockerd, its bridge btbr<pid> (ENGINE_DOCKER_BRIDGE_CIDR, TEST-NET-3), the
@@ -22,42 +22,11 @@
 # --network container:X are refused at create with the reason.
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
-if [ -z "${_DB_HOST_NS:-}" ]; then
-  for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
-  export _DB_HOST_NS=dbhost-$$
-  ip netns add "$_DB_HOST_NS" || exit 1
-  trap 'ip netns del "$_DB_HOST_NS" 2>/dev/null' EXIT
-  nsenter --net="/run/netns/$_DB_HOST_NS" "$BASH" "$0" "$@"
-  exit
-fi
-# shellcheck source=integration/engines.lib.sh
-. "$BOTTLE_TOP/integration/engines.lib.sh"
-# shellcheck source=tests/internet.lib.sh
-. "$BOTTLE_TOP/tests/internet.lib.sh"
-# shellcheck source=integration/bottled.lib.sh
-. "$BOTTLE_TOP/integration/bottled.lib.sh" # only for _bt_sidecar_bundle
-[ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
-
-ip link set lo up
-sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-engines_init docker-bottled
-# engines_cleanup exits with the status it was entered with: keep the test's.
-dkb_cleanup() {
-  local rc=$?
-  internet_down
-  (exit "$rc")
-  engines_cleanup
-}
-trap dkb_cleanup EXIT
-internet_up dkb || exit 1
-IP=$INTERNET_IP
-_bt_sidecar_bundle || exit 1
-python3 - "$ENGINE_TMP/bottle.json" "$BT_SIDECAR" <<'PY'
-import json, sys
-json.dump({"mode": "bottled",
-           "sidecar": {"bundle": sys.argv[2], "ready_timeout_ms": 10000},
-           "egress": {"default_allowlist": ["example.test"]}}, open(sys.argv[1], "w"))
-PY
+for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null || skip "needs $t"; done
+in_private_host_netns dbhost "$@"
+# shellcheck source=integration/engine_bottled.lib.sh
+. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
+engine_bottled_init docker-bottled
 export ENGINE_DOCKER_BRIDGE_CIDR=203.0.113.1/24
 docker_start
 docker_busybox_image
@@ -70,38 +39,11 @@ B() { "$BOTTLE" --root "$ROOT" "$@"; }
 dkt() { timeout 120 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
 brun() { dk run --runtime=bottle --dns "$IP" "$@"; }
 
-. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 before=$(snapshot)
 
 # 1. One agent makes every probe as its main process (docker run --rm).
-probe="env | grep -i _proxy= | sort
-echo --- allowed; wget -q -O- http://example.test/; echo \"wget-allowed=\$?\"
-echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo \"wget-blocked=\$?\"
-echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo \"nc=\$?\"
-echo --- dns; nslookup agent-probe.test $IP 2>&1; echo \"dns=\$?\"
-echo --- resolv; nslookup agent-resolv.test 2>&1; echo \"resolv=\$?\"
-echo --- ifaces; ls /sys/class/net | tr '\n' ' '; echo; ip -4 route"
-out=$(dkt run --rm --runtime=bottle --dns "$IP" --name "dkb-probe-$$" "$IMG" sh -c "$probe" 2>&1)
-rc=$?
-echo "$out"
-check_eq "docker run --rm of a bottled agent exits 0" 0 "$rc"
-check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$out"
-check_contains "agent has https_proxy" "https_proxy=http://10.231.0.1:8888" "$out"
-check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
-check_contains "allowed host answers 200 through the proxy (sidecar in Docker's netns)" \
-  "hello from the test internet
-wget-allowed=0" "$out"
-check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
-check_contains "direct TCP fails at once (no route)" "Network is unreachable" "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
-check_contains "direct TCP: nc fails" "nc=1" "$out"
-check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
-check_fails "DNS through the agent's resolv.conf fails" grep -q "resolv=0" <<<"$out"
-check_contains "the agent has lo and eth0 only" "eth0 lo" "$(sed -n '/--- ifaces/,$p' <<<"$out")"
-check_fails "the agent has no default route" grep -q "^default" <<<"$out"
-queries=$(cat "$INTERNET_DNS_COUNT")
-check_fails "no agent DNS query reached the test DNS" grep -q agent- <<<"$queries"
-check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
-check_eq "the test DNS saw only the sidecar's lookup of the allowed name" "example.test" "$queries"
+out=$(dkt run --rm --runtime=bottle --dns "$IP" --name "dkb-probe-$$" "$IMG" sh -c "$(agent_probe)" 2>&1)
+check_agent_probe "docker run --rm" "$?" "$out"
 left_behind "docker run --rm"
 
 # 2. Two bottles at once (docker run -d): exec, logs, isolation, then stop and rm -f.

@@ -29,6 +29,22 @@ check_eq() {
 check_contains() {
   case $3 in *"$2"*) ok "$1" ;; *) fail "$1 (expected to contain '$2', got '$3')" ;; esac
 }
+# in_private_host_netns PREFIX "$@" (call it at the top of a script): re-runs the script in a
+# new netns PREFIX-<pid> that plays the host, deleted when the script ends, so that the links,
+# routes, nftables rules and sysctls it makes never touch the real host; in that copy it
+# returns at once.
+in_private_host_netns() {
+  local prefix=$1
+  shift
+  [ -n "${BOTTLE_TEST_HOST_NS:-}" ] && return 0
+  export BOTTLE_TEST_HOST_NS=$prefix-$$
+  ip netns add "$BOTTLE_TEST_HOST_NS" || exit 1
+  # A new netns copies the real host's IPv4 settings: start from a fresh host's.
+  ip netns exec "$BOTTLE_TEST_HOST_NS" sysctl -qw net.ipv4.ip_forward=0
+  trap 'ip netns del "$BOTTLE_TEST_HOST_NS" 2>/dev/null' EXIT
+  nsenter --net="/run/netns/$BOTTLE_TEST_HOST_NS" "$BASH" "$0" "$@"
+  exit
+}
 # settle FN EXPECTED: FN's output once it equals EXPECTED, or its last one after 5 s. A torn
 # down bottle's links go when the kernel frees their netns, which it does asynchronously within
 # milliseconds of the teardown; whatever is still there after 5 s is a real leftover.

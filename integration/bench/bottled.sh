@@ -20,13 +20,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../tests/lib.sh"
 need_root
-if [ -z "${_BB_HOST_NS:-}" ]; then
-  export _BB_HOST_NS=bbhost-$$
-  ip netns add "$_BB_HOST_NS" || exit 1
-  trap 'ip netns del "$_BB_HOST_NS" 2>/dev/null' EXIT
-  nsenter --net="/run/netns/$_BB_HOST_NS" "$BASH" "$0" "$@"
-  exit
-fi
+in_private_host_netns bbhost "$@"
 . "$HERE/../engines.lib.sh"
 . "$HERE/../bottled.lib.sh" # only for _bt_sidecar_bundle
 REPS=${BENCH_REPS:-20}

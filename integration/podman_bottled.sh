@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# `podman run --runtime bottle` (podman 4.3 with conmon and its CNI backend): podman makes the
+# container's netns and passes its path in config.json, so the sidecar joins podman's netns
+# (engine path mode) and keeps podman's upstream; the agent gets a private netns whose only
+# peer is the proxy. A plain container (annotation bottle.mode=plain) runs as under runc.
+#
+# The whole test runs in a private network namespace that plays the host (it re-executes
+# itself there): podman's CNI bridge and masquerade rules, the test internet (TEST-NET-2) and
+# every bottle link live there. podman keeps its storage, run state and network config under
+# the test's temp dir and passes bottle --config through --runtime-flag (read at create); the
+# bottles' state is under bottle's default root: podman's cleanup after a container exits
+# (conmon's exit command) calls `delete` without the runtime flags, so a --root given that way
+# would not reach it (docs/engines.md).
+. "$(dirname "$0")/../tests/lib.sh"
+need_root
+command -v podman >/dev/null || skip "needs podman (make test installs it)"
+for t in ip nsenter nft busybox python3 iptables; do command -v "$t" >/dev/null || skip "needs $t"; done
+in_private_host_netns pdhost "$@"
+# shellcheck source=integration/engine_bottled.lib.sh
+. "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
+engine_bottled_init podman-bottled
+T=$ENGINE_TMP
+ROOT=/run/bottle
+pd() {
+  timeout 120 podman --root "$T/storage" --runroot "$T/run" --network-backend cni \
+    --network-config-dir "$T/cni" --cgroup-manager cgroupfs --events-backend file --runtime "$BOTTLE" \
+    --runtime-flag "config=$T/bottle.json" "$@"
+}
+# CNI keeps a cache dir at /var/lib/cni whatever podman's options say: gone with the test if
+# the test made it.
+[ -e /var/lib/cni ] && cni_cache_was_there=1 || cni_cache_was_there=
+engine_bottled_pre_cleanup() {
+  pd rm -a -f >/dev/null 2>&1
+  pd system reset -f >/dev/null 2>&1 # its storage mounts under $T
+  [ -n "$cni_cache_was_there" ] || rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
+}
+engines_busybox_rootfs "$T/rootfs"
+# --rootfs rather than an image: an import would write podman's blob cache under
+# /var/lib/containers whatever --root says.
+IMG=(--rootfs "$T/rootfs")
+# A network of the test's own (podman's default one would keep its address leases under
+# /var/lib/cni): a bridge in this netns, masqueraded, leases under the temp dir.
+mkdir -p "$T/cni"
+cat >"$T/cni/bottletest.conflist" <<JSON
+{"cniVersion": "0.4.0", "name": "bottletest", "plugins": [
+  {"type": "bridge", "bridge": "cnibt$$", "isGateway": true, "ipMasq": true,
+   "ipam": {"type": "host-local", "dataDir": "$T/ipam", "routes": [{"dst": "0.0.0.0/0"}],
+            "ranges": [[{"subnet": "203.0.113.0/24", "gateway": "203.0.113.1"}]]}},
+  {"type": "firewall"}]}
+JSON
+# The limits podman asks for by default (1048576 files, and as many processes as podman itself
+# may have) exceed what a sandboxed runner may set: ask for modest ones.
+ULIM=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+prun() { pd run "${ULIM[@]}" --network bottletest --dns "$IP" "$@"; }
+B() { "$BOTTLE" --root "$ROOT" "$@"; }
+
+# The network reaches the internet through this netns; forwarding is CNI's to switch on.
+out=$(prun --rm --annotation bottle.mode=plain "${IMG[@]}" true 2>&1)
+check_eq "a plain container runs (and podman's network is up)" "" "$out"
+before=$(snapshot)
+
+# 1. One bottled agent makes every probe as its main process (podman run --rm).
+out=$(prun --rm "${IMG[@]}" sh -c "$(agent_probe)" 2>&1)
+check_agent_probe "podman run --rm" "$?" "$out"
+left_behind "podman run --rm"
+
+# 2. A detached bottle: exec, logs, stop, rm.
+a=$(prun -d "${IMG[@]}" sleep 600) || fail "podman run -d"
+track "$a"
+check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$a")"
+rec=$(cat "$ROOT/.bottle/$a/record.json")
+check_contains "record: the engine's netns by path" "engine netns" "$rec"
+agent_ns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec")
+check_eq "podman exec lands in the agent netns" "$(stat -L -c %i "$agent_ns")" \
+  "$(pd exec "$a" stat -L -c %i /proc/self/ns/net)"
+check_contains "podman exec gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$(pd exec "$a" env)"
+check_eq "podman exec: allowed host through the proxy" "hello from the test internet" \
+  "$(pd exec "$a" wget -q -O- http://example.test/ 2>&1)"
+pd exec "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
+check_contains "bottle logs: the blocked request is marked BLOCKED" "BLOCKED GET only-a-$$.test:80" \
+  "$(B logs "$a" 2>&1)"
+pd stop -t 1 "$a" >/dev/null
+check_eq "podman stop: container exited" exited "$(pd inspect -f '{{.State.Status}}' "$a")"
+pd rm -f "$a" >/dev/null
+check_fails "podman rm: bottle has no state for it" test -e "$ROOT/.bottle/$a"
+left_behind "podman stop + rm"
+finish
