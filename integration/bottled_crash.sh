@@ -131,6 +131,7 @@ cat >"$BT/hook.sh" <<'HOOK'
 #!/bin/sh
 pid=$(sed 's/.*"pid": *\([0-9]*\).*/\1/')
 stat -L -c %i "/proc/$pid/ns/net" >"$1"
+stat -L -c %i "/proc/$pid/ns/mnt" /proc/self/ns/mnt | sort -u | wc -l >"$1.mnt"
 HOOK
 chmod +x "$BT/hook.sh"
 cp -a "$BT/agent" "$BT/agent-hook"
@@ -140,6 +141,8 @@ bt_track "$id"
 check "engine hook: create" bt create --bundle "$BT/agent-hook" "$id"
 check_eq "engine hook: its pid held the sidecar netns" \
   "$(stat -L -c %i "/run/bottle/netns/$(bt_netns_name "$id")-s" 2>&1)" "$(cat "$BT/hook-ns" 2>&1)"
+check_eq "engine hook: its pid has a mount namespace of its own (a hook entering it leaves the host's alone)" \
+  2 "$(cat "$BT/hook-ns.mnt" 2>&1)"
 check_eq "engine hook: the sidecar runs in that netns" "$(cat "$BT/hook-ns" 2>&1)" \
   "$(stat -L -c %i "/proc/$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$id/state/sidecar/bottle.json'))['pid'])")/ns/net" 2>&1)"
 check_eq "engine hook: the agent does not run it again" "none" \

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,7 +128,10 @@ int engine_hooks_run(const void *arg, struct nn_error *err)
   pid_t holder = fork();
   if (holder == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent || setns(nsfd, CLONE_NEWNET) < 0)
+    /* The hooks are handed this process as "the container": one that enters its mount
+     * namespace (a device hook does) finds a private copy that goes with it, not the host's. */
+    if (getppid() != parent || setns(nsfd, CLONE_NEWNET) < 0 || unshare(CLONE_NEWNS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
       _exit(1);
     close(hold[1]);
     (void)!write(ready[1], "", 1);
