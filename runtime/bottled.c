@@ -325,6 +325,141 @@ static double mono_ms(void)
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Begins the network and starts its slow part in a child (net): the rest of the build, or,
+ * with an engine hook (Docker), the hook configuring the sidecar netns from outside (the
+ * build's rest follows it, network_finish). */
+static int network_begin(struct build *b, struct netns_spec *ns, struct netns_topology *topo,
+                         struct engine_hooks_job *hooks, struct netns_child *net,
+                         bottle_error_t *err)
+{
+  struct nn_error ne = {0};
+  if (netns_build_begin(ns, topo, &ne) < 0)
+    return netns_error(err, &ne);
+  *hooks = (struct engine_hooks_job){b->config, b->o->id, b->o->bundle, topo->sidecar_netns};
+  if (b->mode == NET_ENGINE_HOOK) {
+    if (netns_child_start(net, engine_hooks_run, hooks) < 0 && engine_hooks_run(hooks, &ne) < 0)
+      return netns_error(err, &ne);
+  } else if (netns_child_start(net, build_finish, ns) < 0 && netns_build_finish(ns, &ne) < 0) {
+    return netns_error(err, &ne);
+  }
+  return 0;
+}
+
+static int network_finish(struct build *b, const struct netns_spec *ns, struct netns_child *net,
+                          struct cgroup_warm *warm, bottle_error_t *err)
+{
+  if (netns_child_result(net, err) < 0)
+    return -1;
+  if (b->mode != NET_ENGINE_HOOK)
+    return 0;
+  /* The engine's hook took long enough for the cgroup lock to go cold again. */
+  cgroup_warm_start(warm);
+  struct nn_error ne = {0};
+  if (netns_build_finish(ns, &ne) < 0)
+    return netns_error(err, &ne);
+  /* The hooks ran: the agent must not run them again against its own pid. */
+  cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(b->config, "hooks"), "prestart");
+  return 0;
+}
+
+/* The sidecar's own view of the bundle's rootfs: an overlay holding the generated pipelock
+ * config, resolv.conf and hosts. Returns the merged dir. */
+static char *sidecar_rootfs(const struct build *b, const char *lower, const char *listen_ip,
+                            bottle_error_t *err)
+{
+  const struct bottle_config *cfg = b->cfg;
+  struct cfg_error ce = {0};
+  size_t ylen = 0;
+  cleanup_free char *yaml = cfg_pipelock_yaml(b->pol, listen_ip, cfg->sidecar_port, &ylen, &ce);
+  if (yaml == NULL) {
+    berr(err, 0, "%s", ce.msg);
+    return NULL;
+  }
+  cleanup_free char *resolv = resolv_conf(cfg, b->config, b->mode);
+  cleanup_free char *hosts =
+      file_or(b->mode == NET_UPLINK ? NULL : mount_source(b->config, "/etc/hosts"),
+              "127.0.0.1\tlocalhost\n");
+  struct sidecar_file files[] = {
+      {CFG_PIPELOCK_CONFIG_PATH, yaml, ylen, 0600},
+      {"/etc/resolv.conf", resolv, strlen(resolv), 0644},
+      {"/etc/hosts", hosts, strlen(hosts), 0644},
+  };
+  cleanup_free char *fsdir = xasprintf("%s/fs", b->dir);
+  char *merged = NULL;
+  if (sidecar_rootfs_prepare(fsdir, lower, files, sizeof(files) / sizeof(*files), &merged, err) < 0)
+    return NULL;
+  return merged;
+}
+
+static int make_sidecar(const struct build *b, const char *rootfs,
+                        const struct netns_topology *topo, struct container **sidecar,
+                        bottle_error_t *err)
+{
+  const struct bottle_config *cfg = b->cfg;
+  struct cfg_error ce = {0};
+  __attribute__((cleanup(argv_cleanup))) char **argv =
+      cfg_sidecar_argv(cfg, topo->sidecar_ip, cfg->sidecar_port, &ce);
+  if (argv == NULL)
+    return berr(err, 0, "%s", ce.msg);
+  cleanup_free char *cgpath = xasprintf("/bottle/%s-sidecar", b->name);
+  struct sidecar_spec_in in = {
+      .rootfs = rootfs,
+      .argv = argv,
+      .netns = topo->sidecar_netns,
+      .cgroups_path = cgpath,
+      .memory_limit = SIDECAR_MEMORY_LIMIT,
+      .pids_limit = SIDECAR_PIDS_LIMIT,
+  };
+  if (create_sidecar(b->g, b->dir, sidecar_spec(&in), sidecar, err) < 0)
+    return berr_wrap(err, "sidecar");
+  return 0;
+}
+
+/* The agent's config gets the proxy env, loses the network capabilities, sees /proc/sys
+ * read-only and joins the agent netns; then it is created (its process runs nothing of the
+ * image before `start`). */
+static int make_agent(struct build *b, const struct netns_topology *topo, struct container **agent,
+                      bottle_error_t *err)
+{
+  const struct bottle_config *cfg = b->cfg;
+  cJSON *penv = agent_proxy_env(topo->sidecar_ip, cfg->sidecar_port);
+  if (bottled_ssh_setup(b->dir, b->pol, topo->sidecar_ip, cfg->sidecar_port, b->config, penv, err) <
+      0) {
+    cJSON_Delete(penv);
+    return -1;
+  }
+  cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
+  agent_add_env(process, penv);
+  agent_drop_net_caps(process);
+  agent_readonly_proc_sys(b->config);
+  agent_set_netns(b->config, topo->agent_netns);
+  cJSON_AddItemToObject(b->record, "proxy_env", penv);
+  cJSON_AddStringToObject(b->record, "sidecar_ip", topo->sidecar_ip);
+  cJSON_AddStringToObject(b->record, "agent_netns", topo->agent_netns);
+  if (write_record(b->dir, b->record, err) < 0)
+    return -1;
+  b->o->config = take_ptr(b->config);
+  b->o->egress_hardening = true;
+  return container_create(b->g, b->o, agent, err);
+}
+
+static int wait_for_proxy(const struct build *b, const struct netns_topology *topo,
+                          const struct container *sidecar, bottle_error_t *err)
+{
+  const struct bottle_config *cfg = b->cfg;
+  if (sidecar_wait_ready(topo->agent_netns, topo->sidecar_ip, cfg->sidecar_port,
+                         cfg->sidecar_ready_timeout_ms, sidecar->pid, err) == 0)
+    return 0;
+  cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
+  cleanup_free char *tail = sidecar_log_tail(logpath, 600);
+  cleanup_free char *why = xstrdup((*err)->msg);
+  berr_free(err);
+  return berr(err, 0, "%s; the sidecar's last log lines: %s", why, tail);
+}
+
+/* Creates the bottle in the order docs/design.md gives; each step records what it made. The
+ * network's slow part runs in a child while the sidecar is made, and the agent is created
+ * while pipelock starts; create returns only once the proxy answers. */
 static int create_bottled(struct build *b, struct container **out, bottle_error_t *err)
 {
   /* --debug timings (integration/bench/bottled.sh): the wait for the sidecar's proxy is
@@ -355,140 +490,56 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   crash_point(1);
 
   struct netns_topology topo = {0};
-  char listen_ip[16];
-  struct container *sidecar = NULL;
   struct netns_spec ns = topology_spec(b);
-  /* The network is begun here; its slow part runs in a child while the sidecar's rootfs and
-   * container are made: the rest of the build, or, with an engine hook (Docker), the hook
-   * configuring the sidecar netns from outside (the build's rest follows it). Its result is
-   * in before the sidecar starts. */
+  struct engine_hooks_job hooks;
+  /* settled on every return: no child works on the network once a teardown may start */
   __attribute__((cleanup(netns_child_settle))) struct netns_child net = NETNS_CHILD_NONE;
-  struct nn_error ne = {0};
-  if (netns_build_begin(&ns, &topo, &ne) < 0)
-    return netns_error(err, &ne);
-  struct engine_hooks_job hooks = {b->config, b->o->id, b->o->bundle, topo.sidecar_netns};
-  if (b->mode == NET_ENGINE_HOOK) {
-    if (netns_child_start(&net, engine_hooks_run, &hooks) < 0 && engine_hooks_run(&hooks, &ne) < 0)
-      return netns_error(err, &ne);
-  } else if (netns_child_start(&net, build_finish, &ns) < 0 && netns_build_finish(&ns, &ne) < 0) {
-    return netns_error(err, &ne);
-  }
-  snprintf(listen_ip, sizeof(listen_ip), "%s", topo.sidecar_ip);
-
-  struct cfg_error ce = {0};
-  size_t ylen = 0;
-  cleanup_free char *yaml = cfg_pipelock_yaml(b->pol, listen_ip, cfg->sidecar_port, &ylen, &ce);
-  if (yaml == NULL)
-    return berr(err, 0, "%s", ce.msg);
-  __attribute__((cleanup(argv_cleanup))) char **argv =
-      cfg_sidecar_argv(cfg, listen_ip, cfg->sidecar_port, &ce);
-  if (argv == NULL)
-    return berr(err, 0, "%s", ce.msg);
-  cleanup_free char *resolv = resolv_conf(cfg, b->config, b->mode);
-  cleanup_free char *hosts =
-      file_or(b->mode == NET_UPLINK ? NULL : mount_source(b->config, "/etc/hosts"),
-              "127.0.0.1\tlocalhost\n");
-  struct sidecar_file files[] = {
-      {CFG_PIPELOCK_CONFIG_PATH, yaml, ylen, 0600},
-      {"/etc/resolv.conf", resolv, strlen(resolv), 0644},
-      {"/etc/hosts", hosts, strlen(hosts), 0644},
-  };
-  cleanup_free char *fsdir = xasprintf("%s/fs", b->dir);
-  cleanup_free char *merged = NULL;
-  if (sidecar_rootfs_prepare(fsdir, lower, files, sizeof(files) / sizeof(*files), &merged, err) < 0)
+  if (network_begin(b, &ns, &topo, &hooks, &net, err) < 0)
+    return -1;
+  cleanup_free char *rootfs = sidecar_rootfs(b, lower, topo.sidecar_ip, err);
+  if (rootfs == NULL)
     return -1;
   crash_point(2);
-
-  cleanup_free char *cgpath = xasprintf("/bottle/%s-sidecar", b->name);
-  struct sidecar_spec_in in = {
-      .rootfs = merged,
-      .argv = argv,
-      .netns = topo.sidecar_netns,
-      .cgroups_path = cgpath,
-      .memory_limit = SIDECAR_MEMORY_LIMIT,
-      .pids_limit = SIDECAR_PIDS_LIMIT,
-  };
-  cJSON *spec = sidecar_spec(&in);
+  struct container *sidecar = NULL;
   cgroup_warm_finish(&warm);
-  if (create_sidecar(b->g, b->dir, spec, &sidecar, err) < 0)
-    return berr_wrap(err, "sidecar");
+  if (make_sidecar(b, rootfs, &topo, &sidecar, err) < 0)
+    return -1;
   crash_point(3);
 
   int rc = -1;
-  if (netns_child_result(&net, err) < 0)
+  struct container *agent = NULL;
+  if (network_finish(b, &ns, &net, &warm, err) < 0)
     goto out;
-  if (b->mode == NET_ENGINE_HOOK) {
-    /* The engine's hook took long enough for the cgroup lock to go cold again. */
-    cgroup_warm_start(&warm);
-    if (netns_build_finish(&ns, &ne) < 0) {
-      netns_error(err, &ne);
-      goto out;
-    }
-    /* The hooks ran: the agent must not run them again against its own pid. */
-    cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(b->config, "hooks"), "prestart");
-  }
   crash_point(4);
   double t_sidecar_start = mono_ms();
   if (container_start(sidecar, err) < 0)
     goto out;
   crash_point(5);
-
-  /* The agent is created while pipelock starts: its process runs nothing of the image before
-   * `start`, and create returns only once the proxy answers (or destroys it). */
-  cJSON *penv = agent_proxy_env(topo.sidecar_ip, cfg->sidecar_port);
-  int ssh =
-      bottled_ssh_setup(b->dir, b->pol, topo.sidecar_ip, cfg->sidecar_port, b->config, penv, err);
-  if (ssh < 0) {
-    cJSON_Delete(penv);
-    goto out;
-  }
-  cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
-  agent_add_env(process, penv);
-  agent_drop_net_caps(process);
-  agent_readonly_proc_sys(b->config);
-  agent_set_netns(b->config, topo.agent_netns);
-  cJSON_AddItemToObject(b->record, "proxy_env", penv);
-  cJSON_AddStringToObject(b->record, "sidecar_ip", topo.sidecar_ip);
-  cJSON_AddStringToObject(b->record, "agent_netns", topo.agent_netns);
-  if (write_record(b->dir, b->record, err) < 0)
-    goto out;
-
-  b->o->config = take_ptr(b->config);
-  b->o->egress_hardening = true;
-  struct container *agent = NULL;
   cgroup_warm_finish(&warm);
-  if (container_create(b->g, b->o, &agent, err) < 0)
+  if (make_agent(b, &topo, &agent, err) < 0)
     goto out;
   crash_point(6);
   double t_wait = mono_ms();
-  if (sidecar_wait_ready(topo.agent_netns, topo.sidecar_ip, cfg->sidecar_port,
-                         cfg->sidecar_ready_timeout_ms, sidecar->pid, err) < 0) {
-    cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
-    cleanup_free char *tail = sidecar_log_tail(logpath, 600);
-    cleanup_free char *why = xstrdup((*err)->msg);
-    berr_free(err);
-    berr(err, 0, "%s; the sidecar's last log lines: %s", why, tail);
-    container_destroy(agent, NULL);
-    container_free(agent);
+  if (wait_for_proxy(b, &topo, sidecar, err) < 0)
     goto out;
-  }
   double t_ready = mono_ms();
   crash_point(7);
   agent->bottle = cJSON_Duplicate(b->record, 1);
-  if (state_save(agent, err) < 0) {
-    container_destroy(agent, NULL);
-    container_free(agent);
+  if (state_save(agent, err) < 0)
     goto out;
-  }
   /* The sidecar's start costs create only the time spent waiting for its proxy; the rest of
    * it passed while the agent was created. */
   log_msg(LOG_DEBUG,
           "bottled create %s: %.2f ms in all, %.2f ms of it waiting for the sidecar's proxy to "
           "answer (%.2f ms after the sidecar's start)",
           b->o->id, mono_ms() - t_begin, t_ready - t_wait, t_ready - t_sidecar_start);
-  *out = agent;
+  *out = take_ptr(agent);
   rc = 0;
 out:
+  if (agent != NULL) {
+    container_destroy(agent, NULL);
+    container_free(agent);
+  }
   container_free(sidecar);
   return rc;
 }
