@@ -13,7 +13,7 @@
 # uplink veths, nft rules and dockerd's bridge never touch the real host. Its default route
 # goes into a veth whose peer is down (TEST-NET-1); /bin/true sends nothing anyway.
 #
-#   BENCH_REPS (20)          runs per series, after BENCH_WARMUP (3) unmeasured ones
+#   BENCH_REPS (30)          runs per series, after BENCH_WARMUP (3) unmeasured ones
 #   BENCH_DOCKER_REPS (20)   docker runs per runtime
 #   BENCH_SKIP_DOCKER=1      no docker part
 set -u
@@ -23,7 +23,7 @@ need_root
 in_private_host_netns bbhost "$@"
 . "$HERE/../engines.lib.sh"
 . "$HERE/../bottled.lib.sh" # only for _bt_sidecar_bundle
-REPS=${BENCH_REPS:-20}
+REPS=${BENCH_REPS:-30}
 WARMUP=${BENCH_WARMUP:-3}
 DOCKER_REPS=${BENCH_DOCKER_REPS:-20}
 command -v crun >/dev/null || skip "needs crun"
