@@ -37,7 +37,7 @@ for mode in uplink engine; do
         "$(nn_host "$NN" gc state_dir="$NN_DIR/state")"
     fi
     check_same "$mode step $n: host as before" "$before" "$(settle nn_snapshot "$before")"
-    check_same "$mode step $n: engine netns as before" "$eng_before" "$(engine_state)"
+    check_same "$mode step $n: engine netns as before" "$eng_before" "$(settle engine_state "$eng_before")"
   done
   check "$mode: crashes injected at $steps steps" test "$steps" -ge 7
 done
