@@ -470,12 +470,6 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   __attribute__((cleanup(cgroup_warm_finish))) struct cgroup_warm warm;
   cgroup_warm_start(&warm);
   const struct bottle_config *cfg = b->cfg;
-  if (cfg->sidecar_bundle == NULL)
-    return berr(err, 0,
-                "%s: sidecar.bundle is not set, so a bottled container cannot get its pipelock "
-                "proxy; set sidecar.bundle to an unpacked pipelock bundle (docs/configuration.md) "
-                "or set \"mode\": \"plain\"",
-                cfg->source);
   cleanup_free char *lower = sidecar_lower(cfg->sidecar_bundle, err);
   if (lower == NULL)
     return -1;

@@ -1,18 +1,11 @@
 #include "runtime/error.h"
+#include "runtime/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *vformat(const char *fmt, va_list ap)
-{
-  char *s = NULL;
-  if (vasprintf(&s, fmt, ap) < 0)
-    return NULL;
-  return s;
-}
 
 int berr(bottle_error_t *err, int errnum, const char *fmt, ...)
 {
@@ -23,13 +16,10 @@ int berr(bottle_error_t *err, int errnum, const char *fmt, ...)
     abort();
   va_list ap;
   va_start(ap, fmt);
-  char *base = vformat(fmt, ap);
+  char *base = xvasprintf(fmt, ap);
   va_end(ap);
-  if (base == NULL)
-    abort();
   if (errnum != 0) {
-    if (asprintf(&e->msg, "%s: %s", base, strerror(errnum)) < 0)
-      abort();
+    e->msg = xasprintf("%s: %s", base, strerror(errnum));
     free(base);
   } else {
     e->msg = base;
@@ -45,11 +35,9 @@ int berr_wrap(bottle_error_t *err, const char *fmt, ...)
     return -1;
   va_list ap;
   va_start(ap, fmt);
-  char *ctx = vformat(fmt, ap);
+  char *ctx = xvasprintf(fmt, ap);
   va_end(ap);
-  char *joined = NULL;
-  if (ctx == NULL || asprintf(&joined, "%s: %s", ctx, (*err)->msg) < 0)
-    abort();
+  char *joined = xasprintf("%s: %s", ctx, (*err)->msg);
   free(ctx);
   free((*err)->msg);
   (*err)->msg = joined;

@@ -1,4 +1,5 @@
 #include "runtime/log.h"
+#include "runtime/util.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -74,19 +75,6 @@ static const char *level_name(enum log_level l)
   }
 }
 
-static void write_all(int fd, const char *s, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, s, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    s += w;
-    n -= (size_t)w;
-  }
-}
-
 static void emit(enum log_level level, const char *msg)
 {
   if (level == LOG_DEBUG && !log_debug_on)
@@ -123,26 +111,20 @@ static void emit(enum log_level level, const char *msg)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-  char *msg = NULL;
   va_list ap;
   va_start(ap, fmt);
-  int r = vasprintf(&msg, fmt, ap);
+  char *msg = xvasprintf(fmt, ap);
   va_end(ap);
-  if (r < 0)
-    return;
   emit(level, msg);
   free(msg);
 }
 
 void log_fatal(const char *fmt, ...)
 {
-  char *msg = NULL;
   va_list ap;
   va_start(ap, fmt);
-  int r = vasprintf(&msg, fmt, ap);
+  char *msg = xvasprintf(fmt, ap);
   va_end(ap);
-  if (r < 0)
-    return;
   emit(LOG_ERROR, msg);
   if (log_file >= 0) {
     char *line = NULL;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/cleanup.h"
+#include "runtime/util.h"
 
 /* Symlinks resolve inside the root; procfs magic links (/proc/self/fd/N,
  * /proc/self/root) would jump anywhere, so they are refused outright. */
@@ -144,22 +145,6 @@ static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned r
 int safepath_mkdirs(int rootfd, const char *path, mode_t mode, bottle_error_t *err)
 {
   return mkdirs_resolved(rootfd, path, mode, RESOLVE_CONFINED, 0, err);
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-  const char *p = data;
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
 }
 
 int safepath_write_file(int rootfd, const char *path, const void *data, size_t len, mode_t mode,

@@ -21,6 +21,7 @@
 
 #include "runtime/cleanup.h"
 #include "runtime/log.h"
+#include "runtime/util.h"
 
 #ifndef BOTTLE_VERSION
 #define BOTTLE_VERSION "dev"
@@ -73,20 +74,6 @@ static int read_all(int fd, void *buf, size_t len)
   size_t done = 0;
   while (done < len) {
     ssize_t n = read(fd, (char *)buf + done, len - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    done += (size_t)n;
-  }
-  return 0;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, (const char *)buf + done, len - done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)

@@ -24,15 +24,20 @@ char *xstrdup(const char *s)
   return d;
 }
 
-char *xasprintf(const char *fmt, ...)
+char *xvasprintf(const char *fmt, va_list ap)
 {
   char *s = NULL;
+  if (vasprintf(&s, fmt, ap) < 0)
+    abort();
+  return s;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
   va_list ap;
   va_start(ap, fmt);
-  int r = vasprintf(&s, fmt, ap);
+  char *s = xvasprintf(fmt, ap);
   va_end(ap);
-  if (r < 0)
-    abort();
   return s;
 }
 
@@ -107,8 +112,11 @@ int write_all(int fd, const void *buf, size_t len)
     ssize_t w = write(fd, p, len);
     if (w < 0 && errno == EINTR)
       continue;
-    if (w < 0)
+    if (w <= 0) {
+      if (w == 0)
+        errno = EIO;
       return -1;
+    }
     p += w;
     len -= (size_t)w;
   }

@@ -4,6 +4,7 @@
 #ifndef BOTTLE_UTIL_H
 #define BOTTLE_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -11,6 +12,7 @@
 
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int mkdir_p(const char *path, mode_t mode);
 /* Reads a whole file (NUL-terminated); NULL with errno on failure. */
 char *read_file_at(int dirfd, const char *path, size_t *len);
