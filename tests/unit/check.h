@@ -5,7 +5,9 @@
 #ifndef BOTTLE_TESTS_CHECK_H
 #define BOTTLE_TESTS_CHECK_H
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int checks, failures;
 
@@ -22,5 +24,25 @@ static int checks, failures;
     printf("\n");                                                                                  \
     fflush(stdout);                                                                                \
   } while (0)
+
+/* The file at the printf-formatted path, trailing newlines cut (malloc'd; NULL if unreadable). */
+static char *read_file(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
+static char *read_file(const char *fmt, ...)
+{
+  char path[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof(path), fmt, ap);
+  va_end(ap);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return NULL;
+  char *buf = calloc(1, 65536);
+  size_t n = fread(buf, 1, 65535, f);
+  fclose(f);
+  while (n > 0 && buf[n - 1] == '\n')
+    buf[--n] = '\0';
+  return buf;
+}
 
 #endif

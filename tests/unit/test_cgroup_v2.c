@@ -27,25 +27,6 @@ static char root_subtree_before[512];
 
 #include "tests/unit/check.h"
 
-static char *read_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *read_file(const char *fmt, ...)
-{
-  char path[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(path, sizeof(path), fmt, ap);
-  va_end(ap);
-  FILE *f = fopen(path, "re");
-  if (f == NULL)
-    return NULL;
-  char *buf = calloc(1, 65536);
-  size_t n = fread(buf, 1, 65535, f);
-  fclose(f);
-  while (n > 0 && buf[n - 1] == '\n')
-    buf[--n] = '\0';
-  return buf;
-}
-
 static const char *errmsg(bottle_error_t e)
 {
   return e ? e->msg : "(no error)";
