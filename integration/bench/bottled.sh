@@ -23,6 +23,7 @@ need_root
 in_private_host_netns bbhost "$@"
 . "$HERE/../engines.lib.sh"
 . "$HERE/../bottled.lib.sh" # only for _bt_sidecar_bundle
+. "$HERE/bench.lib.sh"
 REPS=${BENCH_REPS:-30}
 WARMUP=${BENCH_WARMUP:-3}
 DOCKER_REPS=${BENCH_DOCKER_REPS:-20}
@@ -87,16 +88,10 @@ time_cmd() {
   fi
   [ "$measure" = 1 ] && echo $((t1 - t0)) >>"$tmp/$name.times"
 }
-median_ms() {
-  sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
-    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'
-}
-minmax_ms() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo / 1000, hi / 1000 }'; }
 median_col() { # FILE: median of a column of ms values
   sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m }'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 sub_ms() { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", a - b - c }'; }
 
 series=(bottle-run-bottled bottle-run-debug bottle-plain crun)
@@ -201,21 +196,12 @@ if [ "${BENCH_SKIP_DOCKER:-0}" != 1 ]; then
   druns=(bottled plain runc)
   for i in $(seq 1 $((WARMUP + DOCKER_REPS))); do
     for n in "${druns[@]}"; do
-      [ -n "${derr[$n]:-}" ] && continue
       case $n in
         bottled) args=(--runtime=bottle) ;;
         plain) args=(--runtime=bottle -e BOTTLE_MODE=plain) ;;
         runc) args=(--runtime=runc-ref) ;;
       esac
-      t0=${EPOCHREALTIME/./}
-      dk run --rm "${args[@]}" "$ENGINE_IMAGE" true </dev/null >/dev/null 2>"$tmp/d-$n.err"
-      rc=$?
-      t1=${EPOCHREALTIME/./}
-      if [ "$rc" -ne 0 ]; then
-        derr[$n]="exit $rc: $(head -c 200 "$tmp/d-$n.err" | tr '\n' ' ')"
-        continue
-      fi
-      [ "$i" -gt "$WARMUP" ] && echo $((t1 - t0)) >>"$tmp/d-$n.times"
+      docker_time "$n" $((i > WARMUP)) "${args[@]}"
     done
   done
   echo

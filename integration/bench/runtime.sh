@@ -13,6 +13,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../tests/lib.sh"
 . "$HERE/../engines.lib.sh"
+. "$HERE/bench.lib.sh"
 REPS=${BENCH_REPS:-30}
 WARMUP=${BENCH_WARMUP:-3}
 DOCKER_REPS=${BENCH_DOCKER_REPS:-20}
@@ -87,12 +88,6 @@ time_run() {
 }
 mean() { awk '{ s += $1 } END { if (NR) printf "%.1f", s / NR }' "$1"; }
 
-median_ms() {
-  sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
-    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'
-}
-minmax_ms() { sort -n "$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo / 1000, hi / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 load0=$(cut -d" " -f1-3 /proc/loadavg)
 for i in $(seq 1 $((WARMUP + REPS))); do
@@ -156,16 +151,7 @@ dload0=$(cut -d" " -f1-3 /proc/loadavg)
 druntimes=(bottle runc-ref)
 for i in $(seq 1 $((WARMUP + DOCKER_REPS))); do
   for n in "${druntimes[@]}"; do
-    [ -n "${derr[$n]:-}" ] && continue
-    t0=${EPOCHREALTIME/./}
-    dk run --rm --runtime="$n" "$ENGINE_IMAGE" true </dev/null >/dev/null 2>"$tmp/d-$n.err"
-    rc=$?
-    t1=${EPOCHREALTIME/./}
-    if [ "$rc" -ne 0 ]; then
-      derr[$n]="exit $rc: $(head -c 200 "$tmp/d-$n.err" | tr '\n' ' ')"
-      continue
-    fi
-    [ "$i" -gt "$WARMUP" ] && echo $((t1 - t0)) >>"$tmp/d-$n.times"
+    docker_time "$n" $((i > WARMUP)) --runtime="$n"
   done
 done
 echo "<!-- BEGIN bench:docker -->"
