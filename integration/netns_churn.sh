@@ -6,13 +6,9 @@
 . "$(dirname "$0")/netns_common.lib.sh"
 nn_setup
 nn_fake_docker_forward_drop
-ENG=$NN_DIR/engine-ns
-touch "$ENG"
-unshare --net="$ENG" true
-nn_in "$ENG" ip link set lo up
+nn_engine_ns || exit 1
 before=$(nn_snapshot)
-eng_state() { nn_in "$ENG" ip -o addr show; nn_in "$ENG" ip route show table all; nn_in "$ENG" nft list ruleset; }
-eng_before=$(eng_state)
+eng_before=$(nn_engine_state)
 
 args=(port=8888 run_dir="$NN_DIR/run" state_dir="$NN_DIR/state" link_pool=192.0.2.0/24
   uplink_pool=203.0.113.0/24)
@@ -39,7 +35,7 @@ for i in $(seq 1 50); do
 done
 check_eq "100 builds and teardowns succeeded" 0 "$failures"
 check_same "host as before" "$before" "$(settle nn_snapshot "$before")"
-check_same "engine netns as before" "$eng_before" "$(settle eng_state "$eng_before")"
+check_same "engine netns as before" "$eng_before" "$(settle nn_engine_state "$eng_before")"
 check_eq "no lease left" "" "$(ls "$NN_DIR/state/leases")"
 check_eq "no netns file left" "" "$(ls "$NN_DIR/run")"
 umount "$ENG"

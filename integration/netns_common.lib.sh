@@ -92,6 +92,20 @@ nn_snapshot() {
     ! -path "$NN_DIR/www*" ! -path "$NN_DIR/engine-ns" | sort
 }
 
+# nn_engine_ns: ENG, an empty netns with lo up bind-mounted at $NN_DIR/engine-ns, standing in
+# for an engine's container netns (nn_cleanup unmounts it); nn_engine_state: what a bottle could
+# leave in it (addresses, links, routes, nftables).
+nn_engine_ns() {
+  ENG=$NN_DIR/engine-ns
+  touch "$ENG" && unshare --net="$ENG" true && nn_in "$ENG" ip link set lo up
+}
+nn_engine_state() {
+  nn_in "$ENG" ip -o addr show
+  nn_in "$ENG" ip -o link show
+  nn_in "$ENG" ip route show table all
+  nn_in "$ENG" nft list ruleset
+}
+
 # check_same WHAT BEFORE AFTER: like check_eq, printing a diff rather than both texts.
 check_same() {
   if [ "$2" = "$3" ]; then ok "$1"; else fail "$1"; diff <(echo "$2") <(echo "$3") | head -20; fi

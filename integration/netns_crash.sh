@@ -5,13 +5,9 @@
 . "$(dirname "$0")/netns_common.lib.sh"
 nn_setup
 nn_fake_docker_forward_drop
-ENG=$NN_DIR/engine-ns
-touch "$ENG"
-unshare --net="$ENG" true
-nn_in "$ENG" ip link set lo up
-engine_state() { nn_in "$ENG" ip -o addr show; nn_in "$ENG" ip -o link show; nn_in "$ENG" ip route show table all; nn_in "$ENG" nft list ruleset; }
+nn_engine_ns || exit 1
 before=$(nn_snapshot)
-eng_before=$(engine_state)
+eng_before=$(nn_engine_state)
 args=(port=8888 run_dir="$NN_DIR/run" state_dir="$NN_DIR/state" link_pool=192.0.2.0/24
   uplink_pool=203.0.113.0/24)
 
@@ -37,7 +33,7 @@ for mode in uplink engine; do
         "$(nn_host "$NN" gc state_dir="$NN_DIR/state")"
     fi
     check_same "$mode step $n: host as before" "$before" "$(settle nn_snapshot "$before")"
-    check_same "$mode step $n: engine netns as before" "$eng_before" "$(settle engine_state "$eng_before")"
+    check_same "$mode step $n: engine netns as before" "$eng_before" "$(settle nn_engine_state "$eng_before")"
   done
   check "$mode: crashes injected at $steps steps" test "$steps" -ge 7
 done

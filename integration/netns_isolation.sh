@@ -133,15 +133,11 @@ nn_host sysctl -qw net.ipv4.ip_forward=0
 
 # Engine mode: a netns standing in for Docker's container netns already uses 192.0.2.0/30,
 # so the agent link takes 192.0.2.4/30, and the engine's own addresses survive teardown.
-ENG=$NN_DIR/engine-ns
-touch "$ENG"
-unshare --net="$ENG" true
+nn_engine_ns || exit 1
 nn_in "$ENG" ip link add eth0 type veth peer name eth1
 nn_in "$ENG" ip addr add 192.0.2.1/30 dev eth0
 nn_in "$ENG" ip link set eth0 up
-nn_in "$ENG" ip link set lo up
-eng_state() { nn_in "$ENG" ip -o addr show; nn_in "$ENG" ip route show table all; nn_in "$ENG" nft list ruleset; }
-eng_before=$(eng_state)
+eng_before=$(nn_engine_state)
 check "build engine-mode topology" nn_build "iso-eng-$$" engine engine="$ENG"
 check_eq "link /30 avoids the engine subnet" "192.0.2.5 192.0.2.6" "$SIDECAR_IP $AGENT_IP"
 nn_listen "$ENG" "$SIDECAR_IP" 8888 && p1=$LISTEN_PID
@@ -156,6 +152,6 @@ kill $p1 $p2 2>/dev/null
 wait $p1 $p2 2>/dev/null
 check "engine teardown" nn_teardown "iso-eng-$$"
 # Our link there goes with the agent netns, which the kernel frees after teardown returns.
-check_same "engine netns as before" "$eng_before" "$(settle eng_state "$eng_before")"
+check_same "engine netns as before" "$eng_before" "$(settle nn_engine_state "$eng_before")"
 umount "$ENG"
 finish

@@ -7,10 +7,7 @@
 . "$(dirname "$0")/../netns_common.lib.sh"
 nn_setup
 nn_fake_docker_forward_drop
-ENG=$NN_DIR/engine-ns
-touch "$ENG"
-unshare --net="$ENG" true
-nn_in "$ENG" ip link set lo up
+nn_engine_ns || exit 1
 # The uplink pool must hold 101 /30s; no packet is sent in the bench, and the addresses
 # exist only inside this private host netns.
 args=(port=8888 run_dir="$NN_DIR/run" state_dir="$NN_DIR/state" link_pool=192.0.2.0/24
