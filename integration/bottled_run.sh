@@ -17,12 +17,15 @@ after_run() { # WHAT OUTPUT
   check_same "$1: nothing left behind" "$before" "$(settle bt_snapshot "$before")"
 }
 
-term_run() { # ANSWER ARGS...: bottle-run on a pty; ANSWER is typed when the question shows
-  local answer=$1; shift
-  python3 - "$answer" timeout -s KILL 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
-    --config "$BT_CONF" "$@" <<'PY' 2>&1 | tr -d '\r'
+# pty_run PROMPT ANSWER ARGS...: bottle-run on a pty; ANSWER ("^C" for Ctrl-C) is typed once
+# PROMPT shows. Prints the output, then exit=<status>.
+pty_run() {
+  local prompt=$1 answer=$2
+  shift 2
+  python3 - "$prompt" "$answer" timeout -s KILL 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" \
+    --root "$BT_ROOT" --config "$BT_CONF" "$@" <<'PY' 2>&1 | tr -d '\r'
 import os, pty, sys
-answer, argv = sys.argv[1], sys.argv[2:]
+prompt, answer, argv = sys.argv[1].encode(), sys.argv[2], sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(argv[0], argv)
@@ -35,7 +38,7 @@ while True:
     if not chunk:
         break
     out += chunk
-    if not sent and b"[y/N]" in out:
+    if not sent and prompt in out:
         os.write(fd, b"\x03" if answer == "^C" else answer.encode() + b"\n")
         sent = True
 _, status = os.waitpid(pid, 0)
@@ -43,6 +46,7 @@ sys.stdout.write(out.decode(errors="replace"))
 print("exit=%d" % os.waitstatus_to_exitcode(status))
 PY
 }
+term_run() { pty_run "[y/N]" "$@"; } # ANSWER ARGS...: ANSWER to bottle-run's question
 
 # 1. The bottle: one agent makes every probe, then exits 7.
 probe="env | grep -i _proxy= | sort
@@ -174,30 +178,7 @@ done
 cp -a "$BT/wait" "$BT/tty"
 bundle_edit "$BT/tty" 'c["process"]["terminal"] = True
 c["process"]["args"] = ["sh", "-c", "trap \"echo got-int; exit 130\" INT; tty; echo ready; sleep 600 & wait"]'
-out=$(python3 - timeout -s KILL 60 nsenter --net="/run/netns/$BT_HOST" "$BOTTLE_RUN" --root "$BT_ROOT" \
-  --config "$BT_CONF" --yes "$BT/tty" <<'PY' 2>&1 | tr -d '\r'
-import os, pty, sys
-argv = sys.argv[1:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-out, sent = b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-    if not sent and b"ready" in out:
-        os.write(fd, b"\x03")
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-print("exit=%d" % os.waitstatus_to_exitcode(status))
-PY
-)
+out=$(pty_run ready ^C --yes "$BT/tty")
 echo "$out"
 check_contains "terminal: the agent has a tty" "/dev/pts/" "$out"
 check_contains "terminal: Ctrl-C reaches the agent" "got-int" "$out"
