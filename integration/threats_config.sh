@@ -22,6 +22,18 @@ run_fails() { # ID -> output of a `bottle run` expected to fail; "exit: N" last
   (cd "$BT/$1" && bt run "$1" </dev/null 2>&1)
   echo "exit: $?"
 }
+# netns_path_run ID PATH: a `bottle run` of an agent whose network namespace is PATH (expected
+# to fail); sets out to its output and before to the host's snapshot taken just before.
+netns_path_run() {
+  bottled_agent "$BT/$1" true
+  bundle_edit "$BT/$1" "
+for ns in c['linux']['namespaces']:
+    if ns['type'] == 'network':
+        ns['path'] = '$2'"
+  bt_track "$1"
+  before=$(bt_snapshot)
+  out=$(run_fails "$1")
+}
 left_behind() { # ID: what a failed create left (empty = nothing)
   local id=$1 n
   n=$(bt_netns_name "$id")
@@ -60,14 +72,7 @@ for path in "/proc/$vpid/ns/net" "/proc/$vpid/task/$vpid/ns/net" "/proc/$vpid/ns
   n=$((n + 1))
   id=join$n
   ln -sfn "/proc/$vpid/ns/net" "$BT/nslink"
-  bottled_agent "$BT/$id" true
-  bundle_edit "$BT/$id" "
-for ns in c['linux']['namespaces']:
-    if ns['type'] == 'network':
-        ns['path'] = '$path'"
-  bt_track "$id"
-  before=$(bt_snapshot)
-  out=$(run_fails "$id")
+  netns_path_run "$id" "$path"
   if grep -q "^exit: 0$" <<<"$out"; then
     fail "row 36: network path $path (= victim's /proc/$vpid/ns/net) was accepted: $(tr '\n' ' ' <<<"$out" | cut -c1-200)"
   else
@@ -91,14 +96,7 @@ n=0
 for path in "/run/netns/$BT_HOST" "//proc/$hpid/ns/net"; do
   n=$((n + 1))
   id=hostpath$n
-  bottled_agent "$BT/$id" true
-  bundle_edit "$BT/$id" "
-for ns in c['linux']['namespaces']:
-    if ns['type'] == 'network':
-        ns['path'] = '$path'"
-  bt_track "$id"
-  before=$(bt_snapshot)
-  out=$(run_fails "$id")
+  netns_path_run "$id" "$path"
   check_fails "row 36: network path $path = the runtime's own netns refused ($(tr '\n' ' ' <<<"$out" | cut -c1-160))" \
     grep -q "^exit: 0$" <<<"$out"
   bt delete --force "$id" >/dev/null 2>&1
