@@ -116,16 +116,14 @@ static void host_mounts_free(struct host_mounts *hm)
 /* The kernel's cgroup subsystems, read from /proc/cgroups once per process:
  * every super option of every cgroup mount is checked against them, and the
  * list cannot change while we run (controllers are not loadable modules). */
-static const char *kernel_subsystems(void)
+static char subsystem_names[1024]; /* " cpuset cpu ... " */
+
+static void read_subsystems(void)
 {
-  static char names[1024]; /* " cpuset cpu ... " */
-  static bool read_once;
-  if (read_once)
-    return names;
-  read_once = true;
+  char *names = subsystem_names;
   cleanup_fclose FILE *f = fopen("/proc/cgroups", "re");
   if (f == NULL)
-    return names;
+    return;
   char line[256];
   size_t len = 0;
   names[len++] = ' ';
@@ -134,14 +132,21 @@ static const char *kernel_subsystems(void)
     if (line[0] == '#' || sscanf(line, "%63s", sub) != 1)
       continue;
     size_t n = strlen(sub);
-    if (len + n + 2 > sizeof(names))
+    if (len + n + 2 > sizeof(subsystem_names))
       break;
     memcpy(names + len, sub, n);
     len += n;
     names[len++] = ' ';
   }
   names[len] = '\0';
-  return names;
+}
+
+/* Once per process, also when cgroup_warm's thread is the first to ask. */
+static const char *kernel_subsystems(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, read_subsystems);
+  return subsystem_names;
 }
 
 static bool kernel_subsystem(const char *name)

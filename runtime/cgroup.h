@@ -49,11 +49,11 @@ char *cgroup_own_procs_file(void);
  * that follow within about a grace period do not wait. cgroup_warm_start starts a thread that
  * moves the runtime into the cgroup it is already in (changing nothing) so that this wait
  * runs alongside the caller's other work instead of in front of the next container's init;
- * cgroup_warm_finish joins it. Best effort: without a cgroup to write, nothing happens. */
+ * cgroup_warm_finish joins it; the caller runs no cgroup code in between. Best effort: without a
+ * cgroup to write, nothing happens. */
 struct cgroup_warm {
   bool started;
   pthread_t thread;
-  char *procs;
 };
 void cgroup_warm_start(struct cgroup_warm *w);
 void cgroup_warm_finish(struct cgroup_warm *w);

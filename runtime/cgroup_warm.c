@@ -5,31 +5,33 @@
 
 #include "runtime/cgroup.h"
 
+/* Finding the cgroup (a read of mountinfo) happens here too, off the caller's path; the
+ * caller runs no cgroup code until cgroup_warm_finish. */
 static void *move_self(void *arg)
 {
+  (void)arg;
+  char *procs = cgroup_own_procs_file();
+  if (procs == NULL)
+    return NULL;
   /* "0" is the writing process: a move into the cgroup it is in, which takes the lock and
    * changes nothing. */
-  int fd = open(arg, O_WRONLY | O_CLOEXEC);
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     (void)!write(fd, "0", 1);
     close(fd);
   }
+  free(procs);
   return NULL;
 }
 
 void cgroup_warm_start(struct cgroup_warm *w)
 {
-  *w = (struct cgroup_warm){0};
-  w->procs = cgroup_own_procs_file();
-  if (w->procs == NULL)
-    return;
-  w->started = pthread_create(&w->thread, NULL, move_self, w->procs) == 0;
+  w->started = pthread_create(&w->thread, NULL, move_self, NULL) == 0;
 }
 
 void cgroup_warm_finish(struct cgroup_warm *w)
 {
   if (w->started)
     pthread_join(w->thread, NULL);
-  free(w->procs);
-  *w = (struct cgroup_warm){0};
+  w->started = false;
 }
