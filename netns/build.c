@@ -398,7 +398,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
     struct nn_error ignored;
     /* Nothing on disk when the record was never written: the lease is all there is. */
     if (access(path, F_OK) == 0)
-      nn_teardown_record(c.state_dir, r, &ignored);
+      nn_teardown_record(c.state_dir, r, NULL, &ignored);
     else if (r->lease_held)
       nn_lease_release(c.state_dir, r->lease, r->name, &ignored);
     return -1;
@@ -425,7 +425,7 @@ int netns_build_finish(const struct netns_spec *spec, struct nn_error *err)
   if (rc < 0) {
     nn_wrap(err, "netns %s", spec->name);
     struct nn_error ignored;
-    nn_teardown_record(c.state_dir, &c.rec, &ignored);
+    nn_teardown_record(c.state_dir, &c.rec, NULL, &ignored);
     return -1;
   }
   return 0;

@@ -47,8 +47,11 @@ void nn_rtnl_close(struct nl_sock *sk);
 int nn_veth_create(struct nl_sock *sk, const char *name, int ns, const char *peer, int peer_ns,
                    struct nn_error *err);
 int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err);
-/* Tolerates a link that is gone. */
-int nn_link_down(struct nl_sock *sk, const char *name, struct nn_error *err);
+/* Tolerates a link that is gone (*ifindex = 0); else *ifindex names the link it set down. */
+int nn_link_down(struct nl_sock *sk, const char *name, int *ifindex, struct nn_error *err);
+/* By index, not name: a build of the same name may have made a new link meanwhile. Tolerates
+ * a link that is gone. */
+int nn_link_delete(struct nl_sock *sk, int ifindex, struct nn_error *err);
 int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
                 struct nn_error *err);
 int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, struct nn_error *err);
@@ -107,7 +110,8 @@ bool nn_proc_running(long pid, unsigned long long start);
 
 /* build.c */
 void nn_step(void);
-int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struct nn_error *err);
+int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
+                       struct netns_leftover *left, struct nn_error *err);
 const char *nn_state_dir(const char *state_dir);
 
 #endif

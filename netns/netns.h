@@ -33,11 +33,13 @@
  *     ports, ICMP admin-prohibited otherwise, so clients fail at once rather than time out),
  *     plus a forward chain with policy drop. Own sidecar netns also get lo up.
  *
- * Teardown removes what was created, except links, which go with their netns: a veth pair
- * is freed by the kernel with the netns holding one of its ends (the agent's, or an own
- * sidecar netns), asynchronously, once that netns is unmounted and its last process (the
- * agent, the sidecar) has gone. Our ends in netns that stay (the host's btlh<hash>, the
- * btla<hash> of a netns an engine holds) are set down at once. In a netns the engine holds
+ * Teardown removes what was created. Links mostly go with their netns: a veth pair is freed
+ * by the kernel with the netns holding one of its ends (the agent's, or an own sidecar
+ * netns), asynchronously, once that netns is unmounted and its last process (the agent, the
+ * sidecar) and socket have gone. Our ends in netns that stay (the host's btlh<hash>, the
+ * btla<hash> of a netns an engine holds) are set down at once and deleted by
+ * netns_teardown_finish, since an orphaned TCP connection can keep a netns for minutes
+ * after its last process. In a netns the engine holds
  * (ENGINE, BARE) the "inet bottle" table is removed; the sysctls above stay as set (that
  * netns belongs to the container and goes with it). A build reusing a name waits (up to 5 s)
  * for the old link of that name to be gone. The netns
@@ -125,6 +127,24 @@ int netns_build_finish(const struct netns_spec *spec, struct nn_error *err);
 /* Removes everything recorded for name (state_dir NULL = default). Idempotent: 0 when
  * nothing is left, including when nothing was ever built. */
 int netns_teardown(const char *state_dir, const char *name, struct nn_error *err);
+
+/* Our link ends in netns that stay, which a teardown has set down but not deleted. */
+struct netns_leftover {
+  int host_ifindex;    /* UPLINK: btlh<hash> in the host netns; 0: none */
+  int sidecar_ifindex; /* ENGINE, BARE: btla<hash> in sidecar_netns; 0: none */
+  char sidecar_netns[PATH_MAX];
+  unsigned long long sidecar_dev, sidecar_ino; /* that netns's identity */
+};
+
+/* netns_teardown in two halves, for a caller that reports before the second (which may
+ * wait out an RCU barrier, 15-30 ms). begin removes everything but the links left in
+ * *left, which are down; from then on nothing passes through them and the name may be
+ * rebuilt. finish deletes those that are still there, by index, in the same host netns:
+ * usually the kernel has freed them with their netns, but a netns holding orphaned TCP
+ * connections outlives its last process and mount, for minutes. */
+int netns_teardown_begin(const char *state_dir, const char *name, struct netns_leftover *left,
+                         struct nn_error *err);
+void netns_teardown_finish(const struct netns_leftover *left);
 
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,

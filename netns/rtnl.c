@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -100,12 +101,15 @@ static int ifindex_of(struct nl_sock *sk, const char *name, struct nn_error *err
   return idx;
 }
 
-static int link_set_up(struct nl_sock *sk, const char *name, bool up, struct nn_error *err)
+static int link_set_up(struct nl_sock *sk, const char *name, bool up, int *ifindex,
+                       struct nn_error *err)
 {
   struct rtnl_link *link = NULL;
   int rc = rtnl_link_get_kernel(sk, 0, name, &link);
   if (rc < 0)
     return nl_err(err, rc, "find link", name);
+  if (ifindex != NULL)
+    *ifindex = rtnl_link_get_ifindex(link);
   struct rtnl_link *change = rtnl_link_alloc();
   if (up)
     rtnl_link_set_flags(change, IFF_UP);
@@ -121,13 +125,30 @@ static int link_set_up(struct nl_sock *sk, const char *name, bool up, struct nn_
 
 int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err)
 {
-  return link_set_up(sk, name, true, err);
+  return link_set_up(sk, name, true, NULL, err);
 }
 
-int nn_link_down(struct nl_sock *sk, const char *name, struct nn_error *err)
+int nn_link_down(struct nl_sock *sk, const char *name, int *ifindex, struct nn_error *err)
 {
-  if (link_set_up(sk, name, false, err) < 0)
+  *ifindex = 0;
+  if (link_set_up(sk, name, false, ifindex, err) < 0)
     return err->errnum == ENODEV || err->errnum == ENOENT ? 0 : -1;
+  return 0;
+}
+
+int nn_link_delete(struct nl_sock *sk, int ifindex, struct nn_error *err)
+{
+  struct rtnl_link *link = rtnl_link_alloc();
+  if (link == NULL)
+    return nn_fail(err, ENOMEM, "delete link %d", ifindex);
+  rtnl_link_set_ifindex(link, ifindex);
+  int rc = rtnl_link_delete(sk, link);
+  rtnl_link_put(link);
+  if (rc < 0 && rc != -NLE_NODEV && rc != -NLE_OBJ_NOTFOUND) {
+    char obj[16];
+    snprintf(obj, sizeof(obj), "%d", ifindex);
+    return nl_err(err, rc, "delete link", obj);
+  }
   return 0;
 }
 

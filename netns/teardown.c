@@ -22,38 +22,45 @@ static void keep_first(int rc, struct nn_error *first, bool *failed, const struc
 
 /* Opens the recorded sidecar netns only if it is still the same namespace: an engine path
  * like /proc/PID/ns/net may name another process's netns once PID is reused. */
-static int open_same_sidecar(const struct nn_record *rec)
+static int open_same_netns(const char *path, unsigned long long dev, unsigned long long ino)
 {
-  if (rec->topo.sidecar_netns[0] == '\0' || rec->sidecar_ino == 0)
+  if (path[0] == '\0' || ino == 0)
     return -1;
-  int fd = nn_netns_open(rec->topo.sidecar_netns, NULL);
+  int fd = nn_netns_open(path, NULL);
   if (fd < 0)
     return -1;
   struct stat st;
-  if (fstat(fd, &st) < 0 || st.st_dev != rec->sidecar_dev || st.st_ino != rec->sidecar_ino) {
+  if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
     close(fd);
     return -1;
   }
   return fd;
 }
 
-/* Links are never deleted one by one: a veth pair goes when the netns holding one of its
- * ends is freed, which the kernel does by itself once the netns is unmounted and its last
- * process has exited, while a deletion here would wait out an RCU grace period (rcu_barrier,
+/* Links are not deleted during the teardown proper: a veth pair goes when the netns holding
+ * one of its ends is freed, which the kernel does by itself once the netns is unmounted and
+ * its last process has exited, while a deletion waits out an RCU grace period (rcu_barrier,
  * 15-30 ms). Our ends in netns that stay (the host's uplink end, the sidecar end in an
- * engine's netns) are set down at once, so nothing passes through them while the kernel
- * finishes; a build that reuses a name waits for the old link to go (build.c). */
-int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struct nn_error *err)
+ * engine's netns) are set down at once, so nothing passes through them, and left in *left
+ * for netns_teardown_finish: a netns can outlive its last process and mount by minutes
+ * when it holds orphaned TCP connections (the sidecar's upstream ones, cut by the stop and
+ * waiting for a FIN that cannot come once the uplink is down). left NULL: finish at once. */
+int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
+                       struct netns_leftover *left, struct nn_error *err)
 {
   const struct netns_topology *t = &rec->topo;
   struct nn_error e = {0};
   bool failed = false;
+  struct netns_leftover here = {0};
+  struct netns_leftover *out = left != NULL ? left : &here;
+  *out = (struct netns_leftover){0};
 
   if (rec->mode == NETNS_MODE_UPLINK) {
     struct nl_sock *host = nn_rtnl_open(-1, &e);
     keep_first(host ? 0 : -1, err, &failed, &e);
     if (host && t->uplink_host_ifname[0])
-      keep_first(nn_link_down(host, t->uplink_host_ifname, &e), err, &failed, &e);
+      keep_first(nn_link_down(host, t->uplink_host_ifname, &out->host_ifindex, &e), err, &failed,
+                 &e);
     nn_rtnl_close(host);
     int lock = nn_pool_lock(state_dir, &e);
     keep_first(lock, err, &failed, &e);
@@ -66,15 +73,21 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
   if (!rec->sidecar_owned || rec->mode == NETNS_MODE_BARE) {
     /* A netns the engine holds outlives the bottle: our link in it goes down now, our table
      * goes. */
-    int side = open_same_sidecar(rec);
+    int side = open_same_netns(t->sidecar_netns, rec->sidecar_dev, rec->sidecar_ino);
     if (side >= 0) {
       struct nl_sock *sk = nn_rtnl_open(side, &e);
       keep_first(sk ? 0 : -1, err, &failed, &e);
       if (sk)
-        keep_first(nn_link_down(sk, t->sidecar_ifname, &e), err, &failed, &e);
+        keep_first(nn_link_down(sk, t->sidecar_ifname, &out->sidecar_ifindex, &e), err, &failed,
+                   &e);
       nn_rtnl_close(sk);
       keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
       close(side);
+      if (out->sidecar_ifindex > 0) {
+        snprintf(out->sidecar_netns, sizeof(out->sidecar_netns), "%s", t->sidecar_netns);
+        out->sidecar_dev = rec->sidecar_dev;
+        out->sidecar_ino = rec->sidecar_ino;
+      }
     }
   }
   if (rec->sidecar_owned)
@@ -83,9 +96,31 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec, struc
 
   if (rec->lease_held)
     keep_first(nn_lease_release(state_dir, rec->lease, rec->name, &e), err, &failed, &e);
+  if (left == NULL)
+    netns_teardown_finish(out);
   if (failed)
     return -1;
   return nn_record_remove(state_dir, rec->name, err);
+}
+
+void netns_teardown_finish(const struct netns_leftover *left)
+{
+  struct nn_error e;
+  if (left->host_ifindex > 0) {
+    struct nl_sock *host = nn_rtnl_open(-1, &e);
+    if (host != NULL)
+      nn_link_delete(host, left->host_ifindex, &e);
+    nn_rtnl_close(host);
+  }
+  if (left->sidecar_ifindex > 0) {
+    int side = open_same_netns(left->sidecar_netns, left->sidecar_dev, left->sidecar_ino);
+    struct nl_sock *sk = side >= 0 ? nn_rtnl_open(side, &e) : NULL;
+    if (sk != NULL)
+      nn_link_delete(sk, left->sidecar_ifindex, &e);
+    nn_rtnl_close(sk);
+    if (side >= 0)
+      close(side);
+  }
 }
 
 static bool builder_alive(const struct nn_record *rec)
@@ -104,8 +139,10 @@ static void wait_for_builder(const struct nn_record *rec)
     usleep(2000);
 }
 
-int netns_teardown(const char *state_dir, const char *name, struct nn_error *err)
+int netns_teardown_begin(const char *state_dir, const char *name, struct netns_leftover *left,
+                         struct nn_error *err)
 {
+  *left = (struct netns_leftover){0};
   if (nn_check_name(name, err) < 0)
     return -1;
   state_dir = nn_state_dir(state_dir);
@@ -119,9 +156,17 @@ int netns_teardown(const char *state_dir, const char *name, struct nn_error *err
     return 0;
   }
   wait_for_builder(&rec);
-  if (nn_teardown_record(state_dir, &rec, err) < 0)
+  if (nn_teardown_record(state_dir, &rec, left, err) < 0)
     return nn_wrap(err, "teardown %s", name);
   return 0;
+}
+
+int netns_teardown(const char *state_dir, const char *name, struct nn_error *err)
+{
+  struct netns_leftover left;
+  int rc = netns_teardown_begin(state_dir, name, &left, err);
+  netns_teardown_finish(&left);
+  return rc;
 }
 
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
@@ -170,7 +215,7 @@ int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct n
     bool stale = rec.complete ? (in_use != NULL && !in_use(name, data)) : !builder_alive(&rec);
     if (!stale)
       continue;
-    if (nn_teardown_record(state_dir, &rec, &e) < 0) {
+    if (nn_teardown_record(state_dir, &rec, NULL, &e) < 0) {
       if (rc == 0)
         *err = e;
       rc = -1;

@@ -337,9 +337,11 @@ static int network_begin(struct build *b, struct netns_spec *ns, struct netns_to
     return netns_error(err, &ne);
   *hooks = (struct engine_hooks_job){b->config, b->o->id, b->o->bundle, topo->sidecar_netns};
   if (b->mode == NET_ENGINE_HOOK) {
-    if (netns_child_start(net, engine_hooks_run, hooks) < 0 && engine_hooks_run(hooks, &ne) < 0)
+    if (netns_child_start(net, engine_hooks_run, NULL, hooks) < 0 &&
+        engine_hooks_run(hooks, &ne) < 0)
       return netns_error(err, &ne);
-  } else if (netns_child_start(net, build_finish, ns) < 0 && netns_build_finish(ns, &ne) < 0) {
+  } else if (netns_child_start(net, build_finish, NULL, ns) < 0 &&
+             netns_build_finish(ns, &ne) < 0) {
     return netns_error(err, &ne);
   }
   return 0;
@@ -631,9 +633,22 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   return r;
 }
 
-static int teardown(const void *name, struct nn_error *err)
+struct teardown_job {
+  const char *name;
+  struct netns_leftover *left;
+};
+
+static int teardown_begin(const void *arg, struct nn_error *err)
 {
-  return netns_teardown(NULL, name, err);
+  const struct teardown_job *job = arg;
+  return netns_teardown_begin(NULL, job->name, job->left, err);
+}
+
+/* After the report: deleting a link that outlives its netns waits out an RCU barrier. */
+static void teardown_finish(const void *arg)
+{
+  const struct teardown_job *job = arg;
+  netns_teardown_finish(job->left);
 }
 
 int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err)
@@ -648,7 +663,9 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   /* The network goes in a child alongside the sidecar's stop (every sidecar netns is reached
    * through a path that outlives the sidecar: our bind mount or the engine's). */
   struct netns_child net = NETNS_CHILD_NONE;
-  if (netns_child_start(&net, teardown, name) < 0) {
+  struct netns_leftover left = {0};
+  struct teardown_job job = {.name = name, .left = &left};
+  if (netns_child_start(&net, teardown_begin, teardown_finish, &job) < 0) {
     struct nn_error ne = {0};
     if (netns_teardown(NULL, name, &ne) < 0)
       rc = netns_error(err, &ne);

@@ -21,7 +21,8 @@
  * period (10-25 ms) nobody needs to wait for. A child still exiting when the parent is done
  * is reaped by whoever inherits it. */
 
-int netns_child_start(struct netns_child *c, netns_child_fn fn, const void *arg)
+int netns_child_start(struct netns_child *c, netns_child_fn fn, netns_child_then_fn then,
+                      const void *arg)
 {
   *c = (struct netns_child)NETNS_CHILD_NONE;
   int p[2];
@@ -55,6 +56,12 @@ int netns_child_start(struct netns_child *c, netns_child_fn fn, const void *arg)
     memcpy(msg + sizeof(e), ne.msg, mlen);
     /* less than PIPE_BUF: the parent reads all of it or, if we die first, nothing */
     (void)!write(p[1], msg, sizeof(e) + mlen);
+    close(p[1]);
+    if (then != NULL) {
+      /* reported: from here the work is the child's own, and outlives the caller */
+      prctl(PR_SET_PDEATHSIG, 0);
+      then(arg);
+    }
     _exit(r < 0 ? 1 : 0);
   }
   close(p[1]);

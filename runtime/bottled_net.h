@@ -21,10 +21,13 @@ struct netns_child {
   }
 
 typedef int (*netns_child_fn)(const void *arg, struct nn_error *err);
+typedef void (*netns_child_then_fn)(const void *arg);
 
-/* Runs fn(arg) in a child that dies with the caller. -1 (and no child) when none could be
+/* Runs fn(arg) in a child that dies with the caller, then, once fn's result is reported,
+ * then(arg) unless it is NULL (work nobody waits for). -1 (and no child) when none could be
  * made: the caller then runs fn itself. */
-int netns_child_start(struct netns_child *c, netns_child_fn fn, const void *arg);
+int netns_child_start(struct netns_child *c, netns_child_fn fn, netns_child_then_fn then,
+                      const void *arg);
 /* fn's result: 0, or -1 with err (NULL: discarded). Waits for the result, not for the child's
  * exit (see bottled_net.c). No-op returning 0 when no child runs. */
 int netns_child_result(struct netns_child *c, bottle_error_t *err);

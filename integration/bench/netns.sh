@@ -41,8 +41,9 @@ Build + teardown of one bottle topology (\`netns_build\` then \`netns_teardown\`
 process, no exec), 21 rounds each, while \`held\` other topologies of the same mode exist.
 \`uplink\`: own sidecar netns + host uplink veth, masquerade and DOCKER-USER rules (a fake
 dockerd \`ip filter\` FORWARD drop is present). \`engine\`: the sidecar side joins an existing
-netns. Teardown leaves the links to the kernel, which frees them with their netns after it
-returns (not timed); back to back in one process, a build's nftables sockets can wait at close
+netns. Teardown is timed up to the point where the runtime's teardown child reports
+(\`netns_teardown_begin\`): links go with their netns, freed by the kernel, and the deletion of
+our ends in netns that stay comes after the report (not timed); back to back in one process, a build's nftables sockets can wait at close
 for the previous teardown's cleanup (an RCU grace period). Measured $(date -u +%Y-%m-%d) on $(nproc) CPUs, kernel $(uname -r), by
 \`integration/bench/netns.sh\`.
 
