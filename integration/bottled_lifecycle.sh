@@ -28,6 +28,9 @@ check "A: sidecar netns bind mount" test -e "/run/bottle/netns/$name-s"
 check "A: uplink veth on the host" bash -c "nsenter --net=/run/netns/$BT_HOST ip -o link show | grep -q btlh"
 check_contains "A: masquerade in the host's nft table" "masquerade" "$(bt_host nft list table ip bottle 2>&1)"
 check "A: sidecar overlay mounted" grep -qF " $BT_ROOT/.bottle/$A/fs/merged " /proc/self/mountinfo
+# its upper layer sits on a tmpfs of its own, which goes in one unmount
+check_eq "A: sidecar overlay's upper layer on a tmpfs" "tmpfs" \
+  "$(awk -v m="$BT_ROOT/.bottle/$A/fs" '$5 == m {print $9}' /proc/self/mountinfo)"
 check "A: sidecar cgroup" bash -c "ls -d /sys/fs/cgroup/*/bottle/$name-sidecar /sys/fs/cgroup/bottle/$name-sidecar 2>/dev/null | grep -q ."
 sidecar_pid=$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$A/state/sidecar/bottle.json'))['pid'])" 2>/dev/null)
 check "A: sidecar pid known" test "${sidecar_pid:-0}" -gt 1

@@ -27,6 +27,30 @@ static bool overlay_safe_path(const char *p)
   return strpbrk(p, ",:\\") == NULL;
 }
 
+/* The upper layer lives on a tmpfs of its own at dir: it goes with one unmount whatever the
+ * state dir sits on, without the unlinks and the journal commit a disk-backed one costs. */
+static int mount_layers(const char *dir, const char *lower_rootfs, const char *mnt,
+                        bottle_error_t *err)
+{
+  if (mkdir_p(dir, 0700) < 0)
+    return berr(err, errno, "sidecar rootfs: mkdir %s", dir);
+  if (mount("tmpfs", dir, "tmpfs", MS_NODEV | MS_NOSUID | MS_NOEXEC, "mode=0700,size=4m") < 0)
+    return berr(err, errno, "sidecar rootfs: mount a tmpfs on %s", dir);
+  cleanup_free char *upper = xasprintf("%s/upper", dir);
+  cleanup_free char *work = xasprintf("%s/work", dir);
+  cleanup_free char *data =
+      xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower_rootfs, upper, work);
+  if (mkdir(upper, 0700) < 0 || mkdir(work, 0700) < 0 || mkdir(mnt, 0700) < 0) {
+    berr(err, errno, "sidecar rootfs: mkdir under %s", dir);
+  } else if (mount("overlay", mnt, "overlay", MS_NODEV | MS_NOSUID, data) < 0) {
+    berr(err, errno, "sidecar rootfs: mount overlay of %s", lower_rootfs);
+  } else {
+    return 0;
+  }
+  umount2(dir, MNT_DETACH);
+  return -1;
+}
+
 int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
                            const struct sidecar_file *files, size_t nfiles, char **merged,
                            bottle_error_t *err)
@@ -36,15 +60,9 @@ int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
                 "sidecar.bundle: %s: the path must not contain ',', ':' or '\\' (overlayfs "
                 "options); move the pipelock bundle",
                 lower_rootfs);
-  cleanup_free char *upper = xasprintf("%s/upper", dir);
-  cleanup_free char *work = xasprintf("%s/work", dir);
   cleanup_free char *mnt = xasprintf("%s/merged", dir);
-  if (mkdir_p(upper, 0700) < 0 || mkdir_p(work, 0700) < 0 || mkdir_p(mnt, 0700) < 0)
-    return berr(err, errno, "sidecar rootfs: mkdir under %s", dir);
-  cleanup_free char *data =
-      xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower_rootfs, upper, work);
-  if (mount("overlay", mnt, "overlay", MS_NODEV | MS_NOSUID, data) < 0)
-    return berr(err, errno, "sidecar rootfs: mount overlay of %s", lower_rootfs);
+  if (mount_layers(dir, lower_rootfs, mnt, err) < 0)
+    return -1;
   cleanup_close int rootfd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) {
     berr(err, errno, "sidecar rootfs: open %s", mnt);
@@ -69,6 +87,7 @@ int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
   return 0;
 fail:
   umount2(mnt, MNT_DETACH);
+  umount2(dir, MNT_DETACH);
   return -1;
 }
 
@@ -77,6 +96,8 @@ int sidecar_rootfs_release(const char *dir, bottle_error_t *err)
   cleanup_free char *mnt = xasprintf("%s/merged", dir);
   if (umount2(mnt, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
     return berr(err, errno, "unmount sidecar rootfs %s", mnt);
+  if (umount2(dir, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    return berr(err, errno, "unmount %s", dir);
   if (rm_rf(dir) < 0 && errno != ENOENT)
     return berr(err, errno, "remove %s", dir);
   return 0;

@@ -18,7 +18,7 @@ struct sidecar_file {
   mode_t mode;
 };
 
-/* Mounts an overlay at <dir>/merged (lower: the bundle's rootfs, upper and work under dir)
+/* Mounts an overlay at <dir>/merged (lower: the bundle's rootfs, upper and work on a tmpfs at dir)
  * and writes files into it through openat2(RESOLVE_IN_ROOT), so a symlink in the image
  * cannot redirect a write outside the root. *merged gets the mount point. */
 int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
