@@ -180,8 +180,9 @@ if [ -n "${med[bottle-run-debug]:-}" ] && [ -n "${med[bottle-plain]:-}" ] && [ -
   echo "first move of a process into a cgroup after a quiet spell waits for an RCU grace period (5-30 ms"
   echo "here), which the plain run and crun wait in full, while a bottled create waits it out in a thread"
   echo "during its network build (runtime/cgroup_warm.c). The bottle's links go with their netns, freed by"
-  echo "the kernel after delete returns, and the nftables cleanup's grace period is waited out by a child"
-  echo "nobody waits for (docs/design.md)."
+  echo "the kernel after delete returns, and the nftables cleanup's grace period, like the deletion of the"
+  echo "host's uplink end, is waited out by a child nobody waits for; the sidecar's upper layer is a tmpfs"
+  echo "that goes in one unmount (docs/design.md)."
 else
   echo "The split of the bottled create time was not measured (a series failed)."
 fi
