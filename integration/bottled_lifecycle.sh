@@ -136,7 +136,8 @@ check "A again: delete" bt delete --force "$A"
 # A connection through the proxy open at delete, to a server that never closes: the sidecar's
 # upstream socket, cut by the stop, is left an orphan that holds B's sidecar netns for a
 # minute. Nothing of it may stay on the host ("host as before" below).
-internet_ns_exec python3 -c '
+# nsenter itself, not internet_ns_exec (a function, which would make $! a subshell's pid)
+nsenter --net="/run/netns/$INTERNET_NS" python3 -c '
 import socket, sys, time
 s = socket.create_server((sys.argv[1], 81))
 conn = s.accept()
