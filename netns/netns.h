@@ -37,9 +37,10 @@
  * by the kernel with the netns holding one of its ends (the agent's, or an own sidecar
  * netns), asynchronously, once that netns is unmounted and its last process (the agent, the
  * sidecar) and socket have gone. Our ends in netns that stay (the host's btlh<hash>, the
- * btla<hash> of a netns an engine holds) are set down at once and deleted by
- * netns_teardown_finish, since an orphaned TCP connection can keep a netns for minutes
- * after its last process. In a netns the engine holds
+ * btla<hash> of an ENGINE netns) are set down at once and deleted by netns_teardown_finish,
+ * since an orphaned TCP connection can keep a netns for minutes after its last process
+ * (the btla<hash> of a BARE netns is only set down: that netns is ours, and goes once the
+ * engine lets go of it). In a netns the engine holds
  * (ENGINE, BARE) the "inet bottle" table is removed; the sysctls above stay as set (that
  * netns belongs to the container and goes with it). A build reusing a name waits (up to 5 s)
  * for the old link of that name to be gone. The netns
@@ -131,7 +132,7 @@ int netns_teardown(const char *state_dir, const char *name, struct nn_error *err
 /* Our link ends in netns that stay, which a teardown has set down but not deleted. */
 struct netns_leftover {
   int host_ifindex;    /* UPLINK: btlh<hash> in the host netns; 0: none */
-  int sidecar_ifindex; /* ENGINE, BARE: btla<hash> in sidecar_netns; 0: none */
+  int sidecar_ifindex; /* ENGINE: btla<hash> in sidecar_netns; 0: none */
   char sidecar_netns[PATH_MAX];
   unsigned long long sidecar_dev, sidecar_ino; /* that netns's identity */
 };

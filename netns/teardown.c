@@ -83,6 +83,9 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
       nn_rtnl_close(sk);
       keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
       close(side);
+      /* A BARE netns is ours: it goes, with the link, once the engine lets go of it too. */
+      if (rec->mode == NETNS_MODE_BARE)
+        out->sidecar_ifindex = 0;
       if (out->sidecar_ifindex > 0) {
         snprintf(out->sidecar_netns, sizeof(out->sidecar_netns), "%s", t->sidecar_netns);
         out->sidecar_dev = rec->sidecar_dev;
