@@ -94,6 +94,9 @@ LIBS_ALL = $(RUNTIME_LIB) $(CONFIG_LIB) $(NETNS_LIB)
 LAZY_OBJS = $(call obj,runtime/nftables_lazy.c runtime/libnl_lazy.c runtime/lazylib.c)
 $(BOTTLE): $(BUILD)/obj/runtime/main.o $(LAZY_OBJS) $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
+	@if readelf -d $@ | grep -E 'NEEDED.*(libnl|libnftables)'; then \
+	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in runtime/*_lazy.c" >&2; \
+	  rm -f $@; exit 1; fi
 
 # bottle-run is the same binary; it looks at argv[0].
 $(BUILD)/bottle-run: $(BOTTLE)

@@ -52,12 +52,15 @@ LAZYLIB_FN(nl, struct rtnl_link *, NULL, rtnl_link_alloc, (void), ())
 LAZYLIB_FN(nl, int, FAIL, rtnl_link_change,
            (struct nl_sock * sk, struct rtnl_link *orig, struct rtnl_link *changes, int flags),
            (sk, orig, changes, flags))
+LAZYLIB_FN(nl, int, FAIL, rtnl_link_delete, (struct nl_sock * sk, const struct rtnl_link *l),
+           (sk, l))
 LAZYLIB_FN(nl, int, 0, rtnl_link_get_ifindex, (struct rtnl_link * l), (l))
 LAZYLIB_FN(nl, int, FAIL, rtnl_link_get_kernel,
            (struct nl_sock * sk, int ifindex, const char *name, struct rtnl_link **out),
            (sk, ifindex, name, out))
 LAZYLIB_VOID(nl, rtnl_link_put, (struct rtnl_link * l), (l))
 LAZYLIB_VOID(nl, rtnl_link_set_flags, (struct rtnl_link * l, unsigned int flags), (l, flags))
+LAZYLIB_VOID(nl, rtnl_link_set_ifindex, (struct rtnl_link * l, int ifindex), (l, ifindex))
 LAZYLIB_VOID(nl, rtnl_link_unset_flags, (struct rtnl_link * l, unsigned int flags), (l, flags))
 LAZYLIB_VOID(nl, rtnl_link_set_name, (struct rtnl_link * l, const char *name), (l, name))
 LAZYLIB_VOID(nl, rtnl_link_set_ns_fd, (struct rtnl_link * l, int fd), (l, fd))
