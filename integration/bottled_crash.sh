@@ -125,8 +125,10 @@ c["sidecar"]["ready_timeout_ms"] = 300'
 BT_CONFIG_FILE=$BT/deaf.json fails_cleanly "sidecar never ready" "sidecar.ready_timeout_ms" "deaf-$$"
 check_contains "sidecar never ready: the log tail shows its startup" "startup" "$out"
 
-# An engine that configures the network from a prestart hook (Docker's libnetwork-setkey):
-# the hook gets a pid whose netns is bottle's sidecar netns; a failing hook fails create.
+# An engine that configures the network from a prestart hook (Docker's libnetwork-setkey,
+# known by that argument): the hook gets a pid whose netns is bottle's sidecar netns, while
+# every other hook (a GPU hook, say) is the agent's and gets the agent's pid; a failing
+# network hook fails create.
 cat >"$BT/hook.sh" <<'HOOK'
 #!/bin/sh
 pid=$(sed 's/.*"pid": *\([0-9]*\).*/\1/')
@@ -135,7 +137,9 @@ stat -L -c %i "/proc/$pid/ns/mnt" /proc/self/ns/mnt | sort -u | wc -l >"$1.mnt"
 HOOK
 chmod +x "$BT/hook.sh"
 cp -a "$BT/agent" "$BT/agent-hook"
-bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '$BT/hook.sh', 'args': ['hook.sh', '$BT/hook-ns']}]}"
+bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [
+  {'path': '$BT/hook.sh', 'args': ['libnetwork-setkey', '$BT/hook-ns']},
+  {'path': '$BT/hook.sh', 'args': ['gpu-hook', '$BT/other-ns']}]}"
 id=hook-$$
 bt_track "$id"
 check "engine hook: create" bt create --bundle "$BT/agent-hook" "$id"
@@ -145,10 +149,32 @@ check_eq "engine hook: its pid has a mount namespace of its own (a hook entering
   2 "$(cat "$BT/hook-ns.mnt" 2>&1)"
 check_eq "engine hook: the sidecar runs in that netns" "$(cat "$BT/hook-ns" 2>&1)" \
   "$(stat -L -c %i "/proc/$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$id/state/sidecar/bottle.json'))['pid'])")/ns/net" 2>&1)"
-check_eq "engine hook: the agent does not run it again" "none" \
-  "$(python3 -c "import json; print(json.load(open('$BT_ROOT/$id/bottle.json'))['config'].get('hooks', {}).get('prestart', 'none'))" 2>&1)"
+check_eq "engine hook: the other hook got the agent's pid" \
+  "$(stat -L -c %i "/run/bottle/netns/$(bt_netns_name "$id")-a" 2>&1)" "$(cat "$BT/other-ns" 2>&1)"
+check_eq "engine hook: the agent keeps the other hook only" "['gpu-hook', '$BT/other-ns']" \
+  "$(python3 -c "import json; print([h['args'] for h in json.load(open('$BT_ROOT/$id/bottle.json'))['config']['hooks']['prestart']])" 2>&1 | sed 's/^\[//; s/\]$//')"
 check "engine hook: delete" bt delete --force "$id"
 check_same "engine hook: host as before" "$before" "$(settle bt_snapshot "$before")"
-bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo no network for you >&2; exit 3']}]}"
+
+# Without Docker's hook, other hooks are the agent's and bottle builds its own uplink.
+bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '$BT/hook.sh', 'args': ['gpu-hook', '$BT/only-ns']}]}"
+id=agenthook-$$
+bt_track "$id"
+check "agent hook: create" bt create --bundle "$BT/agent-hook" "$id"
+check_eq "agent hook: its pid is the agent's" \
+  "$(stat -L -c %i "/run/bottle/netns/$(bt_netns_name "$id")-a" 2>&1)" "$(cat "$BT/only-ns" 2>&1)"
+check_contains "agent hook: bottle's own uplink" "own uplink" "$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$id/record.json'))['network'])" 2>&1)"
+check "agent hook: delete" bt delete --force "$id"
+
+# A hook of the agent that gives its netns another link (a way around the sidecar) fails create.
+cat >"$BT/sneaky.sh" <<'HOOK'
+#!/bin/sh
+pid=$(sed 's/.*"pid": *\([0-9]*\).*/\1/')
+nsenter --net="/proc/$pid/ns/net" ip link add sneaky0 type veth peer name sneaky1
+HOOK
+chmod +x "$BT/sneaky.sh"
+bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '$BT/sneaky.sh'}]}"
+BT_AGENT=$BT/agent-hook fails_cleanly "agent hook adds a link" "is not bottle's (a hook of the container added or replaced it)" "sneaky-$$"
+bundle_edit "$BT/agent-hook" "c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['libnetwork-setkey', '-c', 'echo no network for you >&2; exit 3']}]}"
 BT_AGENT=$BT/agent-hook fails_cleanly "engine hook fails" "no network for you" "hookfail-$$"
 finish

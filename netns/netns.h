@@ -147,6 +147,12 @@ int netns_teardown_begin(const char *state_dir, const char *name, struct netns_l
                          struct nn_error *err);
 void netns_teardown_finish(const struct netns_leftover *left);
 
+/* Checks that the agent netns holds lo and t->agent_ifname only, so that the sidecar is its
+ * only way out even after code of the container's own (its hooks) ran with root on the host:
+ * EPERM naming any other link. *eth_ifindex: the index agent_ifname must have (0: any); set
+ * to the one found, for a later check to compare. */
+int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct nn_error *err);
+
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
                struct nn_error *err);

@@ -101,6 +101,49 @@ static bool is_host_netns(const char *path)
   return same_inode(&st, "/proc/self/ns/net") || same_inode(&st, "/proc/1/ns/net");
 }
 
+/* Docker's network hook, `<dockerd> libnetwork-setkey -exec-root=DIR ID CONTROLLER`: the one
+ * hook that is run against bottle's sidecar netns. Every other hook (a GPU hook, say) is the
+ * agent's, and the agent's netns is checked after them (make_agent). */
+static bool is_network_hook(const cJSON *hook)
+{
+  const cJSON *arg;
+  cJSON_ArrayForEach(arg, cJSON_GetObjectItemCaseSensitive(hook, "args"))
+  {
+    if (cJSON_IsString(arg) && strcmp(arg->valuestring, "libnetwork-setkey") == 0)
+      return true;
+  }
+  return false;
+}
+
+static bool has_network_hook(const cJSON *config)
+{
+  const cJSON *hook;
+  cJSON_ArrayForEach(hook, json_path(config, "hooks.prestart"))
+  {
+    if (is_network_hook(hook))
+      return true;
+  }
+  return false;
+}
+
+/* Splits config's prestart hooks: the network ones move to a copy of config that holds no
+ * other hook (the one to run against the sidecar netns, returned); the rest stay. */
+static cJSON *take_network_hooks(cJSON *config)
+{
+  cJSON *copy = cJSON_Duplicate(config, true);
+  cJSON *hooks = cJSON_CreateObject();
+  cJSON *network = cJSON_AddArrayToObject(hooks, "prestart");
+  cJSON_ReplaceItemInObjectCaseSensitive(copy, "hooks", hooks);
+  cJSON *prestart = cJSON_GetObjectItemCaseSensitive(
+      cJSON_GetObjectItemCaseSensitive(config, "hooks"), "prestart");
+  for (cJSON *hook = prestart ? prestart->child : NULL, *next; hook != NULL; hook = next) {
+    next = hook->next;
+    if (is_network_hook(hook))
+      cJSON_AddItemToArray(network, cJSON_DetachItemViaPointer(prestart, hook));
+  }
+  return copy;
+}
+
 static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char **path,
                            bottle_error_t *err)
 {
@@ -140,8 +183,7 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
     *path = p;
     return 0;
   }
-  const cJSON *prestart = json_path(config, "hooks.prestart");
-  *mode = cJSON_GetArraySize(prestart) > 0 ? NET_ENGINE_HOOK : NET_UPLINK;
+  *mode = has_network_hook(config) ? NET_ENGINE_HOOK : NET_UPLINK;
   *path = NULL;
   return 0;
 }
@@ -291,6 +333,7 @@ struct build {
   char *dir;
   char name[17];
   cJSON *record;
+  cJSON *network_hooks; /* NET_ENGINE_HOOK: a copy of config holding its network hooks only */
 };
 
 static struct netns_spec topology_spec(const struct build *b)
@@ -335,8 +378,10 @@ static int network_begin(struct build *b, struct netns_spec *ns, struct netns_to
   struct nn_error ne = {0};
   if (netns_build_begin(ns, topo, &ne) < 0)
     return netns_error(err, &ne);
-  *hooks = (struct engine_hooks_job){b->config, b->o->id, b->o->bundle, topo->sidecar_netns};
   if (b->mode == NET_ENGINE_HOOK) {
+    b->network_hooks = take_network_hooks(b->config);
+    *hooks =
+        (struct engine_hooks_job){b->network_hooks, b->o->id, b->o->bundle, topo->sidecar_netns};
     if (netns_child_start(net, engine_hooks_run, NULL, hooks) < 0 &&
         engine_hooks_run(hooks, &ne) < 0)
       return netns_error(err, &ne);
@@ -359,8 +404,6 @@ static int network_finish(struct build *b, const struct netns_spec *ns, struct n
   struct nn_error ne = {0};
   if (netns_build_finish(ns, &ne) < 0)
     return netns_error(err, &ne);
-  /* The hooks ran: the agent must not run them again against its own pid. */
-  cJSON_DeleteItemFromObject(cJSON_GetObjectItemCaseSensitive(b->config, "hooks"), "prestart");
   return 0;
 }
 
@@ -440,9 +483,22 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
   cJSON_AddStringToObject(b->record, "agent_netns", topo->agent_netns);
   if (write_record(b->dir, b->record, err) < 0)
     return -1;
+  /* Hooks that run during create do so with root on the host; whatever they do, the agent's
+   * netns must still hold bottle's link only. */
+  bool hooked = cJSON_GetArraySize(json_path(b->config, "hooks.createRuntime")) > 0 ||
+                cJSON_GetArraySize(json_path(b->config, "hooks.prestart")) > 0 ||
+                cJSON_GetArraySize(json_path(b->config, "hooks.createContainer")) > 0;
+  int eth = 0;
+  struct nn_error ne = {0};
+  if (hooked && netns_check_agent(topo, &eth, &ne) < 0)
+    return netns_error(err, &ne);
   b->o->config = take_ptr(b->config);
   b->o->egress_hardening = true;
-  return container_create(b->g, b->o, agent, err);
+  if (container_create(b->g, b->o, agent, err) < 0)
+    return -1;
+  if (hooked && netns_check_agent(topo, &eth, &ne) < 0)
+    return netns_error(err, &ne);
+  return 0;
 }
 
 static int wait_for_proxy(const struct build *b, const struct netns_topology *topo,
@@ -622,6 +678,7 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   int r = create_bottled(&b, out, err);
   cJSON_Delete(b.config);
   cJSON_Delete(b.record);
+  cJSON_Delete(b.network_hooks);
   if (r < 0) {
     bottle_error_t e2 = NULL;
     if (bottled_destroy(g, o->id, &e2) < 0) {
