@@ -425,6 +425,37 @@ static int engine_link_index(const char *path, const char *name)
   return idx;
 }
 
+/* netns_check_agent: bottle's link and lo pass; another link, or a new link under the old
+ * name, is refused. */
+static void test_check_agent(const struct netns_topology *t)
+{
+  struct nn_error err = {0};
+  int eth = 0;
+  CHECK(netns_check_agent(t, &eth, &err) == 0 && eth > 0);
+  int fd = nn_netns_open(t->agent_netns, &err);
+  struct nl_sock *sk = fd >= 0 ? nn_rtnl_open(fd, &err) : NULL;
+  CHECK(sk != NULL);
+  if (sk == NULL)
+    return;
+  CHECK(nn_veth_create(sk, "extra0", -1, "extra1", -1, &err) == 0);
+  int again = eth;
+  CHECK(netns_check_agent(t, &again, &err) < 0 && err.errnum == EPERM &&
+        strstr(err.msg, "is not bottle's") != NULL);
+  int idx = 0;
+  CHECK(nn_link_down(sk, "extra0", &idx, &err) == 0 && nn_link_delete(sk, idx, &err) == 0);
+  again = eth;
+  CHECK(netns_check_agent(t, &again, &err) == 0 && again == eth);
+  /* eth0 replaced by a new link of the same name (its peer elsewhere) */
+  CHECK(nn_link_delete(sk, eth, &err) == 0);
+  int side = nn_netns_open(t->sidecar_netns, &err);
+  CHECK(nn_veth_create(sk, t->agent_ifname, -1, "extra1", side, &err) == 0);
+  close(side);
+  again = eth;
+  CHECK(netns_check_agent(t, &again, &err) < 0 && strstr(err.msg, t->agent_ifname) != NULL);
+  nn_rtnl_close(sk);
+  close(fd);
+}
+
 static void test_build_in_private_host(void)
 {
   char dir[] = "/tmp/test_netns.XXXXXX";
@@ -465,6 +496,7 @@ static void test_build_in_private_host(void)
   up3.name = "unit-uplink-3";
   CHECK(netns_build(&up3, &t2, &err) < 0 && err.errnum == ENOSPC &&
         strstr(err.msg, "uplink_pool") != NULL);
+  test_check_agent(&t);
   CHECK(netns_teardown(state, "unit-uplink-2", &err) == 0);
   CHECK(netns_teardown(state, "unit-uplink", &err) == 0);
   CHECK(netns_teardown(state, "unit-uplink", &err) == 0);
