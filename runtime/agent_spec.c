@@ -98,10 +98,13 @@ void agent_drop_net_caps(cJSON *process)
   cJSON_ArrayForEach(set, caps)
   {
     for (int i = cJSON_GetArraySize(set) - 1; i >= 0; i--) {
-      cJSON *c = cJSON_GetArrayItem(set, i);
-      for (size_t k = 0; k < sizeof(drop) / sizeof(*drop); k++)
-        if (cJSON_IsString(c) && strcmp(c->valuestring, drop[k]) == 0)
-          cJSON_DeleteItemFromArray(set, i);
+      const cJSON *c = cJSON_GetArrayItem(set, i);
+      for (size_t k = 0; k < sizeof(drop) / sizeof(*drop); k++) {
+        if (cJSON_IsString(c) && strcmp(c->valuestring, drop[k]) == 0) {
+          cJSON_DeleteItemFromArray(set, i); /* frees c */
+          break;
+        }
+      }
     }
   }
 }
