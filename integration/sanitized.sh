@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The runtime itself under ASan/UBSan (make asan builds build/asan/bottle): the bottled and plain
-# lifecycles and exec, which walk create, start, exec, kill and delete, the sidecar and the
-# network, run again with that binary. A memory error or leak in any of its processes fails
-# the run it is in (unit tests under the sanitizers cannot reach these paths).
+# lifecycles and exec (create, start, exec, kill, delete, the sidecar, the network) and the
+# failed creates and bad configs (the error paths) run again with that binary. A memory error
+# or leak in any of its processes fails the run it is in; unit tests cannot reach these paths.
 . "$(dirname "$0")/../tests/lib.sh"
 need_root
 ASAN_BUILD=${ASAN_BUILD:-build/asan}
 [ -x "$ASAN_BUILD/bottle" ] || skip "no sanitized build ($ASAN_BUILD/bottle): make asan"
 export BOTTLE=$PWD/$ASAN_BUILD/bottle BOTTLE_RUN=$PWD/$ASAN_BUILD/bottle-run
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in bottled_lifecycle.sh runtime_lifecycle.sh runtime_exec.sh; do
+for t in bottled_lifecycle.sh bottled_crash.sh threats_config.sh runtime_lifecycle.sh runtime_exec.sh; do
   out=$(bash "$(dirname "$0")/$t" 2>&1)
   rc=$?
   check_eq "$t with the sanitized bottle" 0 "$rc"
