@@ -151,6 +151,45 @@ bottled_agent() {
   bundle_edit "$dir" "c['linux']['cgroupsPath'] = '/bottle-test/$(basename "$dir")-$$'"
 }
 
+# agent_probe: a script for `sh -c` that a bottled agent runs as its main process (IP: the test
+# internet's host): proxy env, allowed and blocked requests, a direct connection, DNS, links.
+# check_agent_probe WHAT RC OUT [WANT_RC]: the checks on its output and on the test DNS's log,
+# which must hold nothing but the sidecar's lookup of the allowed name.
+agent_probe() {
+  cat <<SH
+env | grep -i _proxy= | sort
+echo --- allowed; wget -q -O- http://example.test/; echo "wget-allowed=\$?"
+echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo "wget-blocked=\$?"
+echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo "nc=\$?"
+echo --- dns; nslookup agent-probe.test $IP 2>&1; echo "dns=\$?"
+echo --- resolv; nslookup agent-resolv.test 2>&1; echo "resolv=\$?"
+echo --- ifaces; ls /sys/class/net | tr '\n' ' '; echo; ip -4 route
+SH
+}
+
+check_agent_probe() {
+  local what=$1 rc=$2 out=$3 want_rc=${4:-0} queries
+  echo "$out"
+  check_eq "$what of a bottled agent exits $want_rc" "$want_rc" "$rc"
+  check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$out"
+  check_contains "agent has https_proxy" "https_proxy=http://10.231.0.1:8888" "$out"
+  check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
+  check_contains "allowed host answers 200 through the proxy" "hello from the test internet
+wget-allowed=0" "$out"
+  check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
+  check_contains "direct TCP fails at once (no route)" "Network is unreachable" \
+    "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
+  check_contains "direct TCP: nc fails" "nc=1" "$out"
+  check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
+  check_fails "DNS through the agent's resolv.conf fails" grep -q "resolv=0" <<<"$out"
+  check_contains "the agent has lo and eth0 only" "eth0 lo" "$(sed -n '/--- ifaces/,$p' <<<"$out")"
+  check_fails "the agent has no default route" grep -q "^default" <<<"$out"
+  queries=$(cat "$INTERNET_DNS_COUNT")
+  check_fails "no agent DNS query reached the test DNS" grep -q agent- <<<"$queries"
+  check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
+  check_eq "the test DNS saw only the sidecar's lookup of the allowed name" "example.test" "$queries"
+}
+
 bt_host() { if [ -n "$BT_HOST" ]; then nsenter --net="/run/netns/$BT_HOST" "$@"; else "$@"; fi; }
 bt() { bt_host "$BOTTLE" --root "$BT_ROOT" --config "${BT_CONFIG_FILE:-$BT_CONF}" "$@"; }
 bt_run() { bt_host "$BOTTLE_RUN" --root "$BT_ROOT" --config "${BT_CONFIG_FILE:-$BT_CONF}" "$@"; }

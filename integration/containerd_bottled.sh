@@ -29,7 +29,6 @@ ctr_busybox_image
 IMG=$ENGINE_CTR_IMAGE
 ROOT=$CTR_RUNTIME_ROOT/$CTR_NS
 RB=(--runc-binary "$ENGINE_RUNTIME_PATH" --runc-root "$CTR_RUNTIME_ROOT")
-B() { "$BOTTLE" --root "$ROOT" "$@"; }
 ct() { timeout 120 ctr -a "$CTR_SOCK" -n "$CTR_NS" "$@"; }
 task_status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
 
@@ -48,34 +47,26 @@ track "$a"
 track "$b"
 ct run -d "${RB[@]}" "$IMG" "$a" sleep 600 >/dev/null || fail "ctr run -d a"
 ct run -d "${RB[@]}" "$IMG" "$b" sleep 600 >/dev/null || fail "ctr run -d b"
-check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$a")"
-rec_a=$(cat "$ROOT/.bottle/$a/record.json")
-check_contains "record: own uplink" '"network":"own uplink"' "$rec_a"
-agent_ns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec_a")
-check_eq "ctr task exec lands in the agent netns" "$(stat -L -c %i "$agent_ns")" \
-  "$(ct task exec --exec-id x1 "$a" stat -L -c %i /proc/self/ns/net)"
-xenv=$(ct task exec --exec-id x2 "$a" env)
-check_contains "ctr task exec gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$xenv"
-check_contains "ctr task exec gets no_proxy" "no_proxy=localhost,127.0.0.1,::1" "$xenv"
-check_eq "ctr task exec: allowed host through the proxy" "hello from the test internet" \
-  "$(ct task exec --exec-id x3 "$a" wget -q -O- http://example.test/ 2>&1)"
-ct task exec --exec-id x4 "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
+# ct_exec ID CMD...: each exec needs an id of its own (this one is often run in a subshell)
+ct_exec() { local id=$1; shift; ct task exec --exec-id "x$BASHPID-$RANDOM" "$id" "$@"; }
+check_bottle_exec "ctr task exec" "$a" "own uplink" ct_exec
+ct_exec "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
 check_contains "bottle logs: the blocked request is marked BLOCKED" "BLOCKED GET only-a-$$.test:80" "$(B logs "$a" 2>&1)"
 check_fails "bottle logs of b: not there" grep -q "only-a-$$" <<<"$(B logs "$b" 2>&1)"
-check_fails "the agents' netns differ" test "$(stat -L -c %i "$agent_ns")" = \
-  "$(ct task exec --exec-id x5 "$b" stat -L -c %i /proc/self/ns/net)"
+check_fails "the agents' netns differ" test "$(stat -L -c %i "$AGENT_NS")" = \
+  "$(ct_exec "$b" stat -L -c %i /proc/self/ns/net)"
 a_sns=/proc/$(sidecar_pid "$a")/ns/net b_sns=/proc/$(sidecar_pid "$b")/ns/net
 a_up=$(nsenter --net="$a_sns" ip -4 -o addr show uplink0 | awk '{print $4}' | cut -d/ -f1)
 b_up=$(nsenter --net="$b_sns" ip -4 -o addr show uplink0 | awk '{print $4}' | cut -d/ -f1)
 check_fails "each bottle has its own uplink address ($a_up, $b_up)" test -z "$b_up" -o "$a_up" = "$b_up"
-out=$(ct task exec --exec-id x6 "$a" nc -w 2 "$b_up" 8888 </dev/null 2>&1)
+out=$(ct_exec "$a" nc -w 2 "$b_up" 8888 </dev/null 2>&1)
 check_contains "A -> B's sidecar $b_up:8888 directly: unreachable" "Network is unreachable" "$out"
-out=$(ct task exec --exec-id x7 "$a" wget -q -O- "http://$b_up:8888/health" 2>&1)
+out=$(ct_exec "$a" wget -q -O- "http://$b_up:8888/health" 2>&1)
 check_contains "A -> B's sidecar through A's proxy: 403" "403 Forbidden" "$out"
 check_fails "A's sidecar netns cannot open B's proxy at $b_up:8888" \
   nsenter --net="$a_sns" busybox nc -w 2 "$b_up" 8888 </dev/null
 check_eq "control: B reaches the allowed host" "hello from the test internet" \
-  "$(ct task exec --exec-id x8 "$b" wget -q -O- http://example.test/ 2>&1)"
+  "$(ct_exec "$b" wget -q -O- http://example.test/ 2>&1)"
 # a: killed, then deleted through the shim (what docker stop ends in).
 ct task kill -s SIGKILL "$a"
 for _ in $(seq 100); do [ "$(task_status "$a")" = STOPPED ] && break; sleep 0.1; done

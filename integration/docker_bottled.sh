@@ -34,7 +34,6 @@ sysctl -qw "net.ipv4.conf.btbr$$.forwarding=1"
 internet_ns_exec ip route add 203.0.113.0/24 via "$INTERNET_HOST_IP" || exit 1
 IMG=$ENGINE_IMAGE
 ROOT=$DOCKER_RUNTIME_ROOT
-B() { "$BOTTLE" --root "$ROOT" "$@"; }
 # dk under a time limit (a hang fails the check instead of the whole test).
 dkt() { timeout 120 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
 brun() { dk run --runtime=bottle --dns "$IP" "$@"; }
@@ -51,17 +50,7 @@ a=$(brun -d "$IMG" sleep 600) || fail "docker run -d a"
 b=$(brun -d "$IMG" sleep 600) || fail "docker run -d b"
 track "$a"
 track "$b"
-check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$a")"
-rec_a=$(cat "$ROOT/.bottle/$a/record.json")
-check_contains "record: network mode is the engine's netns via the hook" "engine netns (prestart hook)" "$rec_a"
-agent_ns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec_a")
-check_eq "docker exec lands in the agent netns" "$(stat -L -c %i "$agent_ns")" \
-  "$(dk exec "$a" stat -L -c %i /proc/self/ns/net)"
-xenv=$(dk exec "$a" env)
-check_contains "docker exec gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$xenv"
-check_contains "docker exec gets no_proxy" "no_proxy=localhost,127.0.0.1,::1" "$xenv"
-check_eq "docker exec: allowed host through the proxy" "hello from the test internet" \
-  "$(dk exec "$a" wget -q -O- http://example.test/ 2>&1)"
+check_bottle_exec "docker exec" "$a" "engine netns (prestart hook)" dk exec
 dk exec "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
 logs=$(B logs "$a" 2>&1)
 check_contains "bottle logs: the blocked request is marked BLOCKED" "BLOCKED GET only-a-$$.test:80" "$logs"

@@ -8,9 +8,12 @@
 #                   (the pipelock double as sidecar, example.test allowed, the test DNS for
 #                   an own uplink); the EXIT trap runs engine_bottled_pre_cleanup if the
 #                   test defines it, then takes the internet down and runs engines_cleanup
-#   agent_probe     (after init) a script for `sh -c` that an agent runs as its main process:
-#                   proxy env, allowed and blocked requests, a direct connection, DNS, links
-#   check_agent_probe WHAT RC OUT  the checks on its output (and on the test DNS's log)
+#   agent_probe, check_agent_probe  see bottled.lib.sh
+#   B ARGS...       bottle on ROOT
+#   check_bottle_exec WHAT ID MODE EXEC...  a running bottle: its state and record (MODE, the
+#                   network mode as the record names it), and the engine's exec (run as
+#                   `EXEC... ID CMD...`, named WHAT) landing in the agent netns with the proxy
+#                   env and a way through the proxy; sets AGENT_NS
 #   nname ID        netns/'s name for a container id under ROOT (bind mounts, links, cgroups)
 #   sidecar_pid ID  the sidecar's host pid (its state lives under <ROOT>/.bottle/<ID>/state)
 #   track ID        remember an id: snapshot looks for what it can leave
@@ -24,7 +27,7 @@
 # shellcheck source=tests/internet.lib.sh
 . "$BOTTLE_TOP/tests/internet.lib.sh"
 # shellcheck source=integration/bottled.lib.sh
-. "$BOTTLE_TOP/integration/bottled.lib.sh" # only for _bt_sidecar_bundle
+. "$BOTTLE_TOP/integration/bottled.lib.sh" # _bt_sidecar_bundle, bt_netns_name, the agent probe
 [ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
 
 engine_bottled_init() {
@@ -44,41 +47,6 @@ json.dump({"mode": "bottled",
 PY
 }
 
-agent_probe() {
-  cat <<SH
-env | grep -i _proxy= | sort
-echo --- allowed; wget -q -O- http://example.test/; echo "wget-allowed=\$?"
-echo --- blocked; wget -q -O- http://blocked.test/ 2>&1; echo "wget-blocked=\$?"
-echo --- direct; nc -w 2 $IP 80 </dev/null 2>&1; echo "nc=\$?"
-echo --- dns; nslookup agent-probe.test $IP 2>&1; echo "dns=\$?"
-echo --- resolv; nslookup agent-resolv.test 2>&1; echo "resolv=\$?"
-echo --- ifaces; ls /sys/class/net | tr '\n' ' '; echo; ip -4 route
-SH
-}
-
-check_agent_probe() {
-  local what=$1 rc=$2 out=$3 queries
-  echo "$out"
-  check_eq "$what of a bottled agent exits 0" 0 "$rc"
-  check_contains "agent has HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$out"
-  check_contains "agent has https_proxy" "https_proxy=http://10.231.0.1:8888" "$out"
-  check_contains "agent has NO_PROXY for loopback only" "NO_PROXY=localhost,127.0.0.1,::1" "$out"
-  check_contains "allowed host answers 200 through the proxy" "hello from the test internet
-wget-allowed=0" "$out"
-  check_contains "other host gets 403" "403 Forbidden" "$(sed -n '/--- blocked/,/wget-blocked/p' <<<"$out")"
-  check_contains "direct TCP fails at once (no route)" "Network is unreachable" \
-    "$(sed -n '/--- direct/,/nc=/p' <<<"$out")"
-  check_contains "direct TCP: nc fails" "nc=1" "$out"
-  check_fails "DNS to the test resolver fails" grep -q "dns=0" <<<"$out"
-  check_fails "DNS through the agent's resolv.conf fails" grep -q "resolv=0" <<<"$out"
-  check_contains "the agent has lo and eth0 only" "eth0 lo" "$(sed -n '/--- ifaces/,$p' <<<"$out")"
-  check_fails "the agent has no default route" grep -q "^default" <<<"$out"
-  queries=$(cat "$INTERNET_DNS_COUNT")
-  check_fails "no agent DNS query reached the test DNS" grep -q agent- <<<"$queries"
-  check_fails "the blocked name was never resolved" grep -q blocked.test <<<"$queries"
-  check_eq "the test DNS saw only the sidecar's lookup of the allowed name" "example.test" "$queries"
-}
-
 # engines_cleanup exits with the status it was entered with: keep the test's.
 _engine_bottled_cleanup() {
   local rc=$?
@@ -88,15 +56,25 @@ _engine_bottled_cleanup() {
   engines_cleanup
 }
 
-nname() {
-  python3 - "$ROOT" "$1" <<'PY'
-import sys
-h = 1469598103934665603
-for ch in (sys.argv[1] + "/" + sys.argv[2]).encode():
-    h = ((h ^ ch) * 1099511628211) & (2**64 - 1)
-print("%016x" % h)
-PY
+B() { "$BOTTLE" --root "$ROOT" "$@"; }
+
+check_bottle_exec() {
+  local what=$1 id=$2 mode=$3 rec env
+  local exec=("${@:4}")
+  check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$id")"
+  rec=$(cat "$ROOT/.bottle/$id/record.json")
+  check_contains "record: network mode $mode" "\"network\":\"$mode\"" "$rec"
+  AGENT_NS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec")
+  check_eq "$what lands in the agent netns" "$(stat -L -c %i "$AGENT_NS")" \
+    "$("${exec[@]}" "$id" stat -L -c %i /proc/self/ns/net)"
+  env=$("${exec[@]}" "$id" env)
+  check_contains "$what gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$env"
+  check_contains "$what gets no_proxy" "no_proxy=localhost,127.0.0.1,::1" "$env"
+  check_eq "$what: allowed host through the proxy" "hello from the test internet" \
+    "$("${exec[@]}" "$id" wget -q -O- http://example.test/ 2>&1)"
 }
+
+nname() { BT_ROOT=$ROOT bt_netns_name "$1"; }
 
 sidecar_pid() {
   "$BOTTLE" --root "$ROOT/.bottle/$1/state" state sidecar |

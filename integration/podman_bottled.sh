@@ -52,7 +52,6 @@ JSON
 # may have) exceed what a sandboxed runner may set: ask for modest ones.
 ULIM=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
 prun() { pd run "${ULIM[@]}" --network bottletest --dns "$IP" "$@"; }
-B() { "$BOTTLE" --root "$ROOT" "$@"; }
 
 # The network reaches the internet through this netns; forwarding is CNI's to switch on.
 out=$(prun --rm --annotation bottle.mode=plain "${IMG[@]}" true 2>&1)
@@ -67,15 +66,7 @@ left_behind "podman run --rm"
 # 2. A detached bottle: exec, logs, stop, rm.
 a=$(prun -d "${IMG[@]}" sleep 600) || fail "podman run -d"
 track "$a"
-check_contains "bottle state: sidecar running" '"sidecar": "running"' "$(B state "$a")"
-rec=$(cat "$ROOT/.bottle/$a/record.json")
-check_contains "record: the engine's netns by path" "engine netns" "$rec"
-agent_ns=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["agent_netns"])' "$rec")
-check_eq "podman exec lands in the agent netns" "$(stat -L -c %i "$agent_ns")" \
-  "$(pd exec "$a" stat -L -c %i /proc/self/ns/net)"
-check_contains "podman exec gets HTTP_PROXY" "HTTP_PROXY=http://10.231.0.1:8888" "$(pd exec "$a" env)"
-check_eq "podman exec: allowed host through the proxy" "hello from the test internet" \
-  "$(pd exec "$a" wget -q -O- http://example.test/ 2>&1)"
+check_bottle_exec "podman exec" "$a" "engine netns" pd exec
 pd exec "$a" wget -q -O- "http://only-a-$$.test/" >/dev/null 2>&1
 check_contains "bottle logs: the blocked request is marked BLOCKED" "BLOCKED GET only-a-$$.test:80" \
   "$(B logs "$a" 2>&1)"
