@@ -11,6 +11,13 @@
 
 static int checks, failures;
 
+/* Lines reach the log as they are printed, also the ones outside CHECK: LeakSanitizer's exit
+ * (_exit after its report) would drop a buffered stdout. */
+__attribute__((constructor)) static void check_line_buffered(void)
+{
+  setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 #define CHECK(cond, ...)                                                                           \
   do {                                                                                             \
     checks++;                                                                                      \

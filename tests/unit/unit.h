@@ -13,6 +13,14 @@
 static int unit_checks, unit_failures;
 static const char *unit_current = "";
 
+/* Every line reaches the log as it is printed: a pipe would otherwise hold stdout until exit,
+ * and LeakSanitizer's exit (_exit after its report) drops what is still buffered, "not ok" lines
+ * included. */
+__attribute__((constructor)) static void unit_line_buffered(void)
+{
+  setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 #define CHECK(cond)                                                                                \
   do {                                                                                             \
     unit_checks++;                                                                                 \
