@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,9 +31,11 @@ static const struct {
 } join_order[] = {
     /* As host root we may enter every namespace of the container directly;
      * the user namespace goes last, so that namespaces owned by another user
-     * namespace (a netns joined by path) are still joinable. */
+     * namespace (a netns joined by path) are still joinable. pid only sets
+     * where the joiner's children are born: the joiner itself stays outside. */
     {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
-    {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},  {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},
+    {"user", CLONE_NEWUSER},
 };
 
 static bool same_ns(pid_t pid, const char *name)
@@ -50,6 +53,100 @@ static _Noreturn void child_fail(int sync, bottle_error_t *err)
 {
   sync_send(sync, SYNC_ERROR, (err && *err) ? (*err)->msg : "exec failed");
   _exit(1);
+}
+
+/* What the joiner hands on to the exec'd process, besides stdio and the preserved fds. */
+struct exec_child {
+  const struct exec_opts *o;
+  struct seccomp_filter *filter;
+  bool terminal;
+  int first_closed, sync, console_fd;
+};
+
+/* The process in the container: born in its pid namespace with its root, cwd
+ * and mounts already, and holding no host fd but the ones passed on purpose. */
+static _Noreturn void exec_final(const struct exec_child *x)
+{
+  bottle_error_t cerr = NULL;
+  enum sync_type t;
+  /* The parent moves us into the cgroup first. */
+  if (sync_recv(x->sync, &t, NULL) < 0 || t != SYNC_GO)
+    _exit(1);
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(x->o->process, "user");
+  if (x->terminal) {
+    if (console_setup(x->console_fd, x->o->process, false, (uid_t)json_int(user, "uid", 0), &cerr) <
+        0)
+      child_fail(x->sync, &cerr);
+  }
+  if (process_set_rlimits(x->o->process, &cerr) < 0)
+    child_fail(x->sync, &cerr);
+  struct process_setup ps = {
+      .process = x->o->process, .seccomp = x->filter, .first_closed_fd = x->first_closed};
+  if (process_finalize(&ps, &cerr) < 0)
+    child_fail(x->sync, &cerr);
+  process_exec(&ps, &cerr);
+  child_fail(x->sync, &cerr);
+}
+
+/* The joiner, as runc's nsexec: a process in none of the container's pid
+ * namespaces (so nothing inside can open its /proc/<pid>/root or fds) joins
+ * every namespace, mount included, and only then clones the exec'd process
+ * into the pid namespace. setns into the mount namespace sets root and cwd to
+ * the namespace's root; the chdir makes sure of the cwd. CLONE_PARENT makes
+ * that process the caller's child, as if forked directly (waitloop, the
+ * subreaper). Reports the process's pid on the sync socket, then exits. */
+static _Noreturn void exec_joiner(const struct exec_child *x, int dirfd, const int *ns_fds,
+                                  const int *ns_types, int nns)
+{
+  bottle_error_t cerr = NULL;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  close(dirfd);
+  int keep[2 + 8] = {x->sync, x->console_fd};
+  for (int i = 0; i < nns; i++)
+    keep[2 + i] = ns_fds[i];
+  close_fds_except(x->first_closed, keep, 2 + (size_t)nns);
+  for (int i = 0; i < nns; i++) {
+    if (setns(ns_fds[i], ns_types[i]) < 0) {
+      berr(&cerr, errno, "setns (type 0x%x)", ns_types[i]);
+      child_fail(x->sync, &cerr);
+    }
+    close(ns_fds[i]);
+  }
+  if (chdir("/") < 0) {
+    berr(&cerr, errno, "chdir to the container's root");
+    child_fail(x->sync, &cerr);
+  }
+  pid_t pid =
+      (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0UL);
+  if (pid == 0)
+    exec_final(x);
+  if (pid < 0) {
+    berr(&cerr, errno, "clone the exec process");
+    child_fail(x->sync, &cerr);
+  }
+  char text[16];
+  snprintf(text, sizeof(text), "%d", (int)pid);
+  sync_send(x->sync, SYNC_GO, text);
+  _exit(0);
+}
+
+/* Waits for the joiner and returns the pid it reports, or -1. */
+static pid_t reap_joiner(pid_t joiner, int sync, bottle_error_t *err)
+{
+  int status = 0;
+  while (waitpid(joiner, &status, 0) < 0)
+    if (errno != EINTR)
+      return berr(err, errno, "wait for the namespace joiner");
+  /* Exited, so its one message is queued already. */
+  enum sync_type t;
+  cleanup_free char *text = NULL;
+  if (sync_recv(sync, &t, &text) < 0)
+    return berr(err, errno, "read from the namespace joiner");
+  if (t == SYNC_ERROR)
+    return berr(err, 0, "%s", text ? text : "exec failed");
+  if (t != SYNC_GO || text == NULL || atoi(text) <= 0 || !WIFEXITED(status))
+    return berr(err, 0, "the namespace joiner exited without starting the process");
+  return (pid_t)atoi(text);
 }
 
 int container_exec(struct container *c, const struct exec_opts *o, int *exit_code,
@@ -87,9 +184,9 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
 
   int first_closed = 3 + process_listen_fds() + o->preserve_fds;
   int internal_min = first_closed + 16;
-  int ns_fds[8], ns_types[8], nns = 0, pidns_fd = -1, own_pidns_fd = -1;
+  int ns_fds[8], ns_types[8], nns = 0;
   int sync_pair[2] = {-1, -1}, console_fd = -1;
-  pid_t pid = -1;
+  pid_t joiner = -1, pid = -1;
   int rc = -1;
 
   for (size_t i = 0; i < sizeof(join_order) / sizeof(*join_order); i++) {
@@ -106,15 +203,6 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     close(fd);
     ns_types[nns] = join_order[i].flag;
     ns_fds[nns++] = hi;
-  }
-  if (!same_ns(c->pid, "pid")) {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->pid);
-    pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (pidns_fd < 0) {
-      berr(err, errno, "open %s", path);
-      goto out;
-    }
   }
   /* The container may have died between the status check and the opens. */
   if (!container_init_alive(c)) {
@@ -143,59 +231,21 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     close(sync_pair[i]);
     sync_pair[i] = hi;
   }
-  if (pidns_fd >= 0) {
-    own_pidns_fd = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-    if (setns(pidns_fd, CLONE_NEWPID) < 0) {
-      berr(err, errno, "join pid namespace");
-      goto out;
-    }
-  }
   if (!o->detach)
     waitloop_block_signals();
   fflush(NULL);
-  pid = fork();
-  if (pid == 0) {
-    bottle_error_t cerr = NULL;
-    int sync = sync_pair[1];
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    close(c->dirfd);
-    int keep[12] = {sync, console_fd};
-    size_t k = 2;
-    for (int i = 0; i < nns; i++)
-      keep[k++] = ns_fds[i];
-    close_fds_except(first_closed, keep, k);
-    enum sync_type t;
-    if (sync_recv(sync, &t, NULL) < 0 || t != SYNC_GO)
-      _exit(1);
-    for (int i = 0; i < nns; i++) {
-      if (setns(ns_fds[i], ns_types[i]) < 0) {
-        berr(&cerr, errno, "setns (type 0x%x)", ns_types[i]);
-        child_fail(sync, &cerr);
-      }
-      close(ns_fds[i]);
-    }
-    const cJSON *user = cJSON_GetObjectItemCaseSensitive(o->process, "user");
-    if (terminal) {
-      if (console_setup(console_fd, o->process, false, (uid_t)json_int(user, "uid", 0), &cerr) < 0)
-        child_fail(sync, &cerr);
-    }
-    if (process_set_rlimits(o->process, &cerr) < 0)
-      child_fail(sync, &cerr);
-    struct process_setup ps = {
-        .process = o->process, .seccomp = filter, .first_closed_fd = first_closed};
-    if (process_finalize(&ps, &cerr) < 0)
-      child_fail(sync, &cerr);
-    process_exec(&ps, &cerr);
-    child_fail(sync, &cerr);
-  }
-  if (pid < 0) {
+  struct exec_child x = {.o = o,
+                         .filter = filter,
+                         .terminal = terminal,
+                         .first_closed = first_closed,
+                         .sync = sync_pair[1],
+                         .console_fd = console_fd};
+  joiner = fork();
+  if (joiner == 0)
+    exec_joiner(&x, c->dirfd, ns_fds, ns_types, nns);
+  if (joiner < 0) {
     berr(err, errno, "fork");
     goto out;
-  }
-  if (own_pidns_fd >= 0) {
-    setns(own_pidns_fd, CLONE_NEWPID);
-    close(own_pidns_fd);
-    own_pidns_fd = -1;
   }
   close(sync_pair[1]);
   sync_pair[1] = -1;
@@ -203,6 +253,10 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     close(console_fd);
     console_fd = -1;
   }
+  pid = reap_joiner(joiner, sync_pair[0], err);
+  joiner = -1;
+  if (pid < 0)
+    goto out;
   if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
     goto out;
   {
@@ -246,22 +300,21 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   pid = -1;
   rc = 0;
 out:
+  if (joiner > 0) {
+    kill(joiner, SIGKILL);
+    while (waitpid(joiner, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
   if (rc < 0 && pid > 0) {
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
       ;
-  }
-  if (own_pidns_fd >= 0) {
-    setns(own_pidns_fd, CLONE_NEWPID);
-    close(own_pidns_fd);
   }
   for (int i = 0; i < 2; i++)
     if (sync_pair[i] >= 0)
       close(sync_pair[i]);
   if (console_fd >= 0)
     close(console_fd);
-  if (pidns_fd >= 0)
-    close(pidns_fd);
   for (int i = 0; i < nns; i++)
     close(ns_fds[i]);
   seccomp_filter_free(filter);

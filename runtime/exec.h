@@ -1,6 +1,9 @@
-/* `exec`: a new process in a running container (§4.4). One fork from the
- * host pid namespace (after setns into the container's pid namespace), so the
- * process is the caller's direct child and is reparented to its subreaper. */
+/* `exec`: a new process in a running container (§4.4). A short-lived joiner,
+ * never visible inside the container, joins every namespace (mount included)
+ * and clones the process into the container's pid namespace with
+ * CLONE_PARENT: the process is the caller's direct child (reparented to its
+ * subreaper) and nothing in the container can see it before it has the
+ * container's root, cwd and mounts (issue 9, item 1). */
 #ifndef BOTTLE_EXEC_H
 #define BOTTLE_EXEC_H
 
