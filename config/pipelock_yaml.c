@@ -112,7 +112,8 @@ static int key_strings(yaml_emitter_t *e, const char *name, const struct cfg_str
   return emit(e, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
-static int emit_document(yaml_emitter_t *e, const struct bottle_policy *pol, const char *listen)
+static int emit_document(yaml_emitter_t *e, const struct bottle_policy *pol, const char *listen,
+                         const char *metrics)
 {
   yaml_event_t ev;
   if (emit(e, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING)) < 0 ||
@@ -125,6 +126,9 @@ static int emit_document(yaml_emitter_t *e, const struct bottle_policy *pol, con
   /* Also given as --listen by the default argv; here too so a custom argv listens right. */
   if (key(e, "fetch_proxy") < 0 || map_start(e) < 0 || key_string(e, "listen", listen) < 0 ||
       map_end(e) < 0)
+    return -1;
+  /* Off the proxy listener, which the agent reaches: on the sidecar's own loopback. */
+  if (key_string(e, "metrics_listen", metrics) < 0)
     return -1;
   if (key(e, "forward_proxy") < 0 || map_start(e) < 0 || key_plain(e, "enabled", "true") < 0)
     return -1;
@@ -197,8 +201,9 @@ char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, 
   }
   if (check_policy(pol, err) < 0)
     return NULL;
-  char listen[CFG_IPV4_STRLEN + 8];
+  char listen[CFG_IPV4_STRLEN + 8], metrics[CFG_IPV4_STRLEN + 8];
   snprintf(listen, sizeof(listen), "%s:%u", listen_ip, port);
+  snprintf(metrics, sizeof(metrics), "%s:%u", CFG_METRICS_IP, cfg_metrics_port(port));
 
   struct out_buf out = {0};
   yaml_emitter_t emitter;
@@ -210,7 +215,7 @@ char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, 
   yaml_emitter_set_unicode(&emitter, 1);
   yaml_emitter_set_width(&emitter, -1); /* never fold a long host onto two lines */
   yaml_emitter_set_indent(&emitter, 2);
-  int rc = emit_document(&emitter, pol, listen);
+  int rc = emit_document(&emitter, pol, listen, metrics);
   const char *problem = emitter.problem;
   if (rc < 0 || out.oom)
     cfg_fail(err, "pipelock config: YAML emitter failed: %s",

@@ -41,6 +41,15 @@
  * passes it to pipelock with --config). */
 #define CFG_PIPELOCK_CONFIG_PATH "/etc/pipelock.yaml"
 #define CFG_MAX_DNS 3 /* resolv.conf reads at most three nameservers */
+/* pipelock serves /metrics and /stats on the proxy listener unless metrics_listen moves them: the
+ * YAML puts them on the sidecar's own loopback, out of the agent's reach, on this port (pipelock
+ * refuses a metrics port equal to the proxy's, so a proxy on 9464 gets them on 9465). */
+#define CFG_METRICS_IP "127.0.0.1"
+#define CFG_METRICS_PORT 9464
+static inline unsigned cfg_metrics_port(unsigned proxy_port)
+{
+  return proxy_port == CFG_METRICS_PORT ? CFG_METRICS_PORT + 1 : CFG_METRICS_PORT;
+}
 
 enum bottle_mode {
   BOTTLE_MODE_BOTTLED, /* agent + pipelock sidecar; the default */
@@ -62,13 +71,26 @@ struct cfg_profile {
   size_t n_ssh;
 };
 
+/* What one kind of per-container input (annotations or the container env) may do beyond
+ * tightening; bottle.json "trust": {"annotations": {...}, "env": {...}}. All off by default:
+ * both can come from the image (podman copies an image's annotations into config.json, an image's
+ * ENV lands in process.env) or from a pod's author, not only from the operator. */
+struct cfg_trust {
+  bool plain;                  /* may choose mode plain when the configured mode is bottled */
+  bool extra_hosts;            /* may add hosts that the default list and profile do not allow */
+  bool any_profile;            /* "profiles": ["*"] */
+  struct cfg_strlist profiles; /* the profiles it may choose (names defined in "bottles") */
+};
+
 /* The runtime config (bottle.json) after validation, with defaults filled in. */
 struct bottle_config {
   char *source; /* the file it came from, or "built-in defaults" */
   enum bottle_mode mode;
-  bool trust_container_env; /* see cfg_resolve */
-  char *sidecar_bundle;     /* absolute path, NULL when not configured */
-  char **sidecar_args;      /* NULL-terminated template, may hold {listen} {ip} {port} */
+  bool trust_container_env; /* as written; when true, trust_env allows everything */
+  struct cfg_trust trust_annotations;
+  struct cfg_trust trust_env;
+  char *sidecar_bundle; /* absolute path, NULL when not configured */
+  char **sidecar_args;  /* NULL-terminated template, may hold {listen} {ip} {port} */
   size_t n_sidecar_args;
   unsigned sidecar_port;
   unsigned sidecar_ready_timeout_ms;
@@ -122,10 +144,13 @@ struct bottle_policy {
  *   allowlist: annotation bottle.egress.allowlist > env BOTTLE_EGRESS_ALLOWLIST (not merged),
  *              plus input->allow
  *   mode:      annotation bottle.mode > env BOTTLE_MODE > runtime config "mode"
- * The container env is image data (an image's ENV lands in process.env), so unless the runtime
- * config sets trust_container_env, BOTTLE_PROFILE, BOTTLE_EGRESS_ALLOWLIST and BOTTLE_MODE=plain
- * (unless the configured mode is plain already) are refused with an error; BOTTLE_MODE=bottled,
- * which can only tighten, is always honoured. Annotations and env are validated in plain mode too.
+ * Annotations and the container env can both come from the image or the pod's author, so each may
+ * only tighten unless the runtime config's trust for it (cfg->trust_annotations, cfg->trust_env)
+ * allows more: mode plain (not loosening when the configured mode is plain), a profile, hosts that
+ * the default list and the chosen profile do not already allow. A refused setting fails with one
+ * line naming it, its value and the bottle.json key that would allow it. bottled mode and hosts
+ * already allowed are always honoured; input->profile and input->allow are the operator's
+ * (bottle-run's flags) and need no trust. Annotations and env are validated in plain mode too.
  * Unknown "bottle.*" annotations are errors (typos must not silently drop policy). */
 int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
                 struct bottle_policy **out, struct cfg_error *err);

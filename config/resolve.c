@@ -19,6 +19,34 @@ struct container_asks {
   const char *env_profile, *env_allowlist, *env_mode;
 };
 
+/* One per-container setting as asked, and what its source is trusted with. */
+struct ask {
+  const char *value;     /* NULL: not asked */
+  const char *name;      /* "bottle.mode", "BOTTLE_MODE" */
+  const char *trust_key; /* "annotations" or "env": the object under bottle.json "trust" */
+  const struct cfg_trust *trust;
+};
+
+/* The annotation when set (even to ""), else the env variable: the two are never merged. */
+static struct ask pick(const struct bottle_config *cfg, const char *ann, const char *ann_name,
+                       const char *env, const char *env_name)
+{
+  if (ann)
+    return (struct ask){ann, ann_name, "annotations", &cfg->trust_annotations};
+  return (struct ask){env, env_name, "env", &cfg->trust_env};
+}
+
+static bool from_env(const struct ask *a)
+{
+  return a->trust_key[0] == 'e';
+}
+
+static const char *origin_of(const struct ask *a, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s %s", from_env(a) ? "container env" : "annotation", a->name);
+  return buf;
+}
+
 int cfg_mode_parse(const char *s, enum bottle_mode *mode)
 {
   if (strcmp(s, "bottled") == 0)
@@ -79,38 +107,38 @@ static void read_env(char *const *env, struct container_asks *asks)
     asks->env_mode = v;
 }
 
-static int untrusted_env(const struct bottle_config *cfg, const char *var, const char *annotation,
-                         struct cfg_error *err)
+/* One line: the setting, the value, who can set it, and the exact bottle.json key to allow it. */
+static int refuse(const struct bottle_config *cfg, const struct ask *a, const char *value,
+                  const char *allow, struct cfg_error *err)
 {
+  char shown[128], origin[64];
+  bool env = from_env(a);
   return cfg_fail(err,
-                  "container env %s is set, but the runtime config (%s) does not trust the "
-                  "container env, which the image's ENV can set; use the annotation %s, or set "
-                  "\"trust_container_env\": true in the runtime config",
-                  var, cfg->source, annotation);
+                  "%s=%s would loosen the bottle, and %s does not trust %s with that (%s); to "
+                  "allow it set \"trust\": {\"%s\": %s} in %s",
+                  origin_of(a, origin, sizeof(origin)),
+                  cfg_quote(value, strlen(value), shown, sizeof(shown)), cfg->source,
+                  env ? "the container env" : "annotations",
+                  env ? "an image's ENV sets it" : "an image or a pod's author can set them",
+                  a->trust_key, allow, cfg->source);
 }
 
 static int resolve_mode(struct bottle_policy *pol, const struct bottle_config *cfg,
                         const struct container_asks *asks, struct cfg_error *err)
 {
   char shown[128], source[300];
-  const char *value = asks->ann_mode;
-  const char *origin = "annotation " ANN_MODE;
-  if (value == NULL && asks->env_mode) {
-    value = asks->env_mode;
-    origin = "container env BOTTLE_MODE";
-  }
-  if (value == NULL) {
+  struct ask a = pick(cfg, asks->ann_mode, ANN_MODE, asks->env_mode, "BOTTLE_MODE");
+  if (a.value == NULL) {
     pol->mode = cfg->mode;
     snprintf(source, sizeof(source), "runtime config %s", cfg->source);
   } else {
-    if (cfg_mode_parse(value, &pol->mode) < 0)
-      return cfg_fail(err, "%s: %s is not a mode; use \"bottled\" or \"plain\"", origin,
-                      cfg_quote(value, strlen(value), shown, sizeof(shown)));
-    /* An untrusted env may tighten (bottled) or repeat the configured mode, never escape. */
-    if (value == asks->env_mode && pol->mode == BOTTLE_MODE_PLAIN &&
-        cfg->mode != BOTTLE_MODE_PLAIN && !cfg->trust_container_env)
-      return untrusted_env(cfg, "BOTTLE_MODE=plain", ANN_MODE, err);
-    snprintf(source, sizeof(source), "%s", origin);
+    origin_of(&a, source, sizeof(source));
+    if (cfg_mode_parse(a.value, &pol->mode) < 0)
+      return cfg_fail(err, "%s: %s is not a mode; use \"bottled\" or \"plain\"", source,
+                      cfg_quote(a.value, strlen(a.value), shown, sizeof(shown)));
+    /* bottled only tightens; plain repeating the configured mode changes nothing. */
+    if (pol->mode == BOTTLE_MODE_PLAIN && cfg->mode != BOTTLE_MODE_PLAIN && !a.trust->plain)
+      return refuse(cfg, &a, a.value, "{\"plain\": true}", err);
   }
   if ((pol->mode_source = strdup(source)) == NULL)
     return cfg_fail(err, "out of memory");
@@ -132,21 +160,14 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
                                                  const struct container_asks *asks,
                                                  struct cfg_error *err)
 {
-  const char *name = NULL, *origin = NULL;
-  if (input->profile) {
+  /* A profile brings hosts and SSH targets: from annotations or env, only those trusted. */
+  struct ask a = pick(cfg, asks->ann_profile, ANN_PROFILE, asks->env_profile, "BOTTLE_PROFILE");
+  const char *name = a.value;
+  char origin[64] = "command line --profile";
+  if (input->profile)
     name = input->profile;
-    origin = "command line --profile";
-  } else if (asks->ann_profile) {
-    name = asks->ann_profile;
-    origin = "annotation " ANN_PROFILE;
-  } else if (asks->env_profile) {
-    if (!cfg->trust_container_env) {
-      untrusted_env(cfg, "BOTTLE_PROFILE", ANN_PROFILE, err);
-      return NULL;
-    }
-    name = asks->env_profile;
-    origin = "container env BOTTLE_PROFILE";
-  }
+  else if (name)
+    origin_of(&a, origin, sizeof(origin));
   static const struct cfg_profile none;
   if (name == NULL)
     return &none;
@@ -167,6 +188,13 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
                cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source, known);
     return NULL;
   }
+  if (input->profile == NULL && !a.trust->any_profile &&
+      !strlist_contains(&a.trust->profiles, prof->name)) {
+    char allow[160];
+    snprintf(allow, sizeof(allow), "{\"profiles\": [\"%s\"]}", prof->name);
+    refuse(cfg, &a, name, allow, err);
+    return NULL;
+  }
   if ((pol->profile = strdup(prof->name)) == NULL ||
       (pol->profile_source = strdup(origin)) == NULL) {
     cfg_fail(err, "out of memory");
@@ -175,19 +203,44 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
   return prof;
 }
 
+/* Whether list already lets pipelock reach host: an entry equal to it, or a "*.d" wildcard over
+ * it (pipelock's "*.d" matches d and every subdomain at any depth). */
+static bool already_allowed(const struct cfg_strlist *list, const char *host)
+{
+  if (strlist_contains(list, host))
+    return true;
+  const char *base = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
+  size_t n = strlen(base);
+  for (size_t i = 0; i < list->len; i++) {
+    const char *w = list->items[i];
+    if (strncmp(w, "*.", 2) != 0)
+      continue;
+    size_t d = strlen(w + 2);
+    if (strcmp(base, w + 2) == 0 ||
+        (n > d && base[n - d - 1] == '.' && strcmp(base + n - d, w + 2) == 0))
+      return true;
+  }
+  return false;
+}
+
 static int add_container_allowlist(struct bottle_policy *pol, const struct bottle_config *cfg,
                                    const struct cfg_container_input *input,
                                    const struct container_asks *asks, struct cfg_error *err)
 {
-  if (asks->ann_allowlist) {
-    if (hostlist_add_csv(&pol->allowlist, asks->ann_allowlist, "annotation " ANN_ALLOWLIST, err) <
-        0)
-      return -1;
-  } else if (asks->env_allowlist) {
-    if (!cfg->trust_container_env)
-      return untrusted_env(cfg, "BOTTLE_EGRESS_ALLOWLIST", ANN_ALLOWLIST, err);
-    if (hostlist_add_csv(&pol->allowlist, asks->env_allowlist,
-                         "container env BOTTLE_EGRESS_ALLOWLIST", err) < 0)
+  struct ask a =
+      pick(cfg, asks->ann_allowlist, ANN_ALLOWLIST, asks->env_allowlist, "BOTTLE_EGRESS_ALLOWLIST");
+  if (a.value) {
+    char origin[64];
+    struct cfg_strlist asked = {0};
+    int rc = hostlist_add_csv(&asked, a.value, origin_of(&a, origin, sizeof(origin)), err);
+    /* Hosts already allowed (default list, profile) widen nothing and need no trust. */
+    for (size_t i = 0; rc == 0 && i < asked.len; i++)
+      if (!a.trust->extra_hosts && !already_allowed(&pol->allowlist, asked.items[i]))
+        rc = refuse(cfg, &a, a.value, "{\"extra_hosts\": true}", err);
+    if (rc == 0 && strlist_add_all(&pol->allowlist, &asked) < 0)
+      rc = cfg_fail(err, "out of memory");
+    strlist_free(&asked);
+    if (rc < 0)
       return -1;
   }
   for (size_t i = 0; input->allow && input->allow[i]; i++) {
@@ -240,8 +293,8 @@ int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_inpu
       resolve_mode(pol, cfg, &asks, err) < 0 ||
       (prof = resolve_profile(pol, cfg, input, &asks, err)) == NULL ||
       strlist_add_all(&pol->allowlist, &cfg->default_allowlist) < 0 ||
-      strlist_add_all(&pol->allowlist, &prof->allowlist) < 0 ||
-      add_container_allowlist(pol, cfg, input, &asks, err) < 0 || add_ssh(pol, prof, err) < 0)
+      strlist_add_all(&pol->allowlist, &prof->allowlist) < 0 || add_ssh(pol, prof, err) < 0 ||
+      add_container_allowlist(pol, cfg, input, &asks, err) < 0)
     goto fail;
   if (pol->mode == BOTTLE_MODE_BOTTLED && pol->allowlist.len == 0) {
     cfg_fail(err,

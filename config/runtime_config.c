@@ -480,11 +480,134 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
   return 0;
 }
 
+/* An SSH target's Hostname becomes an SSRF exemption (ssrf.ip_allowlist, trusted_domains): one
+ * on the sidecar's own loopback, link-local (cloud metadata), multicast or bottle's own link
+ * ranges would open the proxy's side of the boundary to the agent. Checked once the pools are
+ * known (network may follow bottles in the file). */
+static int check_ssh_hostnames(const struct bottle_config *cfg, const char *source,
+                               struct cfg_error *err)
+{
+  for (size_t p = 0; p < cfg->n_profiles; p++) {
+    const struct cfg_profile *prof = &cfg->profiles[p];
+    for (size_t i = 0; i < prof->n_ssh; i++) {
+      const char *h = prof->ssh[i].hostname;
+      char ppath[320], spath[340], ipath[360], path[380], what[96];
+      json_path_key(ppath, sizeof(ppath), "bottles", prof->name);
+      json_path_key(spath, sizeof(spath), ppath, "ssh");
+      json_path_index(ipath, sizeof(ipath), spath, i);
+      json_path_key(path, sizeof(path), ipath, "Hostname");
+      what[0] = '\0';
+      if (!prof->ssh[i].hostname_is_ipv4) {
+        size_t n = strlen(h);
+        if (strcmp(h, "localhost") == 0 || (n > 10 && strcmp(h + n - 10, ".localhost") == 0))
+          snprintf(what, sizeof(what), "names the loopback host");
+      } else {
+        uint32_t addr;
+        ipv4_parse(h, strlen(h), &addr);
+        struct cfg_ipv4_net single = {.addr = addr, .prefix = 32};
+        const char *reserved = reserved_overlap(&single);
+        if (reserved)
+          snprintf(what, sizeof(what), "is a %s address", reserved);
+        else if (ipv4_nets_overlap(&single, &cfg->link_pool))
+          snprintf(what, sizeof(what), "is in network.link_pool %s (bottle's own links)",
+                   cfg->link_pool.text);
+        else if (ipv4_nets_overlap(&single, &cfg->uplink_pool))
+          snprintf(what, sizeof(what), "is in network.uplink_pool %s (bottle's own links)",
+                   cfg->uplink_pool.text);
+      }
+      if (what[0])
+        return cfg_fail(err,
+                        "%s: %s: \"%s\" %s, which would exempt the proxy's own side from its "
+                        "SSRF check; give the SSH server's address or name on the network",
+                        source, path, h, what);
+    }
+  }
+  return 0;
+}
+
+static int parse_bool(const cJSON *item, const char *source, const char *path, bool *out,
+                      struct cfg_error *err)
+{
+  if (!cJSON_IsBool(item))
+    return cfg_fail(err, "%s: %s: expected true or false, got %s", source, path,
+                    json_type_name(item));
+  *out = cJSON_IsTrue(item);
+  return 0;
+}
+
+static int parse_trust_input(struct cfg_trust *t, const struct bottle_config *cfg,
+                             const cJSON *obj, const char *source, const char *path,
+                             struct cfg_error *err)
+{
+  static const char *const keys[] = {"plain", "profiles", "extra_hosts", NULL};
+  struct json_where at = {source, path};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  char sub[64], shown[128];
+  const cJSON *item;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "plain")) &&
+      parse_bool(item, source, json_path_key(sub, sizeof(sub), path, "plain"), &t->plain, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "extra_hosts")) &&
+      parse_bool(item, source, json_path_key(sub, sizeof(sub), path, "extra_hosts"), &t->extra_hosts, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "profiles"))) {
+    struct json_where here = {source, json_path_key(sub, sizeof(sub), path, "profiles")};
+    if (json_expect(item, cJSON_Array, here, err) < 0)
+      return -1;
+    size_t i = 0;
+    for (const cJSON *name = item->child; name; name = name->next, i++) {
+      char npath[96];
+      struct json_where nat = {source, json_path_index(npath, sizeof(npath), sub, i)};
+      if (json_expect(name, cJSON_String, nat, err) < 0)
+        return -1;
+      const char *v = name->valuestring;
+      if (strcmp(v, "*") == 0) {
+        t->any_profile = true;
+      } else if (cfg_find_profile(cfg, v) == NULL) {
+        return cfg_fail(err,
+                        "%s: %s: %s is not a profile defined under \"bottles\"; name one, or "
+                        "write [\"*\"] for any",
+                        source, npath, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+      } else if (strlist_add(&t->profiles, v) < 0) {
+        return cfg_fail(err, "out of memory");
+      }
+    }
+    if (t->any_profile && i > 1)
+      return cfg_fail(err, "%s: %s: \"*\" already allows every profile; write [\"*\"] alone",
+                      source, sub);
+  }
+  return 0;
+}
+
+static int parse_trust(struct bottle_config *cfg, const cJSON *obj, const char *source,
+                       struct cfg_error *err)
+{
+  static const char *const keys[] = {"annotations", "env", NULL};
+  struct json_where at = {source, "trust"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  const cJSON *item;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "annotations")) &&
+      parse_trust_input(&cfg->trust_annotations, cfg, item, source, "trust.annotations", err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "env"))) {
+    if (cfg->trust_container_env)
+      return cfg_fail(err,
+                      "%s: trust.env: \"trust_container_env\": true already lets the container "
+                      "env do everything; remove one of the two (trust.env says what exactly)",
+                      source);
+    if (parse_trust_input(&cfg->trust_env, cfg, item, source, "trust.env", err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *source,
                       struct cfg_error *err)
 {
   static const char *const keys[] = {
-      "mode", "trust_container_env", "sidecar", "egress", "bottles", "network", NULL};
+      "mode", "trust_container_env", "trust", "sidecar", "egress", "bottles", "network", NULL};
   struct json_where at = {source, ""};
   if (!cJSON_IsObject(root))
     return cfg_fail(err, "%s: the top level must be a JSON object ({...}), got %s", source,
@@ -498,10 +621,10 @@ static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *
       return -1;
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "trust_container_env"))) {
-    if (!cJSON_IsBool(item))
-      return cfg_fail(err, "%s: trust_container_env: expected true or false, got %s", source,
-                      json_type_name(item));
-    cfg->trust_container_env = cJSON_IsTrue(item);
+    if (parse_bool(item, source, "trust_container_env", &cfg->trust_container_env, err) < 0)
+      return -1;
+    cfg->trust_env.plain = cfg->trust_env.extra_hosts = cfg->trust_env.any_profile =
+        cfg->trust_container_env;
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "sidecar")) &&
       parse_sidecar(cfg, item, source, err) < 0)
@@ -515,7 +638,10 @@ static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "network")) &&
       parse_network(cfg, item, source, err) < 0)
     return -1;
-  return 0;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "trust")) &&
+      parse_trust(cfg, item, source, err) < 0)
+    return -1;
+  return check_ssh_hostnames(cfg, source, err);
 }
 
 static int parse_text(struct bottle_config *cfg, const char *json, size_t len, const char *source,
@@ -667,6 +793,8 @@ void cfg_free(struct bottle_config *cfg)
   free(cfg->sidecar_bundle);
   cfg_argv_free(cfg->sidecar_args);
   strlist_free(&cfg->default_allowlist);
+  strlist_free(&cfg->trust_annotations.profiles);
+  strlist_free(&cfg->trust_env.profiles);
   for (size_t i = 0; i < cfg->n_profiles; i++) {
     free(cfg->profiles[i].name);
     strlist_free(&cfg->profiles[i].allowlist);

@@ -37,7 +37,8 @@ bottled_config "$BT/ssh.json" "
 c['egress']['default_allowlist'] = []
 c['bottles']['git'] = {'ssh': [
   {'Host': 'forge', 'Hostname': 'example.test', 'Port': 22, 'User': 'git'},
-  {'Host': 'forgeip', 'Hostname': '$IP', 'Port': 22}]}"
+  {'Host': 'forgeip', 'Hostname': '$IP', 'Port': 22}]}
+c['trust'] = {'annotations': {'profiles': ['git']}}"
 BT_CONFIG_FILE=$BT/ssh.json
 before=$(bt_snapshot)
 A=ssh-a-$$ B=ssh-b-$$ C=ssh-c-$$ D=ssh-d-$$

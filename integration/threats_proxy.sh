@@ -30,7 +30,8 @@ for i in $(seq 100); do
 done
 bottled_config "$BT/proxy.json" "
 c['network']['dns'] = ['$DNS2']
-c['bottles']['ssrf'] = {'egress': {'allowlist': ['*.internal.test']}}"
+c['bottles']['ssrf'] = {'egress': {'allowlist': ['*.internal.test']}}
+c['trust'] = {'annotations': {'profiles': ['ssrf']}}"
 BT_CONFIG_FILE=$BT/proxy.json
 
 t_canary 127.0.0.1 9090 canary-host-loopback || exit 1

@@ -1,5 +1,6 @@
 /* libFuzzer target: a container's annotations and env against a runtime config with profiles,
- * trusted and untrusted. Input: the annotations JSON, then NUL-separated "K=V" env entries. */
+ * trusting neither of them, then both with everything. Input: the annotations JSON, then
+ * NUL-separated "K=V" env entries. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,10 @@
 
 static struct bottle_config *load(bool trusted)
 {
-  const char *json = trusted ? CONFIG_JSON(", \"trust_container_env\": true") : CONFIG_JSON("");
+  const char *json = trusted ? CONFIG_JSON(", \"trust_container_env\": true, \"trust\": "
+                                           "{\"annotations\": {\"plain\": true, \"profiles\": "
+                                           "[\"*\"], \"extra_hosts\": true}}")
+                             : CONFIG_JSON("");
   char *const host_env[] = {NULL};
   struct bottle_config *cfg = NULL;
   struct cfg_error err = {0};
@@ -51,17 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       fuzz_check_error(&err);
       continue;
     }
-    /* The untrusted env never widens: no profile or extra host comes from it. */
-    if (!trusted && (annotations == NULL || !cJSON_IsObject(annotations) ||
-                     !cJSON_GetObjectItemCaseSensitive(annotations, "bottle.profile")))
-      FUZZ_ASSERT(pol->profile == NULL);
-    if (!trusted && pol->mode == BOTTLE_MODE_PLAIN)
-      FUZZ_ASSERT(annotations && cJSON_GetObjectItemCaseSensitive(annotations, "bottle.mode"));
-    if (!trusted && (annotations == NULL ||
-                     !cJSON_GetObjectItemCaseSensitive(annotations, "bottle.egress.allowlist")))
+    /* Untrusted annotations and env never widen: no profile, no plain, no host beyond the
+     * default list. */
+    if (!trusted) {
+      FUZZ_ASSERT(pol->profile == NULL && pol->n_ssh == 0);
+      FUZZ_ASSERT(pol->mode == BOTTLE_MODE_BOTTLED);
       for (size_t i = 0; i < pol->allowlist.len; i++)
-        FUZZ_ASSERT(strcmp(pol->allowlist.items[i], "api.anthropic.com") == 0 ||
-                    (pol->profile && strcmp(pol->profile, "dev") == 0));
+        FUZZ_ASSERT(strcmp(pol->allowlist.items[i], "api.anthropic.com") == 0);
+    }
     fuzz_check_policy(configs[trusted], pol);
     cfg_policy_free(pol);
   }

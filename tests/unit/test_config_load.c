@@ -177,9 +177,10 @@ static void test_malformed_json(void)
 
 static void test_unknown_and_duplicate_keys(void)
 {
-  REJECTS("{\"egres\": {}}",
-          "/etc/bottle/bottle.json: top level: unknown key \"egres\"; check the spelling (known "
-          "keys: mode, trust_container_env, sidecar, egress, bottles, network)");
+  /* (other top-level keys may follow in the list) */
+  REJECTS_WITH("{\"egres\": {}}",
+               "/etc/bottle/bottle.json: top level: unknown key \"egres\"; check the spelling "
+               "(known keys: mode, trust_container_env, trust, sidecar, egress, bottles, network");
   REJECTS("{\"sidecar\": {\"prot\": 1}}",
           "/etc/bottle/bottle.json: sidecar: unknown key \"prot\"; check the spelling (known keys: "
           "bundle, args, port, ready_timeout_ms)");
@@ -544,6 +545,128 @@ static void test_file_location(void)
   rmdir(tmpdir);
 }
 
+static void test_trust(void)
+{
+  struct bottle_config *cfg = parse(NULL);
+  CHECK(cfg && !cfg->trust_annotations.plain && !cfg->trust_annotations.extra_hosts &&
+        !cfg->trust_annotations.any_profile && cfg->trust_annotations.profiles.len == 0);
+  CHECK(cfg && !cfg->trust_env.plain && !cfg->trust_env.extra_hosts &&
+        !cfg->trust_env.any_profile && cfg->trust_env.profiles.len == 0);
+  cfg_free(cfg);
+
+  /* "trust" may precede "bottles" in the file: profile names are checked against all of them. */
+  cfg = parse("{\"trust\": {\"annotations\": {\"plain\": true, \"profiles\": [\"b\", \"a\"]},"
+              " \"env\": {\"extra_hosts\": true, \"profiles\": [\"*\"]}},"
+              " \"bottles\": {\"a\": {}, \"b\": {}, \"c\": {}}}");
+  CHECK(cfg != NULL);
+  if (cfg) {
+    CHECK(cfg->trust_annotations.plain && !cfg->trust_annotations.extra_hosts &&
+          !cfg->trust_annotations.any_profile && cfg->trust_annotations.profiles.len == 2);
+    CHECK(!cfg->trust_env.plain && cfg->trust_env.extra_hosts && cfg->trust_env.any_profile);
+    CHECK(!cfg->trust_container_env);
+  }
+  cfg_free(cfg);
+
+  /* trust_container_env: true is "the env may do everything"; annotations stay untrusted. */
+  cfg = parse("{\"trust_container_env\": true}");
+  CHECK(cfg && cfg->trust_env.plain && cfg->trust_env.extra_hosts && cfg->trust_env.any_profile);
+  CHECK(cfg && !cfg->trust_annotations.plain && !cfg->trust_annotations.extra_hosts &&
+        !cfg->trust_annotations.any_profile);
+  cfg_free(cfg);
+  cfg = parse("{\"trust_container_env\": false, \"trust\": {\"env\": {\"plain\": true}}}");
+  CHECK(cfg && cfg->trust_env.plain && !cfg->trust_env.extra_hosts);
+  cfg_free(cfg);
+
+  REJECTS("{\"trust_container_env\": true, \"trust\": {\"env\": {\"plain\": false}}}",
+          "/etc/bottle/bottle.json: trust.env: \"trust_container_env\": true already lets the "
+          "container env do everything; remove one of the two (trust.env says what exactly)");
+  REJECTS("{\"trust\": {\"annotation\": {}}}",
+          "/etc/bottle/bottle.json: trust: unknown key \"annotation\"; check the spelling (known "
+          "keys: annotations, env)");
+  REJECTS("{\"trust\": {\"env\": {\"mode\": true}}}",
+          "/etc/bottle/bottle.json: trust.env: unknown key \"mode\"; check the spelling (known "
+          "keys: plain, profiles, extra_hosts)");
+  REJECTS("{\"trust\": []}", "/etc/bottle/bottle.json: trust: expected an object, got an array");
+  REJECTS("{\"trust\": {\"annotations\": {\"plain\": \"yes\"}}}",
+          "/etc/bottle/bottle.json: trust.annotations.plain: expected true or false, got a string");
+  REJECTS("{\"trust\": {\"env\": {\"extra_hosts\": 1}}}",
+          "/etc/bottle/bottle.json: trust.env.extra_hosts: expected true or false, got a number");
+  REJECTS("{\"trust\": {\"annotations\": {\"profiles\": \"*\"}}}",
+          "/etc/bottle/bottle.json: trust.annotations.profiles: expected an array, got a string");
+  REJECTS("{\"trust\": {\"annotations\": {\"profiles\": [1]}}}",
+          "/etc/bottle/bottle.json: trust.annotations.profiles[0]: expected a string, got a "
+          "number");
+  REJECTS("{\"bottles\": {\"dev\": {}}, \"trust\": {\"annotations\": {\"profiles\": "
+          "[\"dve\"]}}}",
+          "/etc/bottle/bottle.json: trust.annotations.profiles[0]: \"dve\" is not a profile "
+          "defined under \"bottles\"; name one, or write [\"*\"] for any");
+  REJECTS("{\"bottles\": {\"dev\": {}}, \"trust\": {\"env\": {\"profiles\": [\"*\", "
+          "\"dev\"]}}}",
+          "/etc/bottle/bottle.json: trust.env.profiles: \"*\" already allows every profile; "
+          "write [\"*\"] alone");
+}
+
+/* SSH Hostnames become SSRF exemptions: none may point at the sidecar's own side. */
+static void test_ssh_hostname_refusals(void)
+{
+  static const struct {
+    const char *hostname, *why;
+  } bad[] = {
+      {"127.0.0.1", "is a loopback address"},
+      {"127.8.9.10", "is a loopback address"},
+      {"0.0.0.0", "is a \"this network\" address"},
+      {"169.254.169.254", "is a link-local address"},
+      {"169.254.0.1", "is a link-local address"},
+      {"224.0.0.1", "is a multicast and reserved address"},
+      {"239.255.255.250", "is a multicast and reserved address"},
+      {"255.255.255.255", "is a multicast and reserved address"},
+      {"10.231.0.1", "is in network.link_pool 10.231.0.0/24 (bottle's own links)"},
+      {"10.231.0.2", "is in network.link_pool 10.231.0.0/24 (bottle's own links)"},
+      {"10.232.7.1", "is in network.uplink_pool 10.232.0.0/16 (bottle's own links)"},
+      {"localhost", "names the loopback host"},
+      {"LocalHost.", "names the loopback host"},
+      {"db.localhost", "names the loopback host"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char json[300], want[400], shown[64];
+    snprintf(json, sizeof(json),
+             "{\"bottles\": {\"dev\": {\"ssh\": [{\"Host\": \"ok\", \"Hostname\": "
+             "\"100.101.102.103\", \"Port\": 22}, {\"Host\": \"x\", \"Hostname\": \"%s\", "
+             "\"Port\": 22}]}}}",
+             bad[i].hostname);
+    /* Reported as normalised (lowercase, no trailing dot): what would have reached pipelock. */
+    snprintf(shown, sizeof(shown), "%s", bad[i].hostname);
+    for (char *c = shown; *c; c++)
+      *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    if (shown[strlen(shown) - 1] == '.')
+      shown[strlen(shown) - 1] = '\0';
+    snprintf(want, sizeof(want),
+             "/etc/bottle/bottle.json: bottles.dev.ssh[1].Hostname: \"%s\" %s, which would "
+             "exempt the proxy's own side from its SSRF check; give the SSH server's address or "
+             "name on the network",
+             shown, bad[i].why);
+    REJECTS(json, want);
+  }
+  /* The pools are the configured ones, wherever "network" stands in the file. */
+  REJECTS("{\"bottles\": {\"dev\": {\"ssh\": [{\"Host\": \"x\", \"Hostname\": "
+          "\"192.168.77.9\", \"Port\": 22}]}}, \"network\": {\"link_pool\": "
+          "\"192.168.77.0/24\"}}",
+          "/etc/bottle/bottle.json: bottles.dev.ssh[0].Hostname: \"192.168.77.9\" is in "
+          "network.link_pool 192.168.77.0/24 (bottle's own links), which would exempt the "
+          "proxy's own side from its SSRF check; give the SSH server's address or name on the "
+          "network");
+  struct bottle_config *cfg =
+      parse("{\"bottles\": {\"dev\": {\"ssh\": [{\"Host\": \"x\", \"Hostname\": "
+            "\"10.231.0.9\", \"Port\": 22}, {\"Host\": \"y\", \"Hostname\": "
+            "\"notlocalhost.example\", \"Port\": 22}, {\"Host\": \"z\", \"Hostname\": "
+            "\"localhost.example\", \"Port\": 22}]}}, \"network\": {\"link_pool\": "
+            "\"192.168.77.0/24\"}}");
+  CHECK(cfg != NULL && cfg->profiles[0].n_ssh == 3);
+  cfg_free(cfg);
+}
+
+
+/* agent.*: what a bottled agent may keep (runtime/agent_spec.c); nothing by default. */
 int main(void)
 {
   RUN(test_defaults);
@@ -557,5 +680,7 @@ int main(void)
   RUN(test_network);
   RUN(test_default_allowlist_env);
   RUN(test_file_location);
+  RUN(test_trust);
+  RUN(test_ssh_hostname_refusals);
   return unit_finish();
 }

@@ -27,6 +27,15 @@ static const char *profiles_json =
     "  }\n"
     "}\n";
 
+/* json (an object) with extra top-level members appended, e.g. a "trust" object. */
+static const char *with(const char *json, const char *members)
+{
+  static char buf[4096];
+  const char *end = strrchr(json, '}');
+  snprintf(buf, sizeof(buf), "%.*s, %s}", (int)(end - json), json, members);
+  return buf;
+}
+
 static struct bottle_config *config(const char *json)
 {
   struct bottle_config *cfg = NULL;
@@ -108,8 +117,10 @@ static void test_effective_allowlist_union(void)
 {
   char *const env[] = {"BOTTLE_DEFAULT_ALLOWLIST=api.anthropic.com,Claude.ai.", NULL};
   struct bottle_config *cfg = NULL;
-  CHECK(cfg_parse(profiles_json, strlen(profiles_json), "/etc/bottle/bottle.json", env, &cfg,
-                  &err) == 0);
+  const char *json =
+      with(profiles_json,
+           "\"trust\": {\"annotations\": {\"profiles\": [\"forge\"], \"extra_hosts\": true}}");
+  CHECK(cfg_parse(json, strlen(json), "/etc/bottle/bottle.json", env, &cfg, &err) == 0);
   cJSON *ann = annotations("{\"bottle.profile\": \"forge\", \"bottle.egress.allowlist\": "
                            "\"claude.ai, NPM.example.org.,api.anthropic.com\"}");
   char *const allow[] = {"extra.example.net", "*.corp.example", NULL};
@@ -165,7 +176,8 @@ static void test_ssh_targets(void)
 
 static void test_profile_precedence(void)
 {
-  struct bottle_config *cfg = config("{\"trust_container_env\": true, \"bottles\": {\"a\": "
+  struct bottle_config *cfg = config("{\"trust_container_env\": true, \"trust\": {\"annotations\": "
+                                     "{\"profiles\": [\"*\"]}}, \"bottles\": {\"a\": "
                                      "{\"egress\": {\"allowlist\": [\"a.example\"]}}, \"b\": "
                                      "{\"egress\": {\"allowlist\": [\"b.example\"]}}, \"c\": "
                                      "{\"egress\": {\"allowlist\": [\"c.example\"]}}}}");
@@ -231,7 +243,8 @@ static void test_unknown_profile(void)
 
 static void test_allowlist_precedence(void)
 {
-  struct bottle_config *cfg = config("{\"trust_container_env\": true}");
+  struct bottle_config *cfg = config("{\"trust_container_env\": true, \"trust\": {\"annotations\": "
+                                     "{\"extra_hosts\": true}}}");
   cJSON *ann = annotations("{\"bottle.egress.allowlist\": \"ann.example\"}");
   char *const env[] = {"BOTTLE_EGRESS_ALLOWLIST=env.example", NULL};
 
@@ -285,21 +298,26 @@ static void test_untrusted_container_env(void)
   char *const profile[] = {"BOTTLE_PROFILE=wide", NULL};
   struct cfg_container_input in = {.env = profile};
   CHECK(resolve(cfg, &in) == NULL);
-  CHECK_STREQ(err.msg, "container env BOTTLE_PROFILE is set, but the runtime config "
-                       "(/etc/bottle/bottle.json) does not trust the container env, which the "
-                       "image's ENV can set; use the annotation bottle.profile, or set "
-                       "\"trust_container_env\": true in the runtime config");
+  CHECK_STREQ(err.msg, "container env BOTTLE_PROFILE=\"wide\" would loosen the bottle, and "
+                       "/etc/bottle/bottle.json does not trust the container env with that (an "
+                       "image's ENV sets it); to allow it set \"trust\": {\"env\": {\"profiles\": "
+                       "[\"wide\"]}} in /etc/bottle/bottle.json");
 
   char *const allow[] = {"BOTTLE_EGRESS_ALLOWLIST=evil.example", NULL};
   in.env = allow;
   CHECK(resolve(cfg, &in) == NULL);
-  CHECK_CONTAINS(err.msg, "container env BOTTLE_EGRESS_ALLOWLIST is set, but the runtime config");
-  CHECK_CONTAINS(err.msg, "use the annotation bottle.egress.allowlist");
+  CHECK_STREQ(err.msg, "container env BOTTLE_EGRESS_ALLOWLIST=\"evil.example\" would loosen the "
+                       "bottle, and /etc/bottle/bottle.json does not trust the container env with "
+                       "that (an image's ENV sets it); to allow it set \"trust\": {\"env\": "
+                       "{\"extra_hosts\": true}} in /etc/bottle/bottle.json");
 
   char *const plain[] = {"BOTTLE_MODE=plain", NULL};
   in.env = plain;
   CHECK(resolve(cfg, &in) == NULL);
-  CHECK_CONTAINS(err.msg, "container env BOTTLE_MODE=plain is set, but the runtime config");
+  CHECK_STREQ(err.msg, "container env BOTTLE_MODE=\"plain\" would loosen the bottle, and "
+                       "/etc/bottle/bottle.json does not trust the container env with that (an "
+                       "image's ENV sets it); to allow it set \"trust\": {\"env\": {\"plain\": "
+                       "true}} in /etc/bottle/bottle.json");
 
   /* Tightening is always fine. */
   char *const bottled[] = {"BOTTLE_MODE=bottled", NULL};
@@ -309,8 +327,11 @@ static void test_untrusted_container_env(void)
   if (pol)
     CHECK_STREQ(pol->mode_source, "container env BOTTLE_MODE");
   cfg_policy_free(pol);
+  cfg_free(cfg);
 
-  /* With the annotation set, the untrusted env is not consulted at all. */
+  /* With the annotation set, the env is not consulted at all. */
+  cfg = config("{\"bottles\": {\"wide\": {}}, \"trust\": {\"annotations\": {\"profiles\": "
+               "[\"wide\"]}}}");
   cJSON *ann = annotations("{\"bottle.profile\": \"wide\", \"bottle.egress.allowlist\": \"\", "
                            "\"bottle.mode\": \"bottled\"}");
   char *const all[] = {"BOTTLE_PROFILE=nope", "BOTTLE_EGRESS_ALLOWLIST=evil.example",
@@ -319,6 +340,169 @@ static void test_untrusted_container_env(void)
   pol = resolve(cfg, &covered);
   CHECK(pol && pol->mode == BOTTLE_MODE_BOTTLED &&
         !strlist_contains(&pol->allowlist, "evil.example"));
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+}
+
+/* Every loosening setting from annotations and from the env, against every kind of opt-in: only
+ * the matching opt-in of the matching source lets it through. */
+enum { S_PLAIN, S_PROFILE_DEV, S_PROFILE_WIDE, S_HOSTS_NEW, S_HOSTS_KNOWN, S_BOTTLED, S_COUNT };
+
+static void ask_setting(int setting, bool from_env, cJSON **ann, char **env)
+{
+  static const char *const ann_json[] = {
+      "{\"bottle.mode\": \"plain\"}",
+      "{\"bottle.profile\": \"dev\"}",
+      "{\"bottle.profile\": \"wide\"}",
+      "{\"bottle.egress.allowlist\": \"a.example,new.example\"}",
+      /* each already allowed by the default list: exact, or under its *.corp.example */
+      "{\"bottle.egress.allowlist\": \"a.example, x.corp.example,*.sub.corp.example,"
+      "Corp.Example.\"}",
+      "{\"bottle.mode\": \"bottled\"}",
+  };
+  static char *const env_kv[] = {
+      "BOTTLE_MODE=plain",
+      "BOTTLE_PROFILE=dev",
+      "BOTTLE_PROFILE=wide",
+      "BOTTLE_EGRESS_ALLOWLIST=a.example,new.example",
+      "BOTTLE_EGRESS_ALLOWLIST=a.example, x.corp.example,*.sub.corp.example,Corp.Example.",
+      "BOTTLE_MODE=bottled",
+  };
+  *ann = from_env ? NULL : annotations(ann_json[setting]);
+  env[0] = from_env ? env_kv[setting] : NULL;
+  env[1] = NULL;
+}
+
+static void test_trust_matrix(void)
+{
+  static const char *const base =
+      "{\"egress\": {\"default_allowlist\": [\"a.example\", \"*.corp.example\"]}, \"bottles\": {"
+      "\"dev\": {\"egress\": {\"allowlist\": [\"dev.example\"]}, \"ssh\": [{\"Host\": \"git\", "
+      "\"Hostname\": \"git.example\", \"Port\": 22}]}, \"wide\": {\"egress\": {\"allowlist\": "
+      "[\"wide.example\"]}}}}";
+  static const struct {
+    const char *members; /* appended to base */
+    /* [0]: annotations, [1]: env; per setting S_PLAIN..S_HOSTS_NEW */
+    bool allowed[2][4];
+  } trusts[] = {
+      {"", {{0, 0, 0, 0}, {0, 0, 0, 0}}},
+      {"\"trust_container_env\": false", {{0, 0, 0, 0}, {0, 0, 0, 0}}},
+      {"\"trust\": {}", {{0, 0, 0, 0}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"annotations\": {}, \"env\": {\"plain\": false, \"profiles\": [], "
+       "\"extra_hosts\": false}}",
+       {{0, 0, 0, 0}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"annotations\": {\"plain\": true}}", {{1, 0, 0, 0}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"annotations\": {\"profiles\": [\"dev\"]}}", {{0, 1, 0, 0}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"annotations\": {\"profiles\": [\"*\"]}}", {{0, 1, 1, 0}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"annotations\": {\"extra_hosts\": true}}", {{0, 0, 0, 1}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"annotations\": {\"plain\": true, \"profiles\": [\"*\"], \"extra_hosts\": "
+       "true}}",
+       {{1, 1, 1, 1}, {0, 0, 0, 0}}},
+      {"\"trust\": {\"env\": {\"plain\": true}}", {{0, 0, 0, 0}, {1, 0, 0, 0}}},
+      {"\"trust\": {\"env\": {\"profiles\": [\"wide\"]}}", {{0, 0, 0, 0}, {0, 0, 1, 0}}},
+      {"\"trust\": {\"env\": {\"extra_hosts\": true}}", {{0, 0, 0, 0}, {0, 0, 0, 1}}},
+      {"\"trust_container_env\": true", {{0, 0, 0, 0}, {1, 1, 1, 1}}},
+      {"\"trust_container_env\": true, \"trust\": {\"annotations\": {\"profiles\": [\"dev\", "
+       "\"wide\"], \"extra_hosts\": true}}",
+       {{0, 1, 1, 1}, {1, 1, 1, 1}}},
+  };
+  static const char *const keys[] = {"{\"plain\": true}", "{\"profiles\": [\"dev\"]}",
+                                     "{\"profiles\": [\"wide\"]}", "{\"extra_hosts\": true}"};
+  for (size_t t = 0; t < sizeof(trusts) / sizeof(trusts[0]); t++) {
+    struct bottle_config *cfg = config(trusts[t].members[0] ? with(base, trusts[t].members) : base);
+    CHECK(cfg != NULL);
+    if (cfg == NULL)
+      continue;
+    for (int from_env = 0; from_env < 2; from_env++) {
+      for (int setting = 0; setting < S_COUNT; setting++) {
+        cJSON *ann;
+        char *env[2];
+        ask_setting(setting, from_env, &ann, env);
+        struct cfg_container_input in = {.annotations = ann, .env = env};
+        bool want = setting >= S_HOSTS_KNOWN || trusts[t].allowed[from_env][setting];
+        struct bottle_policy *pol = resolve(cfg, &in);
+        if ((pol != NULL) != want)
+          printf("    trust %s, %s, setting %d: %s\n", trusts[t].members,
+                 from_env ? "env" : "annotation", setting, pol ? "honoured" : err.msg);
+        CHECK((pol != NULL) == want);
+        if (pol) {
+          CHECK((pol->mode == BOTTLE_MODE_PLAIN) == (setting == S_PLAIN));
+          CHECK((pol->profile != NULL) == (setting == S_PROFILE_DEV || setting == S_PROFILE_WIDE));
+          CHECK(strlist_contains(&pol->allowlist, "new.example") == (setting == S_HOSTS_NEW));
+          CHECK(strlist_contains(&pol->allowlist, "git.example") == (setting == S_PROFILE_DEV));
+          CHECK(pol->trusted_domains.len == (setting == S_PROFILE_DEV));
+        } else {
+          /* One line: the setting and value, and the exact key of the matching source. */
+          char key[128];
+          snprintf(key, sizeof(key),
+                   "to allow it set \"trust\": {\"%s\": %s} in "
+                   "/etc/bottle/bottle.json",
+                   from_env ? "env" : "annotations", keys[setting]);
+          CHECK_CONTAINS(err.msg, key);
+          CHECK_CONTAINS(err.msg, from_env ? "container env BOTTLE_" : "annotation bottle.");
+          CHECK(strchr(err.msg, '\n') == NULL);
+        }
+        cfg_policy_free(pol);
+        cJSON_Delete(ann);
+      }
+    }
+    cfg_free(cfg);
+  }
+}
+
+/* What needs no trust: the operator's bottle-run flags, plain when plain is configured, hosts
+ * the chosen profile already allows. */
+static void test_trust_not_needed(void)
+{
+  struct bottle_config *cfg = config("{\"bottles\": {\"wide\": {\"egress\": {\"allowlist\": "
+                                     "[\"*.wide.example\"]}}}}");
+  char *const allow[] = {"new.example", NULL};
+  struct cfg_container_input cli = {.profile = "wide", .allow = allow};
+  struct bottle_policy *pol = resolve(cfg, &cli);
+  CHECK(pol && strlist_contains(&pol->allowlist, "new.example") &&
+        strlist_contains(&pol->allowlist, "*.wide.example"));
+  cfg_policy_free(pol);
+  /* --profile (the operator's) over an untrusted annotation: the annotation is not consulted. */
+  cJSON *ann = annotations("{\"bottle.profile\": \"wide\"}");
+  struct cfg_container_input cli_ann = {.annotations = ann, .profile = "wide"};
+  pol = resolve(cfg, &cli_ann);
+  CHECK(pol && pol->profile_source && strcmp(pol->profile_source, "command line --profile") == 0);
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+  /* Hosts the chosen profile allows already widen nothing. */
+  ann = annotations("{\"bottle.egress.allowlist\": \"a.wide.example\"}");
+  struct cfg_container_input known = {.annotations = ann, .profile = "wide"};
+  pol = resolve(cfg, &known);
+  CHECK(pol != NULL);
+  cfg_policy_free(pol);
+  struct cfg_container_input unknown = {.annotations = ann};
+  CHECK(resolve(cfg, &unknown) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.egress.allowlist=\"a.wide.example\" would loosen the "
+                       "bottle, and /etc/bottle/bottle.json does not trust annotations with that "
+                       "(an image or a pod's author can set them); to allow it set \"trust\": "
+                       "{\"annotations\": {\"extra_hosts\": true}} in /etc/bottle/bottle.json");
+  cJSON_Delete(ann);
+  /* A wildcard is not covered by the exact name it sits over. */
+  cfg_free(cfg);
+  cfg = config("{\"egress\": {\"default_allowlist\": [\"corp.example\"]}}");
+  ann = annotations("{\"bottle.egress.allowlist\": \"*.corp.example\"}");
+  struct cfg_container_input wider = {.annotations = ann};
+  CHECK(resolve(cfg, &wider) == NULL);
+  cJSON_Delete(ann);
+  ann = annotations("{\"bottle.egress.allowlist\": \"evilcorp.example\"}");
+  struct cfg_container_input suffix = {.annotations = ann};
+  CHECK(resolve(cfg, &suffix) == NULL);
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+
+  /* Configured plain: plain from anywhere changes nothing. */
+  cfg = config("{\"mode\": \"plain\"}");
+  ann = annotations("{\"bottle.mode\": \"plain\"}");
+  char *const env[] = {"BOTTLE_MODE=plain", NULL};
+  struct cfg_container_input both = {.annotations = ann, .env = env};
+  pol = resolve(cfg, &both);
+  CHECK(pol && pol->mode == BOTTLE_MODE_PLAIN);
   cfg_policy_free(pol);
   cJSON_Delete(ann);
   cfg_free(cfg);
@@ -342,7 +526,7 @@ static void test_mode(void)
   cJSON_Delete(ann);
   cfg_free(cfg);
 
-  cfg = config(NULL);
+  cfg = config("{\"trust\": {\"annotations\": {\"plain\": true}}}");
   ann = annotations("{\"bottle.mode\": \"plain\"}");
   struct cfg_container_input plain = {.annotations = ann};
   pol = resolve(cfg, &plain);
@@ -504,6 +688,8 @@ int main(void)
   RUN(test_unknown_profile);
   RUN(test_allowlist_precedence);
   RUN(test_untrusted_container_env);
+  RUN(test_trust_matrix);
+  RUN(test_trust_not_needed);
   RUN(test_mode);
   RUN(test_annotation_shapes);
   RUN(test_empty_allowlist);

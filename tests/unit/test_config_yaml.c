@@ -70,6 +70,7 @@ struct seen {
   char *trusted[16];
   size_t n_trusted;
   char listen[64];
+  char metrics_listen[64];
   char scalars[32][2][96]; /* path, value of plain scalars */
   size_t n_scalars;
 };
@@ -128,6 +129,8 @@ static void walk(yaml_document_t *doc, yaml_node_t *map, const char *prefix, str
       CHECK(is_quoted(v));
       if (strcmp(path, "fetch_proxy.listen") == 0)
         snprintf(seen->listen, sizeof(seen->listen), "%s", text(v));
+      if (strcmp(path, "metrics_listen") == 0)
+        snprintf(seen->metrics_listen, sizeof(seen->metrics_listen), "%s", text(v));
       break;
     case K_BOOL:
       CHECK(is_plain(v) && (strcmp(text(v), "true") == 0 || strcmp(text(v), "false") == 0));
@@ -274,6 +277,12 @@ static void check_round_trip(const struct bottle_policy *pol, const char *listen
   char listen[64];
   snprintf(listen, sizeof(listen), "%s:%u", listen_ip, port);
   CHECK_STREQ(seen.listen, listen);
+  /* /metrics and /stats off the proxy listener the agent reaches: on the sidecar's loopback, on
+   * a port other than the proxy's (pipelock refuses the same port, whatever the address). */
+  CHECK(strncmp(seen.metrics_listen, "127.0.0.1:", 10) == 0);
+  char proxy_port[16];
+  snprintf(proxy_port, sizeof(proxy_port), "%u", port);
+  CHECK(seen.metrics_listen[0] && strcmp(seen.metrics_listen + 10, proxy_port) != 0);
   /* Lists: same entries, same order. */
   CHECK(seen.n_api == pol->allowlist.len);
   for (size_t i = 0; i < seen.n_api && i < pol->allowlist.len; i++)
@@ -308,6 +317,24 @@ static void test_schema_defaults(void)
   CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
   if (pol)
     check_round_trip(pol, "10.231.0.1", 8888);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
+/* A proxy on the metrics port itself moves the metrics to the next one. */
+static void test_metrics_port_never_the_proxy_port(void)
+{
+  struct bottle_config *cfg = config("{}");
+  struct bottle_policy *pol = NULL;
+  struct cfg_error err = {0};
+  CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
+  char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 9464, NULL, &err) : NULL;
+  CHECK_CONTAINS(yaml, "\nmetrics_listen: \"127.0.0.1:9465\"\n");
+  free(yaml);
+  if (pol) {
+    check_round_trip(pol, "10.231.0.1", 9464);
+    check_round_trip(pol, "10.231.0.1", 9465);
+  }
   cfg_policy_free(pol);
   cfg_free(cfg);
 }
@@ -351,6 +378,7 @@ static void test_exact_document(void)
                     "- \"git.corp.example\"\n"
                     "fetch_proxy:\n"
                     "  listen: \"10.231.0.1:8888\"\n"
+                    "metrics_listen: \"127.0.0.1:9464\"\n"
                     "forward_proxy:\n"
                     "  enabled: true\n"
                     "  max_tunnel_seconds: 28800\n"
@@ -507,6 +535,7 @@ int main(void)
 {
   RUN(test_schema_defaults);
   RUN(test_schema_with_ssh_and_tricky_names);
+  RUN(test_metrics_port_never_the_proxy_port);
   RUN(test_exact_document);
   RUN(test_no_env_values_or_secrets);
   RUN(test_refuses_unvalidated_policy);
