@@ -74,6 +74,15 @@ sentry: {enabled: false, dsn: ""}'
 accepts yaml11-bool-word 'forward_proxy:
   enabled: yes'
 
+accepts metrics-listen 'metrics_listen: "127.0.0.1:9464"'
+rejects metrics-listen-same-port 'metrics_listen port 8888 collides with fetch_proxy.listen port 8888' \
+  'metrics_listen: "127.0.0.1:8888"'
+rejects metrics-listen-same-port-other-ip 'metrics_listen port 9464 collides with fetch_proxy.listen port 9464' \
+  'metrics_listen: "127.0.0.1:9464"
+fetch_proxy:
+  listen: "10.231.0.1:9464"'
+rejects metrics-listen-no-port 'invalid metrics_listen "127.0.0.1": address 127.0.0.1: missing port in address' \
+  'metrics_listen: "127.0.0.1"'
 rejects unknown-top-level 'field scan_env not found in the top level' 'scan_env: true'
 rejects unknown-nested 'field trusted_domains not found in forward_proxy' 'forward_proxy:
   enabled: true

@@ -21,6 +21,7 @@
 #include "tests/pipelock-double/dlp.h"
 #include "tests/pipelock-double/fakedns.h"
 #include "tests/pipelock-double/http.h"
+#include "tests/pipelock-double/metrics.h"
 #include "tests/pipelock-double/policy.h"
 #include "tests/pipelock-double/proxy.h"
 
@@ -165,6 +166,9 @@ static int cmd_run(int argc, char **argv)
   }
   proxy.policy = &policy;
   proxy.started = time(NULL);
+  if (policy.metrics_listen && policy.metrics_listen[0] &&
+      metrics_listen_start(&proxy, policy.metrics_listen) < 0)
+    return 1;
   proxy_serve(&proxy, listen_addr ? listen_addr : policy.fetch_listen);
   return 1;
 }

@@ -519,6 +519,30 @@ static int push_cidr(struct cidrlist *list, const struct cidr *c)
   return 0;
 }
 
+/* validateMetricsListen: net.SplitHostPort on both, then the ports compared as strings. */
+static int validate_metrics_listen(const struct policy *p, char *err, size_t errlen)
+{
+  const char *m = p->metrics_listen;
+  if (m == NULL || m[0] == '\0')
+    return 0;
+  const char *mport = strrchr(m, ':'), *pport = strrchr(p->fetch_listen, ':');
+  if (mport == NULL)
+    return invalid(err, errlen,
+                   "invalid metrics_listen \"%.80s\": address %.80s: missing port in "
+                   "address",
+                   m, m);
+  if (pport == NULL)
+    return invalid(err, errlen,
+                   "invalid fetch_proxy.listen \"%.80s\": address %.80s: missing port "
+                   "in address",
+                   p->fetch_listen, p->fetch_listen);
+  if (strcmp(mport + 1, pport + 1) == 0)
+    return invalid(err, errlen,
+                   "metrics_listen port %.10s collides with fetch_proxy.listen port %.10s",
+                   mport + 1, pport + 1);
+  return 0;
+}
+
 static int validate(struct policy *p, char *err, size_t errlen)
 {
   static const char *const modes[] = {"strict", "balanced", "audit", NULL};
@@ -565,6 +589,8 @@ static int validate(struct policy *p, char *err, size_t errlen)
     if (push_cidr(&p->ip_allowlist, &c) < 0)
       return invalid(err, errlen, "out of memory");
   }
+  if (validate_metrics_listen(p, err, errlen) < 0)
+    return -1;
   return check_domain_list(&p->trusted_domains, "trusted_domains", err, errlen);
 }
 

@@ -4,6 +4,7 @@
 #define PIPELOCK_DOUBLE_PROXY_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "tests/pipelock-double/http.h"
@@ -50,6 +51,9 @@ void log_block(const struct client *c, const char *method, const char *target,
 
 void handle_connect(struct client *c, struct http_request *req);
 void handle_forward(struct client *c, struct http_request *req);
+
+/* Parses a listen address as proxy_serve takes it. Returns 0 or -1. */
+int proxy_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len);
 
 /* Binds the listen address ("IP:PORT", "[v6]:PORT", ":PORT", "localhost:PORT";
  * port 0 picks one) and serves forever. Returns only on setup failure. */

@@ -320,5 +320,33 @@ check_eq "forward disabled: absolute-URI body" "forward proxy not enabled" "$(la
 health=$(curl -s --noproxy '*' "$PX/health")
 check_contains "health: balanced mode" '"mode":"balanced"' "$health"
 check_contains "health: forward proxy off" '"forward_proxy_enabled":false' "$health"
+# --- /metrics and /stats (§1.2, §3.1): on the proxy listener without metrics_listen
+check_contains "no metrics_listen: /metrics on the proxy port" "pipelock_uptime_seconds" \
+  "$(curl -s --noproxy '*' "$PX/metrics")"
+check_contains "no metrics_listen: /stats on the proxy port" '"uptime_seconds"' \
+  "$(curl -s --noproxy '*' "$PX/stats")"
+kill "$DOUBLE_PID"
+
+# ... and only on their own listener with it
+MPORT=$((20000 + RANDOM % 40000))
+printf 'mode: balanced\nmetrics_listen: "127.0.0.1:%s"\n' "$MPORT" >"$WORK/metrics.yaml"
+start_double "$WORK/metrics.yaml" "$WORK/metrics.log" || fail "metrics double did not start"
+PX=http://127.0.0.1:$PROXY_PORT
+check_eq "metrics_listen: /metrics on the proxy port is 404" 404 \
+  "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$PX/metrics")"
+check_eq "metrics_listen: /stats on the proxy port is 404" 404 \
+  "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$PX/stats")"
+check_contains "metrics_listen: /metrics on its own port" "pipelock_uptime_seconds" \
+  "$(curl -s --noproxy '*' "http://127.0.0.1:$MPORT/metrics")"
+check_contains "metrics_listen: /stats on its own port" '"uptime_seconds"' \
+  "$(curl -s --noproxy '*' "http://127.0.0.1:$MPORT/stats")"
+check_eq "metrics_listen: the metrics port serves nothing else" 404 \
+  "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/health")"
+check_contains "metrics_listen: /health stays on the proxy port" '"status":"healthy"' \
+  "$(curl -s --noproxy '*' "$PX/health")"
+kill "$DOUBLE_PID"
+printf 'mode: balanced\nmetrics_listen: "203.0.113.99:%s"\n' "$MPORT" >"$WORK/metrics-bad.yaml"
+out=$(timeout 10 "$DOUBLE" run --listen 127.0.0.1:0 --config "$WORK/metrics-bad.yaml" 2>&1 </dev/null)
+check_contains "metrics_listen on an address it cannot bind: fatal" "metrics bind 203.0.113.99:$MPORT" "$out"
 
 finish

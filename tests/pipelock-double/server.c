@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tests/pipelock-double/audit.h"
+#include "tests/pipelock-double/metrics.h"
 #include "tests/pipelock-double/proxy.h"
 
 #define CLIENT_STACK (256 * 1024)
@@ -71,6 +72,9 @@ static void route(struct client *c, struct http_request *req)
     send_health(c, strcmp(req->method, "HEAD") == 0);
     return;
   }
+  const char *metrics_listen = c->proxy->policy->metrics_listen;
+  if ((metrics_listen == NULL || metrics_listen[0] == '\0') && metrics_route(c->fd, c->proxy, req))
+    return;
   http_send_text(c->fd, 404, "404 page not found", NULL);
 }
 
@@ -92,7 +96,7 @@ static void *client_main(void *arg)
   return NULL;
 }
 
-static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+int proxy_parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 {
   char host[300];
   int port = -1;
@@ -163,7 +167,7 @@ int proxy_serve(struct proxy *px, const char *listen_addr)
 {
   struct sockaddr_storage ss;
   socklen_t len;
-  if (parse_listen(listen_addr, &ss, &len) < 0) {
+  if (proxy_parse_listen(listen_addr, &ss, &len) < 0) {
     fprintf(stderr, "Error: invalid --listen address %s (use IP:PORT, e.g. 0.0.0.0:8888)\n",
             listen_addr);
     return -1;
