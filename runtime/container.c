@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,6 +23,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/cleanup.h"
 #include "runtime/console.h"
+#include "runtime/exec.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/log.h"
@@ -231,6 +235,83 @@ static pid_t clone_via_joiner(const cJSON *config, const int *ns_fds, const int 
   return (pid_t)atoi(text);
 }
 
+/* Whether the init can build the rootfs outside a pid namespace joined by
+ * path and enter it only after pivot_root (issue 9, item 1: before, anything
+ * in that namespace with CAP_SYS_PTRACE could open the init's /proc/<pid>/root
+ * while it was the host's). proc must then be bound to the namespace with
+ * pidns= (Linux 6.15), which takes CAP_SYS_ADMIN over its owner: we are host
+ * root, or in a joined user namespace that must be that owner. */
+static bool late_pid_join_possible(const cJSON *config, int pidns_fd)
+{
+  if (spec_new_namespace(config, "user"))
+    return false;
+  if (spec_has_namespace(config, "user")) {
+    const char *path = json_str(spec_namespace(config, "user"), "path", "");
+    cleanup_close int owner = ioctl(pidns_fd, NS_GET_USERNS);
+    struct stat a, b;
+    if (owner < 0 || fstat(owner, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+        a.st_dev != b.st_dev)
+      return false;
+  }
+  cleanup_close int fs = fsopen("proc", FSOPEN_CLOEXEC);
+  return fs >= 0 && fsconfig(fs, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) == 0;
+}
+
+/* The late pid namespace join: the init (*init) has built the rootfs and
+ * waits. A joiner enters its namespaces and the pid namespace and starts the
+ * container process (init_late_main), which is visible there only with the
+ * container's root; we move it into the cgroup before it runs, and the init
+ * exits. Returns the process's pid, with *sync now the parent end of its sync
+ * socket, or -1 (the process, if any, killed). */
+static pid_t start_late(struct init_ctx *ctx, struct container *c, pid_t *init, int pidns_fd,
+                        int min_fd, int *sync, int *console_fd, struct cgroup *cg,
+                        const cJSON *process, bottle_error_t *err)
+{
+  struct ns_joins ns;
+  if (ns_joins_open(*init, pidns_fd, min_fd, &ns, err) < 0)
+    return -1;
+  sync_send(*sync, SYNC_GO, NULL);
+  while (waitpid(*init, NULL, 0) < 0 && errno == EINTR)
+    ;
+  *init = -1;
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    ns_joins_close(&ns);
+    return berr(err, errno, "socketpair");
+  }
+  close(*sync);
+  *sync = lift_fd(pair[0], min_fd);
+  ctx->sync_fd = lift_fd(pair[1], min_fd);
+  ctx->late_pidns_fd = -1;
+  struct joiner jn = {.dirfd = c->dirfd,
+                      .first_closed = ctx->first_closed_fd,
+                      .keep = {ctx->sync_fd, ctx->fifo_fd, *console_fd},
+                      .nkeep = 3,
+                      .ns = &ns,
+                      .sync = ctx->sync_fd,
+                      .run = init_late_main,
+                      .arg = ctx};
+  pid_t pid = joiner_spawn(&jn, *sync, err);
+  close(ctx->sync_fd);
+  ns_joins_close(&ns);
+  if (*console_fd >= 0) {
+    close(*console_fd);
+    *console_fd = -1;
+  }
+  if (pid < 0)
+    return -1;
+  char pid_text[16];
+  snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
+  if (cgroup_enter(cg, pid, err) < 0 || write_oom_score(pid, process, err) < 0 ||
+      sync_send(*sync, SYNC_GO, pid_text) < 0 || expect(*sync, SYNC_READY, err) < 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    return -1;
+  }
+  return pid;
+}
+
 int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
                      bottle_error_t *err)
 {
@@ -282,7 +363,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   }
   pid_t pid = -1;
   int sync_pair[2] = {-1, -1};
-  int fifo_fd = -1, console_fd = -1;
+  int fifo_fd = -1, console_fd = -1, late_pidns_fd = -1;
   /* Namespaces joined by path are entered by the parent just around the
    * clone (and left again right after): the child inherits them before any
    * new user namespace exists, so joining works with and without one. */
@@ -336,6 +417,17 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     if (fd < 0) {
       berr(err, errno, "open %s namespace %s", ns_kinds[i].type, path);
       goto fail;
+    }
+    if (ns_kinds[i].flag == CLONE_NEWPID) {
+      if (late_pid_join_possible(config, fd)) {
+        late_pidns_fd = fd;
+        continue;
+      }
+      log_msg(LOG_WARNING,
+              "linux.namespaces: pid %s is joined before the rootfs is ready (no proc pidns= "
+              "in this kernel, or a user namespace that does not own it): a process there with "
+              "CAP_SYS_PTRACE can reach the host's root meanwhile",
+              path);
     }
     ns_types[nns] = ns_kinds[i].flag;
     own_fds[nns] = open(ns_kinds[i].own, O_RDONLY | O_CLOEXEC);
@@ -391,6 +483,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
       .die_with_caller = o->die_with_caller,
       .no_new_keyring = o->no_new_keyring,
       .first_closed_fd = first_closed,
+      .late_pidns_fd = late_pidns_fd,
   };
 
   fflush(NULL);
@@ -400,8 +493,8 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
   if (pid == 0) {
     close(c->dirfd); /* the flock must not outlive create */
-    int keep[3] = {sync_pair[1], fifo_fd, console_fd};
-    close_fds_except(first_closed, keep, 3);
+    int keep[4] = {sync_pair[1], fifo_fd, console_fd, late_pidns_fd};
+    close_fds_except(first_closed, keep, 4);
     init_main(&ctx);
   }
   if (pid < 0) {
@@ -415,7 +508,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   joined = false;
   close(sync_pair[1]);
   sync_pair[1] = -1;
-  if (console_fd >= 0) {
+  if (console_fd >= 0 && late_pidns_fd < 0) { /* else the process started late needs it */
     close(console_fd);
     console_fd = -1;
   }
@@ -445,6 +538,15 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   }
   if (expect(sync_pair[0], SYNC_READY, err) < 0)
     goto fail;
+  if (late_pidns_fd >= 0) {
+    pid_t init = pid;
+    pid = start_late(&ctx, c, &init, late_pidns_fd, internal_min, &sync_pair[0], &console_fd, cg,
+                     process, err);
+    if (pid < 0) {
+      pid = init; /* -1 once it has exited */
+      goto fail;
+    }
+  }
 
   c->pid = pid;
   c->start_time = proc_start_time(pid, NULL);
@@ -457,6 +559,8 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   log_msg(LOG_DEBUG, "create %s: created, waiting on exec.fifo", o->id);
   close(sync_pair[0]);
   close(fifo_fd);
+  if (late_pidns_fd >= 0)
+    close(late_pidns_fd);
   for (int i = 0; i < nns; i++) {
     close(ns_fds[i]);
     if (own_fds[i] >= 0)
@@ -481,6 +585,8 @@ fail:
     close(fifo_fd);
   if (console_fd >= 0)
     close(console_fd);
+  if (late_pidns_fd >= 0)
+    close(late_pidns_fd);
   for (int i = 0; i < nns; i++) {
     close(ns_fds[i]);
     if (own_fds[i] >= 0)

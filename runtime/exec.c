@@ -49,13 +49,122 @@ static bool same_ns(pid_t pid, const char *name)
   return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
 }
 
+int ns_joins_open(pid_t pid, int pidns_fd, int min_fd, struct ns_joins *j, bottle_error_t *err)
+{
+  j->n = 0;
+  for (size_t i = 0; i < sizeof(join_order) / sizeof(*join_order); i++) {
+    int fd;
+    if (join_order[i].flag == CLONE_NEWPID && pidns_fd >= 0) {
+      fd = fcntl(pidns_fd, F_DUPFD_CLOEXEC, min_fd);
+      if (fd < 0) {
+        ns_joins_close(j);
+        return berr(err, errno, "dup the pid namespace");
+      }
+    } else {
+      if (same_ns(pid, join_order[i].name))
+        continue;
+      char path[64];
+      snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, join_order[i].name);
+      int low = open(path, O_RDONLY | O_CLOEXEC);
+      if (low < 0) {
+        ns_joins_close(j);
+        return berr(err, errno, "open %s", path);
+      }
+      fd = fcntl(low, F_DUPFD_CLOEXEC, min_fd);
+      close(low);
+    }
+    j->types[j->n] = join_order[i].flag;
+    j->fds[j->n++] = fd;
+  }
+  return 0;
+}
+
+void ns_joins_close(struct ns_joins *j)
+{
+  for (int i = 0; i < j->n; i++)
+    if (j->fds[i] >= 0)
+      close(j->fds[i]);
+  j->n = 0;
+}
+
 static _Noreturn void child_fail(int sync, bottle_error_t *err)
 {
   sync_send(sync, SYNC_ERROR, (err && *err) ? (*err)->msg : "exec failed");
   _exit(1);
 }
 
-/* What the joiner hands on to the exec'd process, besides stdio and the preserved fds. */
+/* The joiner, as runc's nsexec: a process in none of the container's pid
+ * namespaces (so nothing inside can open its /proc/<pid>/root or fds) joins
+ * every namespace, mount included, and only then clones the process into the
+ * pid namespace. setns into the mount namespace sets root and cwd to the
+ * namespace's root; the chdir makes sure of the cwd. CLONE_PARENT makes that
+ * process the caller's child, as if forked directly (waitloop, the
+ * subreaper). Reports the process's pid on the sync socket, then exits. */
+static _Noreturn void joiner_main(const struct joiner *jn)
+{
+  bottle_error_t cerr = NULL;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (jn->dirfd >= 0)
+    close(jn->dirfd);
+  int keep[JOINER_MAX_KEEP + 8];
+  size_t k = 0;
+  for (size_t i = 0; i < jn->nkeep && i < JOINER_MAX_KEEP; i++)
+    keep[k++] = jn->keep[i];
+  for (int i = 0; i < jn->ns->n; i++)
+    keep[k++] = jn->ns->fds[i];
+  close_fds_except(jn->first_closed, keep, k);
+  for (int i = 0; i < jn->ns->n; i++) {
+    if (setns(jn->ns->fds[i], jn->ns->types[i]) < 0) {
+      berr(&cerr, errno, "setns (type 0x%x)", jn->ns->types[i]);
+      child_fail(jn->sync, &cerr);
+    }
+    close(jn->ns->fds[i]);
+  }
+  if (chdir("/") < 0) {
+    berr(&cerr, errno, "chdir to the container's root");
+    child_fail(jn->sync, &cerr);
+  }
+  pid_t pid =
+      (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0UL);
+  if (pid == 0) {
+    jn->run(jn->arg);
+    _exit(1);
+  }
+  if (pid < 0) {
+    berr(&cerr, errno, "clone the container process");
+    child_fail(jn->sync, &cerr);
+  }
+  char text[16];
+  snprintf(text, sizeof(text), "%d", (int)pid);
+  sync_send(jn->sync, SYNC_GO, text);
+  _exit(0);
+}
+
+pid_t joiner_spawn(const struct joiner *jn, int sync_parent, bottle_error_t *err)
+{
+  fflush(NULL);
+  pid_t joiner = fork();
+  if (joiner == 0)
+    joiner_main(jn);
+  if (joiner < 0)
+    return berr(err, errno, "fork the namespace joiner");
+  int status = 0;
+  while (waitpid(joiner, &status, 0) < 0)
+    if (errno != EINTR)
+      return berr(err, errno, "wait for the namespace joiner");
+  /* Exited, so its one message is queued already. */
+  enum sync_type t;
+  cleanup_free char *text = NULL;
+  if (sync_recv(sync_parent, &t, &text) < 0)
+    return berr(err, errno, "read from the namespace joiner");
+  if (t == SYNC_ERROR)
+    return berr(err, 0, "%s", text ? text : "namespace joiner failed");
+  if (t != SYNC_GO || text == NULL || atoi(text) <= 0 || !WIFEXITED(status))
+    return berr(err, 0, "the namespace joiner exited without starting the process");
+  return (pid_t)atoi(text);
+}
+
+/* What the exec'd process needs besides stdio and the preserved fds. */
 struct exec_child {
   const struct exec_opts *o;
   struct seccomp_filter *filter;
@@ -65,8 +174,9 @@ struct exec_child {
 
 /* The process in the container: born in its pid namespace with its root, cwd
  * and mounts already, and holding no host fd but the ones passed on purpose. */
-static _Noreturn void exec_final(const struct exec_child *x)
+static void exec_final(void *arg)
 {
+  const struct exec_child *x = arg;
   bottle_error_t cerr = NULL;
   enum sync_type t;
   /* The parent moves us into the cgroup first. */
@@ -86,67 +196,6 @@ static _Noreturn void exec_final(const struct exec_child *x)
     child_fail(x->sync, &cerr);
   process_exec(&ps, &cerr);
   child_fail(x->sync, &cerr);
-}
-
-/* The joiner, as runc's nsexec: a process in none of the container's pid
- * namespaces (so nothing inside can open its /proc/<pid>/root or fds) joins
- * every namespace, mount included, and only then clones the exec'd process
- * into the pid namespace. setns into the mount namespace sets root and cwd to
- * the namespace's root; the chdir makes sure of the cwd. CLONE_PARENT makes
- * that process the caller's child, as if forked directly (waitloop, the
- * subreaper). Reports the process's pid on the sync socket, then exits. */
-static _Noreturn void exec_joiner(const struct exec_child *x, int dirfd, const int *ns_fds,
-                                  const int *ns_types, int nns)
-{
-  bottle_error_t cerr = NULL;
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  close(dirfd);
-  int keep[2 + 8] = {x->sync, x->console_fd};
-  for (int i = 0; i < nns; i++)
-    keep[2 + i] = ns_fds[i];
-  close_fds_except(x->first_closed, keep, 2 + (size_t)nns);
-  for (int i = 0; i < nns; i++) {
-    if (setns(ns_fds[i], ns_types[i]) < 0) {
-      berr(&cerr, errno, "setns (type 0x%x)", ns_types[i]);
-      child_fail(x->sync, &cerr);
-    }
-    close(ns_fds[i]);
-  }
-  if (chdir("/") < 0) {
-    berr(&cerr, errno, "chdir to the container's root");
-    child_fail(x->sync, &cerr);
-  }
-  pid_t pid =
-      (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0UL);
-  if (pid == 0)
-    exec_final(x);
-  if (pid < 0) {
-    berr(&cerr, errno, "clone the exec process");
-    child_fail(x->sync, &cerr);
-  }
-  char text[16];
-  snprintf(text, sizeof(text), "%d", (int)pid);
-  sync_send(x->sync, SYNC_GO, text);
-  _exit(0);
-}
-
-/* Waits for the joiner and returns the pid it reports, or -1. */
-static pid_t reap_joiner(pid_t joiner, int sync, bottle_error_t *err)
-{
-  int status = 0;
-  while (waitpid(joiner, &status, 0) < 0)
-    if (errno != EINTR)
-      return berr(err, errno, "wait for the namespace joiner");
-  /* Exited, so its one message is queued already. */
-  enum sync_type t;
-  cleanup_free char *text = NULL;
-  if (sync_recv(sync, &t, &text) < 0)
-    return berr(err, errno, "read from the namespace joiner");
-  if (t == SYNC_ERROR)
-    return berr(err, 0, "%s", text ? text : "exec failed");
-  if (t != SYNC_GO || text == NULL || atoi(text) <= 0 || !WIFEXITED(status))
-    return berr(err, 0, "the namespace joiner exited without starting the process");
-  return (pid_t)atoi(text);
 }
 
 int container_exec(struct container *c, const struct exec_opts *o, int *exit_code,
@@ -184,26 +233,13 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
 
   int first_closed = 3 + process_listen_fds() + o->preserve_fds;
   int internal_min = first_closed + 16;
-  int ns_fds[8], ns_types[8], nns = 0;
+  struct ns_joins ns = {.n = 0};
   int sync_pair[2] = {-1, -1}, console_fd = -1;
-  pid_t joiner = -1, pid = -1;
+  pid_t pid = -1;
   int rc = -1;
 
-  for (size_t i = 0; i < sizeof(join_order) / sizeof(*join_order); i++) {
-    if (same_ns(c->pid, join_order[i].name))
-      continue;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->pid, join_order[i].name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      berr(err, errno, "open %s", path);
-      goto out;
-    }
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, internal_min);
-    close(fd);
-    ns_types[nns] = join_order[i].flag;
-    ns_fds[nns++] = hi;
-  }
+  if (ns_joins_open(c->pid, -1, internal_min, &ns, err) < 0)
+    goto out;
   /* The container may have died between the status check and the opens. */
   if (!container_init_alive(c)) {
     berr(err, 0, "cannot exec in a stopped container");
@@ -233,28 +269,27 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   }
   if (!o->detach)
     waitloop_block_signals();
-  fflush(NULL);
   struct exec_child x = {.o = o,
                          .filter = filter,
                          .terminal = terminal,
                          .first_closed = first_closed,
                          .sync = sync_pair[1],
                          .console_fd = console_fd};
-  joiner = fork();
-  if (joiner == 0)
-    exec_joiner(&x, c->dirfd, ns_fds, ns_types, nns);
-  if (joiner < 0) {
-    berr(err, errno, "fork");
-    goto out;
-  }
+  struct joiner jn = {.dirfd = c->dirfd,
+                      .first_closed = first_closed,
+                      .keep = {sync_pair[1], console_fd},
+                      .nkeep = 2,
+                      .ns = &ns,
+                      .sync = sync_pair[1],
+                      .run = exec_final,
+                      .arg = &x};
+  pid = joiner_spawn(&jn, sync_pair[0], err);
   close(sync_pair[1]);
   sync_pair[1] = -1;
   if (console_fd >= 0) {
     close(console_fd);
     console_fd = -1;
   }
-  pid = reap_joiner(joiner, sync_pair[0], err);
-  joiner = -1;
   if (pid < 0)
     goto out;
   if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
@@ -300,11 +335,6 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   pid = -1;
   rc = 0;
 out:
-  if (joiner > 0) {
-    kill(joiner, SIGKILL);
-    while (waitpid(joiner, NULL, 0) < 0 && errno == EINTR)
-      ;
-  }
   if (rc < 0 && pid > 0) {
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -315,8 +345,7 @@ out:
       close(sync_pair[i]);
   if (console_fd >= 0)
     close(console_fd);
-  for (int i = 0; i < nns; i++)
-    close(ns_fds[i]);
+  ns_joins_close(&ns);
   seccomp_filter_free(filter);
   return rc;
 }

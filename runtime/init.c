@@ -94,11 +94,51 @@ static void join_session_keyring(const char *id)
   (void)syscall(SYS_keyctl, 1, name);
 }
 
+/* The config's mounts with every proc mount bound to the pid namespace we
+ * join only after pivot_root (Linux 6.15's pidns=): a proc mounted otherwise
+ * would show the host's processes. */
+static cJSON *late_proc_mounts(const cJSON *mounts, int pidns_fd, bottle_error_t *err)
+{
+  cJSON *copy = cJSON_Duplicate(mounts, true);
+  cJSON *m;
+  size_t index = 0;
+  cJSON_ArrayForEach(m, copy)
+  {
+    if (strcmp(json_str(m, "type", ""), "proc") != 0) {
+      index++;
+      continue;
+    }
+    cJSON *opts = cJSON_GetObjectItemCaseSensitive(m, "options");
+    if (opts == NULL)
+      opts = cJSON_AddArrayToObject(m, "options");
+    if (!cJSON_IsArray(opts)) {
+      index++;
+      continue; /* rootfs_mount names the error */
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, opts) if (cJSON_IsString(o) && strncmp(o->valuestring, "pidns=", 6) == 0)
+    {
+      cJSON_Delete(copy);
+      berr(err, 0,
+           "mounts[%zu] (%s): the proc option pidns= is not allowed when the pid namespace is "
+           "joined by path; remove it",
+           index, json_str(m, "destination", ""));
+      return NULL;
+    }
+    char opt[48];
+    snprintf(opt, sizeof(opt), "pidns=/proc/self/fd/%d", pidns_fd);
+    cJSON_AddItemToArray(opts, cJSON_CreateString(opt));
+    index++;
+  }
+  return copy;
+}
+
+static _Noreturn void init_finish(struct init_ctx *ctx, int host_pid);
+
 _Noreturn void init_main(struct init_ctx *ctx)
 {
   bottle_error_t err = NULL;
   const cJSON *config = ctx->config;
-  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
 
   /* Never dumpable: nothing in the container may open our /proc/<pid>/exe or fds. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -124,12 +164,19 @@ _Noreturn void init_main(struct init_ctx *ctx)
   if (set_names(config, &err) < 0 || write_sysctls(config, &err) < 0)
     fail(ctx, &err);
 
+  cJSON *late_mounts = NULL;
+  if (ctx->late_pidns_fd >= 0) {
+    late_mounts = late_proc_mounts(cJSON_GetObjectItemCaseSensitive(config, "mounts"),
+                                   ctx->late_pidns_fd, &err);
+    if (late_mounts == NULL && err != NULL)
+      fail(ctx, &err);
+  }
   const cJSON *root = cJSON_GetObjectItemCaseSensitive(config, "root");
   struct rootfs_opts ro = {
       .rootfs = ctx->rootfs,
       .readonly = json_bool(root, "readonly", false),
       .no_pivot = ctx->no_pivot,
-      .mounts = cJSON_GetObjectItemCaseSensitive(config, "mounts"),
+      .mounts = late_mounts ? late_mounts : cJSON_GetObjectItemCaseSensitive(config, "mounts"),
       .linux = cJSON_GetObjectItemCaseSensitive(config, "linux"),
       .userns = spec_has_namespace(config, "user"),
       .new_cgroupns = ctx->new_cgroupns,
@@ -147,7 +194,45 @@ _Noreturn void init_main(struct init_ctx *ctx)
     fail(ctx, &err);
   if (rootfs_pivot(&ro, &err) < 0)
     fail(ctx, &err);
+  if (ctx->late_pidns_fd >= 0) {
+    /* The rootfs is done: the parent opens our namespaces for the joiner
+     * that starts the container process, and its word lets us go. */
+    close(ctx->late_pidns_fd);
+    sync_send(ctx->sync_fd, SYNC_READY, NULL);
+    enum sync_type t;
+    (void)sync_recv(ctx->sync_fd, &t, NULL);
+    _exit(0);
+  }
+  init_finish(ctx, host_pid);
+}
 
+void init_late_main(void *arg)
+{
+  struct init_ctx *ctx = arg;
+  bottle_error_t err = NULL;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl(PR_SET_PDEATHSIG, ctx->die_with_caller ? SIGKILL : 0, 0, 0, 0);
+  setsid();
+  /* The GO (after the parent moved us into the cgroup) carries our host pid. */
+  char *host_pid_text = wait_go(ctx);
+  int host_pid = host_pid_text ? atoi(host_pid_text) : (int)getpid();
+  free(host_pid_text);
+  if (ctx->new_userns || ctx->joined_userns) {
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+      berr(&err, errno, "become root in the user namespace (is container uid 0 mapped?)");
+      fail(ctx, &err);
+    }
+  }
+  init_finish(ctx, host_pid);
+}
+
+/* From the console to execve: the same for an init that built its own rootfs
+ * and for one started after a late pid namespace join. */
+static _Noreturn void init_finish(struct init_ctx *ctx, int host_pid)
+{
+  bottle_error_t err = NULL;
+  const cJSON *config = ctx->config;
+  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
   const cJSON *user = cJSON_GetObjectItemCaseSensitive(process, "user");
   uid_t uid = (uid_t)json_int(user, "uid", 0);
   if (json_bool(process, "terminal", false)) {
@@ -179,8 +264,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
   close(fifo);
   close(ctx->fifo_fd);
 
-  free(state);
-  state = hooks_state_json(config, ctx->id, "created", host_pid, ctx->bundle);
+  cleanup_free char *state = hooks_state_json(config, ctx->id, "created", host_pid, ctx->bundle);
   if (hooks_run(config, "startContainer", state, &err) < 0) {
     fprintf(stderr, "%s\n", err->msg);
     _exit(1);

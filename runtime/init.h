@@ -22,8 +22,16 @@ struct init_ctx {
   bool no_pivot, no_new_keyring;
   bool die_with_caller; /* PR_SET_PDEATHSIG SIGKILL tied to the runtime process */
   int first_closed_fd;  /* 3 + LISTEN_FDS + --preserve-fds */
+  /* A pid namespace joined by path, entered only after pivot_root (-1: not so):
+   * init_main then builds the rootfs outside it, proc mounts bound to it with
+   * pidns=, and exits; init_late_main runs the container process, born in it
+   * with the container's root (issue 9, item 1). */
+  int late_pidns_fd;
 };
 
 _Noreturn void init_main(struct init_ctx *ctx);
+/* The container process after a late pid namespace join (a joiner's run:
+ * arg is the struct init_ctx). */
+void init_late_main(void *arg);
 
 #endif
