@@ -82,6 +82,13 @@ struct cfg_trust {
   struct cfg_strlist profiles; /* the profiles it may choose (names defined in "bottles") */
 };
 
+/* sidecar.resources: the limits of the sidecar's cgroup. */
+struct cfg_sidecar_resources {
+  double cpus;            /* CPUs' worth of time per period: 1.0 by default */
+  long long memory_bytes; /* 256 MiB by default */
+  unsigned pids;          /* 256 by default */
+};
+
 /* The runtime config (bottle.json) after validation, with defaults filled in. */
 struct bottle_config {
   char *source; /* the file it came from, or "built-in defaults" */
@@ -94,6 +101,7 @@ struct bottle_config {
   size_t n_sidecar_args;
   unsigned sidecar_port;
   unsigned sidecar_ready_timeout_ms;
+  struct cfg_sidecar_resources sidecar_resources; /* sidecar.resources, defaults filled in */
   struct cfg_strlist default_allowlist; /* normalised; BOTTLE_DEFAULT_ALLOWLIST already applied */
   struct cfg_profile *profiles;
   size_t n_profiles;

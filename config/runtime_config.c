@@ -58,6 +58,8 @@ static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
   cfg->mode = BOTTLE_MODE_BOTTLED;
   cfg->sidecar_port = 8888;
   cfg->sidecar_ready_timeout_ms = 5000;
+  cfg->sidecar_resources =
+      (struct cfg_sidecar_resources){.cpus = 1.0, .memory_bytes = 256LL << 20, .pids = 256};
   if (set_args(cfg, default_sidecar_args, 6) < 0)
     return cfg_fail(err, "out of memory");
   for (size_t i = 0; default_allowlist[i]; i++)
@@ -137,10 +139,47 @@ static int check_arg_template(const char *arg, struct json_where at, struct cfg_
   return 0;
 }
 
+/* A number of sidecar.resources within [min, max]. */
+static int resource_number(const cJSON *obj, const char *key, double min, double max,
+                           const char *hint, const char *source, double *out, struct cfg_error *err)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+  if (item == NULL)
+    return 0;
+  if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max))
+    return cfg_fail(err, "%s: sidecar.resources.%s: must be a number from %.15g to %.15g (%s)",
+                    source, key, min, max, hint);
+  *out = item->valuedouble;
+  return 0;
+}
+
+/* sidecar.resources: CPU, memory and pids limits of the sidecar's cgroup. */
+static int parse_sidecar_resources(struct cfg_sidecar_resources *r, const cJSON *obj,
+                                   const char *source, struct cfg_error *err)
+{
+  static const char *const keys[] = {"cpus", "memory_bytes", "pids", NULL};
+  struct json_where at = {source, "sidecar.resources"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  double cpus = r->cpus, mem = (double)r->memory_bytes, pids = r->pids;
+  /* the kernel's smallest CFS quota is 1 ms of a 100 ms period */
+  if (resource_number(obj, "cpus", 0.01, 1024, "CPUs, e.g. 0.5", source, &cpus, err) < 0 ||
+      resource_number(obj, "memory_bytes", 32 << 20, 1LL << 50, "bytes, at least 32 MiB", source,
+                      &mem, err) < 0 ||
+      resource_number(obj, "pids", 16, 1 << 22, "tasks, threads included", source, &pids, err) < 0)
+    return -1;
+  if (mem != (double)(long long)mem || pids != (double)(unsigned)pids)
+    return cfg_fail(err, "%s: sidecar.resources: memory_bytes and pids must be whole numbers",
+                    source);
+  *r = (struct cfg_sidecar_resources){cpus, (long long)mem, (unsigned)pids};
+  return 0;
+}
+
 static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char *source,
                          struct cfg_error *err)
 {
-  static const char *const keys[] = {"bundle", "args", "port", "ready_timeout_ms", NULL};
+  static const char *const keys[] = {"bundle",           "args",      "port",
+                                     "ready_timeout_ms", "resources", NULL};
   struct json_where at = {source, "sidecar"};
   if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
     return -1;
@@ -201,6 +240,9 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
     if (json_uint(item, 1, 600000, here, &cfg->sidecar_ready_timeout_ms, err) < 0)
       return -1;
   }
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "resources")) &&
+      parse_sidecar_resources(&cfg->sidecar_resources, item, source, err) < 0)
+    return -1;
   return 0;
 }
 

@@ -41,7 +41,8 @@
 #                     compared (an id tracked later adds nothing to an old snapshot: its names did
 #                     not exist then).
 #   bt_netns_name ID  the 16-hex name bottle gives netns/ for ID under BT_ROOT (netns bind mounts
-#                     /run/bottle/netns/<name>-a|-s, record <name>.rec, cgroup bottle/<name>-sidecar)
+#                     /run/bottle/netns/<name>-a|-s, record <name>.rec; without an agent
+#                     cgroupsPath, sidecar cgroup bottle/<name>-sidecar)
 #   bt_link_hash ID   the 10-hex hash in its link names (btlh<hash>, btla<hash>) and nft comments
 #   bt_agent_netns ID the agent netns bind mount of a created bottle
 #   bt_snapshot       what a bottle can leave on the machine: links, addresses, routes, nft
@@ -218,14 +219,15 @@ bt_agent_netns() { echo "/run/bottle/netns/$(bt_netns_name "$1")-a"; }
 
 # Processes that belong to this test's bottles: rootfs or cwd under $BT, or a pipelock argv
 # whose root is under $BT. The test's own shells and tools have neither.
-# Processes of this test's bottles, found by cgroup: a sidecar lives in bottle/<name>-sidecar,
-# a bottled_agent in bottle-test/<dir>-$$ (after pivot_root their /proc/PID/root reads "/").
+# Processes of this test's bottles, found by cgroup: a bottled_agent lives in bottle-test/<dir>-$$,
+# its sidecar in bottle-test/<dir>-$$-bottle-sidecar, the sidecar of an agent without a
+# cgroupsPath in bottle/<name>-sidecar (after pivot_root their /proc/PID/root reads "/").
 # Also any process whose root is under $BT. Zombies are dead: pid 1 reaps them when it will.
 _bt_procs() {
   python3 - "$BT" "$$" "${_bt_names[@]}" <<'PY'
 import os, re, sys
 top, pid_tag, names = sys.argv[1] + "/", sys.argv[2], sys.argv[3:]
-agent = re.compile(r"/bottle-test/[^/\n]*-%s(/|$)" % pid_tag, re.M)
+agent = re.compile(r"/bottle-test/[^/\n]*-%s(-bottle-sidecar)?(/|$)" % pid_tag, re.M)
 for p in os.listdir("/proc"):
     if not p.isdigit():
         continue
@@ -267,7 +269,8 @@ bt_snapshot() {
     ls /run/bottle/netns-state 2>/dev/null | grep -F "$names" | sed 's/^/netns-state /'
     ls -d /sys/fs/cgroup/*/bottle/* /sys/fs/cgroup/bottle/* 2>/dev/null | grep -F "$names" | sed 's/^/cgroup /'
   fi
-  ls -d /sys/fs/cgroup/*/bottle-test/*-$$ /sys/fs/cgroup/bottle-test/*-$$ 2>/dev/null | sed 's/^/cgroup /'
+  ls -d /sys/fs/cgroup/*/bottle-test/*-$$ /sys/fs/cgroup/bottle-test/*-$$ /sys/fs/cgroup/*/bottle-test/*-$$-bottle-sidecar \
+    /sys/fs/cgroup/bottle-test/*-$$-bottle-sidecar 2>/dev/null | sed 's/^/cgroup /'
   grep -F " $BT/" /proc/self/mountinfo | awk '{print "mount " $5}'
   _bt_procs
   find "$BT_ROOT" -mindepth 1 2>/dev/null | sed 's/^/file /' | sort

@@ -20,7 +20,7 @@ for n in $(seq 1 7); do
   check "step $n: the crash left something to clean" test -e "$BT_ROOT/.bottle/$id"
   mid=$(bt_snapshot)
   check "step $n: the snapshot sees it" test "$mid" != "$before"
-  [ "$n" -ge 3 ] && check_contains "step $n: the snapshot sees the sidecar process" "proc cgroup=/bottle/$(bt_netns_name "$id")-sidecar " "$mid"
+  [ "$n" -ge 3 ] && check_contains "step $n: the snapshot sees the sidecar process" "proc cgroup=/bottle-test/agent-$$-bottle-sidecar " "$mid"
   [ "$n" -ge 4 ] && check_contains "step $n: the snapshot sees the uplink" "btlh$(bt_link_hash "$id")" "$mid"
   check "step $n: delete --force" bt delete --force "$id"
   check_same "step $n: host as before" "$before" "$(settle bt_snapshot "$before")"

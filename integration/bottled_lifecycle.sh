@@ -31,7 +31,8 @@ check "A: sidecar overlay mounted" grep -qF " $BT_ROOT/.bottle/$A/fs/merged " /p
 # its upper layer sits on a tmpfs of its own, which goes in one unmount
 check_eq "A: sidecar overlay's upper layer on a tmpfs" "tmpfs" \
   "$(awk -v m="$BT_ROOT/.bottle/$A/fs" '$5 == m {print $9}' /proc/self/mountinfo)"
-check "A: sidecar cgroup" bash -c "ls -d /sys/fs/cgroup/*/bottle/$name-sidecar /sys/fs/cgroup/bottle/$name-sidecar 2>/dev/null | grep -q ."
+# a sibling of the agent's cgroup (A and B share their bundle's cgroupsPath, and so this one)
+check "A: sidecar cgroup" bash -c "ls -d /sys/fs/cgroup/*/bottle-test/agent-$$-bottle-sidecar /sys/fs/cgroup/bottle-test/agent-$$-bottle-sidecar 2>/dev/null | grep -q ."
 sidecar_pid=$(python3 -c "import json; print(json.load(open('$BT_ROOT/.bottle/$A/state/sidecar/bottle.json'))['pid'])" 2>/dev/null)
 check "A: sidecar pid known" test "${sidecar_pid:-0}" -gt 1
 check "A: sidecar process runs" kill -0 "${sidecar_pid:-0}"

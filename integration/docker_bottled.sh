@@ -26,16 +26,7 @@ for t in ip nsenter nft busybox python3 ss flock; do command -v "$t" >/dev/null 
 in_private_host_netns dbhost "$@"
 # shellcheck source=integration/engine_bottled.lib.sh
 . "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
-engine_bottled_init docker-bottled
-export ENGINE_DOCKER_BRIDGE_CIDR=203.0.113.1/24
-docker_start
-docker_busybox_image
-sysctl -qw "net.ipv4.conf.btbr$$.forwarding=1"
-internet_ns_exec ip route add 203.0.113.0/24 via "$INTERNET_HOST_IP" || exit 1
-IMG=$ENGINE_IMAGE
-ROOT=$DOCKER_RUNTIME_ROOT
-# dk under a time limit (a hang fails the check instead of the whole test).
-dkt() { timeout 120 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
+engine_bottled_docker docker-bottled
 brun() { dk run --runtime=bottle --dns "$IP" "$@"; }
 
 before=$(snapshot)

@@ -9,6 +9,9 @@
 #                   an own uplink); the EXIT trap runs engine_bottled_pre_cleanup if the
 #                   test defines it, then takes the internet down and runs engines_cleanup
 #   agent_probe, check_agent_probe  see bottled.lib.sh
+#   engine_bottled_docker NAME  engine_bottled_init NAME, then a private dockerd whose bridge
+#                   (TEST-NET-3) the test internet routes back to, no NAT; IMG and ROOT
+#   dkt ARGS...     dk under a time limit (a hang fails the check instead of the whole test)
 #   B ARGS...       bottle on ROOT
 #   check_bottle_exec WHAT ID MODE EXEC...  a running bottle: its state and record (MODE, the
 #                   network mode as the record names it), and the engine's exec (run as
@@ -16,7 +19,8 @@
 #                   env and a way through the proxy; sets AGENT_NS
 #   nname ID        netns/'s name for a container id under ROOT (bind mounts, links, cgroups)
 #   sidecar_pid ID  the sidecar's host pid (its state lives under <ROOT>/.bottle/<ID>/state)
-#   track ID        remember an id: snapshot looks for what it can leave
+#   track ID        remember an id: snapshot looks for what it can leave (its sidecar's cgroup
+#                   "<agent's cgroup>-bottle-sidecar" included)
 #   snapshot        links, addresses, routes, nft rules and net sysctls of this netns; netns
 #                   bind mounts and records, sidecar cgroups, mounts, processes and state
 #                   machine-wide, filtered by the tracked names
@@ -46,6 +50,19 @@ json.dump({"mode": "bottled",
            "network": {"dns": [sys.argv[3]]}}, open(sys.argv[1], "w"))
 PY
 }
+
+engine_bottled_docker() {
+  engine_bottled_init "$1"
+  export ENGINE_DOCKER_BRIDGE_CIDR=203.0.113.1/24
+  docker_start
+  docker_busybox_image
+  sysctl -qw "net.ipv4.conf.btbr$$.forwarding=1"
+  internet_ns_exec ip route add 203.0.113.0/24 via "$INTERNET_HOST_IP" || exit 1
+  IMG=$ENGINE_IMAGE
+  ROOT=$DOCKER_RUNTIME_ROOT
+}
+
+dkt() { timeout 120 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" "$@" 2> >(grep -v 'IPv4 forwarding is disabled' >&2); }
 
 # engines_cleanup exits with the status it was entered with: keep the test's.
 _engine_bottled_cleanup() {
@@ -81,8 +98,8 @@ sidecar_pid() {
     python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
 }
 
-names=()
-track() { names+=("$(nname "$1")"); }
+names=() ids=()
+track() { names+=("$(nname "$1")"); ids+=("$1"); }
 
 snapshot() {
   ip -o link show | awk '{print $2}'
@@ -95,6 +112,9 @@ snapshot() {
   for n in "${names[@]}"; do
     find /run/bottle/netns /run/bottle/netns-state -maxdepth 1 -name "*$n*" 2>/dev/null | sed 's/^/netns /'
     find /sys/fs/cgroup/*/bottle /sys/fs/cgroup/bottle -maxdepth 1 -name "$n*" 2>/dev/null | sed 's/^/cgroup /'
+  done
+  for n in "${ids[@]}"; do # a sidecar's cgroup: a sibling of its agent's, under the engine's parent
+    find /sys/fs/cgroup -maxdepth 4 -name "*$n*-bottle-sidecar" 2>/dev/null | sed 's/^/cgroup /'
   done
   grep -F " $ROOT/" /proc/self/mountinfo | awk '{print "mount " $5}'
   for p in /proc/[0-9]*; do

@@ -2,6 +2,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/agent_spec.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,8 +32,7 @@
 extern char **environ;
 
 #define SIDECAR_ID "sidecar"
-#define SIDECAR_MEMORY_LIMIT (256LL << 20)
-#define SIDECAR_PIDS_LIMIT 512
+#define SIDECAR_CPU_PERIOD_US 100000
 
 /* Where the agent's upstream comes from (docs/design.md). */
 enum net_mode {
@@ -197,27 +197,55 @@ static void crash_point(int step)
     kill(getpid(), SIGKILL);
 }
 
-static char *file_or(const char *path, const char *fallback)
+/* "nameserver A" for an IPv4 or IPv6 literal A outside loopback (127/8, ::1), which is the host's
+ * own and cannot be reached from the sidecar's netns. */
+static bool usable_nameserver(const char *line)
 {
-  char *s = path ? read_file_at(AT_FDCWD, path, NULL) : NULL;
-  return s ? s : xstrdup(fallback);
+  char addr[64];
+  if (sscanf(line, "nameserver %63s", addr) != 1)
+    return false;
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, addr, buf) == 1)
+    return buf[0] != 127;
+  return inet_pton(AF_INET6, addr, buf) == 1 && !IN6_IS_ADDR_LOOPBACK((struct in6_addr *)buf);
 }
 
-/* The source of the agent's bind mount on dst (Docker's resolv.conf, hosts), or NULL. */
-static const char *mount_source(const cJSON *config, const char *dst)
+/* The usable part of a resolv.conf the host wrote: its nameservers outside loopback, its search
+ * and options lines. NULL when no nameserver is left. */
+static char *host_resolv_part(const char *path)
 {
-  const cJSON *m;
-  cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(config, "mounts"))
-  {
-    if (strcmp(json_str(m, "destination", ""), dst) == 0)
-      return json_str(m, "source", NULL);
+  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
+  if (text == NULL)
+    return NULL;
+  char *out = xstrdup("");
+  bool any = false;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    bool ns = strncmp(line, "nameserver", 10) == 0;
+    if (ns ? !usable_nameserver(line)
+           : strncmp(line, "search", 6) != 0 && strncmp(line, "options", 7) != 0)
+      continue;
+    any |= ns;
+    char *n = xasprintf("%s%s\n", out, line);
+    free(out);
+    out = n;
   }
-  return NULL;
+  if (!any) {
+    free(out);
+    return NULL;
+  }
+  return out;
 }
 
-static char *resolv_conf(const struct bottle_config *cfg, const cJSON *config, enum net_mode mode)
+/* The sidecar's resolv.conf. Never the agent's own (a bind mount of a file the agent can write,
+ * which under CRI outlives a container restart): network.dns, else the host's resolvers as the
+ * runtime sees them (systemd-resolved's upstream list when /etc/resolv.conf names only its
+ * loopback stub, as dockerd does). With Docker's hook the sidecar sits in the container's own
+ * netns, where Docker's embedded DNS (127.0.0.11, user-defined networks: container names, and
+ * --dns as its upstream) answers when Docker set it up; nothing else can listen there. */
+static char *resolv_conf(const struct bottle_config *cfg, enum net_mode mode, bottle_error_t *err)
 {
-  if (mode == NET_UPLINK && cfg->n_dns > 0) {
+  if (cfg->n_dns > 0) {
     char *s = xstrdup("");
     for (size_t i = 0; i < cfg->n_dns; i++) {
       uint32_t a = cfg->dns[i];
@@ -228,8 +256,20 @@ static char *resolv_conf(const struct bottle_config *cfg, const cJSON *config, e
     }
     return s;
   }
-  const char *src = mode == NET_UPLINK ? NULL : mount_source(config, "/etc/resolv.conf");
-  return file_or(src ? src : "/etc/resolv.conf", "");
+  cleanup_free char *host = host_resolv_part("/etc/resolv.conf");
+  if (host == NULL)
+    host = host_resolv_part("/run/systemd/resolve/resolv.conf");
+  if (host == NULL) {
+    berr(err, 0,
+         "%s: network.dns is not set and the host's /etc/resolv.conf names no resolver the "
+         "sidecar can reach (only loopback ones, or none); set network.dns to the resolvers "
+         "pipelock should use (docs/configuration.md)",
+         cfg->source);
+    return NULL;
+  }
+  if (mode == NET_ENGINE_HOOK)
+    return xasprintf("nameserver 127.0.0.11\n%s", host);
+  return take_ptr(host);
 }
 
 /* The sidecar bundle's rootfs: root.path of its config.json, else "rootfs". */
@@ -420,20 +460,36 @@ static char *sidecar_rootfs(const struct build *b, const char *lower, const char
     berr(err, 0, "%s", ce.msg);
     return NULL;
   }
-  cleanup_free char *resolv = resolv_conf(cfg, b->config, b->mode);
-  cleanup_free char *hosts =
-      file_or(b->mode == NET_UPLINK ? NULL : mount_source(b->config, "/etc/hosts"),
-              "127.0.0.1\tlocalhost\n");
+  cleanup_free char *resolv = resolv_conf(cfg, b->mode, err);
+  if (resolv == NULL)
+    return NULL;
+  /* localhost only: the agent's /etc/hosts is its to write */
+  static const char hosts[] = "127.0.0.1\tlocalhost\n::1\tlocalhost\n";
   struct sidecar_file files[] = {
-      {CFG_PIPELOCK_CONFIG_PATH, yaml, ylen, 0600},
-      {"/etc/resolv.conf", resolv, strlen(resolv), 0644},
-      {"/etc/hosts", hosts, strlen(hosts), 0644},
+      {CFG_PIPELOCK_CONFIG_PATH, yaml, ylen, 0600, true},
+      {"/etc/resolv.conf", resolv, strlen(resolv), 0644, false},
+      {"/etc/hosts", hosts, sizeof(hosts) - 1, 0644, false},
   };
   cleanup_free char *fsdir = xasprintf("%s/fs", b->dir);
   char *merged = NULL;
   if (sidecar_rootfs_prepare(fsdir, lower, files, sizeof(files) / sizeof(*files), &merged, err) < 0)
     return NULL;
   return merged;
+}
+
+/* The sidecar's cgroup: a sibling of the agent's, "<agent's cgroupsPath>-bottle-sidecar", so that
+ * whatever accounts for and limits the container's parent (Docker's /docker, a Kubernetes pod's
+ * cgroup) holds its proxy too. The systemd driver's "slice:prefix:name" names a sibling in the
+ * same slice the same way. Without a cgroupsPath, bottle's own place for the container. */
+static char *sidecar_cgroups_path(const struct build *b)
+{
+  const char *agent = json_str(json_path(b->config, "linux"), "cgroupsPath", "");
+  size_t n = strlen(agent);
+  while (n > 1 && agent[n - 1] == '/')
+    n--;
+  if (n == 0 || strcmp(agent, "/") == 0)
+    return xasprintf("/bottle/%s-sidecar", b->name);
+  return xasprintf("%.*s-bottle-sidecar", (int)n, agent);
 }
 
 static int make_sidecar(const struct build *b, const char *rootfs,
@@ -446,14 +502,17 @@ static int make_sidecar(const struct build *b, const char *rootfs,
       cfg_sidecar_argv(cfg, topo->sidecar_ip, cfg->sidecar_port, &ce);
   if (argv == NULL)
     return berr(err, 0, "%s", ce.msg);
-  cleanup_free char *cgpath = xasprintf("/bottle/%s-sidecar", b->name);
+  cleanup_free char *cgpath = sidecar_cgroups_path(b);
+  const struct cfg_sidecar_resources *r = &cfg->sidecar_resources;
   struct sidecar_spec_in in = {
       .rootfs = rootfs,
       .argv = argv,
       .netns = topo->sidecar_netns,
       .cgroups_path = cgpath,
-      .memory_limit = SIDECAR_MEMORY_LIMIT,
-      .pids_limit = SIDECAR_PIDS_LIMIT,
+      .cpu_quota_us = (long long)(r->cpus * SIDECAR_CPU_PERIOD_US + 0.5),
+      .cpu_period_us = SIDECAR_CPU_PERIOD_US,
+      .memory_limit = r->memory_bytes,
+      .pids_limit = r->pids,
   };
   if (create_sidecar(b->g, b->dir, sidecar_spec(&in), sidecar, err) < 0)
     return berr_wrap(err, "sidecar");

@@ -40,8 +40,15 @@ static int mount_layers(const char *dir, const char *lower_rootfs, const char *m
   cleanup_free char *work = xasprintf("%s/work", dir);
   cleanup_free char *data =
       xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower_rootfs, upper, work);
-  if (mkdir(upper, 0700) < 0 || mkdir(work, 0700) < 0 || mkdir(mnt, 0700) < 0) {
+  /* The merged root takes its owner and mode from the upper dir: the lower root's, so that
+   * pipelock (SIDECAR_UID, without CAP_DAC_*) can walk it as the image meant. */
+  struct stat lst;
+  if (stat(lower_rootfs, &lst) < 0) {
+    berr(err, errno, "sidecar rootfs: stat %s", lower_rootfs);
+  } else if (mkdir(upper, 0700) < 0 || mkdir(work, 0700) < 0 || mkdir(mnt, 0700) < 0) {
     berr(err, errno, "sidecar rootfs: mkdir under %s", dir);
+  } else if (chown(upper, lst.st_uid, lst.st_gid) < 0 || chmod(upper, lst.st_mode & 07777) < 0) {
+    berr(err, errno, "sidecar rootfs: set the owner and mode of %s", upper);
   } else if (mount("overlay", mnt, "overlay", MS_NODEV | MS_NOSUID, data) < 0) {
     berr(err, errno, "sidecar rootfs: mount overlay of %s", lower_rootfs);
   } else {
@@ -49,6 +56,18 @@ static int mount_layers(const char *dir, const char *lower_rootfs, const char *m
   }
   umount2(dir, MNT_DETACH);
   return -1;
+}
+
+/* A file only pipelock may read: written by root (0600), then given to SIDECAR_UID/GID. */
+static int own_file(int rootfd, const char *path, bottle_error_t *err)
+{
+  cleanup_close int fd =
+      safepath_open(rootfd, path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0, err);
+  if (fd < 0)
+    return berr_wrap(err, "sidecar rootfs: open %s", path);
+  if (fchown(fd, SIDECAR_UID, SIDECAR_GID) < 0)
+    return berr(err, errno, "sidecar rootfs: chown %s", path);
+  return 0;
 }
 
 int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
@@ -82,6 +101,8 @@ int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
       berr_wrap(err, "sidecar rootfs: write %s", files[i].path);
       goto fail;
     }
+    if (files[i].sidecar_owned && own_file(rootfd, files[i].path, err) < 0)
+      goto fail;
   }
   *merged = take_ptr(mnt);
   return 0;
@@ -125,7 +146,6 @@ static cJSON *mount_entry(const char *dst, const char *type, const char *src,
 cJSON *sidecar_spec(const struct sidecar_spec_in *in)
 {
   static const char *const env[] = {"PATH=/", NULL};
-  static const char *const none[] = {NULL};
   static const char *const proc_opts[] = {"nosuid", "noexec", "nodev", NULL};
   static const char *const dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
   static const char *const tmp_opts[] = {"nosuid",    "nodev",    "noexec",
@@ -149,16 +169,28 @@ cJSON *sidecar_spec(const struct sidecar_spec_in *in)
 
   cJSON *process = cJSON_AddObjectToObject(spec, "process");
   cJSON_AddBoolToObject(process, "terminal", false);
+  /* Who may open pipelock's /proc/<pid>/mem or environ (ptrace access): whoever has
+   * CAP_SYS_PTRACE over it, or the same uid and gid, a permitted set that covers pipelock's and
+   * (execve leaves it dumpable again whatever the init set) nothing more. So: no user namespace,
+   * which bottle (root) would own, and the kernel gives the owner of a user namespace every
+   * capability in it, CAP_SYS_PTRACE included, so any root process of the host could; an
+   * unprivileged uid of the host's own, which a root agent without CAP_SYS_PTRACE does not
+   * match; and one capability that Docker, podman and Kubernetes never grant: a process that
+   * takes on SIDECAR_UID (CAP_SETUID, in Docker's default set) does not hold CAP_WAKE_ALARM, so
+   * pipelock's permitted set is not a subset of its own. CAP_WAKE_ALARM only lets timers wake a
+   * suspended machine. */
+  static const char *const guard_cap[] = {"CAP_WAKE_ALARM", NULL};
   cJSON *user = cJSON_AddObjectToObject(process, "user");
-  cJSON_AddNumberToObject(user, "uid", 0);
-  cJSON_AddNumberToObject(user, "gid", 0);
+  cJSON_AddNumberToObject(user, "uid", SIDECAR_UID);
+  cJSON_AddNumberToObject(user, "gid", SIDECAR_GID);
+  cJSON_AddItemToObject(user, "additionalGids", cJSON_CreateArray());
   cJSON_AddItemToObject(process, "args", strings((const char *const *)in->argv));
   cJSON_AddItemToObject(process, "env", strings(env));
   cJSON_AddStringToObject(process, "cwd", "/");
   cJSON *caps = cJSON_AddObjectToObject(process, "capabilities");
   const char *sets[] = {"bounding", "effective", "permitted", "inheritable", "ambient"};
   for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++)
-    cJSON_AddItemToObject(caps, sets[i], strings(none));
+    cJSON_AddItemToObject(caps, sets[i], strings(guard_cap));
   cJSON_AddBoolToObject(process, "noNewPrivileges", true);
   cJSON_AddNumberToObject(process, "oomScoreAdj", 0);
   cJSON *rlimits = cJSON_AddArrayToObject(process, "rlimits");
@@ -194,6 +226,9 @@ cJSON *sidecar_spec(const struct sidecar_spec_in *in)
   if (in->cgroups_path != NULL)
     cJSON_AddStringToObject(linux_, "cgroupsPath", in->cgroups_path);
   cJSON *res = cJSON_AddObjectToObject(linux_, "resources");
+  cJSON *cpu = cJSON_AddObjectToObject(res, "cpu");
+  cJSON_AddNumberToObject(cpu, "quota", (double)in->cpu_quota_us);
+  cJSON_AddNumberToObject(cpu, "period", (double)in->cpu_period_us);
   cJSON_AddNumberToObject(cJSON_AddObjectToObject(res, "memory"), "limit",
                           (double)in->memory_limit);
   cJSON_AddNumberToObject(cJSON_AddObjectToObject(res, "pids"), "limit", (double)in->pids_limit);

@@ -11,16 +11,25 @@
 #include <cJSON.h>
 #include "runtime/error.h"
 
+/* The ids pipelock runs as, on the host (the sidecar has no user namespace: docs/design.md says
+ * why). Just below 2^31: above what useradd, systemd (dynamic users, nspawn's container range,
+ * the foreign range) and the usual subuid allocations hand out, so no image user, no other
+ * container and no host service shares them. */
+#define SIDECAR_UID 2147483000u
+#define SIDECAR_GID 2147483000u
+
 struct sidecar_file {
   const char *path; /* absolute, inside the sidecar's root */
   const char *data;
   size_t len;
   mode_t mode;
+  bool sidecar_owned; /* owned by SIDECAR_UID/GID (a 0600 file pipelock must read), else root */
 };
 
-/* Mounts an overlay at <dir>/merged (lower: the bundle's rootfs, upper and work on a tmpfs at dir)
- * and writes files into it through openat2(RESOLVE_IN_ROOT), so a symlink in the image
- * cannot redirect a write outside the root. *merged gets the mount point. */
+/* Mounts an overlay at <dir>/merged (lower: the bundle's rootfs, upper and work on a tmpfs at dir;
+ * its root keeps the lower root's owner and mode) and writes files into it through
+ * openat2(RESOLVE_IN_ROOT), so a symlink in the image cannot redirect a write outside the root.
+ * *merged gets the mount point. */
 int sidecar_rootfs_prepare(const char *dir, const char *lower_rootfs,
                            const struct sidecar_file *files, size_t nfiles, char **merged,
                            bottle_error_t *err);
@@ -32,11 +41,14 @@ struct sidecar_spec_in {
   char *const *argv;        /* pipelock's command line */
   const char *netns;        /* the sidecar netns; NULL: a new one (the engine's hook fills it) */
   const char *cgroups_path; /* linux.cgroupsPath */
-  long long memory_limit;   /* bytes */
+  long long cpu_quota_us;   /* per cpu_period_us */
+  long long cpu_period_us;
+  long long memory_limit; /* bytes */
   long long pids_limit;
 };
-/* The sidecar's config.json: its own pid, mount, ipc and uts namespaces, the given network
- * namespace, no capabilities, no_new_privs, read-only root, memory and pids limits. */
+/* The sidecar's config.json: SIDECAR_UID/GID, its own pid, mount, ipc and uts namespaces, the
+ * given network namespace, no capabilities, no_new_privs, read-only root, CPU, memory and pids
+ * limits. */
 cJSON *sidecar_spec(const struct sidecar_spec_in *in);
 
 /* Waits until GET /health on ip:port answers 200 from inside netns, for at most
