@@ -147,7 +147,7 @@ static int resource_number(const cJSON *obj, const char *key, double min, double
   if (item == NULL)
     return 0;
   if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max))
-    return cfg_fail(err, "%s: sidecar.resources.%s: must be a number from %.15g to %.15g (%s)",
+    return cfg_fail(err, "%s: sidecar.resources.%s: must be a number from %.16g to %.16g (%s)",
                     source, key, min, max, hint);
   *out = item->valuedouble;
   return 0;

@@ -63,6 +63,9 @@ static void test_defaults(void)
   CHECK(cfg->sidecar_args[6] == NULL);
   CHECK(cfg->sidecar_port == 8888);
   CHECK(cfg->sidecar_ready_timeout_ms == 5000);
+  CHECK(cfg->sidecar_resources.cpus == 1.0);
+  CHECK(cfg->sidecar_resources.memory_bytes == 256LL << 20);
+  CHECK(cfg->sidecar_resources.pids == 256);
   CHECK(cfg->default_allowlist.len == 7);
   static const char *const sorted[] = {
       "api.anthropic.com",         "claude.ai", "downloads.claude.ai",  "platform.claude.com",
@@ -183,7 +186,7 @@ static void test_unknown_and_duplicate_keys(void)
                "(known keys: mode, trust_container_env, trust, sidecar, egress, bottles, network");
   REJECTS("{\"sidecar\": {\"prot\": 1}}",
           "/etc/bottle/bottle.json: sidecar: unknown key \"prot\"; check the spelling (known keys: "
-          "bundle, args, port, ready_timeout_ms)");
+          "bundle, args, port, ready_timeout_ms, resources)");
   REJECTS("{\"egress\": {\"allowlist\": []}}",
           "/etc/bottle/bottle.json: egress: unknown key \"allowlist\"; check the spelling (known "
           "keys: default_allowlist)");
@@ -287,6 +290,23 @@ static void test_sidecar_values(void)
           "placeholders are {listen} (ip:port), {ip} and {port}");
   REJECTS("{\"sidecar\": {\"args\": [\"/pipelock\", \"a\\tb\"]}}",
           "/etc/bottle/bottle.json: sidecar.args[1]: \"a\\x09b\" contains a control character");
+  REJECTS("{\"sidecar\": {\"resources\": {\"cpus\": 0.001}}}",
+          "/etc/bottle/bottle.json: sidecar.resources.cpus: must be a number from 0.01 to 1024 (CPUs, "
+          "e.g. 0.5)");
+  REJECTS("{\"sidecar\": {\"resources\": {\"memory_bytes\": 1048576}}}",
+          "/etc/bottle/bottle.json: sidecar.resources.memory_bytes: must be a number from 33554432 "
+          "to 1125899906842624 (bytes, at least 32 MiB)");
+  REJECTS("{\"sidecar\": {\"resources\": {\"pids\": \"64\"}}}",
+          "/etc/bottle/bottle.json: sidecar.resources.pids: must be a number from 16 to 4194304 "
+          "(tasks, threads included)");
+  REJECTS("{\"sidecar\": {\"resources\": {\"memory_bytes\": 33554432.5}}}",
+          "/etc/bottle/bottle.json: sidecar.resources: memory_bytes and pids must be whole numbers");
+  REJECTS("{\"sidecar\": {\"resources\": []}}",
+          "/etc/bottle/bottle.json: sidecar.resources: expected an object, got an array");
+  cfg = parse("{\"sidecar\": {\"resources\": {\"cpus\": 0.5, \"memory_bytes\": 134217728}}}");
+  CHECK(cfg && cfg->sidecar_resources.cpus == 0.5 &&
+        cfg->sidecar_resources.memory_bytes == 134217728 && cfg->sidecar_resources.pids == 256);
+  cfg_free(cfg);
 }
 
 static void test_allowlist_entries_in_file(void)
