@@ -89,6 +89,33 @@ struct cfg_sidecar_resources {
   unsigned pids;          /* 256 by default */
 };
 
+/* What a bottled agent may keep that would otherwise let it leave its bottle; bottle.json
+ * "agent": {...}, all off by default. Only the operator's file grants these, never the container
+ * (runtime/agent_spec.c checks the agent's config.json against them). */
+struct cfg_agent {
+  struct cfg_strlist allow_capabilities; /* names from cfg_agent_refused_caps */
+  bool allow_devices;                    /* host block devices, memory devices, wildcard rules */
+  struct cfg_strlist allow_mounts;       /* absolute host paths, as written */
+  bool allow_unmasked_proc;              /* /proc without the default masks, a second proc */
+  bool allow_writable_sys;               /* sysfs, cgroupfs and the like mounted writable */
+};
+
+/* The capabilities a bottled agent may not have unless agent.allow_capabilities names them,
+ * each with what it lets the agent do (NULL-terminated). */
+struct cfg_refused_cap {
+  const char *name;
+  const char *why;
+};
+extern const struct cfg_refused_cap cfg_agent_refused_caps[];
+const struct cfg_refused_cap *cfg_agent_refused_cap(const char *name);
+
+/* sidecar.resources: the limits of the sidecar's cgroup. */
+struct cfg_sidecar_resources {
+  double cpus;            /* CPUs' worth of time per period: 1.0 by default */
+  long long memory_bytes; /* 256 MiB by default */
+  unsigned pids;          /* 256 by default */
+};
+
 /* The runtime config (bottle.json) after validation, with defaults filled in. */
 struct bottle_config {
   char *source; /* the file it came from, or "built-in defaults" */
@@ -109,6 +136,7 @@ struct bottle_config {
   struct cfg_ipv4_net uplink_pool; /* own-uplink /30s come from here */
   uint32_t dns[CFG_MAX_DNS];       /* host byte order; n_dns == 0: use the host's resolv.conf */
   size_t n_dns;
+  struct cfg_agent agent;
 };
 
 /* Loads the runtime config. path: the --config argument or NULL; host_env: the runtime's own

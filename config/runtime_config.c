@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/agent_config.h"
 #include "config/env.h"
 #include "config/hostlist.h"
 #include "config/hostname.h"
@@ -649,7 +650,8 @@ static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *
                       struct cfg_error *err)
 {
   static const char *const keys[] = {
-      "mode", "trust_container_env", "trust", "sidecar", "egress", "bottles", "network", NULL};
+      "mode", "trust_container_env", "trust", "sidecar", "egress", "bottles", "network", "agent",
+      NULL};
   struct json_where at = {source, ""};
   if (!cJSON_IsObject(root))
     return cfg_fail(err, "%s: the top level must be a JSON object ({...}), got %s", source,
@@ -679,6 +681,9 @@ static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *
     return -1;
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "network")) &&
       parse_network(cfg, item, source, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "agent")) &&
+      cfg_parse_agent(&cfg->agent, item, source, err) < 0)
     return -1;
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "trust")) &&
       parse_trust(cfg, item, source, err) < 0)
@@ -835,6 +840,7 @@ void cfg_free(struct bottle_config *cfg)
   free(cfg->sidecar_bundle);
   cfg_argv_free(cfg->sidecar_args);
   strlist_free(&cfg->default_allowlist);
+  cfg_agent_free(&cfg->agent);
   strlist_free(&cfg->trust_annotations.profiles);
   strlist_free(&cfg->trust_env.profiles);
   for (size_t i = 0; i < cfg->n_profiles; i++) {

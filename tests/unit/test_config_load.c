@@ -687,6 +687,57 @@ static void test_ssh_hostname_refusals(void)
 
 
 /* agent.*: what a bottled agent may keep (runtime/agent_spec.c); nothing by default. */
+/* agent.*: what a bottled agent may keep (runtime/agent_spec.c); nothing by default. */
+static void test_agent(void)
+{
+  struct bottle_config *cfg = parse(NULL);
+  CHECK(cfg && cfg->agent.allow_capabilities.len == 0 && cfg->agent.allow_mounts.len == 0 &&
+        !cfg->agent.allow_devices && !cfg->agent.allow_unmasked_proc &&
+        !cfg->agent.allow_writable_sys);
+  cfg_free(cfg);
+  cfg = parse("{\"agent\": {\"allow_capabilities\": [\"CAP_SYS_PTRACE\", \"CAP_SYS_ADMIN\"],"
+              " \"allow_devices\": true, \"allow_mounts\": [\"/var/run/docker.sock\"],"
+              " \"allow_unmasked_proc\": true, \"allow_writable_sys\": false}}");
+  CHECK(cfg != NULL);
+  if (cfg) {
+    CHECK(strlist_contains(&cfg->agent.allow_capabilities, "CAP_SYS_PTRACE"));
+    CHECK(strlist_contains(&cfg->agent.allow_capabilities, "CAP_SYS_ADMIN"));
+    CHECK(strlist_contains(&cfg->agent.allow_mounts, "/var/run/docker.sock"));
+    CHECK(cfg->agent.allow_devices && cfg->agent.allow_unmasked_proc &&
+          !cfg->agent.allow_writable_sys);
+  }
+  cfg_free(cfg);
+  CHECK(cfg_agent_refused_cap("CAP_SYS_MODULE") != NULL);
+  CHECK(cfg_agent_refused_cap("CAP_CHOWN") == NULL);
+  CHECK(cfg_agent_refused_cap("CAP_NET_RAW") == NULL);
+
+  REJECTS("{\"agent\": {\"allow_caps\": []}}",
+          "/etc/bottle/bottle.json: agent: unknown key \"allow_caps\"; check the spelling (known "
+          "keys: allow_capabilities, allow_devices, allow_mounts, allow_unmasked_proc, "
+          "allow_writable_sys)");
+  REJECTS("{\"agent\": []}", "/etc/bottle/bottle.json: agent: expected an object, got an array");
+  REJECTS("{\"agent\": {\"allow_devices\": \"yes\"}}",
+          "/etc/bottle/bottle.json: agent.allow_devices: expected true or false, got a string");
+  REJECTS("{\"agent\": {\"allow_capabilities\": \"CAP_SYS_ADMIN\"}}",
+          "/etc/bottle/bottle.json: agent.allow_capabilities: expected an array, got a string");
+  REJECTS("{\"agent\": {\"allow_mounts\": [7]}}",
+          "/etc/bottle/bottle.json: agent.allow_mounts[0]: expected a string, got a number");
+  REJECTS("{\"agent\": {\"allow_mounts\": [\"var/run/docker.sock\"]}}",
+          "/etc/bottle/bottle.json: agent.allow_mounts[0]: \"var/run/docker.sock\" is not an "
+          "absolute host path; write it as the mount's source on the host, e.g. "
+          "\"/var/run/docker.sock\"");
+  /* Only the OCI spelling, and only capabilities bottle refuses: a typo must not pass. */
+  REJECTS_WITH("{\"agent\": {\"allow_capabilities\": [\"SYS_PTRACE\"]}}",
+               "agent.allow_capabilities[0]: \"SYS_PTRACE\" is not a capability bottle refuses "
+               "(the others need no allowing); name one of CAP_SYS_ADMIN, CAP_SYS_MODULE,");
+  REJECTS_WITH("{\"agent\": {\"allow_capabilities\": [\"CAP_SYS_PTRACE\", \"cap_bpf\"]}}",
+               "agent.allow_capabilities[1]: \"cap_bpf\" is not a capability bottle refuses");
+  REJECTS("{\"agent\": {\"allow_capabilities\": [\"CAP_NET_ADMIN\"]}}",
+          "/etc/bottle/bottle.json: agent.allow_capabilities[0]: \"CAP_NET_ADMIN\" is dropped "
+          "from every bottled agent (raw packets and routing would go around the proxy) and cannot "
+          "be allowed; remove it");
+}
+
 int main(void)
 {
   RUN(test_defaults);
@@ -702,5 +753,6 @@ int main(void)
   RUN(test_file_location);
   RUN(test_trust);
   RUN(test_ssh_hostname_refusals);
+  RUN(test_agent);
   return unit_finish();
 }
