@@ -535,6 +535,7 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
   cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
   agent_add_env(process, penv);
   agent_drop_net_caps(process);
+  cJSON_AddItemToObject(b->record, "agent_bounding", agent_bounding(process));
   agent_readonly_proc_sys(b->config);
   agent_set_netns(b->config, topo->agent_netns);
   cJSON_AddItemToObject(b->record, "proxy_env", penv);
@@ -708,11 +709,18 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   }
 
   struct build b = {.g = g, .o = o, .config = config, .cfg = cfg, .pol = pol};
+  __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
   if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0 ||
-      agent_check_sysctls(config, err) < 0)
+      agent_check_sysctls(config, err) < 0 ||
+      agent_check_privileges(config, cfg, &granted, err) < 0 ||
+      agent_check_mounts(config, cfg, &granted, err) < 0)
     return -1;
+  if (granted.list != NULL)
+    log_msg(LOG_WARNING, "bottled agent %s: %s grants it %s", o->id, cfg->source, granted.list);
   if (ov && ov->print_plan)
     print_plan(o, pol, cfg, b.mode);
+  if (ov && ov->print_plan && granted.list != NULL)
+    printf("  granted:  %s\n", granted.list);
   if (ov && ov->dry_run)
     return 0;
   if (ov && ov->confirm && !ov->confirm())
@@ -816,6 +824,9 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process)
     return;
   agent_add_env(process, penv);
   agent_drop_net_caps(process);
+  const cJSON *bounding = cJSON_GetObjectItemCaseSensitive(c->bottle, "agent_bounding");
+  if (bounding != NULL)
+    agent_limit_exec_caps(process, bounding);
 }
 
 const char *bottled_sidecar_status(const struct globals *g, const char *id)
