@@ -24,6 +24,14 @@
  *   unix NAME               connect to the abstract unix socket @NAME
  *   finit-module            finit_module(-1, "", 0): EBADF means the call reached the
  *                           kernel with CAP_SYS_MODULE (no module is ever loaded)
+ *   kernel-code             the calls that reach the host's kernel, one line each, with
+ *                           arguments the kernel refuses before doing anything: init-module,
+ *                           finit-module, delete-module (a module that does not exist),
+ *                           kexec-load (a bad architecture), kexec-file-load (bad flags),
+ *                           open-by-handle (fd -1), bpf (a NULL attr), iopl (level 0: no
+ *                           change), ioperm (0 ports). With their capabilities the kernel never
+ *                           says EPERM to these (ENOSYS without the feature, else EBADF,
+ *                           EFAULT, EINVAL, ENOENT or ok): EPERM is a seccomp filter's answer
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -302,6 +310,17 @@ int main(int argc, char **argv)
   }
   if (strcmp(cmd, "finit-module") == 0)
     return report("finit-module", (int)syscall(SYS_finit_module, -1, "", 0));
+  if (strcmp(cmd, "kernel-code") == 0) {
+    report("init-module", (int)syscall(SYS_init_module, NULL, 0, ""));
+    report("finit-module", (int)syscall(SYS_finit_module, -1, "", 0));
+    report("delete-module", (int)syscall(SYS_delete_module, "bottle-no-such-module", 0));
+    report("kexec-load", (int)syscall(SYS_kexec_load, 0, 1000, NULL, 0xffff0000UL));
+    report("kexec-file-load", (int)syscall(SYS_kexec_file_load, -1, -1, 0, NULL, 0xff00UL));
+    report("open-by-handle", (int)syscall(SYS_open_by_handle_at, -1, NULL, 0));
+    report("bpf", (int)syscall(SYS_bpf, 0, NULL, 0));
+    report("iopl", (int)syscall(SYS_iopl, 0));
+    return report("ioperm", (int)syscall(SYS_ioperm, 0, 0, 0));
+  }
   if (strcmp(cmd, "unix") == 0 && argc == 3)
     return abstract_unix(argv[2]);
   fprintf(stderr, "usage: see the comment at the top of threats-probe.c\n");

@@ -2,7 +2,9 @@
  * filter that closes the kernel paths around the proxy (threats.md rows 7,
  * 12-17, 33) whatever the spec's profile allows. It is a separate program
  * because libseccomp cannot narrow an unconditional allow in the same
- * filter, while the kernel applies the strictest verdict of all filters. */
+ * filter, while the kernel applies the strictest verdict of all filters. Denials say EPERM, which
+ * the kernel itself never gives the calls below to a process that holds their capability (it
+ * says ENOSYS when built without them, EBADF or EINVAL for a bad argument). */
 #include "runtime/seccomp_internal.h"
 
 #include <errno.h>
@@ -108,7 +110,14 @@ static const char *const denied_outright[] = {
     /* io_uring can open and connect sockets without the socket()/connect() syscalls. */
     "io_uring_setup", "io_uring_enter", "io_uring_register",
     /* Reading another process's memory or fds (the sidecar's, a runtime helper's). */
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd"};
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
+    /* Code into the host's kernel, or a new kernel: whatever capabilities bottle.json's
+     * agent.allow_capabilities lets the agent keep, these stay closed (docs/security.md). */
+    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "bpf",
+    /* Any host file by handle, around the agent's mounts (the "shocker" escape). */
+    "open_by_handle_at",
+    /* The host's I/O ports. */
+    "iopl", "ioperm"};
 
 int seccomp_add_egress_hardening(struct seccomp_filter **f, bottle_error_t *err)
 {
