@@ -23,7 +23,9 @@ trap cleanup EXIT
 
 DOUBLE="$BUILD/pipelock-double" "$BOTTLE_TOP/tests/pipelock-double/make-bundle.sh" "$T/sidecar" \
   >"$T/make-bundle.log" 2>&1 || { cat "$T/make-bundle.log"; fail "sidecar bundle"; finish; exit; }
-printf '{"mode": "bottled", "sidecar": {"bundle": "%s/sidecar"}}\n' "$T" >"$T/bottled.json"
+# The capabilities below are refused for a bottled agent unless the operator allows them.
+printf '{"mode": "bottled", "sidecar": {"bundle": "%s/sidecar"}, "agent": {"allow_capabilities": ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE"]}}\n' \
+  "$T" >"$T/bottled.json"
 printf '{"mode": "plain"}\n' >"$T/plain.json"
 
 probe='grep -E "^(NoNewPrivs|Seccomp)" /proc/self/status
