@@ -108,6 +108,20 @@ check_eq "no network.dns: the sidecar's resolv.conf is 127.0.0.11, then the host
   "$(printf 'nameserver 127.0.0.11\n%s' "$host_ns")" \
   "$(grep '^nameserver' "/proc/$sp/root/etc/resolv.conf" 2>&1)"
 dk rm -f "$b" >/dev/null
+# On a user-defined network Docker's embedded DNS answers in the container's netns, where the
+# sidecar sits: pipelock resolves through it (here the double asks only its first resolver,
+# 127.0.0.11, which forwards to --dns).
+dk network create -o "com.docker.network.bridge.name=btud$$" --subnet 192.0.2.0/24 "btud$$" >/dev/null ||
+  fail "docker network create"
+sysctl -qw "net.ipv4.conf.btud$$.forwarding=1"
+internet_ns_exec ip route add 192.0.2.0/24 via "$INTERNET_HOST_IP"
+u=$(dk run -d --runtime=bottle --network "btud$$" --dns "$IP" "$IMG" sleep 600) || fail "docker run on a user-defined network"
+track "$u"
+check_eq "user-defined network: the allowed host through Docker's embedded DNS" \
+  "hello from the test internet" "$(dk exec "$u" wget -q -O- http://example.test/ 2>&1)"
+dk rm -f "$u" >/dev/null
+dk network rm "btud$$" >/dev/null
+internet_ns_exec ip route del 192.0.2.0/24 via "$INTERNET_HOST_IP"
 conf 'c["sidecar"]["resources"] = {"pids": 2}'
 out=$(dkt run --rm --runtime=bottle "$IMG" true 2>&1)
 check_contains "a bad sidecar.resources: one line naming the key" \
