@@ -82,13 +82,6 @@ struct cfg_trust {
   struct cfg_strlist profiles; /* the profiles it may choose (names defined in "bottles") */
 };
 
-/* sidecar.resources: the limits of the sidecar's cgroup. */
-struct cfg_sidecar_resources {
-  double cpus;            /* CPUs' worth of time per period: 1.0 by default */
-  long long memory_bytes; /* 256 MiB by default */
-  unsigned pids;          /* 256 by default */
-};
-
 /* What a bottled agent may keep that would otherwise let it leave its bottle; bottle.json
  * "agent": {...}, all off by default. Only the operator's file grants these, never the container
  * (runtime/agent_spec.c checks the agent's config.json against them). */
