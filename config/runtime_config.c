@@ -682,11 +682,11 @@ static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "network")) &&
       parse_network(cfg, item, source, err) < 0)
     return -1;
-  if ((item = cJSON_GetObjectItemCaseSensitive(root, "agent")) &&
-      cfg_parse_agent(&cfg->agent, item, source, err) < 0)
-    return -1;
   if ((item = cJSON_GetObjectItemCaseSensitive(root, "trust")) &&
       parse_trust(cfg, item, source, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(root, "agent")) &&
+      cfg_parse_agent(&cfg->agent, item, source, err) < 0)
     return -1;
   return check_ssh_hostnames(cfg, source, err);
 }
