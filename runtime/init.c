@@ -249,6 +249,10 @@ static _Noreturn void init_finish(struct init_ctx *ctx, int host_pid)
       .process = process, .seccomp = ctx->seccomp, .first_closed_fd = ctx->first_closed_fd};
   if (process_finalize(&ps, &err) < 0)
     fail(ctx, &err);
+  /* A new uid or gid (the sidecar's) cleared the parent-death signal: set it again, as runc
+   * does. */
+  if (ctx->die_with_caller)
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
   sync_send(ctx->sync_fd, SYNC_READY, NULL);
   close(ctx->sync_fd);
