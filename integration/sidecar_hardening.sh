@@ -14,7 +14,8 @@
 #     resolv.conf network.dns;
 #   - an attacker with an agent's credentials (uid 0 with Docker's default capability set, no
 #     CAP_SYS_PTRACE), given the sidecar's pid, cannot open its memory for writing or read its
-#     environ, neither as root nor after taking on the sidecar's uid and gid (CAP_SETUID);
+#     environ, neither as root nor after taking on the sidecar's uid and gid (CAP_SETUID), with
+#     or without keeping its capabilities (SECBIT_NO_SETUID_FIXUP);
 #     the same attacker can open the memory of a root process without capabilities (the old
 #     sidecar's shape: the harness works).
 # And item 6 in the CRI shape: an engine-given netns and /etc/hosts, /etc/resolv.conf bind-mounted
@@ -104,18 +105,23 @@ check_eq "the sidecar's resolv.conf: network.dns" "nameserver $INTERNET_IP" \
   "$(cat "/proc/$sp/root/etc/resolv.conf")"
 
 # --- an attacker with an agent's credentials, given the sidecar's pid
-DOCKER_CAPS=chown,dac_override,fowner,fsetid,kill,setgid,setuid,setpcap,net_bind_service,net_raw,sys_chroot,mknod,audit_write,setfcap
-attack() { # attack PID [uid]: open PID's mem for writing and read its environ with Docker's caps
-  setpriv --bounding-set=-all,$(sed 's/[^,]*/+&/g' <<<"$DOCKER_CAPS") --inh-caps=-all \
+ATTACK_CAPS=chown,dac_override,fowner,fsetid,kill,setgid,setuid,setpcap,net_bind_service,net_raw,sys_chroot,mknod,audit_write,setfcap
+attack() { # attack PID [UID [keep-caps]]: open PID's mem for writing and read its environ
+  setpriv --bounding-set=-all,$(sed 's/[^,]*/+&/g' <<<"$ATTACK_CAPS") --inh-caps=-all \
     /usr/bin/python3 - "$@" <<'PY'
 import os, sys
 pid = sys.argv[1]
-caps = [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1]
+if len(sys.argv) > 3:  # keep every capability across the uid change (CAP_SETPCAP allows it)
+    import ctypes
+    PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP = 28, 1 << 2
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP, 0, 0, 0):
+        sys.exit("PR_SET_SECUREBITS failed")
 if len(sys.argv) > 2:  # take on the target's uid and gid, as CAP_SETUID/CAP_SETGID allow
     uid = int(sys.argv[2])
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+caps = [l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1]
 print("attacker uid=%d caps=%s" % (os.getuid(), caps))
 for what, fn in (("mem", lambda: os.close(os.open(f"/proc/{pid}/mem", os.O_RDWR))),
                  ("environ", lambda: open(f"/proc/{pid}/environ", "rb").read())):
@@ -133,9 +139,17 @@ check_contains "root attacker: the sidecar's memory refused" "mem refused" "$out
 check_contains "root attacker: the sidecar's environ refused" "environ refused" "$out"
 out=$(attack "$sp" "$SUID")
 echo "$out"
-check_contains "attacker as the sidecar's uid (CAP_SETUID)" "uid=$SUID" "$out"
+check_contains "attacker as the sidecar's uid (CAP_SETUID), its capabilities gone" "uid=$SUID caps=0000000000000000" "$out"
 check_contains "attacker as the sidecar's uid: memory refused" "mem refused" "$out"
 check_contains "attacker as the sidecar's uid: environ refused" "environ refused" "$out"
+out=$(attack "$sp" "$SUID" keep-caps)
+echo "$out"
+check_contains "attacker as the sidecar's uid, keeping Docker's capabilities" "uid=$SUID caps=00000000a80425fb" "$out"
+check_contains "attacker as the sidecar's uid with capabilities: memory refused" "mem refused" "$out"
+check_contains "attacker as the sidecar's uid with capabilities: environ refused" "environ refused" "$out"
+# What holds it off is pipelock's CAP_WAKE_ALARM, which the attacker lacks: with it, it gets in.
+out=$(ATTACK_CAPS=$ATTACK_CAPS,wake_alarm attack "$sp" "$SUID" keep-caps)
+check_contains "control: the same attacker holding CAP_WAKE_ALARM too opens the memory" "mem OPENED" "$out"
 # the old sidecar's shape: uid 0, no capabilities, no user namespace
 setpriv --bounding-set=-all --inh-caps=-all sleep 600 &
 victim=$!
