@@ -19,42 +19,16 @@ in_private_host_netns pdhost "$@"
 # shellcheck source=integration/engine_bottled.lib.sh
 . "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 engine_bottled_init podman-bottled
-T=$ENGINE_TMP
-ROOT=/run/bottle
+# shellcheck source=integration/podman.lib.sh
+. "$BOTTLE_TOP/integration/podman.lib.sh"
+podman_setup
 # The plain container below asks by annotation, which needs the operator's opt-in.
 python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["trust"] = {"annotations": {"plain": True}}
 json.dump(c, open(sys.argv[1], "w"))' "$T/bottle.json"
-pd() {
-  timeout 120 podman --root "$T/storage" --runroot "$T/run" --network-backend cni \
-    --network-config-dir "$T/cni" --cgroup-manager cgroupfs --events-backend file --runtime "$BOTTLE" \
-    --runtime-flag "config=$T/bottle.json" "$@"
-}
-# CNI keeps a cache dir at /var/lib/cni whatever podman's options say: gone with the test if
-# the test made it.
-[ -e /var/lib/cni ] && cni_cache_was_there=1 || cni_cache_was_there=
-engine_bottled_pre_cleanup() {
-  pd rm -a -f >/dev/null 2>&1
-  pd system reset -f >/dev/null 2>&1 # its storage mounts under $T
-  [ -n "$cni_cache_was_there" ] || rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
-}
 engines_busybox_rootfs "$T/rootfs"
 # --rootfs rather than an image: an import would write podman's blob cache under
 # /var/lib/containers whatever --root says.
 IMG=(--rootfs "$T/rootfs")
-# A network of the test's own (podman's default one would keep its address leases under
-# /var/lib/cni): a bridge in this netns, masqueraded, leases under the temp dir.
-mkdir -p "$T/cni"
-cat >"$T/cni/bottletest.conflist" <<JSON
-{"cniVersion": "0.4.0", "name": "bottletest", "plugins": [
-  {"type": "bridge", "bridge": "cnibt$$", "isGateway": true, "ipMasq": true,
-   "ipam": {"type": "host-local", "dataDir": "$T/ipam", "routes": [{"dst": "0.0.0.0/0"}],
-            "ranges": [[{"subnet": "203.0.113.0/24", "gateway": "203.0.113.1"}]]}},
-  {"type": "firewall"}]}
-JSON
-# The limits podman asks for by default (1048576 files, and as many processes as podman itself
-# may have) exceed what a sandboxed runner may set: ask for modest ones.
-ULIM=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
-prun() { pd run "${ULIM[@]}" --network bottletest --dns "$IP" "$@"; }
 
 # The network reaches the internet through this netns; forwarding is CNI's to switch on.
 out=$(prun --rm --annotation bottle.mode=plain "${IMG[@]}" true 2>&1)

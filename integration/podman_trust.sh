@@ -17,34 +17,10 @@ in_private_host_netns pdtrust "$@"
 # shellcheck source=integration/engine_bottled.lib.sh
 . "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 engine_bottled_init podman-trust
-T=$ENGINE_TMP
-ROOT=/run/bottle
+# shellcheck source=integration/podman.lib.sh
+. "$BOTTLE_TOP/integration/podman.lib.sh"
+podman_setup
 CONF=$T/bottle.json
-pd() {
-  timeout 120 podman --root "$T/storage" --runroot "$T/run" --network-backend cni \
-    --network-config-dir "$T/cni" --cgroup-manager cgroupfs --events-backend file --runtime "$BOTTLE" \
-    --runtime-flag "config=$CONF" "$@"
-}
-# podman keeps caches under /var/lib whatever its options say: gone with the test if it made them.
-[ -e /var/lib/cni ] && cni_cache_was_there=1 || cni_cache_was_there=
-[ -e /var/lib/containers ] && containers_was_there=1 || containers_was_there=
-engine_bottled_pre_cleanup() {
-  pd rm -a -f >/dev/null 2>&1
-  pd rmi -a -f >/dev/null 2>&1
-  pd system reset -f >/dev/null 2>&1 # its storage mounts under $T
-  [ -n "$cni_cache_was_there" ] || rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
-  [ -n "$containers_was_there" ] || rm -rf /var/lib/containers
-}
-mkdir -p "$T/cni"
-cat >"$T/cni/bottletest.conflist" <<JSON
-{"cniVersion": "0.4.0", "name": "bottletest", "plugins": [
-  {"type": "bridge", "bridge": "cnitr$$", "isGateway": true, "ipMasq": true,
-   "ipam": {"type": "host-local", "dataDir": "$T/ipam", "routes": [{"dst": "0.0.0.0/0"}],
-            "ranges": [[{"subnet": "203.0.113.0/24", "gateway": "203.0.113.1"}]]}},
-  {"type": "firewall"}]}
-JSON
-ULIM=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
-prun() { pd run "${ULIM[@]}" --network bottletest --dns "$IP" "$@"; }
 
 # The images: busybox imported from a local tarball, and two built FROM it with bottle.*
 # annotations (no RUN step: nothing runs during the build).
