@@ -2,7 +2,8 @@
 # `podman run --runtime bottle` (podman 4.3 with conmon and its CNI backend): podman makes the
 # container's netns and passes its path in config.json, so the sidecar joins podman's netns
 # (engine path mode) and keeps podman's upstream; the agent gets a private netns whose only
-# peer is the proxy. A plain container (annotation bottle.mode=plain) runs as under runc.
+# peer is the proxy. A plain container (annotation bottle.mode=plain, which the test's bottle.json
+# trusts annotations with) runs as under runc.
 #
 # The whole test runs in a private network namespace that plays the host (it re-executes
 # itself there): podman's CNI bridge and masquerade rules, the test internet (TEST-NET-2) and
