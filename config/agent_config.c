@@ -80,6 +80,12 @@ static int cap_ok(const char *v, const char *source, const char *path, struct cf
                     "%s: %s: %s is dropped from every bottled agent (raw packets and routing would "
                     "go around the proxy) and cannot be allowed; remove it",
                     source, path, q);
+  if (strcmp(v, "CAP_WAKE_ALARM") == 0)
+    return cfg_fail(
+        err,
+        "%s: %s: %s is dropped from every bottled agent (it is what keeps a process "
+        "with the sidecar's uid out of pipelock's memory) and cannot be allowed; remove it",
+        source, path, q);
   char names[512] = "";
   for (const struct cfg_refused_cap *c = cfg_agent_refused_caps; c->name; c++) {
     strncat(names, c->name, sizeof(names) - strlen(names) - 1);

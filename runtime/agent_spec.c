@@ -90,10 +90,12 @@ void agent_add_env(cJSON *process, const cJSON *extra)
 }
 
 /* CAP_NET_RAW and CAP_NET_ADMIN are never needed to talk through a proxy and are what
- * raw-socket and routing tricks need (threats.md 7, 11). */
-void agent_drop_net_caps(cJSON *process)
+ * raw-socket and routing tricks need (threats.md 7, 11). CAP_WAKE_ALARM is the one capability
+ * the sidecar holds, so that a process with the sidecar's uid but without it fails the
+ * kernel's ptrace access check on pipelock (runtime/sidecar.c): the agent must never hold it. */
+void agent_drop_caps(cJSON *process)
 {
-  static const char *const drop[] = {"CAP_NET_RAW", "CAP_NET_ADMIN"};
+  static const char *const drop[] = {"CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_WAKE_ALARM"};
   cJSON *caps = cJSON_GetObjectItemCaseSensitive(process, "capabilities");
   cJSON *set;
   cJSON_ArrayForEach(set, caps)

@@ -47,8 +47,8 @@ int agent_check_sysctls(const cJSON *config, bottle_error_t *err);
 void agent_readonly_proc_sys(cJSON *config);
 /* The agent joins its own netns (linux.namespaces network path). */
 void agent_set_netns(cJSON *config, const char *path);
-/* CAP_NET_RAW and CAP_NET_ADMIN out of every capability set of process. */
-void agent_drop_net_caps(cJSON *process);
+/* CAP_NET_RAW, CAP_NET_ADMIN and CAP_WAKE_ALARM out of every capability set of process. */
+void agent_drop_caps(cJSON *process);
 
 /* ["HTTP_PROXY=http://ip:port", ..., "NO_PROXY=localhost,127.0.0.1,::1", ...] */
 cJSON *agent_proxy_env(const char *ip, unsigned port);

@@ -534,7 +534,7 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
   }
   cJSON *process = cJSON_GetObjectItemCaseSensitive(b->config, "process");
   agent_add_env(process, penv);
-  agent_drop_net_caps(process);
+  agent_drop_caps(process);
   cJSON_AddItemToObject(b->record, "agent_bounding", agent_bounding(process));
   agent_readonly_proc_sys(b->config);
   agent_set_netns(b->config, topo->agent_netns);
@@ -823,7 +823,7 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process)
   if (penv == NULL)
     return;
   agent_add_env(process, penv);
-  agent_drop_net_caps(process);
+  agent_drop_caps(process);
   const cJSON *bounding = cJSON_GetObjectItemCaseSensitive(c->bottle, "agent_bounding");
   if (bounding != NULL)
     agent_limit_exec_caps(process, bounding);

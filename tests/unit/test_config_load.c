@@ -290,17 +290,19 @@ static void test_sidecar_values(void)
           "placeholders are {listen} (ip:port), {ip} and {port}");
   REJECTS("{\"sidecar\": {\"args\": [\"/pipelock\", \"a\\tb\"]}}",
           "/etc/bottle/bottle.json: sidecar.args[1]: \"a\\x09b\" contains a control character");
-  REJECTS("{\"sidecar\": {\"resources\": {\"cpus\": 0.001}}}",
-          "/etc/bottle/bottle.json: sidecar.resources.cpus: must be a number from 0.01 to 1024 (CPUs, "
-          "e.g. 0.5)");
+  REJECTS(
+      "{\"sidecar\": {\"resources\": {\"cpus\": 0.001}}}",
+      "/etc/bottle/bottle.json: sidecar.resources.cpus: must be a number from 0.01 to 1024 (CPUs, "
+      "e.g. 0.5)");
   REJECTS("{\"sidecar\": {\"resources\": {\"memory_bytes\": 1048576}}}",
           "/etc/bottle/bottle.json: sidecar.resources.memory_bytes: must be a number from 33554432 "
           "to 1125899906842624 (bytes, at least 32 MiB)");
   REJECTS("{\"sidecar\": {\"resources\": {\"pids\": \"64\"}}}",
           "/etc/bottle/bottle.json: sidecar.resources.pids: must be a number from 16 to 4194304 "
           "(tasks, threads included)");
-  REJECTS("{\"sidecar\": {\"resources\": {\"memory_bytes\": 33554432.5}}}",
-          "/etc/bottle/bottle.json: sidecar.resources: memory_bytes and pids must be whole numbers");
+  REJECTS(
+      "{\"sidecar\": {\"resources\": {\"memory_bytes\": 33554432.5}}}",
+      "/etc/bottle/bottle.json: sidecar.resources: memory_bytes and pids must be whole numbers");
   REJECTS("{\"sidecar\": {\"resources\": []}}",
           "/etc/bottle/bottle.json: sidecar.resources: expected an object, got an array");
   cfg = parse("{\"sidecar\": {\"resources\": {\"cpus\": 0.5, \"memory_bytes\": 134217728}}}");
@@ -685,7 +687,6 @@ static void test_ssh_hostname_refusals(void)
   cfg_free(cfg);
 }
 
-
 /* agent.*: what a bottled agent may keep (runtime/agent_spec.c); nothing by default. */
 static void test_agent(void)
 {
@@ -735,6 +736,10 @@ static void test_agent(void)
           "/etc/bottle/bottle.json: agent.allow_capabilities[0]: \"CAP_NET_ADMIN\" is dropped "
           "from every bottled agent (raw packets and routing would go around the proxy) and cannot "
           "be allowed; remove it");
+  REJECTS_WITH(
+      "{\"agent\": {\"allow_capabilities\": [\"CAP_WAKE_ALARM\"]}}",
+      "agent.allow_capabilities[0]: \"CAP_WAKE_ALARM\" is dropped from every bottled "
+      "agent (it is what keeps a process with the sidecar's uid out of pipelock's memory)");
 }
 
 int main(void)
