@@ -29,7 +29,7 @@ refused() {
   rc=$?
   out=$(cat "$BT/create.out")
   echo "$out"
-  out=$(sed 's/\\"/"/g' <<<"$out") # bottle's log line escapes quotes
+  out=${out//\\\"/\"} # bottle's log line escapes quotes
   check_fails "$1: create fails" test "$rc" -eq 0
   check_contains "$1: names the setting and its value" "$5" "$out"
   check_contains "$1: names the key that allows it" "$6" "$out"

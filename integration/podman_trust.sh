@@ -42,7 +42,7 @@ refused() {
   out=$(prun --name "$2" "$3" true 2>&1 </dev/null)
   rc=$?
   echo "$out"
-  out=$(sed 's/\\"/"/g' <<<"$out")
+  out=${out//\\\"/\"}
   check_fails "$1: podman run fails" test "$rc" -eq 0
   check_contains "$1: bottle's refusal names the annotation and value" "$4" "$out"
   check_contains "$1: ... and the key that allows it" "$5" "$out"
@@ -53,7 +53,7 @@ refused() {
   check_fails "$1: no bottle state" test -e "$ROOT/${id:-none}"
   check_fails "$1: no sidecar state" test -e "$ROOT/.bottle/${id:-none}"
   check_eq "$1: no netns bind mounts or records" "" \
-    "$(ls /run/bottle/netns /run/bottle/netns-state 2>/dev/null | grep -F "$n")"
+    "$(find /run/bottle/netns /run/bottle/netns-state -maxdepth 1 -name "*$n*" 2>/dev/null)"
   check_eq "$1: no cgroup named after it" "" \
     "$(find /sys/fs/cgroup -maxdepth 4 -type d \( -name "*$n*" -o -name "*${id:-none}*" \) 2>/dev/null)"
   pd rm -f "$2" >/dev/null 2>&1
