@@ -116,14 +116,16 @@ static cJSON *late_proc_mounts(const cJSON *mounts, int pidns_fd, bottle_error_t
       continue; /* rootfs_mount names the error */
     }
     const cJSON *o;
-    cJSON_ArrayForEach(o, opts) if (cJSON_IsString(o) && strncmp(o->valuestring, "pidns=", 6) == 0)
+    cJSON_ArrayForEach(o, opts)
     {
-      cJSON_Delete(copy);
-      berr(err, 0,
-           "mounts[%zu] (%s): the proc option pidns= is not allowed when the pid namespace is "
-           "joined by path; remove it",
-           index, json_str(m, "destination", ""));
-      return NULL;
+      if (cJSON_IsString(o) && strncmp(o->valuestring, "pidns=", 6) == 0) {
+        berr(err, 0,
+             "mounts[%zu] (%s): the proc option pidns= is not allowed when the pid namespace is "
+             "joined by path; remove it",
+             index, json_str(m, "destination", ""));
+        cJSON_Delete(copy);
+        return NULL;
+      }
     }
     char opt[48];
     snprintf(opt, sizeof(opt), "pidns=/proc/self/fd/%d", pidns_fd);
