@@ -20,10 +20,12 @@
 #include "config/policy.h"
 #include "netns/netns.h"
 #include "runtime/bottled_net.h"
+#include "runtime/bottled_pidns.h"
 #include "runtime/bottled_ssh.h"
 #include "runtime/cleanup.h"
 #include "runtime/hooks.h"
 #include "runtime/log.h"
+#include "runtime/process.h"
 #include "runtime/sidecar.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
@@ -717,6 +719,11 @@ int bottled_create(const struct globals *g, struct create_opts *o,
     return -1;
   if (granted.list != NULL)
     log_msg(LOG_WARNING, "bottled agent %s: %s grants it %s", o->id, cfg->source, granted.list);
+  /* Refused before anything is made: a shared pid namespace, an inherited socket (none can
+   * be in the agent's netns, which does not exist yet). */
+  if (bottled_check_pid_namespace(config, err) < 0 ||
+      process_check_inherited_sockets(o->preserve_fds, NULL, err) < 0)
+    return -1;
   if (ov && ov->print_plan)
     print_plan(o, pol, cfg, b.mode);
   if (ov && ov->print_plan && granted.list != NULL)

@@ -1,0 +1,15 @@
+/* The pid namespace of a bottled agent: its own, or refused. An agent that shares a pid
+ * namespace sees the processes in it, its sidecar's among them (the host's, docker --pid
+ * host; another container's, --pid container:X), and a root agent then passes the ptrace
+ * access check on the proxy's /proc/<pid>/mem. */
+#ifndef BOTTLE_BOTTLED_PIDNS_H
+#define BOTTLE_BOTTLED_PIDNS_H
+
+#include <cJSON.h>
+#include "runtime/error.h"
+
+/* 0 when config's linux.namespaces gives the agent a new pid namespace; otherwise one line
+ * naming linux.namespaces, why and the fix. */
+int bottled_check_pid_namespace(const cJSON *config, bottle_error_t *err);
+
+#endif
