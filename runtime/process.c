@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include "runtime/cleanup.h"
@@ -67,6 +70,44 @@ int process_check_preserved_fds(int preserve_fds, bottle_error_t *err)
   for (int i = 0; i < preserve_fds; i++)
     if (fcntl(first + i, F_GETFD) < 0)
       return berr(err, errno, "unable to stat preserved-fd %d (of %d)", i, preserve_fds);
+  return 0;
+}
+
+/* Why an inherited socket is refused, NULL when it is not. A socket's netns says where an
+ * inet (or netlink, packet) socket reaches; an AF_UNIX socket reaches whatever its peer is (a
+ * host daemon's docker.sock, say), by path, whichever netns made it: every one is refused. */
+static const char *socket_refused(int fd, const struct stat *netns)
+{
+  struct sockaddr_storage sa;
+  socklen_t len = sizeof(sa);
+  if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.ss_family == AF_UNIX)
+    return "is a unix socket, which reaches whatever its peer is";
+  cleanup_close int nsfd = ioctl(fd, SIOCGSKNS);
+  struct stat st;
+  if (nsfd < 0 || fstat(nsfd, &st) < 0)
+    return "is a socket whose network namespace cannot be told";
+  if (netns == NULL || st.st_dev != netns->st_dev || st.st_ino != netns->st_ino)
+    return "is a socket of another network namespace than the agent's";
+  return NULL;
+}
+
+int process_check_inherited_sockets(int preserve_fds, const char *netns, bottle_error_t *err)
+{
+  struct stat ns;
+  if (netns != NULL && stat(netns, &ns) < 0)
+    return berr(err, errno, "stat the agent's network namespace %s", netns);
+  int listen = process_listen_fds();
+  for (int fd = 3; fd < 3 + listen + preserve_fds; fd++) {
+    struct stat st;
+    const char *why = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)
+                          ? socket_refused(fd, netns ? &ns : NULL)
+                          : NULL;
+    if (why != NULL)
+      return berr(err, 0,
+                  "%s: fd %d %s, a way around the bottle's proxy; pass a bottled container no "
+                  "socket (pipes and files are fine) or set bottle.mode=plain",
+                  fd < 3 + listen ? "LISTEN_FDS" : "--preserve-fds", fd, why);
+  }
   return 0;
 }
 

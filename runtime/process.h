@@ -35,6 +35,10 @@ int process_exec(struct process_setup *p, bottle_error_t *err);
 int process_listen_fds(void);
 /* --preserve-fds N: fds 3+LISTEN_FDS .. +N-1 must be open (runc checks too). */
 int process_check_preserved_fds(int preserve_fds, bottle_error_t *err);
+/* For a bottled container, whose only way out is its proxy: refuses an inherited socket
+ * (LISTEN_FDS, then --preserve-fds N) unless it lives in the network namespace at netns
+ * (NULL: none does) and is not AF_UNIX. Pipes, files and ttys pass. */
+int process_check_inherited_sockets(int preserve_fds, const char *netns, bottle_error_t *err);
 /* Resets every signal to SIG_DFL and unblocks all. */
 void process_reset_signals(void);
 

@@ -169,6 +169,12 @@ int verb_exec(struct globals *g, int argc, char **argv)
     rc = verb_fail(&err, "exec failed: ", 255);
     goto done;
   }
+  const char *agent_netns = c->bottle ? json_str(c->bottle, "agent_netns", NULL) : NULL;
+  if (agent_netns != NULL &&
+      process_check_inherited_sockets(o.preserve_fds, agent_netns, &err) < 0) {
+    rc = verb_fail(&err, "exec failed: ", 255);
+    goto done;
+  }
   if (process == NULL) {
     process = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(c->config, "process"), 1);
     if (process == NULL)
