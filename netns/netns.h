@@ -153,6 +153,23 @@ void netns_teardown_finish(const struct netns_leftover *left);
  * to the one found, for a later check to compare. */
 int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct nn_error *err);
 
+/* The start gate's checks (runtime/start_gate.c): read back from the kernel, from inside each
+ * netns, that the topology still makes the proxy the agent's only way out. -1 with EPERM and
+ * a message that begins with the invariant that does not hold:
+ *   "agent links"        the agent netns holds lo and t->agent_ifname only (netns_check_agent)
+ *   "agent routes"       its only unicast route is its link's own connected route (no gateway,
+ *                        no default, none in another table; local, broadcast and unreachable
+ *                        routes lead nowhere)
+ *   "agent IPv6"         disable_ipv6=1 on all, default and agent_ifname; no IPv6 address
+ *   "sidecar forwarding" forwarding off in the sidecar netns (ip_forward, IPv4 conf.all and
+ *                        conf.<sidecar_ifname>, IPv6 conf.all)
+ *   "sidecar filter"     the sidecar netns's table "inet bottle" lists exactly as the build
+ *                        wrote it for proxy_port: only TCP to sidecar_ip:proxy_port from the
+ *                        link, a forward chain with policy drop
+ * Other errnos: a netns or the kernel could not be read. */
+int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port,
+                         struct nn_error *err);
+
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
                struct nn_error *err);

@@ -543,6 +543,7 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
   cJSON_AddItemToObject(b->record, "proxy_env", penv);
   cJSON_AddStringToObject(b->record, "sidecar_ip", topo->sidecar_ip);
   cJSON_AddStringToObject(b->record, "agent_netns", topo->agent_netns);
+  cJSON_AddNumberToObject(b->record, "proxy_port", cfg->sidecar_port); /* the start gate's */
   if (write_record(b->dir, b->record, err) < 0)
     return -1;
   /* Hooks that run during create do so with root on the host; whatever they do, the agent's

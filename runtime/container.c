@@ -30,6 +30,7 @@
 #include "runtime/process.h"
 #include "runtime/security.h"
 #include "runtime/spec.h"
+#include "runtime/start_gate.h"
 #include "runtime/sync.h"
 #include "runtime/util.h"
 
@@ -616,6 +617,8 @@ int container_start(struct container *c, bottle_error_t *err)
     return berr(err, 0, "cannot start a container that has stopped");
   if (s != STATUS_CREATED)
     return berr(err, 0, "cannot start a container in the %s state", status_name(s));
+  if (start_gate(c, err) < 0)
+    return -1;
   int fd = openat(c->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return berr(err, errno, "open exec fifo");

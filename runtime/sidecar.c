@@ -263,9 +263,11 @@ static long long now_ms(void)
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One attempt: 1 when /health answered 200, 0 when not (yet), -1 on a hard error. */
-static int probe_once(const char *netns, const struct sockaddr_in *sa, const char *ip,
-                      long long deadline, bottle_error_t *err)
+/* One GET /health from inside netns. The answer goes to buf (NUL-terminated): with full, all of
+ * it up to cap-1 bytes (the server closes: Connection: close); else its first line only.
+ * Returns the bytes read (> 0), 0 when there was no answer (yet), -1 on a hard error. */
+static int get_health(const char *netns, const struct sockaddr_in *sa, const char *ip,
+                      long long deadline, char *buf, size_t cap, bool full, bottle_error_t *err)
 {
   cleanup_close int fd = socket_in_netns(netns, err);
   if (fd < 0)
@@ -275,9 +277,8 @@ static int probe_once(const char *netns, const struct sockaddr_in *sa, const cha
   char req[128];
   int n = snprintf(req, sizeof(req),
                    "GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", ip);
-  size_t sent = 0;
-  char buf[64];
-  size_t got = 0;
+  size_t sent = 0, got = 0;
+  buf[0] = '\0';
   while (now_ms() < deadline) {
     struct pollfd p = {fd, sent < (size_t)n ? POLLOUT : POLLIN, 0};
     int left = (int)(deadline - now_ms());
@@ -292,15 +293,29 @@ static int probe_once(const char *netns, const struct sockaddr_in *sa, const cha
       sent += (size_t)w;
       continue;
     }
-    ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
-    if (r <= 0)
+    ssize_t r = read(fd, buf + got, cap - 1 - got);
+    if (r < 0 || (r == 0 && got == 0))
       return 0;
     got += (size_t)r;
     buf[got] = '\0';
-    if (strchr(buf, '\n') != NULL || got == sizeof(buf) - 1)
-      return strncmp(buf, "HTTP/1.1 200", 12) == 0 || strncmp(buf, "HTTP/1.0 200", 12) == 0;
+    if (r == 0 || got == cap - 1 || (!full && strchr(buf, '\n') != NULL))
+      return (int)got;
   }
   return 0;
+}
+
+static bool status_200(const char *answer)
+{
+  return strncmp(answer, "HTTP/1.1 200", 12) == 0 || strncmp(answer, "HTTP/1.0 200", 12) == 0;
+}
+
+/* One attempt: 1 when /health answered 200, 0 when not (yet), -1 on a hard error. */
+static int probe_once(const char *netns, const struct sockaddr_in *sa, const char *ip,
+                      long long deadline, bottle_error_t *err)
+{
+  char buf[64];
+  int r = get_health(netns, sa, ip, deadline, buf, sizeof(buf), false, err);
+  return r <= 0 ? r : status_200(buf);
 }
 
 /* kill(pid, 0) succeeds on a zombie, and the sidecar's init is reaped only by whoever
@@ -343,6 +358,39 @@ int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigne
               "the pipelock sidecar did not answer GET /health on %s:%u within %u ms "
               "(sidecar.ready_timeout_ms)",
               ip, port, timeout_ms);
+}
+
+int sidecar_check_health(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
+                         bottle_error_t *err)
+{
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+    return berr(err, 0, "sidecar address %s is not IPv4", ip);
+  char buf[4096];
+  int r = get_health(netns, &sa, ip, now_ms() + timeout_ms, buf, sizeof(buf), true, err);
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return berr(err, 0, "proxy health: no answer to GET /health on %s:%u within %u ms", ip, port,
+                timeout_ms);
+  if (!status_200(buf))
+    return berr(err, 0, "proxy health: GET /health on %s:%u answered \"%.*s\", not 200", ip, port,
+                (int)strcspn(buf, "\r\n"), buf);
+  const char *body = strstr(buf, "\r\n\r\n");
+  cleanup_cjson cJSON *j = body ? cJSON_Parse(body + 4) : NULL;
+  const char *mode = json_str(j, "mode", "(none)");
+  const cJSON *fwd = cJSON_GetObjectItemCaseSensitive(j, "forward_proxy_enabled");
+  if (strcmp(mode, "strict") != 0)
+    return berr(err, 0,
+                "proxy health: the proxy on %s:%u reports mode \"%s\", not \"strict\": it is "
+                "not enforcing bottle's allowlist",
+                ip, port, mode);
+  if (!cJSON_IsTrue(fwd))
+    return berr(err, 0,
+                "proxy health: the proxy on %s:%u reports forward_proxy_enabled %s, not true: it "
+                "is not running bottle's configuration",
+                ip, port, cJSON_IsFalse(fwd) ? "false" : "(none)");
+  return 0;
 }
 
 char *sidecar_log_tail(const char *path, size_t max_bytes)

@@ -56,6 +56,12 @@ cJSON *sidecar_spec(const struct sidecar_spec_in *in);
 int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
                        pid_t pid, bottle_error_t *err);
 
+/* The start gate's look at the proxy: one GET /health on ip:port from inside netns must
+ * answer 200 within timeout_ms with a body that says "mode":"strict" and
+ * "forward_proxy_enabled":true (pipelock.md §3.2), else an error beginning "proxy health". */
+int sidecar_check_health(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
+                         bottle_error_t *err);
+
 /* The last lines of a log file (at most max_bytes), for error messages; malloc'd. */
 char *sidecar_log_tail(const char *path, size_t max_bytes);
 

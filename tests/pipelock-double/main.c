@@ -122,9 +122,14 @@ static void *signal_thread(void *arg)
 static int cmd_run(int argc, char **argv)
 {
   const char *config = NULL, *listen_addr = NULL, *mode = NULL;
+  /* Test knobs, not pipelock's: a proxy that listens late (create must wait for it), and one
+   * whose forward proxy is off whatever the config says (the start gate must notice). */
+  const char *listen_delay_ms = NULL, *forward_proxy = NULL;
   struct flag flags[] = {{"--config", "-c", &config},
                          {"--listen", "-l", &listen_addr},
                          {"--mode", "-m", &mode},
+                         {"--test-listen-delay-ms", NULL, &listen_delay_ms},
+                         {"--test-forward-proxy", NULL, &forward_proxy},
                          {NULL, NULL, NULL}};
   if (parse_flags(argc, argv, flags, "run") < 0)
     return 1;
@@ -151,6 +156,11 @@ static int cmd_run(int argc, char **argv)
     free(policy.mode);
     policy.mode = strdup(mode);
   }
+  if (forward_proxy) {
+    if (strcmp(forward_proxy, "true") && strcmp(forward_proxy, "false"))
+      return cli_error("--test-forward-proxy %s: must be true or false", forward_proxy);
+    policy.forward_enabled = strcmp(forward_proxy, "true") == 0;
+  }
   dlp_init(&policy);
   signal(SIGPIPE, SIG_IGN);
   static sigset_t set;
@@ -169,6 +179,11 @@ static int cmd_run(int argc, char **argv)
   if (policy.metrics_listen && policy.metrics_listen[0] &&
       metrics_listen_start(&proxy, policy.metrics_listen) < 0)
     return 1;
+  if (listen_delay_ms) {
+    long ms = atol(listen_delay_ms);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
   proxy_serve(&proxy, listen_addr ? listen_addr : policy.fetch_listen);
   return 1;
 }
