@@ -85,12 +85,55 @@ out=$(tx a probe tcp6 "$ll" eth0 8888)
 check_fails "row 8: TCP to the sidecar's link-local $ll%eth0 fails ($out)" test "$out" = "tcp6: ok"
 check_fails "row 8: ... and not by timing out" grep -q timeout <<<"$out"
 
-# --- row 18: the sidecar's other ports
+# --- row 18: the sidecar's other ports. A port where nothing listens resets with or without
+# the filter, so real listeners stand behind some (on 0.0.0.0 in the sidecar netns, logging
+# what reaches them); each answers the sidecar's own loopback, never the agent.
+SNS=$(t_sidecar_ns a)
+LLOG=$BT/listeners.log
+: >"$LLOG"
+t_bg nsenter --net="$SNS" python3 -c '
+import socket, sys, threading
+log = open(sys.argv[1], "a", buffering=1)
+def tcp(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen()
+    while True:
+        c, peer = s.accept()
+        log.write("tcp %d from %s\n" % (port, peer[0]))
+        c.close()
+def udp(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    while True:
+        data, peer = s.recvfrom(2048)
+        log.write("udp %d from %s\n" % (port, peer[0]))
+for p in (22, 8889, 9090):
+    threading.Thread(target=tcp, args=(p,), daemon=True).start()
+udp(53)' "$LLOG"
+for _ in $(seq 100); do
+  [ "$(nsenter --net="$SNS" ss -Hln | grep -cE ':(22|8889|9090|53) ')" -ge 4 ] && break
+  sleep 0.05
+done
+for port in 22 8889 9090; do
+  nsenter --net="$SNS" busybox nc -w 2 127.0.0.1 "$port" </dev/null >/dev/null 2>&1
+done
+nsenter --net="$SNS" bash -c 'echo probe >/dev/udp/127.0.0.1/53'
+for _ in $(seq 50); do [ "$(grep -c . "$LLOG")" -ge 4 ] && break; sleep 0.05; done
+check_eq "row 18 control: the sidecar's listeners answer its own loopback" \
+  "tcp 22 from 127.0.0.1 tcp 8889 from 127.0.0.1 tcp 9090 from 127.0.0.1 udp 53 from 127.0.0.1" \
+  "$(LC_ALL=C sort "$LLOG" | tr '\n' ' ' | sed 's/ $//')"
+: >"$LLOG"
 check_eq "row 18 control: the proxy port answers" "tcp4: ok" "$(tx a probe tcp4 "$S" 8888)"
 for port in 22 53 80 443 8080 8889 9090; do
   check_eq "row 18: sidecar:$port refused at once" \
     "tcp4: ECONNREFUSED (Connection refused)" "$(tx a probe tcp4 "$S" "$port")"
 done
+for port in 53 22 9090; do tx a probe udp4 "$S" "$port" >/dev/null; done
+sleep 0.2 # a datagram that got through would have been logged by now
+check_eq "row 18: nothing of the agent's reached a sidecar listener (TCP 22, 8889, 9090; UDP 53)" \
+  "" "$(cat "$LLOG")"
 
 # --- row 11: routes and addresses
 caps=$(tx a grep CapEff /proc/self/status | awk '{print $2}')
