@@ -165,6 +165,7 @@ int verb_exec(struct globals *g, int argc, char **argv)
 
   struct container *c = NULL;
   int rc = 255;
+  int tty_pair[2] = {-1, -1}; /* before the first goto done, which closes it */
   if (state_load(g->root, id, false, &c, &err) < 0) {
     rc = verb_fail(&err, "exec failed: ", 255);
     goto done;
@@ -222,7 +223,6 @@ int verb_exec(struct globals *g, int argc, char **argv)
     goto done;
   }
   o.process = process;
-  int tty_pair[2] = {-1, -1};
   if (!o.detach && o.console_socket == NULL && cJSON_IsTrue(json_path(process, "terminal")) &&
       socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) == 0) {
     o.has_console_peer = true;
