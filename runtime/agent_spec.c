@@ -20,7 +20,8 @@ int agent_check_sysctls(const cJSON *config, bottle_error_t *err)
       if (strstr(s->string, weakening[i]) != NULL)
         return berr(err, 0,
                     "linux.sysctl: %s would change the bottle's network (IPv6 and routing stay "
-                    "off in an agent); remove it or set bottle.mode=plain",
+                    "off in an agent); remove it or run it plain (bottle.json \"mode\": \"plain\", "
+                    "or a trusted bottle.mode=plain)",
                     s->string);
   }
   return 0;

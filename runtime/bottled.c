@@ -154,7 +154,8 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
     return berr(err, 0,
                 "linux.namespaces: a bottled container needs its own network namespace (host "
                 "networking, e.g. docker --network host, cannot be confined); drop the host "
-                "network or set bottle.mode=plain");
+                "network or run it plain (bottle.json \"mode\": \"plain\", or a trusted "
+                "bottle.mode=plain)");
   const char *p = json_str(net, "path", "");
   if (*p != '\0') {
     /* Judged by what the path is, not by how it is spelled: a symlink or
@@ -179,7 +180,8 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
       return berr(err, 0,
                   "linux.namespaces: network path %s is the host's network namespace (host "
                   "networking, e.g. docker --network host), which cannot be confined; drop the "
-                  "host network or set bottle.mode=plain",
+                  "host network or run it plain (bottle.json \"mode\": \"plain\", or a trusted "
+                  "bottle.mode=plain)",
                   p);
     *mode = NET_ENGINE_PATH;
     *path = p;

@@ -20,8 +20,8 @@ int bottled_check_pid_namespace(const cJSON *config, bottle_error_t *err)
     return berr(err, 0,
                 "linux.namespaces: a bottled container needs its own pid namespace; without one "
                 "it shares the host's (docker --pid host, hostPID), where it can see its proxy "
-                "and write the proxy's memory; drop the host pid namespace or set "
-                "bottle.mode=plain");
+                "and write the proxy's memory; drop the host pid namespace or run it "
+                "plain (bottle.json \"mode\": \"plain\", or a trusted bottle.mode=plain)");
   const char *path = json_str(pid, "path", "");
   if (*path == '\0')
     return 0;
@@ -33,6 +33,7 @@ int bottled_check_pid_namespace(const cJSON *config, bottle_error_t *err)
   return berr(err, 0,
               "linux.namespaces: pid path %s joins %s (docker --pid container:..., a shared "
               "process namespace), where a bottled container could see its proxy and write the "
-              "proxy's memory; give the container its own pid namespace or set bottle.mode=plain",
+              "proxy's memory; give the container its own pid namespace or run it plain "
+              "(bottle.json \"mode\": \"plain\", or a trusted bottle.mode=plain)",
               path, host ? "the host's pid namespace" : "another pid namespace");
 }

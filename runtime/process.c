@@ -99,13 +99,13 @@ int process_check_inherited_sockets(int preserve_fds, const char *netns, bottle_
   int listen = process_listen_fds();
   for (int fd = 3; fd < 3 + listen + preserve_fds; fd++) {
     struct stat st;
-    const char *why = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)
-                          ? socket_refused(fd, netns ? &ns : NULL)
-                          : NULL;
+    const char *why =
+        fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? socket_refused(fd, netns ? &ns : NULL) : NULL;
     if (why != NULL)
       return berr(err, 0,
                   "%s: fd %d %s, a way around the bottle's proxy; pass a bottled container no "
-                  "socket (pipes and files are fine) or set bottle.mode=plain",
+                  "socket (pipes and files are fine) or run it plain (bottle.json \"mode\": "
+                  "\"plain\", or a trusted bottle.mode=plain)",
                   fd < 3 + listen ? "LISTEN_FDS" : "--preserve-fds", fd, why);
   }
   return 0;
