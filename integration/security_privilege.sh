@@ -55,6 +55,11 @@ out=$(brun "$IMG" sh -c 'grep CapEff /proc/self/status; echo default-ran')
 check_contains "docker run with Docker's defaults runs" "default-ran" "$out"
 capeff=$(awk '/^CapEff/ {print $2}' <<<"$out")
 check_eq "Docker's default capabilities minus CAP_NET_RAW" 00000000a80405fb "$capeff"
+# CAP_WAKE_ALARM is the sidecar's guard (docs/security.md §3): dropped, never granted.
+out=$(brun --cap-add WAKE_ALARM "$IMG" sh -c 'grep CapEff /proc/self/status; echo wake-ran')
+check_contains "--cap-add WAKE_ALARM runs" "wake-ran" "$out"
+check_eq "--cap-add WAKE_ALARM: the agent holds Docker's defaults only" 00000000a80405fb \
+  "$(awk '/^CapEff/ {print $2}' <<<"$out")"
 
 # 2. Refused, each with bottle's line (docker prints the runtime's error), nothing left.
 # refused WHAT WANT... -- DOCKER-RUN-ARGS...
