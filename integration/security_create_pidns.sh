@@ -27,7 +27,8 @@ cleanup() {
   for id in $("$BOTTLE" --root "$T/root" list -q 2>/dev/null); do
     "$BOTTLE" --root "$T/root" delete -f "$id" >/dev/null 2>&1
   done
-  [ ${#HOLDERS[@]} -gt 0 ] && kill "${HOLDERS[@]}" 2>/dev/null
+  # SIGKILL: a pid namespace's init ignores SIGTERM from outside
+  [ ${#HOLDERS[@]} -gt 0 ] && kill -9 "${HOLDERS[@]}" 2>/dev/null
   rm -f "/$MARK"
   rm -rf "$T"
 }
@@ -66,7 +67,7 @@ echo "# $n runs joining the watcher's pid namespace"
 : >"$T/holder/rootfs/tmp/stop"
 for _ in $(seq 200); do kill -0 "$HP" 2>/dev/null || break; sleep 0.05; done
 out=$(cat "$T/holder.log")
-sed 's/^/# watcher: /' <<<"$out"
+while IFS= read -r line; do echo "# watcher: $line"; done <<<"$out"
 check_fails "no process joining the pid namespace showed the watcher the host's root" \
   grep -q ESCAPE <<<"$out"
 seen=$(sed -n 's/^seen \([0-9]*\)$/\1/p' <<<"$out")
@@ -114,12 +115,15 @@ check_fails "and leaves no container" grep -qx "j$$" <<<"$(B list -q)"
 B delete -f h2$$ >/dev/null 2>&1
 
 # The pod case: a user namespace and the pid namespace it owns, both joined by path.
-unshare --user --pid --fork sleep 300 &
+unshare --user --pid --fork sleep 300 </dev/null >/dev/null 2>&1 &
 HOLDERS+=("$!")
-for _ in $(seq 50); do UP=$(pgrep -P "$!" sleep) && break; sleep 0.02; done
+disown # no job report when the cleanup kills it
+for _ in $(seq 50); do UP=$(pgrep -P "${HOLDERS[-1]}" sleep) && break; sleep 0.02; done
+HOLDERS+=("$UP") # unshare --fork does not pass the signal on
 echo "0 200000 65536" >"/proc/$UP/uid_map"
 echo "0 200000 65536" >"/proc/$UP/gid_map"
 MAP=$(tr -s ' ' <"/proc/$UP/uid_map")
+# shellcheck disable=SC2016 # expanded inside the container
 make_bundle "$T/u" sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo map=$(tr -s " " </proc/self/uid_map); id -u'
 bundle_edit "$T/u" "
 ns = [n for n in c['linux']['namespaces'] if n['type'] not in ('pid', 'user')]

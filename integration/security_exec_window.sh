@@ -20,7 +20,13 @@ EXECS=${EXEC_WINDOW_EXECS:-60} RUNS=${EXEC_WINDOW_RUNS:-20}
 engines_init exec-window
 MARK=bottle-exec-window-$$
 # The marker at the host's root goes with the test (engines_cleanup keeps the exit status).
-trap '_rc=$?; rm -f "/$MARK"; (exit $_rc); engines_cleanup' EXIT
+exec_window_cleanup() {
+  local rc=$?
+  rm -f "/$MARK"
+  (exit "$rc")
+  engines_cleanup
+}
+trap exec_window_cleanup EXIT
 W=$ENGINE_TMP/watch
 mkdir -p "$W"
 gcc -static -O2 -o "$W/watcher" "$BOTTLE_TOP/integration/exec-window-watcher.c" ||
@@ -46,7 +52,7 @@ watcher() {
 # NAME looks, stopping early once the watcher has exited; then stops the watcher and checks
 # its verdict.
 watch() {
-  local what=$1 name=$2 runs=$3 i n=0 out rc
+  local what=$1 name=$2 runs=$3 i n=0 out rc line
   shift 3
   check_contains "$what: the watcher runs" ready "$(dk logs "$name" 2>&1)"
   for ((i = 0; i < runs; i += 2)); do
@@ -60,7 +66,7 @@ watch() {
   : >"$W/stop-$name"
   rc=$(timeout 30 "$ENGINE_DOCKER_BIN" -H "unix://$DOCKER_HOST_SOCK" wait "$name")
   out=$(dk logs "$name" 2>&1)
-  echo "$out" | sed 's/^/# watcher: /'
+  while IFS= read -r line; do echo "# watcher: $line"; done <<<"$out"
   check_eq "$what: no new process showed the host's root or cwd" 0 "$rc"
   check_fails "$what: the watcher saw no ESCAPE" grep -q ESCAPE <<<"$out"
   # Not a vacuous pass: the watcher opened the root of most new processes.
@@ -78,6 +84,7 @@ watch "docker exec" "$name" "$EXECS" dk exec "$name" true
 # process namespace) is built outside it and enters it only with its own root.
 # It still works as --pid container: does: its /proc is the joined namespace's, its tty its own.
 holder=$(dk run -d --runtime=bottle "$IMG" sleep 600)
+# shellcheck disable=SC2016 # expanded inside the container
 out=$(dk run --rm --runtime=bottle --pid "container:$holder" "$IMG" \
   sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; read -r self _ </proc/self/stat; [ "$self" = $$ ] && echo self-ok' 2>&1)
 check_contains "--pid container: its /proc shows the joined namespace (pid 1 is the other's)" \
