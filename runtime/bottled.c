@@ -589,9 +589,11 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
    * pipelock's cost; the rest of create is the bottle's. */
   double t_begin = mono_ms();
   /* The sidecar's init is the first to be placed in a cgroup: its wait for the cgroup lock
-   * runs alongside the network's build (the agent's init follows soon enough not to wait). */
-  __attribute__((cleanup(cgroup_warm_finish))) struct cgroup_warm warm;
-  cgroup_warm_start(&warm);
+   * runs alongside the network's build (the agent's init follows soon enough not to wait).
+   * Started once the network's child is forked: a fork while the thread is inside malloc
+   * leaves the child a lock nobody releases (ASan's allocator, unlike glibc's, does not
+   * reset its locks at fork), and the parent then waits for the child's report forever. */
+  __attribute__((cleanup(cgroup_warm_finish))) struct cgroup_warm warm = {0};
   const struct bottle_config *cfg = b->cfg;
   cleanup_free char *lower = sidecar_lower(cfg->sidecar_bundle, err);
   if (lower == NULL)
@@ -613,6 +615,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   __attribute__((cleanup(netns_child_settle))) struct netns_child net = NETNS_CHILD_NONE;
   if (network_begin(b, &ns, &topo, &hooks, &net, err) < 0)
     return -1;
+  cgroup_warm_start(&warm);
   cleanup_free char *rootfs = sidecar_rootfs(b, lower, topo.sidecar_ip, err);
   if (rootfs == NULL)
     return -1;
