@@ -47,8 +47,8 @@ ALL_LDFLAGS = $(OPT_LDFLAGS) $(LDFLAGS)
 
 CONFIG_SRC := $(wildcard config/*.c)
 NETNS_SRC := $(wildcard netns/*.c)
-RUNTIME_SRC := $(wildcard runtime/*.c)
-RUNTIME_LIB_SRC := $(filter-out runtime/main.c,$(RUNTIME_SRC))
+RUNTIME_SRC := $(filter-out runtime/helpers/%,$(wildcard runtime/*/*.c))
+RUNTIME_LIB_SRC := $(filter-out runtime/cli/main.c,$(RUNTIME_SRC))
 DOUBLE_SRC := $(wildcard tests/pipelock-double/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -87,12 +87,12 @@ $(RUNTIME_LIB): $(call obj,$(RUNTIME_LIB_SRC))
 
 LIBS_ALL = $(RUNTIME_LIB) $(CONFIG_LIB) $(NETNS_LIB)
 
-# libnftables and libnl are dlopen()ed on first use (runtime/lazylib.h): their wrappers are linked
+# libnftables and libnl are dlopen()ed on first use (runtime/bottle/lazylib.h): their wrappers are linked
 # as objects so that they win, and --as-needed then drops the libraries (any call without a
 # wrapper keeps its library linked). Debug sections are compressed because every run copies the
 # whole file into a sealed memfd.
-LAZY_OBJS = $(call obj,runtime/nftables_lazy.c runtime/libnl_lazy.c runtime/lazylib.c)
-$(BOTTLE): $(BUILD)/obj/runtime/main.o $(LAZY_OBJS) $(LIBS_ALL)
+LAZY_OBJS = $(call obj,runtime/bottle/nftables_lazy.c runtime/bottle/libnl_lazy.c runtime/bottle/lazylib.c)
+$(BOTTLE): $(BUILD)/obj/runtime/cli/main.o $(LAZY_OBJS) $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 	@if readelf -d $@ | grep -E 'NEEDED.*(libnl|libnftables)'; then \
 	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in runtime/*_lazy.c" >&2; \

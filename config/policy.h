@@ -84,7 +84,7 @@ struct cfg_trust {
 
 /* What a bottled agent may keep that would otherwise let it leave its bottle; bottle.json
  * "agent": {...}, all off by default. Only the operator's file grants these, never the container
- * (runtime/agent_spec.c checks the agent's config.json against them). */
+ * (runtime/bottle/agent_spec.c checks the agent's config.json against them). */
 struct cfg_agent {
   struct cfg_strlist allow_capabilities; /* names from cfg_agent_refused_caps */
   bool allow_devices;                    /* host block devices, memory devices, wildcard rules */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 step 5, SSH from a bottled agent (runtime/bottled_ssh.h): a profile's SSH targets are
+# Issue 5 step 5, SSH from a bottled agent (runtime/bottle/bottled_ssh.h): a profile's SSH targets are
 # reached through the pipelock proxy by CONNECT with the bottle-connect helper the runtime
 # bind-mounts at /.bottle/bottle-connect, whatever the image holds. Against the test internet:
 # a line-speaking "SSH" service on INTERNET_IP:22, targets by name (example.test, allowlisted

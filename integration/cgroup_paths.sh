@@ -2,7 +2,7 @@
 # cgroupsPath forms and cgroup errors through the bottle binary:
 #   absolute  -> below each hierarchy's mount point (checked in cgroup_lifecycle.sh)
 #   relative  -> below the runtime's own cgroup in each hierarchy, like runc
-#   empty     -> /bottle/<id> (runc would use <own cgroup>/<id>; see runtime/cgroup.c)
+#   empty     -> /bottle/<id> (runc would use <own cgroup>/<id>; see runtime/cgroup/cgroup.c)
 #   systemd   -> --systemd-cgroup fails at once with a hint to use cgroupfs
 # plus wrongly typed resources on create and update, named in the error.
 source "$(dirname "$0")/../tests/lib.sh"

@@ -21,7 +21,7 @@ struct nft {
  * added, or once that cleanup is done, the close costs nothing. So a context that deleted is
  * parked instead of closed: the last two stay open until newer ones replace them or the
  * process exits (the teardown runs in a process whose exit nobody waits for, see
- * runtime/bottled.c). A parked socket is inherited by forks in between like the runtime's
+ * runtime/bottle/bottled.c). A parked socket is inherited by forks in between like the runtime's
  * other descriptors (a container's init closes all but its own first thing after clone,
  * hooks before their exec) and keeps the netns it was opened in alive until then: the
  * host's, an engine's, or an own sidecar netns (never the agent's), which holds nothing

@@ -153,8 +153,8 @@ void netns_teardown_finish(const struct netns_leftover *left);
  * to the one found, for a later check to compare. */
 int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct nn_error *err);
 
-/* The start gate's checks (runtime/start_gate.c): read back from the kernel, from inside each
- * netns, that the topology still makes the proxy the agent's only way out. -1 with EPERM and
+/* The start gate's checks (runtime/bottle/start_gate.c): read back from the kernel, from inside
+ * each netns, that the topology still makes the proxy the agent's only way out. -1 with EPERM and
  * a message that begins with the invariant that does not hold:
  *   "agent links"        the agent netns holds lo and t->agent_ifname only (netns_check_agent)
  *   "agent routes"       its only unicast route is its link's own connected route (no gateway,
@@ -167,8 +167,7 @@ int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct n
  *                        wrote it for proxy_port: only TCP to sidecar_ip:proxy_port from the
  *                        link, a forward chain with policy drop
  * Other errnos: a netns or the kernel could not be read. */
-int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port,
-                         struct nn_error *err);
+int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, struct nn_error *err);
 
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,

@@ -179,7 +179,7 @@ if [ -n "${med[bottle-run-debug]:-}" ] && [ -n "${med[bottle-plain]:-}" ] && [ -
   echo "Each run starts after a 0.1 s pause, so it pays what a single run on a quiet machine pays: the"
   echo "first move of a process into a cgroup after a quiet spell waits for an RCU grace period (5-30 ms"
   echo "here), which the plain run and crun wait in full, while a bottled create waits it out in a thread"
-  echo "during its network build (runtime/cgroup_warm.c). The bottle's links go with their netns, freed by"
+  echo "during its network build (runtime/cgroup/cgroup_warm.c). The bottle's links go with their netns, freed by"
   echo "the kernel after delete returns, and the nftables cleanup's grace period, like the deletion of the"
   echo "host's uplink end, is waited out by a child nobody waits for; the sidecar's upper layer is a tmpfs"
   echo "that goes in one unmount (docs/design.md)."

@@ -1,7 +1,7 @@
 /* Bind mounts that would hand a bottled agent a way out of its bottle (agent_check_mounts):
  * judged by what the source is on the host (realpath, stat, statfs, the mount table), never by
  * how config.json spells it. */
-#include "runtime/agent_spec.h"
+#include "runtime/bottle/agent_spec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,8 +15,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673

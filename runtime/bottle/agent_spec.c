@@ -1,11 +1,11 @@
-#include "runtime/agent_spec.h"
+#include "runtime/bottle/agent_spec.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 /* A bottled agent's netns has lo and one veth with IPv6 off; sysctls that would switch
  * IPv6 or routing back on are refused rather than quietly applied (threats.md 37). */
@@ -93,7 +93,8 @@ void agent_add_env(cJSON *process, const cJSON *extra)
 /* CAP_NET_RAW and CAP_NET_ADMIN are never needed to talk through a proxy and are what
  * raw-socket and routing tricks need (threats.md 7, 11). CAP_WAKE_ALARM is the one capability
  * the sidecar holds, so that a process with the sidecar's uid but without it fails the
- * kernel's ptrace access check on pipelock (runtime/sidecar.c): the agent must never hold it. */
+ * kernel's ptrace access check on pipelock (runtime/bottle/sidecar.c): the agent must never hold
+ * it. */
 void agent_drop_caps(cJSON *process)
 {
   static const char *const drop[] = {"CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_WAKE_ALARM"};
@@ -237,7 +238,7 @@ static int check_devices(const cJSON *config, const struct cfg_agent *a, struct 
     }
     i++;
   }
-  /* The device cgroup starts from "deny all" (runtime/cgroup_devices.c); an allow rule that
+  /* The device cgroup starts from "deny all" (runtime/cgroup/cgroup_devices.c); an allow rule that
    * grants reading or writing a host block device, memory, or every device is refused whatever
    * rules follow it (mknod, which Docker grants, makes any allowed device reachable). */
   i = 0;

@@ -1,12 +1,12 @@
 /* What a bottled agent's config.json gets on top of what the engine asked for, and what it
- * may not ask for: plain cJSON edits, shared by create and exec (runtime/bottled.c). */
+ * may not ask for: plain cJSON edits, shared by create and exec (runtime/bottle/bottled.c). */
 #ifndef BOTTLE_AGENT_SPEC_H
 #define BOTTLE_AGENT_SPEC_H
 
 #include <stdbool.h>
 #include <cJSON.h>
 #include "config/policy.h"
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* What bottle.json's agent.* granted that would otherwise be refused, for the plan and the log:
  * a ", "-separated malloc'd list ("CAP_SYS_PTRACE (agent.allow_capabilities), ..."), or NULL. */

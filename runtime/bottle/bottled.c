@@ -1,6 +1,6 @@
-#include "runtime/bottled.h"
-#include "runtime/cgroup.h"
-#include "runtime/agent_spec.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/bottle/agent_spec.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,17 +19,17 @@
 
 #include "config/policy.h"
 #include "netns/netns.h"
-#include "runtime/bottled_net.h"
-#include "runtime/bottled_pidns.h"
-#include "runtime/bottled_ssh.h"
-#include "runtime/cleanup.h"
-#include "runtime/hooks.h"
-#include "runtime/log.h"
-#include "runtime/process.h"
-#include "runtime/sidecar.h"
-#include "runtime/spec.h"
-#include "runtime/state.h"
-#include "runtime/util.h"
+#include "runtime/bottle/bottled_net.h"
+#include "runtime/bottle/bottled_pidns.h"
+#include "runtime/bottle/bottled_ssh.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/hooks.h"
+#include "runtime/lib/log.h"
+#include "runtime/container/process.h"
+#include "runtime/bottle/sidecar.h"
+#include "runtime/container/spec.h"
+#include "runtime/container/state.h"
+#include "runtime/lib/util.h"
 
 extern char **environ;
 

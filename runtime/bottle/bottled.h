@@ -13,9 +13,9 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/cli.h"
-#include "runtime/container.h"
-#include "runtime/error.h"
+#include "runtime/cli/cli.h"
+#include "runtime/container/container.h"
+#include "runtime/lib/error.h"
 
 #define BOTTLED_DIR ".bottle"
 

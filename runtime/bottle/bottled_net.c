@@ -1,4 +1,4 @@
-#include "runtime/bottled_net.h"
+#include "runtime/bottle/bottled_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/hooks.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/hooks.h"
 
 /* The child writes its result (an int errno, 0 on success, then the message) in one write
  * once its work is done, then exits; the parent reads that, not the exit status, and does

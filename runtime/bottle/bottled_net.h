@@ -9,7 +9,7 @@
 #include <cJSON.h>
 
 #include "netns/netns.h"
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 struct netns_child {
   pid_t pid; /* -1: none */

@@ -1,11 +1,11 @@
-#include "runtime/bottled_pidns.h"
+#include "runtime/bottle/bottled_pidns.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
-#include "runtime/spec.h"
-#include "runtime/util.h"
+#include "runtime/container/spec.h"
+#include "runtime/lib/util.h"
 
 static bool same_ns(const struct stat *a, const char *path)
 {

@@ -6,7 +6,7 @@
 #define BOTTLE_BOTTLED_PIDNS_H
 
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* 0 when config's linux.namespaces gives the agent a new pid namespace; otherwise one line
  * naming linux.namespaces, why and the fix. */

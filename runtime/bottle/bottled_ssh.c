@@ -1,4 +1,4 @@
-#include "runtime/bottled_ssh.h"
+#include "runtime/bottle/bottled_ssh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/agent_spec.h"
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
-#include "runtime/safepath.h"
-#include "runtime/util.h"
+#include "runtime/bottle/agent_spec.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
+#include "runtime/rootfs/safepath.h"
+#include "runtime/lib/util.h"
 
 static void add_mount(cJSON *config, const char *source, const char *destination)
 {

@@ -12,7 +12,7 @@
 
 #include <cJSON.h>
 #include "config/policy.h"
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 #define BOTTLED_SSH_HELPER "/.bottle/bottle-connect"
 #define BOTTLED_SSH_CONFIG "/etc/ssh/ssh_config.d/bottle.conf"

@@ -1,9 +1,9 @@
-#include "runtime/lazylib.h"
+#include "runtime/bottle/lazylib.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
 
-#include "runtime/log.h"
+#include "runtime/lib/log.h"
 
 void *lazylib_symbol(struct lazylib *lib, const char *name)
 {

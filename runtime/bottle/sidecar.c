@@ -1,4 +1,4 @@
-#include "runtime/sidecar.h"
+#include "runtime/bottle/sidecar.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/safepath.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/safepath.h"
+#include "runtime/lib/util.h"
 
 /* overlayfs splits its options on ',' and lowerdir on ':'; a path holding either (or a
  * backslash escape) would be read as other options. */

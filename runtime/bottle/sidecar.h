@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* The ids pipelock runs as, on the host (the sidecar has no user namespace: docs/design.md says
  * why). Just below 2^31: above what useradd, systemd (dynamic users, nspawn's container range,

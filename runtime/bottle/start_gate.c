@@ -1,11 +1,11 @@
-#include "runtime/start_gate.h"
+#include "runtime/bottle/start_gate.h"
 
 #include <time.h>
 
 #include "netns/netns.h"
-#include "runtime/log.h"
-#include "runtime/sidecar.h"
-#include "runtime/util.h"
+#include "runtime/lib/log.h"
+#include "runtime/bottle/sidecar.h"
+#include "runtime/lib/util.h"
 
 /* The proxy answered create's probe moments ago: a proxy that takes longer now is not the
  * one create saw. */

@@ -4,8 +4,8 @@
 #ifndef BOTTLE_START_GATE_H
 #define BOTTLE_START_GATE_H
 
-#include "runtime/error.h"
-#include "runtime/state.h"
+#include "runtime/lib/error.h"
+#include "runtime/container/state.h"
 
 /* 0 when c is plain or every invariant holds; else one line "start gate: <invariant>: ...",
  * and the container stays created (delete removes it). */

@@ -8,7 +8,7 @@
  * /bottle/<id>, not runc's "<own cgroup>/<id>": the runtime's own cgroup may be
  * a limited or process-holding cgroup (on v2 the no-internal-process rule would
  * then forbid enabling controllers), and a fixed place is easier to find. */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 #define CGROUP_JSON_VERSION 1
 

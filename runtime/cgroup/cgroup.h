@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 struct cgroup; /* opaque: resolved paths per controller (v1) or the unified path (v2) */
 

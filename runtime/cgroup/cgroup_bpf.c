@@ -5,7 +5,7 @@
  * and the last matching rule wins, so rules are emitted in reverse order,
  * each one a block that returns its verdict or jumps to the next. A request
  * matches a rule when every access bit it asks for is in the rule's access. */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 #define MAX_RULES 4096
 

@@ -1,7 +1,7 @@
 /* Type checks for an OCI LinuxResources object before anything is written,
  * so a wrong type is reported with its field instead of silently skipped.
  * null counts as absent (Go clients never send it; runc 1.1 crashed on it). */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* Device access rules: the spec's linux.resources.devices, then runc's
  * default allow list (without /dev/pts and /dev/ptmx, `docker run -it`
  * cannot open its terminal), all on top of "deny everything". */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <string.h>
 

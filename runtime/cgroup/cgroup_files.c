@@ -1,5 +1,5 @@
 /* Reading and writing cgroup control files, and reading OCI resource values. */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 int cg_write(const char *dir, const char *file, const char *value, bottle_error_t *err)
 {

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cJSON.h>
-#include "runtime/cgroup.h"
-#include "runtime/error.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/error.h"
 
 /* One mounted v1 hierarchy: its controllers as the kernel names them in
  * /proc/self/cgroup ("cpu,cpuacct", "name=systemd") and the container's

@@ -2,7 +2,7 @@
  * from cgroup files, in the JSON shape go-runc decodes. Counters are uint64
  * in Go: they are emitted as exact integer literals (a double would print
  * "unlimited" as 9.2233720368547758e+18, which Go refuses for a uint64). */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 static void add_u64(cJSON *obj, const char *key, uint64_t v)
 {

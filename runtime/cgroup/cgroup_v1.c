@@ -1,7 +1,7 @@
 /* OCI linux.resources onto cgroup v1 files (runc's fs driver semantics:
  * zero or absent leaves a value alone; controllers that are not mounted are
  * skipped). */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
 
 static int v1_memory(const char *dir, const cJSON *mem, bottle_error_t *err)
 {

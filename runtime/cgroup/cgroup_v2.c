@@ -1,6 +1,6 @@
 /* OCI linux.resources onto cgroup v2 files, with runc's conversions
  * (shares -> cpu.weight, blkio weight -> io.weight, swap = memory+swap total). */
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
 
 static int write_limit(const char *dir, const char *file, int64_t v, bottle_error_t *err)
 {

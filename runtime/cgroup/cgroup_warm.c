@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 
 /* Finding the cgroup (a read of mountinfo) happens here too, off the caller's path; the
  * caller runs no cgroup code until cgroup_warm_finish. */

@@ -1,4 +1,4 @@
-#include "runtime/bottle_run.h"
+#include "runtime/cli/bottle_run.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,13 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/bottled.h"
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
-#include "runtime/selfexe.h"
-#include "runtime/state.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
+#include "runtime/security/selfexe.h"
+#include "runtime/container/state.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 static void run_usage(FILE *f)
 {

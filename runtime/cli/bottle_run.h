@@ -5,7 +5,7 @@
 #ifndef BOTTLE_BOTTLE_RUN_H
 #define BOTTLE_BOTTLE_RUN_H
 
-#include "runtime/cli.h"
+#include "runtime/cli/cli.h"
 
 /* argv as given to the binary invoked as "bottle-run". */
 int bottle_run_main(int argc, char **argv);

@@ -1,11 +1,11 @@
-#include "runtime/cli.h"
+#include "runtime/cli/cli.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/log.h"
+#include "runtime/lib/log.h"
 
 static const struct option *find_long(const struct option *opts, const char *name, size_t len)
 {

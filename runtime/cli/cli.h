@@ -15,7 +15,7 @@ struct globals {
   bool systemd_cgroup;
   const char *progname;    /* "bottle" */
   const char *config_path; /* --config: bottle's runtime config (config/), NULL = default */
-  /* bottle-run's policy overrides and plan (runtime/bottled.h); NULL for the runc verbs */
+  /* bottle-run's policy overrides and plan (runtime/bottle/bottled.h); NULL for the runc verbs */
   const struct bottled_overrides *bottled;
 };
 

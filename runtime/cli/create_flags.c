@@ -1,11 +1,11 @@
-#include "runtime/create_flags.h"
+#include "runtime/cli/create_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/cli.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/cli/cli.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 bool create_flag(struct create_args *a, int ch, const char *arg)
 {

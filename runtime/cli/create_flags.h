@@ -4,7 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
-#include "runtime/container.h"
+#include "runtime/container/container.h"
 
 enum {
   CREATE_OPT_CONSOLE = 1000,

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/bottle_run.h"
-#include "runtime/cli.h"
-#include "runtime/log.h"
-#include "runtime/selfexe.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/cli/bottle_run.h"
+#include "runtime/cli/cli.h"
+#include "runtime/lib/log.h"
+#include "runtime/security/selfexe.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 #ifndef BOTTLE_VERSION
 #define BOTTLE_VERSION "0.0.0"

@@ -1,5 +1,5 @@
-#include "runtime/log.h"
-#include "runtime/verbs.h"
+#include "runtime/lib/log.h"
+#include "runtime/cli/verbs.h"
 
 /* CRIU is not supported; features advertises checkpoint.enabled=false. */
 int verb_checkpoint(struct globals *g, int argc, char **argv)

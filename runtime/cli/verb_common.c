@@ -1,7 +1,7 @@
 #include <stdlib.h>
 
-#include "runtime/log.h"
-#include "runtime/verbs.h"
+#include "runtime/lib/log.h"
+#include "runtime/cli/verbs.h"
 
 int verb_fail(bottle_error_t *err, const char *prefix, int code)
 {

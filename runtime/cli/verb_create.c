@@ -3,11 +3,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/bottled.h"
-#include "runtime/container.h"
-#include "runtime/create_flags.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/container/container.h"
+#include "runtime/cli/create_flags.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 static const struct option create_opts[] = {
     CREATE_FLAG_OPTIONS,

@@ -1,6 +1,6 @@
-#include "runtime/bottled.h"
-#include "runtime/container.h"
-#include "runtime/verbs.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/container/container.h"
+#include "runtime/cli/verbs.h"
 
 int verb_delete(struct globals *g, int argc, char **argv)
 {

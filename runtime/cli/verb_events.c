@@ -3,9 +3,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/state.h"
-#include "runtime/verbs.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/container/state.h"
+#include "runtime/cli/verbs.h"
 
 static int print_stats(struct container *c, bottle_error_t *err)
 {

@@ -5,13 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/bottled.h"
-#include "runtime/cleanup.h"
-#include "runtime/exec.h"
-#include "runtime/process.h"
-#include "runtime/spec.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/exec.h"
+#include "runtime/container/process.h"
+#include "runtime/container/spec.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 enum {
   OPT_CONSOLE = 1000,

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <cJSON.h>
 
-#include "runtime/verbs.h"
+#include "runtime/cli/verbs.h"
 
 /* What `features` advertises must be true: no rro/idmap (not implemented). */
 static const char features_json[] =

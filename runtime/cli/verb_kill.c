@@ -1,7 +1,7 @@
 #include <signal.h>
 
-#include "runtime/container.h"
-#include "runtime/verbs.h"
+#include "runtime/container/container.h"
+#include "runtime/cli/verbs.h"
 
 int verb_kill(struct globals *g, int argc, char **argv)
 {

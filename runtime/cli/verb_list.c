@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
-#include "runtime/state.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
+#include "runtime/container/state.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 static char *owner_name(uid_t uid)
 {

@@ -1,6 +1,6 @@
-#include "runtime/cgroup.h"
-#include "runtime/state.h"
-#include "runtime/verbs.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/container/state.h"
+#include "runtime/cli/verbs.h"
 
 static int freeze_verb(struct globals *g, int argc, char **argv, const char *verb, bool frozen)
 {

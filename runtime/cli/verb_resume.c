@@ -1,4 +1,4 @@
-#include "runtime/verbs.h"
+#include "runtime/cli/verbs.h"
 
 /* resume shares its logic with pause (verb_pause.c). */
 int verb_resume_impl(struct globals *g, int argc, char **argv);

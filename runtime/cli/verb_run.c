@@ -6,13 +6,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/bottled.h"
-#include "runtime/container.h"
-#include "runtime/create_flags.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
-#include "runtime/waitloop.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/container/container.h"
+#include "runtime/cli/create_flags.h"
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
+#include "runtime/container/waitloop.h"
 
 enum { OPT_KEEP = CREATE_OPT_NEXT, OPT_NO_SUBREAPER };
 

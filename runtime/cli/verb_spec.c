@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/spec.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/container/spec.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 int verb_spec(struct globals *g, int argc, char **argv)
 {

@@ -1,5 +1,5 @@
-#include "runtime/container.h"
-#include "runtime/verbs.h"
+#include "runtime/container/container.h"
+#include "runtime/cli/verbs.h"
 
 int verb_start(struct globals *g, int argc, char **argv)
 {

@@ -1,10 +1,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "runtime/bottled.h"
-#include "runtime/cleanup.h"
-#include "runtime/state.h"
-#include "runtime/verbs.h"
+#include "runtime/bottle/bottled.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/state.h"
+#include "runtime/cli/verbs.h"
 
 int verb_state(struct globals *g, int argc, char **argv)
 {

@@ -5,12 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
-#include "runtime/state.h"
-#include "runtime/util.h"
-#include "runtime/verbs.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
+#include "runtime/container/state.h"
+#include "runtime/lib/util.h"
+#include "runtime/cli/verbs.h"
 
 enum {
   OPT_BLKIO_WEIGHT = 1000,

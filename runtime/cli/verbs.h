@@ -3,8 +3,8 @@
 #ifndef BOTTLE_VERBS_H
 #define BOTTLE_VERBS_H
 
-#include "runtime/cli.h"
-#include "runtime/error.h"
+#include "runtime/cli/cli.h"
+#include "runtime/lib/error.h"
 
 int verb_create(struct globals *g, int argc, char **argv);
 int verb_start(struct globals *g, int argc, char **argv);

@@ -1,4 +1,4 @@
-#include "runtime/console.h"
+#include "runtime/container/console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "runtime/rootfs.h"
-#include "runtime/util.h"
+#include "runtime/rootfs/rootfs.h"
+#include "runtime/lib/util.h"
 
 int console_connect(const char *path, bottle_error_t *err)
 {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* Connects to the caller's listening AF_UNIX socket (host mount namespace). */
 int console_connect(const char *path, bottle_error_t *err);

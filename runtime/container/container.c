@@ -1,4 +1,4 @@
-#include "runtime/container.h"
+#include "runtime/container/container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,19 +20,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
-#include "runtime/console.h"
-#include "runtime/exec.h"
-#include "runtime/hooks.h"
-#include "runtime/init.h"
-#include "runtime/log.h"
-#include "runtime/process.h"
-#include "runtime/security.h"
-#include "runtime/spec.h"
-#include "runtime/start_gate.h"
-#include "runtime/sync.h"
-#include "runtime/util.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/console.h"
+#include "runtime/container/exec.h"
+#include "runtime/container/hooks.h"
+#include "runtime/container/init.h"
+#include "runtime/lib/log.h"
+#include "runtime/container/process.h"
+#include "runtime/security/security.h"
+#include "runtime/container/spec.h"
+#include "runtime/bottle/start_gate.h"
+#include "runtime/container/sync.h"
+#include "runtime/lib/util.h"
 
 int write_pid_file(const char *path, pid_t pid, bottle_error_t *err)
 {

@@ -5,9 +5,9 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/cli.h"
-#include "runtime/error.h"
-#include "runtime/state.h"
+#include "runtime/cli/cli.h"
+#include "runtime/lib/error.h"
+#include "runtime/container/state.h"
 
 struct create_opts {
   const char *id;

@@ -1,4 +1,4 @@
-#include "runtime/exec.h"
+#include "runtime/container/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,16 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
-#include "runtime/console.h"
-#include "runtime/container.h"
-#include "runtime/log.h"
-#include "runtime/process.h"
-#include "runtime/security.h"
-#include "runtime/sync.h"
-#include "runtime/util.h"
-#include "runtime/waitloop.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/console.h"
+#include "runtime/container/container.h"
+#include "runtime/lib/log.h"
+#include "runtime/container/process.h"
+#include "runtime/security/security.h"
+#include "runtime/container/sync.h"
+#include "runtime/lib/util.h"
+#include "runtime/container/waitloop.h"
 
 static const struct {
   const char *name;

@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/error.h"
-#include "runtime/state.h"
+#include "runtime/lib/error.h"
+#include "runtime/container/state.h"
 
 struct exec_opts {
   const cJSON *process; /* complete OCI process object */

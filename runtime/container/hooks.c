@@ -1,5 +1,5 @@
-#include "runtime/hooks.h"
-#include "runtime/process.h"
+#include "runtime/container/hooks.h"
+#include "runtime/container/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 extern char **environ;
 

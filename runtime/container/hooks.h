@@ -6,7 +6,7 @@
 #define BOTTLE_HOOKS_H
 
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* Runs config.hooks.<kind> in order; stops at the first failure. */
 int hooks_run(const cJSON *config, const char *kind, const char *state_json, bottle_error_t *err);

@@ -1,4 +1,4 @@
-#include "runtime/init.h"
+#include "runtime/container/init.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,15 +14,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/console.h"
-#include "runtime/hooks.h"
-#include "runtime/process.h"
-#include "runtime/rootfs.h"
-#include "runtime/security.h"
-#include "runtime/spec.h"
-#include "runtime/sync.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/container/console.h"
+#include "runtime/container/hooks.h"
+#include "runtime/container/process.h"
+#include "runtime/rootfs/rootfs.h"
+#include "runtime/security/security.h"
+#include "runtime/container/spec.h"
+#include "runtime/container/sync.h"
+#include "runtime/lib/util.h"
 
 static _Noreturn void fail(struct init_ctx *ctx, bottle_error_t *err)
 {

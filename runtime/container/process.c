@@ -1,4 +1,4 @@
-#include "runtime/process.h"
+#include "runtime/container/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +17,9 @@
 #include <linux/sockios.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/security.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/security/security.h"
+#include "runtime/lib/util.h"
 
 static const struct {
   const char *name;

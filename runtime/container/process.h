@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 struct seccomp_filter;
 

@@ -1,4 +1,4 @@
-#include "runtime/spec.h"
+#include "runtime/container/spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 int spec_load(const char *dir, cJSON **out, bottle_error_t *err)
 {

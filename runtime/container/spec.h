@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* Reads <dir>/config.json (dir NULL = cwd). */
 int spec_load(const char *dir, cJSON **out, bottle_error_t *err);

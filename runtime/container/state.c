@@ -1,4 +1,4 @@
-#include "runtime/state.h"
+#include "runtime/container/state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
-#include "runtime/cli.h"
-#include "runtime/util.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/cli/cli.h"
+#include "runtime/lib/util.h"
 
 int state_root_prepare(const char *root, bottle_error_t *err)
 {

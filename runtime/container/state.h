@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 #define STATE_FILE "bottle.json"
 #define EXEC_FIFO "exec.fifo"
@@ -31,7 +31,7 @@ struct container {
   bool private_pidns; /* a new pid namespace (not joined by path) */
   uid_t owner;
   bool egress_hardening; /* exec'd processes get the egress seccomp hardening too */
-  cJSON *bottle;         /* bottled containers (runtime/bottled.c): their record; NULL if plain */
+  cJSON *bottle; /* bottled containers (runtime/bottle/bottled.c): their record; NULL if plain */
 };
 
 /* mkdir -p root at 0700. */

@@ -1,4 +1,4 @@
-#include "runtime/waitloop.h"
+#include "runtime/container/waitloop.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "runtime/lib/util.h"
 
 static sigset_t forwarded(void)
 {

@@ -1,5 +1,5 @@
-#include "runtime/error.h"
-#include "runtime/util.h"
+#include "runtime/lib/error.h"
+#include "runtime/lib/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

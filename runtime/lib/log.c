@@ -1,5 +1,5 @@
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
 
 #include <cJSON.h>
 #include <errno.h>

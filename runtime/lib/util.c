@@ -1,4 +1,4 @@
-#include "runtime/util.h"
+#include "runtime/lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/log.h"
+#include "runtime/lib/log.h"
 
 char *xstrdup(const char *s)
 {

@@ -1,4 +1,4 @@
-#include "runtime/mount.h"
+#include "runtime/rootfs/mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/safepath.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/safepath.h"
 
 struct device {
   const char *path;

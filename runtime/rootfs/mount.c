@@ -1,4 +1,4 @@
-#include "runtime/mount.h"
+#include "runtime/rootfs/mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/rootfs.h"
-#include "runtime/safepath.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/rootfs.h"
+#include "runtime/rootfs/safepath.h"
 
 void mount_unescape(char *s)
 {

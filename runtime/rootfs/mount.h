@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 #define MOUNT_MAX_PROPAGATION 8
 

@@ -1,4 +1,4 @@
-#include "runtime/mount.h"
+#include "runtime/rootfs/mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/rootfs.h"
-#include "runtime/safepath.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/rootfs.h"
+#include "runtime/rootfs/safepath.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define MAX_HIERARCHIES 32

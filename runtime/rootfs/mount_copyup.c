@@ -2,7 +2,7 @@
  * the image had at its mount point. The tmpfs is built detached (fsopen/
  * fsmount), filled, and only then attached, so nothing in the container can
  * see or race a half-filled mount. */
-#include "runtime/mount.h"
+#include "runtime/rootfs/mount.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 #define COPY_MAX_DEPTH 64
 

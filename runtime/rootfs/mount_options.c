@@ -1,4 +1,4 @@
-#include "runtime/mount.h"
+#include "runtime/rootfs/mount.h"
 
 #include <errno.h>
 #include <stdlib.h>

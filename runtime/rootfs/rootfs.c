@@ -1,4 +1,4 @@
-#include "runtime/rootfs.h"
+#include "runtime/rootfs/rootfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/mount.h"
-#include "runtime/safepath.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/mount.h"
+#include "runtime/rootfs/safepath.h"
 
 static const struct {
   const char *name;

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 struct rootfs_opts {
   const char *rootfs;  /* absolute path of root.path on the host */

@@ -1,4 +1,4 @@
-#include "runtime/safepath.h"
+#include "runtime/rootfs/safepath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 /* Symlinks resolve inside the root; procfs magic links (/proc/self/fd/N,
  * /proc/self/root) would jump anywhere, so they are refused outright. */

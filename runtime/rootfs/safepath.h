@@ -5,7 +5,7 @@
 #define BOTTLE_SAFEPATH_H
 
 #include <sys/types.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* Opens path inside root (an O_PATH dirfd). flags as for openat2; returns an fd or -1. */
 int safepath_open(int rootfd, const char *path, int flags, mode_t mode, bottle_error_t *err);

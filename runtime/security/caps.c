@@ -1,5 +1,5 @@
 /* The five capability sets of the container process, through libcap. */
-#include "runtime/security.h"
+#include "runtime/security/security.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
 
 static const char *const set_names[] = {"bounding", "effective", "permitted", "inheritable",
                                         "ambient"};

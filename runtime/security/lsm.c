@@ -11,7 +11,7 @@
  * so these errors only reach hand-written bundles. linux.mountLabel is the
  * one place bottle is laxer than runc (which passes context= to the mount
  * and fails with EINVAL): without SELinux the label is dropped. */
-#include "runtime/security.h"
+#include "runtime/security/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 /* selinuxfs is registered only when SELinux was enabled at boot, and /proc/filesystems is
  * visible inside the container too (unlike /sys/fs/selinux). */

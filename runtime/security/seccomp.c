@@ -2,7 +2,7 @@
  * seccomp(2) right before execve. The BPF is generated at compile time so the
  * load is one syscall with the spec's flags, and so the ENOSYS stub can be
  * put in front of libseccomp's program. */
-#include "runtime/seccomp_internal.h"
+#include "runtime/security/seccomp_internal.h"
 
 #include <errno.h>
 #include <linux/audit.h>
@@ -16,8 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
 
 struct action_name {
   const char *name;

@@ -7,7 +7,7 @@
  * complete key and a hit requires the key to match byte for byte: a profile
  * crafted to collide with another's hash can never be served the other's
  * program, nor make another container load its own. */
-#include "runtime/seccomp_internal.h"
+#include "runtime/security/seccomp_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,9 +19,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
 
 #ifndef BOTTLE_VERSION
 #define BOTTLE_VERSION "dev"

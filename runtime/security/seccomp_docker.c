@@ -4,14 +4,14 @@
  * only when its includes hold and its excludes do not, judged against the
  * process's bounding capabilities, the Go name of the architecture and the
  * running kernel's version. */
-#include "runtime/seccomp_internal.h"
+#include "runtime/security/seccomp_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "runtime/cleanup.h"
+#include "runtime/lib/cleanup.h"
 
 /* The GOARCH Docker compares includes.arches/excludes.arches with. */
 static const char *go_arch(uint32_t token)

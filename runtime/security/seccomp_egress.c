@@ -5,7 +5,7 @@
  * filter, while the kernel applies the strictest verdict of all filters. Denials say EPERM, which
  * the kernel itself never gives the calls below to a process that holds their capability (it
  * says ENOSYS when built without them, EBADF or EINVAL for a bad argument). */
-#include "runtime/seccomp_internal.h"
+#include "runtime/security/seccomp_internal.h"
 
 #include <errno.h>
 #include <linux/sched.h>

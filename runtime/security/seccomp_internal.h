@@ -1,4 +1,4 @@
-/* Shared between runtime/seccomp.c (OCI → BPF), seccomp_egress.c and
+/* Shared between runtime/security/seccomp.c (OCI → BPF), seccomp_egress.c and
  * seccomp_docker.c; not for other modules. */
 #ifndef BOTTLE_SECCOMP_INTERNAL_H
 #define BOTTLE_SECCOMP_INTERNAL_H
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/security.h"
+#include "runtime/security/security.h"
 
 struct seccomp_program {
   struct sock_filter *insns;

@@ -1,6 +1,6 @@
 /* What the container process may do: capabilities (libcap), seccomp
  * (libseccomp), no_new_privs, AppArmor/SELinux labels. Owned by
- * runtime/caps.c, runtime/seccomp*.c, runtime/lsm.c.
+ * runtime/security/caps.c, runtime/seccomp*.c, runtime/security/lsm.c.
  *
  * Order in the container init (runc 1.1.5 standard_init_linux.go):
  *   seccomp_compile()          early, while the init may still allocate freely; also
@@ -14,7 +14,7 @@
  *                              execve) must pass the filter; Docker's profile allows them.
  *   caps_drop_bounding()       before changing uid (needs CAP_SETPCAP)
  *   prctl(PR_SET_KEEPCAPS, 1); setgroups/setresgid/setresuid; prctl(PR_SET_KEEPCAPS, 0)
- *                              (runtime/process.c)
+ *                              (runtime/container/process.c)
  *   caps_apply()               effective/permitted/inheritable, then ambient
  *   seccomp_filter_load()      HERE when noNewPrivileges is true: as close to execve as
  *                              possible, so the filter sees the fewest init syscalls.
@@ -25,7 +25,7 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/error.h"
+#include "runtime/lib/error.h"
 
 /* process.capabilities: {"bounding":[...],"effective":[...],...}; NULL means all dropped.
  * An absent set is empty. Like runc 1.1.5, names that are unknown (CAP_BOGUS) or that the

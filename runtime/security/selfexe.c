@@ -1,4 +1,4 @@
-#include "runtime/selfexe.h"
+#include "runtime/security/selfexe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/log.h"
+#include "runtime/lib/log.h"
 
 extern char **environ;
 

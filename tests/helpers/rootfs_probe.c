@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/rootfs.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/rootfs.h"
 
 /* LeakSanitizer cannot stop the world of a process that made a new PID
  * namespace (under `make asan`); the probe is a test tool, not the runtime. */

@@ -1,4 +1,4 @@
-/* Scope-bound release for the double (kept separate from runtime/cleanup.h so the
+/* Scope-bound release for the double (kept separate from runtime/lib/cleanup.h so the
  * double shares no code with bottle). */
 #ifndef PIPELOCK_DOUBLE_CLEANUP_H
 #define PIPELOCK_DOUBLE_CLEANUP_H

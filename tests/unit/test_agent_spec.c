@@ -1,4 +1,4 @@
-/* runtime/agent_spec.c: the edits a bottled agent's config.json gets. Run under ASan by
+/* runtime/bottle/agent_spec.c: the edits a bottled agent's config.json gets. Run under ASan by
  * `make test` (build/asan), which is what catches an edit that reads an item it has freed. */
 #include <cJSON.h>
 #include <errno.h>
@@ -11,9 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "runtime/agent_spec.h"
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/bottle/agent_spec.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "tests/unit/unit.h"
 
 static char *caps_after_drop(const char *process_json)
@@ -39,7 +39,7 @@ static void test_drop_caps(void)
   CHECK_STREQ(out, "{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[],"
                    "\"permitted\":[\"CAP_KILL\"],\"inheritable\":[]}");
   free(out);
-  /* The sidecar's guard capability (runtime/sidecar.c) never reaches an agent. */
+  /* The sidecar's guard capability (runtime/bottle/sidecar.c) never reaches an agent. */
   out = caps_after_drop("{\"capabilities\": {\"bounding\": [\"CAP_WAKE_ALARM\", \"CAP_KILL\"],"
                         "\"ambient\": [\"CAP_WAKE_ALARM\"]}}");
   CHECK_STREQ(out, "{\"bounding\":[\"CAP_KILL\"],\"ambient\":[]}");

@@ -1,7 +1,7 @@
-/* runtime/bottled_ssh.c: what a policy with SSH targets adds to an agent's spec (the helper's
- * private copy and read-only mount, GIT_SSH_COMMAND and BOTTLE_PROXY, the ssh config snippet only
- * when the rootfs really has /etc/ssh/ssh_config.d) and what it leaves alone (no targets, no
- * helper). Temporary directories only; no root needed. */
+/* runtime/bottle/bottled_ssh.c: what a policy with SSH targets adds to an agent's spec (the
+ * helper's private copy and read-only mount, GIT_SSH_COMMAND and BOTTLE_PROXY, the ssh config
+ * snippet only when the rootfs really has /etc/ssh/ssh_config.d) and what it leaves alone (no
+ * targets, no helper). Temporary directories only; no root needed. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/bottled_ssh.h"
-#include "runtime/cleanup.h"
-#include "runtime/util.h"
+#include "runtime/bottle/bottled_ssh.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "tests/unit/unit.h"
 
 static char top[] = "/tmp/test-bottled-ssh.XXXXXX";

@@ -1,4 +1,4 @@
-/* runtime/caps.c against the real kernel: each case runs in a forked child
+/* runtime/security/caps.c against the real kernel: each case runs in a forked child
  * (root), applies the sets and reads them back from /proc/self/status, before
  * and after execve. */
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/security.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/security/security.h"
 
 #include "tests/unit/check.h"
 

@@ -1,4 +1,4 @@
-/* runtime/lsm.c: AppArmor/SELinux labels behave as runc 1.1.5 does on this
+/* runtime/security/lsm.c: AppArmor/SELinux labels behave as runc 1.1.5 does on this
  * host. Whether the LSMs are enabled is read from the host, and each case
  * asserts the behaviour for that state. */
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/security.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/security/security.h"
 
 #include "tests/unit/check.h"
 

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
 
 static char top[128];          /* unique parent cgroup path of this run, e.g. /bottle-test-123 */
 static struct cgroup *live_cg; /* destroyed on exit, even after a failure */

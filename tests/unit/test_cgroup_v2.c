@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
 
 static char top[128];
 static struct cgroup *live_cg;

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/cgroup.h"
-#include "runtime/cleanup.h"
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/lib/cleanup.h"
 
 static char dir[256];
 

@@ -687,7 +687,7 @@ static void test_ssh_hostname_refusals(void)
   cfg_free(cfg);
 }
 
-/* agent.*: what a bottled agent may keep (runtime/agent_spec.c); nothing by default. */
+/* agent.*: what a bottled agent may keep (runtime/bottle/agent_spec.c); nothing by default. */
 static void test_agent(void)
 {
   struct bottle_config *cfg = parse(NULL);

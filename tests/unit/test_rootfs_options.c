@@ -1,12 +1,12 @@
-/* runtime/mount_options.c: the OCI mount option vocabulary (runc's
+/* runtime/rootfs/mount_options.c: the OCI mount option vocabulary (runc's
  * features.mountOptions) turned into mount(2) flags, propagation steps,
  * recursive mount_setattr attributes and filesystem data. No root needed. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/mount.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/mount.h"
 #include "tests/unit/unit.h"
 
 #ifndef MS_NOSYMFOLLOW

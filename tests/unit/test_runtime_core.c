@@ -9,14 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/cli.h"
-#include "runtime/container.h"
-#include "runtime/log.h"
-#include "runtime/spec.h"
-#include "runtime/state.h"
-#include "runtime/sync.h"
-#include "runtime/util.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/cli/cli.h"
+#include "runtime/container/container.h"
+#include "runtime/lib/log.h"
+#include "runtime/container/spec.h"
+#include "runtime/container/state.h"
+#include "runtime/container/sync.h"
+#include "runtime/lib/util.h"
 #include "tests/unit/unit.h"
 
 static const struct option opts[] = {

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/safepath.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/rootfs/safepath.h"
 #include "tests/unit/unit.h"
 
 static char base[64];     /* /tmp/test_safepath.XXXXXX */

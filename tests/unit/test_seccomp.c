@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/security.h"
+#include "runtime/lib/cleanup.h"
+#include "runtime/security/security.h"
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
@@ -498,7 +498,7 @@ static int kernel_code_calls(bool filtered)
   CALL(syscall(SYS_init_module, NULL, 0, ""));
   CALL(syscall(SYS_finit_module, -1, "", 0));
   CALL(syscall(SYS_delete_module, "bottle-no-such-module", 0));
-  CALL(syscall(SYS_kexec_load, 0, 1000, NULL, 0xffff0000UL)); /* bad arch: EINVAL */
+  CALL(syscall(SYS_kexec_load, 0, 1000, NULL, 0xffff0000UL));    /* bad arch: EINVAL */
   CALL(syscall(SYS_kexec_file_load, -1, -1, 0, NULL, 0xff00UL)); /* bad flags: EINVAL */
   CALL(syscall(SYS_open_by_handle_at, -1, NULL, 0));
   CALL(syscall(SYS_bpf, 0, NULL, 0));
