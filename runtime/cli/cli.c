@@ -1,6 +1,5 @@
 #include "runtime/cli/cli.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,16 +76,6 @@ const char *cli_one_id(int argc, char **argv, int optind_, const char *verb)
     return NULL;
   }
   return argv[optind_];
-}
-
-bool cli_valid_id(const char *id)
-{
-  if (id == NULL || *id == '\0' || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return false;
-  for (const char *p = id; *p; p++)
-    if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
-      return false;
-  return true;
 }
 
 int cli_parse_duration_ms(const char *s, long *ms)

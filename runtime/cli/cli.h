@@ -29,8 +29,6 @@ bool cli_bool(const char *optarg);
 int cli_usage_error(const char *verb, const char *what);
 /* Exactly one positional (the container id) at argv[optind]; NULL on error (reported). */
 const char *cli_one_id(int argc, char **argv, int optind_, const char *verb);
-/* runc's id rule: ^[\w+-\.]+$ and not "." or "..". */
-bool cli_valid_id(const char *id);
 /* Parses a duration like "5s", "100ms", "2m" or a plain number of seconds. */
 int cli_parse_duration_ms(const char *s, long *ms);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "runtime/cli/cli.h"
+#include "runtime/container/state.h"
 #include "runtime/lib/util.h"
 #include "runtime/cli/verbs.h"
 
@@ -40,7 +41,7 @@ int create_args_finish(struct create_args *a, int argc, char **argv, const char 
   a->o.id = cli_one_id(argc, argv, optind, verb);
   if (a->o.id == NULL)
     return -1;
-  if (!cli_valid_id(a->o.id)) {
+  if (!state_valid_id(a->o.id)) {
     bottle_error_t err = NULL;
     berr(&err, 0, "invalid container ID format: %s", a->o.id);
     char prefix[32];

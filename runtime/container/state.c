@@ -1,5 +1,6 @@
 #include "runtime/container/state.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/lib/cleanup.h"
-#include "runtime/cli/cli.h"
 #include "runtime/lib/util.h"
 
 int state_root_prepare(const char *root, bottle_error_t *err)
@@ -59,10 +59,20 @@ int state_create(const char *root, const char *id, struct container **out, bottl
   return 0;
 }
 
+bool state_valid_id(const char *id)
+{
+  if (id == NULL || *id == '\0' || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+    return false;
+  for (const char *p = id; *p; p++)
+    if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '+' || *p == '-' || *p == '.'))
+      return false;
+  return true;
+}
+
 int state_load(const char *root, const char *id, bool lock, struct container **out,
                bottle_error_t *err)
 {
-  if (!cli_valid_id(id))
+  if (!state_valid_id(id))
     return berr(err, 0, "container does not exist");
   struct container *c = container_new(root, id);
   c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -145,7 +155,7 @@ int state_save(const struct container *c, bottle_error_t *err)
 
 int state_remove_path(const char *root, const char *id)
 {
-  if (!cli_valid_id(id))
+  if (!state_valid_id(id))
     return -1;
   cleanup_free char *dir = xasprintf("%s/%s", root, id);
   return rm_rf(dir);

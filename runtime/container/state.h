@@ -34,6 +34,9 @@ struct container {
   cJSON *bottle; /* bottled containers (runtime/bottle/bottled.c): their record; NULL if plain */
 };
 
+/* runc's id rule: ^[\w+-\.]+$ and not "." or "..". The id names the state directory under
+ * --root, so the rule lives with the state that relies on it. */
+bool state_valid_id(const char *id);
 /* mkdir -p root at 0700. */
 int state_root_prepare(const char *root, bottle_error_t *err);
 /* Creates and locks <root>/<id>; "container with given ID already exists". */

@@ -78,12 +78,12 @@ static void test_bool_and_ids(void)
   CHECK(cli_bool("true"));
   CHECK(!cli_bool("false"));
   CHECK(!cli_bool("0"));
-  CHECK(cli_valid_id("abc-DEF_1.2+x"));
-  CHECK(!cli_valid_id("."));
-  CHECK(!cli_valid_id(".."));
-  CHECK(!cli_valid_id("a/b"));
-  CHECK(!cli_valid_id(""));
-  CHECK(!cli_valid_id("a b"));
+  CHECK(state_valid_id("abc-DEF_1.2+x"));
+  CHECK(!state_valid_id("."));
+  CHECK(!state_valid_id(".."));
+  CHECK(!state_valid_id("a/b"));
+  CHECK(!state_valid_id(""));
+  CHECK(!state_valid_id("a b"));
   long ms = 0;
   CHECK(cli_parse_duration_ms("5s", &ms) == 0 && ms == 5000);
   CHECK(cli_parse_duration_ms("250ms", &ms) == 0 && ms == 250);
