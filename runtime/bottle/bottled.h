@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/cli/cli.h"
+#include "runtime/container/globals.h"
 #include "runtime/container/container.h"
 #include "runtime/lib/error.h"
 

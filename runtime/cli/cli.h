@@ -6,18 +6,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
-
-struct globals {
-  const char *root; /* absolute */
-  const char *log;
-  const char *log_format;
-  bool debug;
-  bool systemd_cgroup;
-  const char *progname;    /* "bottle" */
-  const char *config_path; /* --config: bottle's runtime config (config/), NULL = default */
-  /* bottle-run's policy overrides and plan (runtime/bottle/bottled.h); NULL for the runc verbs */
-  const struct bottled_overrides *bottled;
-};
+#include "runtime/container/globals.h"
 
 /* Rewrites single-dash long options ("-pid-file", "-no-subreaper=true") into
  * their double-dash forms, in place, for the options in longopts, up to the

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/cli/cli.h"
+#include "runtime/container/globals.h"
 #include "runtime/lib/error.h"
 #include "runtime/container/state.h"
 
