@@ -632,7 +632,10 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
     goto out;
   crash_point(4);
   double t_sidecar_start = mono_ms();
-  if (container_start(sidecar, err) < 0)
+  /* No gate: the sidecar has no bottle record (the agent gets it below), so the start gate
+   * passed it as plain before it was a parameter; the gate reads the boundary before the agent
+   * starts. */
+  if (container_start(sidecar, NULL, err) < 0)
     goto out;
   crash_point(5);
   cgroup_warm_finish(&warm);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runtime/bottle/bottled.h"
+#include "runtime/bottle/start_gate.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/create_flags.h"
 #include "runtime/lib/log.h"
@@ -75,7 +76,7 @@ int verb_run(struct globals *g, int argc, char **argv)
       close(tty_pair[1]);
       tty_pair[1] = -1;
     }
-    if (container_start(c, &err) < 0) {
+    if (container_start(c, start_gate, &err) < 0) {
       container_destroy(c, NULL);
       bottled_destroy(g, o.id, NULL);
     } else if (!detach) {

@@ -1,3 +1,4 @@
+#include "runtime/bottle/start_gate.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/verbs.h"
 
@@ -14,7 +15,7 @@ int verb_start(struct globals *g, int argc, char **argv)
   struct container *c = NULL;
   if (state_load(g->root, id, true, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
-  int r = container_start(c, &err);
+  int r = container_start(c, start_gate, &err);
   container_free(c);
   return r < 0 ? verb_fail(&err, NULL, 1) : 0;
 }

@@ -30,7 +30,6 @@
 #include "runtime/container/process.h"
 #include "runtime/security/security.h"
 #include "runtime/container/spec.h"
-#include "runtime/bottle/start_gate.h"
 #include "runtime/container/sync.h"
 #include "runtime/lib/util.h"
 
@@ -608,7 +607,7 @@ fail:
   return -1;
 }
 
-int container_start(struct container *c, bottle_error_t *err)
+int container_start(struct container *c, container_gate_fn gate, bottle_error_t *err)
 {
   enum status s = container_status(c);
   if (s == STATUS_RUNNING)
@@ -617,7 +616,7 @@ int container_start(struct container *c, bottle_error_t *err)
     return berr(err, 0, "cannot start a container that has stopped");
   if (s != STATUS_CREATED)
     return berr(err, 0, "cannot start a container in the %s state", status_name(s));
-  if (start_gate(c, err) < 0)
+  if (gate != NULL && gate(c, err) < 0)
     return -1;
   int fd = openat(c->dirfd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)

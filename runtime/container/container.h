@@ -29,8 +29,13 @@ struct create_opts {
 /* On success the container is `created`, its state saved and locked in *out. */
 int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
                      bottle_error_t *err);
-/* created -> running: releases the init from exec.fifo, runs poststart hooks. */
-int container_start(struct container *c, bottle_error_t *err);
+/* A check that may refuse a start: called after the state checks, before the init is released.
+ * The bottle's start gate (runtime/bottle/start_gate.h) is one; it lives above this library,
+ * so each caller passes it rather than the library calling up into the bottle. */
+typedef int (*container_gate_fn)(const struct container *c, bottle_error_t *err);
+/* created -> running: gate (NULL: none) may refuse, then the init is released from exec.fifo
+ * and the poststart hooks run. */
+int container_start(struct container *c, container_gate_fn gate, bottle_error_t *err);
 /* Signals the init (all=false) or every process of the container. */
 int container_kill(struct container *c, int sig, bool all, bottle_error_t *err);
 /* delete: kill what is left when asked, cgroups, state dir, poststop hooks. */
