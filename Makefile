@@ -47,8 +47,6 @@ ALL_LDFLAGS = $(OPT_LDFLAGS) $(LDFLAGS)
 
 CONFIG_SRC := $(wildcard config/*.c)
 NETNS_SRC := $(wildcard netns/*.c)
-RUNTIME_SRC := $(filter-out runtime/helpers/%,$(wildcard runtime/*/*.c))
-RUNTIME_LIB_SRC := $(filter-out runtime/cli/main.c,$(RUNTIME_SRC))
 DOUBLE_SRC := $(wildcard tests/pipelock-double/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -57,7 +55,6 @@ HELPER_SRC := $(wildcard tests/helpers/*.c)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CONFIG_LIB := $(BUILD)/libbottle-config.a
 NETNS_LIB := $(BUILD)/libbottle-netns.a
-RUNTIME_LIB := $(BUILD)/libbottle-runtime.a
 BOTTLE := $(BUILD)/bottle
 CONNECT_HELPER := $(BUILD)/bottle-connect
 DOUBLE := $(BUILD)/pipelock-double
@@ -81,21 +78,28 @@ $(NETNS_LIB): $(call obj,$(NETNS_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(RUNTIME_LIB): $(call obj,$(RUNTIME_LIB_SRC))
+# runtime/ is in folders by concern (README.md, "Layout"), one archive each; main.c is the
+# binary's own object, and helpers/ is built on its own.
+.SECONDEXPANSION:
+$(BUILD)/libbottle-%.a: $$(call obj,$$(filter-out runtime/cli/main.c,$$(wildcard runtime/$$*/*.c)))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-LIBS_ALL = $(RUNTIME_LIB) $(CONFIG_LIB) $(NETNS_LIB)
+# Linked in the layer order, without --start-group: a call from a folder to one above it (which
+# the include check cannot see when the declaration is elsewhere) fails the link. config/ and
+# netns/ come after bottle/, the one folder that uses them; they use nothing of runtime/.
+rlib = $(foreach d,$(1),$(BUILD)/libbottle-$(d).a)
+LIBS_ALL = $(call rlib,cli bottle) $(CONFIG_LIB) $(NETNS_LIB) $(call rlib,container rootfs cgroup security lib)
 
-# libnftables and libnl are dlopen()ed on first use (runtime/bottle/lazylib.h): their wrappers are linked
-# as objects so that they win, and --as-needed then drops the libraries (any call without a
-# wrapper keeps its library linked). Debug sections are compressed because every run copies the
+# libnftables and libnl are dlopen()ed on first use (runtime/bottle/lazylib.h): their wrappers
+# are linked as objects so that they win, and --as-needed then drops the libraries (any call
+# without a wrapper keeps its library linked). Debug sections are compressed because every run copies the
 # whole file into a sealed memfd.
 LAZY_OBJS = $(call obj,runtime/bottle/nftables_lazy.c runtime/bottle/libnl_lazy.c runtime/bottle/lazylib.c)
 $(BOTTLE): $(BUILD)/obj/runtime/cli/main.o $(LAZY_OBJS) $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 	@if readelf -d $@ | grep -E 'NEEDED.*(libnl|libnftables)'; then \
-	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in runtime/*_lazy.c" >&2; \
+	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in runtime/bottle/*_lazy.c" >&2; \
 	  rm -f $@; exit 1; fi
 
 # bottle-run is the same binary; it looks at argv[0].
