@@ -590,10 +590,10 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   double t_begin = mono_ms();
   /* The sidecar's init is the first to be placed in a cgroup: its wait for the cgroup lock
    * runs alongside the network's build (the agent's init follows soon enough not to wait).
-   * Started once the network's child is forked: a fork while the thread is inside malloc
-   * leaves the child a lock nobody releases (ASan's allocator, unlike glibc's, does not
-   * reset its locks at fork), and the parent then waits for the child's report forever. */
+   * The thread makes no libc call that locks, so the network's child may be forked while
+   * it runs (runtime/cgroup/cgroup_warm.c). */
   __attribute__((cleanup(cgroup_warm_finish))) struct cgroup_warm warm = {0};
+  cgroup_warm_start(&warm);
   const struct bottle_config *cfg = b->cfg;
   cleanup_free char *lower = sidecar_lower(cfg->sidecar_bundle, err);
   if (lower == NULL)
@@ -615,7 +615,6 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   __attribute__((cleanup(netns_child_settle))) struct netns_child net = NETNS_CHILD_NONE;
   if (network_begin(b, &ns, &topo, &hooks, &net, err) < 0)
     return -1;
-  cgroup_warm_start(&warm);
   cleanup_free char *rootfs = sidecar_rootfs(b, lower, topo.sidecar_ip, err);
   if (rootfs == NULL)
     return -1;

@@ -54,6 +54,7 @@ char *cgroup_own_procs_file(void);
 struct cgroup_warm {
   bool started;
   pthread_t thread;
+  char *procs; /* the thread's cgroup.procs, owned until cgroup_warm_finish */
 };
 void cgroup_warm_start(struct cgroup_warm *w);
 void cgroup_warm_finish(struct cgroup_warm *w);

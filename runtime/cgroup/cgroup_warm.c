@@ -5,14 +5,12 @@
 
 #include "runtime/cgroup/cgroup.h"
 
-/* Finding the cgroup (a read of mountinfo) happens here too, off the caller's path; the
- * caller runs no cgroup code until cgroup_warm_finish. */
+/* The thread makes system calls only: create forks while it runs, and a fork while another
+ * thread is inside malloc leaves the child a lock nobody releases (ASan's allocator, unlike
+ * glibc's, does not reset its locks at fork), so the path is found before it starts. */
 static void *move_self(void *arg)
 {
-  (void)arg;
-  char *procs = cgroup_own_procs_file();
-  if (procs == NULL)
-    return NULL;
+  const char *procs = arg;
   /* "0" is the writing process: a move into the cgroup it is in, which takes the lock and
    * changes nothing. */
   int fd = open(procs, O_WRONLY | O_CLOEXEC);
@@ -20,13 +18,20 @@ static void *move_self(void *arg)
     (void)!write(fd, "0", 1);
     close(fd);
   }
-  free(procs);
   return NULL;
 }
 
 void cgroup_warm_start(struct cgroup_warm *w)
 {
-  w->started = pthread_create(&w->thread, NULL, move_self, NULL) == 0;
+  w->started = false;
+  w->procs = cgroup_own_procs_file();
+  if (w->procs == NULL)
+    return;
+  w->started = pthread_create(&w->thread, NULL, move_self, w->procs) == 0;
+  if (!w->started) {
+    free(w->procs);
+    w->procs = NULL;
+  }
 }
 
 void cgroup_warm_finish(struct cgroup_warm *w)
@@ -34,4 +39,6 @@ void cgroup_warm_finish(struct cgroup_warm *w)
   if (w->started)
     pthread_join(w->thread, NULL);
   w->started = false;
+  free(w->procs);
+  w->procs = NULL;
 }
