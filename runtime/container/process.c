@@ -241,23 +241,60 @@ static char **build_env(const cJSON *process, uid_t uid)
   return v;
 }
 
-static int check_executable(const char *path)
+/* The credentials the container process will exec with, so that the lookup
+ * can answer for them before set_user has switched to them. */
+struct exec_creds {
+  uid_t uid;
+  gid_t gid;
+  const cJSON *groups; /* user.additionalGids */
+};
+
+static bool in_groups(const struct exec_creds *c, gid_t gid)
+{
+  if (gid == c->gid)
+    return true;
+  const cJSON *g;
+  cJSON_ArrayForEach(g, c->groups)
+  {
+    if (cJSON_IsNumber(g) && (gid_t)g->valuedouble == gid)
+      return true;
+  }
+  return false;
+}
+
+/* X_OK for the container user, from stat and the mode bits (what Go's
+ * exec.LookPath falls back to when faccessat2 is denied). No access(2),
+ * faccessat(2) or faccessat2(2): glibc 2.33+ turns faccessat into faccessat2,
+ * which seccomp profiles older than 2020 refuse with EPERM, and the check runs
+ * as root before set_user anyway. Root may execute a file with any x bit. The
+ * path is walked with root's search rights; a directory only the user cannot
+ * search is then refused by execve itself ("exec <path>: permission denied"). */
+static int check_executable(const char *path, const struct exec_creds *c)
 {
   struct stat st;
   if (stat(path, &st) < 0)
     return -1;
-  if (S_ISDIR(st.st_mode)) {
+  mode_t bits;
+  if (c->uid == 0)
+    bits = S_IXUSR | S_IXGRP | S_IXOTH;
+  else if (st.st_uid == c->uid)
+    bits = S_IXUSR;
+  else if (in_groups(c, st.st_gid))
+    bits = S_IXGRP;
+  else
+    bits = S_IXOTH;
+  if (S_ISDIR(st.st_mode) || (st.st_mode & bits) == 0) {
     errno = EACCES;
     return -1;
   }
-  return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS);
+  return 0;
 }
 
 /* Go's exec.LookPath wording, which dockerd and podman match on (§5.4). */
-static char *lookup(const char *arg0, char **envp, bottle_error_t *err)
+static char *lookup(const char *arg0, char **envp, const struct exec_creds *c, bottle_error_t *err)
 {
   if (strchr(arg0, '/') != NULL) {
-    if (check_executable(arg0) < 0) {
+    if (check_executable(arg0, c) < 0) {
       int e = errno;
       if (e == ENOENT || e == ENOTDIR) {
         berr(err, e, "exec: \"%s\": stat %s", arg0, arg0);
@@ -277,7 +314,7 @@ static char *lookup(const char *arg0, char **envp, bottle_error_t *err)
   char *found = NULL;
   for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
     char *cand = xasprintf("%s/%s", *dir ? dir : ".", arg0);
-    if (check_executable(cand) == 0) {
+    if (check_executable(cand, c) == 0) {
       found = cand;
       break;
     }
@@ -311,22 +348,24 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
   const cJSON *proc = p->process;
   const cJSON *user = cJSON_GetObjectItemCaseSensitive(proc, "user");
   uid_t uid = (uid_t)json_int(user, "uid", 0);
+  const struct exec_creds creds = {
+      .uid = uid,
+      .gid = (gid_t)json_int(user, "gid", 0),
+      .groups = cJSON_GetObjectItemCaseSensitive(user, "additionalGids"),
+  };
   bool nnp = json_bool(proc, "noNewPrivileges", false);
   const cJSON *caps = cJSON_GetObjectItemCaseSensitive(proc, "capabilities");
+  const cJSON *args = cJSON_GetObjectItemCaseSensitive(proc, "args");
+  const char *arg0 = cJSON_GetArrayItem(args, 0)->valuestring;
 
   if (lsm_set_exec_label(proc, err) < 0)
     return -1;
   if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return berr(err, errno, "set no_new_privs");
-  if (!nnp && p->seccomp != NULL && seccomp_filter_load(p->seccomp, err) < 0)
-    return berr_wrap(err, "load seccomp filter");
-  if (caps_drop_bounding(caps, err) < 0)
-    return -1;
-  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-    return berr(err, errno, "keepcaps");
   /* As runc: enter the cwd while still root (it may be reachable only by
    * root, like /root for a non-root user), and once more as the user when
-   * root was refused (root squashing on network filesystems). */
+   * root was refused (root squashing on network filesystems). It is entered
+   * before the seccomp filter is loaded, for the lookup below. */
   const char *cwd = json_str(proc, "cwd", "/");
   int cwd_errno = chdir(cwd) < 0 ? errno : 0;
   if (cwd_errno != 0 && cwd_errno != EACCES) {
@@ -334,6 +373,23 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
     go_style(err);
     return -1;
   }
+  p->envp = build_env(proc, uid);
+  /* args[0] is resolved before the seccomp filter is loaded (crun's order):
+   * without NNP the filter must be loaded while we still hold CAP_SYS_ADMIN,
+   * i.e. before set_user, so the lookup cannot wait for the user switch and
+   * check_executable answers for the target uid/gid/additionalGids from the
+   * mode bits. When root could not enter the cwd, a relative name can only be
+   * resolved from the user's cwd, after set_user; stat is all it needs. */
+  if (cwd_errno == 0 && (p->exec_path = lookup(arg0, p->envp, &creds, err)) == NULL) {
+    go_style(err);
+    return -1;
+  }
+  if (!nnp && p->seccomp != NULL && seccomp_filter_load(p->seccomp, err) < 0)
+    return berr_wrap(err, "load seccomp filter");
+  if (caps_drop_bounding(caps, err) < 0)
+    return -1;
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return berr(err, errno, "keepcaps");
   fix_stdio(uid);
   if (set_user(user, err) < 0)
     return -1;
@@ -343,7 +399,6 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
   const cJSON *um = cJSON_GetObjectItemCaseSensitive(user, "umask");
   umask(cJSON_IsNumber(um) ? (mode_t)um->valuedouble : 022);
 
-  p->envp = build_env(proc, uid);
   if (cwd_errno != 0 && chdir(cwd) < 0) {
     berr(err, errno, "chdir to cwd (\"%s\") set in config.json failed", cwd);
     go_style(err);
@@ -353,10 +408,7 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
   char here[PATH_MAX];
   if (getcwd(here, sizeof(here)) == NULL || here[0] != '/')
     return berr(err, 0, "current working directory is outside of container mount namespace root");
-  const cJSON *args = cJSON_GetObjectItemCaseSensitive(proc, "args");
-  const char *arg0 = cJSON_GetArrayItem(args, 0)->valuestring;
-  p->exec_path = lookup(arg0, p->envp, err);
-  if (p->exec_path == NULL) {
+  if (p->exec_path == NULL && (p->exec_path = lookup(arg0, p->envp, &creds, err)) == NULL) {
     go_style(err);
     return -1;
   }

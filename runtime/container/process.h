@@ -22,10 +22,12 @@ struct process_setup {
 
 /* process.rlimits through setrlimit. */
 int process_set_rlimits(const cJSON *process, bottle_error_t *err);
-/* Everything between the namespaces and the last step, in runc's order:
- * LSM exec label, NNP, seccomp when !NNP, bounding set, KEEPCAPS, stdio
- * ownership, groups/gid/uid, capabilities, umask, HOME, chdir(cwd) checked to
- * be inside the root, PATH lookup of args[0] (the §5.4 error texts). */
+/* Everything between the namespaces and the last step, in runc's order
+ * except that chdir(cwd) and the PATH lookup of args[0] (the §5.4 error
+ * texts, answered for the container user from the mode bits) come before the
+ * seccomp filter, as in crun: LSM exec label, NNP, chdir(cwd), HOME, lookup,
+ * seccomp when !NNP, bounding set, KEEPCAPS, stdio ownership,
+ * groups/gid/uid, capabilities, umask, cwd checked to be inside the root. */
 int process_finalize(struct process_setup *p, bottle_error_t *err);
 /* Last steps and execve: seccomp when NNP, signals reset, fds >= first_closed
  * made CLOEXEC. Returns only on failure (err set). */
