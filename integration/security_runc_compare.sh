@@ -11,7 +11,6 @@ need_root
 [ -x "$BOTTLE" ] || skip "bottle not built ($BOTTLE)"
 RUNC=${RUNC:-/usr/sbin/runc}
 [ -x "$RUNC" ] || skip "runc not installed at $RUNC"
-PROFILE=$BOTTLE_TOP/tests/fixtures/seccomp-docker-default.json
 
 T=$(mktemp -d /tmp/bottle-sec.XXXXXX)
 cleanup() {
@@ -28,35 +27,7 @@ trap cleanup EXIT
 # Plain OCI containers, as runc makes them; the bottled layer has its own test.
 bottle_plain_mode "$T"
 
-DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
-"CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT",
-"CAP_KILL","CAP_AUDIT_WRITE"]'
-
-# dockerd 20.10's setupSeccomp, for amd64: the archMap entry of the native arch, and each
-# group whose includes hold (caps judged on the bounding set) and whose excludes do not.
-docker_seccomp() {
-  python3 - "$PROFILE" "$1" <<'PY'
-import json, os, sys
-p = json.load(open(sys.argv[1])); caps = set(json.loads(sys.argv[2]))
-kernel = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
-out = {"defaultAction": p["defaultAction"], "architectures": [], "syscalls": []}
-for a in p["archMap"]:
-    if a["architecture"] == "SCMP_ARCH_X86_64":
-        out["architectures"] += [a["architecture"]] + a["subArchitectures"]
-for s in p["syscalls"]:
-    inc, exc = s.get("includes") or {}, s.get("excludes") or {}
-    if "amd64" in (exc.get("arches") or []) or caps & set(exc.get("caps") or []):
-        continue
-    if inc.get("arches") and "amd64" not in inc["arches"]:
-        continue
-    if not set(inc.get("caps") or []) <= caps:
-        continue
-    if inc.get("minKernel") and kernel < tuple(int(x) for x in inc["minKernel"].split(".")):
-        continue
-    out["syscalls"].append({k: s[k] for k in ("names", "action", "errnoRet", "args") if k in s})
-print(json.dumps(out))
-PY
-}
+# dockerd 20.10's setupSeccomp for amd64: docker_seccomp in tests/bundle.lib.sh.
 
 probe='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status
 id

@@ -16,6 +16,13 @@
 #   bundle_cgroup DIR
 #       Prints the bundle's cgroupsPath (e.g. /bottle-test/b-1234).
 #
+#   docker_seccomp CAPS-JSON [NAMES-TO-DROP]
+#       Prints linux.seccomp the way dockerd 20.10's setupSeccomp builds it from
+#       tests/fixtures/seccomp-docker-default.json for amd64 and the capability
+#       set CAPS-JSON (judged on the bounding set), without the syscall names
+#       in the space-separated NAMES-TO-DROP. DOCKER_CAPS is dockerd's default
+#       capability set, as JSON.
+#
 #   bottle_plain_mode DIR
 #       Writes DIR/bottle-config.json = {"mode": "plain"} and exports
 #       BOTTLE_CONFIG to it, so `bottle create/run` make plain OCI containers
@@ -126,4 +133,34 @@ bottle_plain_mode() {
 
 bundle_cgroup() {
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["linux"]["cgroupsPath"])' "$1/config.json"
+}
+
+DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
+"CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT",
+"CAP_KILL","CAP_AUDIT_WRITE"]'
+docker_seccomp() {
+  python3 - "$BOTTLE_TOP/tests/fixtures/seccomp-docker-default.json" "$1" "${2:-}" <<'PY'
+import json, os, sys
+p = json.load(open(sys.argv[1])); caps = set(json.loads(sys.argv[2])); drop = set(sys.argv[3].split())
+kernel = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
+out = {"defaultAction": p["defaultAction"], "architectures": [], "syscalls": []}
+for a in p["archMap"]:
+    if a["architecture"] == "SCMP_ARCH_X86_64":
+        out["architectures"] += [a["architecture"]] + a["subArchitectures"]
+for s in p["syscalls"]:
+    inc, exc = s.get("includes") or {}, s.get("excludes") or {}
+    if "amd64" in (exc.get("arches") or []) or caps & set(exc.get("caps") or []):
+        continue
+    if inc.get("arches") and "amd64" not in inc["arches"]:
+        continue
+    if not set(inc.get("caps") or []) <= caps:
+        continue
+    if inc.get("minKernel") and kernel < tuple(int(x) for x in inc["minKernel"].split(".")):
+        continue
+    rule = {k: s[k] for k in ("names", "action", "errnoRet", "args") if k in s}
+    rule["names"] = [n for n in s["names"] if n not in drop]
+    if rule["names"]:
+        out["syscalls"].append(rule)
+print(json.dumps(out))
+PY
 }
