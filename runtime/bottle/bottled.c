@@ -87,12 +87,6 @@ static void netns_name(const struct globals *g, const char *id, char out[17])
   snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-static bool same_inode(const struct stat *a, const char *path)
-{
-  struct stat b;
-  return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
-}
-
 /* Docker 20.10 gives --network host as a path, <exec-root>/netns/default, a bind mount of
  * dockerd's own netns: a path naming the runtime's own netns or init's is host networking. */
 static bool is_host_netns(const char *path)
@@ -100,7 +94,7 @@ static bool is_host_netns(const char *path)
   struct stat st;
   if (stat(path, &st) < 0)
     return false;
-  return same_inode(&st, "/proc/self/ns/net") || same_inode(&st, "/proc/1/ns/net");
+  return stat_same_file(&st, "/proc/self/ns/net") || stat_same_file(&st, "/proc/1/ns/net");
 }
 
 /* Docker's network hook, `<dockerd> libnetwork-setkey -exec-root=DIR ID CONTROLLER`: the one

@@ -7,12 +7,6 @@
 #include "runtime/container/spec.h"
 #include "runtime/lib/util.h"
 
-static bool same_ns(const struct stat *a, const char *path)
-{
-  struct stat b;
-  return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
-}
-
 int bottled_check_pid_namespace(const cJSON *config, bottle_error_t *err)
 {
   const cJSON *pid = spec_namespace(config, "pid");
@@ -29,7 +23,7 @@ int bottled_check_pid_namespace(const cJSON *config, bottle_error_t *err)
    * namespace (its sandbox, whose processes would all be the bottle's) is to be told apart
    * here, before this refusal, once bottle supports pods. */
   struct stat st;
-  bool host = stat(path, &st) == 0 && same_ns(&st, "/proc/self/ns/pid");
+  bool host = stat(path, &st) == 0 && stat_same_file(&st, "/proc/self/ns/pid");
   return berr(err, 0,
               "linux.namespaces: pid path %s joins %s (docker --pid container:..., a shared "
               "process namespace), where a bottled container could see its proxy and write the "

@@ -303,3 +303,9 @@ void close_fds_except(int lowest, const int *keep, size_t nkeep)
   }
   close_range((unsigned)from, ~0U, 0);
 }
+
+bool stat_same_file(const struct stat *a, const char *path)
+{
+  struct stat b;
+  return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <cJSON.h>
@@ -37,6 +38,9 @@ int send_fd(int sock, int fd, const char *payload);
 int recv_fd(int sock);
 
 void now_rfc3339(char *buf, size_t size);
+/* Whether path (followed) is the file *a describes: same device and inode. A namespace file
+ * names the same namespace exactly when this holds. */
+bool stat_same_file(const struct stat *a, const char *path);
 /* Closes every fd >= lowest except those listed. */
 void close_fds_except(int lowest, const int *keep, size_t nkeep);
 
