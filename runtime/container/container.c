@@ -147,19 +147,6 @@ static int expect(int fd, enum sync_type want, bottle_error_t *err)
   return berr(err, 0, "container init exited unexpectedly");
 }
 
-static int write_oom_score(pid_t pid, const cJSON *process, bottle_error_t *err)
-{
-  const cJSON *adj = cJSON_GetObjectItemCaseSensitive(process, "oomScoreAdj");
-  if (!cJSON_IsNumber(adj))
-    return 0;
-  char path[64], val[32];
-  snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-  snprintf(val, sizeof(val), "%d", (int)adj->valuedouble);
-  if (write_file_path(path, val) < 0)
-    return berr(err, errno, "set oom_score_adj");
-  return 0;
-}
-
 /* Moves fd to >= min so that it cannot collide with fds passed to the container. */
 static int lift_fd(int fd, int min)
 {
@@ -302,7 +289,7 @@ static pid_t start_late(struct init_ctx *ctx, struct container *c, pid_t *init, 
     return -1;
   char pid_text[16];
   snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-  if (cgroup_enter(cg, pid, err) < 0 || write_oom_score(pid, process, err) < 0 ||
+  if (cgroup_enter(cg, pid, err) < 0 || process_set_oom_score(pid, process, err) < 0 ||
       sync_send(*sync, SYNC_GO, pid_text) < 0 || expect(*sync, SYNC_READY, err) < 0) {
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -520,7 +507,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   }
   if (cgroup_enter(cg, pid, err) < 0)
     goto fail;
-  if (write_oom_score(pid, process, err) < 0)
+  if (process_set_oom_score(pid, process, err) < 0)
     goto fail;
   sync_send(sync_pair[0], SYNC_GO, NULL);
   if (expect(sync_pair[0], SYNC_MOUNTS_DONE, err) < 0)

@@ -315,13 +315,10 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
     goto out;
   {
-    const cJSON *adj = json_path(c->config, "process.oomScoreAdj");
-    if (cJSON_IsNumber(adj)) {
-      char path[64], val[32];
-      snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-      snprintf(val, sizeof(val), "%d", (int)adj->valuedouble);
-      write_file_path(path, val);
-    }
+    /* As before: the container's score, best effort (the process inherits ours otherwise). */
+    bottle_error_t ignored = NULL;
+    if (process_set_oom_score(pid, json_path(c->config, "process"), &ignored) < 0)
+      berr_free(&ignored);
   }
   sync_send(sync_pair[0], SYNC_GO, NULL);
   {

@@ -439,3 +439,16 @@ int process_exec(struct process_setup *p, bottle_error_t *err)
   go_style(err);
   return -1;
 }
+
+int process_set_oom_score(pid_t pid, const cJSON *process, bottle_error_t *err)
+{
+  const cJSON *adj = cJSON_GetObjectItemCaseSensitive(process, "oomScoreAdj");
+  if (!cJSON_IsNumber(adj))
+    return 0;
+  char path[64], val[32];
+  snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+  snprintf(val, sizeof(val), "%d", (int)adj->valuedouble);
+  if (write_file_path(path, val) < 0)
+    return berr(err, errno, "set oom_score_adj");
+  return 0;
+}

@@ -22,6 +22,8 @@ struct process_setup {
 
 /* process.rlimits through setrlimit. */
 int process_set_rlimits(const cJSON *process, bottle_error_t *err);
+/* process.oomScoreAdj, if set, into /proc/<pid>/oom_score_adj (from the runtime, before GO). */
+int process_set_oom_score(pid_t pid, const cJSON *process, bottle_error_t *err);
 /* Everything between the namespaces and the last step, in runc's order
  * except that chdir(cwd) and the PATH lookup of args[0] (the §5.4 error
  * texts, answered for the container user from the mode bits) come before the
