@@ -17,6 +17,7 @@
 
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/util.h"
+#include "runtime/rootfs/mount.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
@@ -126,22 +127,6 @@ static bool knob_magic(unsigned long t)
          t == EFIVARFS_MAGIC || t == PSTOREFS_MAGIC || t == BINFMTFS_MAGIC || t == CONFIGFS_MAGIC;
 }
 
-/* mountinfo's octal escapes (\040 for a space) undone in place. */
-static void unescape(char *s)
-{
-  char *o = s;
-  for (char *p = s; *p; p++) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-        p[3] <= '7') {
-      *o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-      p += 3;
-    } else {
-      *o++ = *p;
-    }
-  }
-  *o = '\0';
-}
-
 enum sub_kind { SUB_NONE, SUB_NSFS, SUB_PROC, SUB_KNOB };
 
 /* The first mount below dir (not dir itself) that makes a bind of dir dangerous: an nsfs file
@@ -166,7 +151,7 @@ static enum sub_kind submount(const char *dir, bool knobs, char **mountinfo, cha
     if (n < 5 || sscanf(sep + 3, "%63s", fstype) != 1)
       continue;
     char *mp = fields[4];
-    unescape(mp);
+    mount_unescape(mp);
     if (strcmp(mp, dir) == 0 || !path_under(mp, dir))
       continue;
     enum sub_kind k = strcmp(fstype, "nsfs") == 0      ? SUB_NSFS
