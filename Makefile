@@ -35,8 +35,11 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. $(WARN) -g \
 	-DBOTTLE_VERSION='"$(VERSION)"' -DBOTTLE_COMMIT='"$(COMMIT)"' \
 	-DBOTTLE_LIBEXECDIR='"$(PREFIX)/libexec/bottle"'
+# Fault injection (BOTTLE_CREATE_CRASH_AT, BOTTLE_NETNS_FAIL_AT) exists in the sanitized test
+# build only: the release binary never reads those variables.
 ifeq ($(SAN),1)
-OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPT_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-DBOTTLE_FAULT_INJECTION
 OPT_LDFLAGS := -fsanitize=address,undefined
 else
 OPT_CFLAGS := -O2 -fstack-protector-strong

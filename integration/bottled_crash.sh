@@ -3,7 +3,24 @@
 # (BOTTLE_CREATE_CRASH_AT=N), followed by `delete --force`, leaves the host exactly as before;
 # and a create that fails (bad sidecar bundle, bad annotation, unknown profile, a sidecar that
 # never answers) says so in one line naming the field and leaves nothing behind.
+#
+# The crash points exist in the sanitized test build only (BOTTLE_FAULT_INJECTION, SAN=1): this
+# test runs build/asan/bottle (ASAN_BUILD, as sanitized.sh) unless BOTTLE names another, and
+# fails, not skips, when that binary lacks the hook or the release binary has it.
+. "$(dirname "$0")/../tests/lib.sh"
+release=$BOTTLE
+ASAN_BUILD=${ASAN_BUILD:-build/asan}
+case $ASAN_BUILD in /*) ;; *) ASAN_BUILD=$BOTTLE_TOP/$ASAN_BUILD ;; esac
+[ "$BOTTLE" = "$BUILD/bottle" ] && export BOTTLE=$ASAN_BUILD/bottle BOTTLE_RUN=$ASAN_BUILD/bottle-run
+if ! grep -q BOTTLE_CREATE_CRASH_AT "$BOTTLE" 2>/dev/null; then
+  echo "not ok - $BOTTLE has no crash points (BOTTLE_FAULT_INJECTION): make asan, or ASAN_BUILD=DIR" >&2
+  exit 1
+fi
 . "$(dirname "$0")/bottled.lib.sh"
+if [ "$release" != "$BOTTLE" ] && [ -e "$release" ]; then
+  check_fails "the release binary $release does not read BOTTLE_CREATE_CRASH_AT" \
+    grep -q BOTTLE_CREATE_CRASH_AT "$release"
+fi
 bottled_setup crash
 before=$(bt_snapshot)
 bottled_agent "$BT/agent" sleep 600

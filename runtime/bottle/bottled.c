@@ -186,14 +186,19 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
   return 0;
 }
 
-/* Test hook: BOTTLE_CREATE_CRASH_AT=N SIGKILLs this process at step N of a bottled create,
- * so tests can check that delete --force removes whatever a crash leaves behind. */
+/* Test hook, in test builds only (the Makefile defines BOTTLE_FAULT_INJECTION for SAN=1, never
+ * for the release build): BOTTLE_CREATE_CRASH_AT=N SIGKILLs this process at step N of a bottled
+ * create, so tests can check that delete --force removes whatever a crash leaves behind. */
+#ifdef BOTTLE_FAULT_INJECTION
 static void crash_point(int step)
 {
   const char *at = getenv("BOTTLE_CREATE_CRASH_AT");
   if (at != NULL && atoi(at) == step)
     kill(getpid(), SIGKILL);
 }
+#else
+static void crash_point(int step) {}
+#endif
 
 /* "nameserver A" for an IPv4 or IPv6 literal A outside loopback (127/8, ::1), which is the host's
  * own and cannot be reached from the sidecar's netns. */
