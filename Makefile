@@ -94,15 +94,15 @@ $(BUILD)/libbottle-%.a: $$(call obj,$$(filter-out runtime/cli/main.c,$$(wildcard
 rlib = $(foreach d,$(1),$(BUILD)/libbottle-$(d).a)
 LIBS_ALL = $(call rlib,cli bottle) $(CONFIG_LIB) $(NETNS_LIB) $(call rlib,container rootfs cgroup security lib)
 
-# libnftables and libnl are dlopen()ed on first use (runtime/bottle/lazylib.h): their wrappers
+# libnftables and libnl are dlopen()ed on first use (netns/lazylib.h): their wrappers
 # are linked as objects so that they win, and --as-needed then drops the libraries (any call
 # without a wrapper keeps its library linked). Debug sections are compressed because every run copies the
 # whole file into a sealed memfd.
-LAZY_OBJS = $(call obj,runtime/bottle/nftables_lazy.c runtime/bottle/libnl_lazy.c runtime/bottle/lazylib.c)
+LAZY_OBJS = $(call obj,netns/nftables_lazy.c netns/libnl_lazy.c netns/lazylib.c)
 $(BOTTLE): $(BUILD)/obj/runtime/cli/main.o $(LAZY_OBJS) $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 	@if readelf -d $@ | grep -E 'NEEDED.*(libnl|libnftables)'; then \
-	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in runtime/bottle/*_lazy.c" >&2; \
+	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in netns/*_lazy.c" >&2; \
 	  rm -f $@; exit 1; fi
 
 # bottle-run is the same binary; it looks at argv[0].

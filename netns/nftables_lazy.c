@@ -1,4 +1,4 @@
-/* libnftables, loaded on first use instead of at exec (runtime/bottle/lazylib.h).
+/* libnftables, loaded on first use instead of at exec (netns/lazylib.h).
  *
  * Only a bottled container's network set-up and teardown (netns/firewall.c)
  * use nftables, yet linking the library made the dynamic loader map it and
@@ -14,7 +14,7 @@
 #include <nftables/libnftables.h>
 #include <stddef.h>
 
-#include "runtime/bottle/lazylib.h"
+#include "netns/lazylib.h"
 
 static struct lazylib nftables = {.soname = "libnftables.so.1"};
 

@@ -1,9 +1,8 @@
-#include "runtime/bottle/lazylib.h"
+#include "netns/lazylib.h"
 
 #include <dlfcn.h>
 #include <stddef.h>
-
-#include "runtime/lib/log.h"
+#include <stdio.h>
 
 void *lazylib_symbol(struct lazylib *lib, const char *name)
 {
@@ -11,13 +10,13 @@ void *lazylib_symbol(struct lazylib *lib, const char *name)
     lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
     if (lib->handle == NULL) {
       lib->failed = true;
-      log_msg(LOG_ERROR, "cannot load %s: %s", lib->soname, dlerror());
+      fprintf(stderr, "bottle: cannot load %s: %s\n", lib->soname, dlerror());
     }
   }
   if (lib->handle == NULL)
     return NULL;
   void *fn = dlsym(lib->handle, name);
   if (fn == NULL)
-    log_msg(LOG_ERROR, "%s has no %s: %s", lib->soname, name, dlerror());
+    fprintf(stderr, "bottle: %s has no %s: %s\n", lib->soname, name, dlerror());
   return fn;
 }

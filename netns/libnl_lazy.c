@@ -1,5 +1,5 @@
 /* libnl-3 and libnl-route-3, loaded on first use instead of at exec
- * (runtime/bottle/lazylib.h). Only netns/rtnl.c (a bottled container's links,
+ * (netns/lazylib.h). Only netns/rtnl.c (a bottled container's links,
  * addresses and routes) uses them, but libnl-route registers every link and
  * qdisc type in constructors, which each bottle exec paid (twice per run).
  * Linked like nftables_lazy.c: a new libnl call without a wrapper here links
@@ -13,7 +13,7 @@
 #include <netlink/route/route.h>
 #include <stddef.h>
 
-#include "runtime/bottle/lazylib.h"
+#include "netns/lazylib.h"
 
 static struct lazylib nl = {.soname = "libnl-route-3.so.200"};
 
