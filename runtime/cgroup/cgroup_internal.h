@@ -31,6 +31,14 @@ struct cgroup {
 /* The v1 directory holding controller `name`, or NULL when not mounted. */
 const char *cgroup_v1_dir(const struct cgroup *cg, const char *name);
 bool cgroup_controller_listed(const char *list, const char *name);
+int cgroup_add_hierarchy(struct cgroup *cg, const char *controllers, const char *dir);
+
+/* cgroup_hosts.c: where the container's cgroup lies in each of the host's hierarchies (not
+ * created yet; the mount points are filled in); the unified hierarchy's mount point when dir
+ * lies below it, else NULL (malloc'd). */
+int cgroup_resolve(const char *id, const char *cgroups_path, struct cgroup **out,
+                   bottle_error_t *err);
+char *cgroup_unified_mount_of(const char *dir);
 
 /* dir/file helpers. Values are written with one write(2), as the kernel wants. */
 int cg_write(const char *dir, const char *file, const char *value, bottle_error_t *err);

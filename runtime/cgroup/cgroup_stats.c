@@ -363,3 +363,11 @@ int cgroup_oom_kills(const struct cgroup *cg, unsigned long long *count, bottle_
   *count = keyed(text, "oom_kill");
   return 0;
 }
+
+cJSON *cgroup_stats(const struct cgroup *cg, bottle_error_t *err)
+{
+  cJSON *s = cg->unified_only ? cgroup_v2_stats(cg->unified, err) : cgroup_v1_stats(cg, err);
+  if (s == NULL)
+    berr_wrap(err, "cgroup: stats");
+  return s;
+}

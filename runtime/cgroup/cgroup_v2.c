@@ -247,3 +247,53 @@ static int v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bo
     return -1;
   return v2_unified(dir, cJSON_GetObjectItemCaseSensitive(res, "unified"), err);
 }
+
+static bool word_listed(const char *words, const char *w)
+{
+  size_t n = strlen(w);
+  for (const char *hit = words ? strstr(words, w) : NULL; hit; hit = strstr(hit + 1, w))
+    if ((hit == words || hit[-1] == ' ') && (hit[n] == '\0' || hit[n] == ' ' || hit[n] == '\n'))
+      return true;
+  return false;
+}
+
+static void delegate_one(const char *cgdir, const char *only)
+{
+  cleanup_free char *avail = cg_read(cgdir, "cgroup.controllers");
+  cleanup_free char *have = cg_read(cgdir, "cgroup.subtree_control");
+  char *save = NULL;
+  for (char *c = avail ? strtok_r(avail, " ", &save) : NULL; c; c = strtok_r(NULL, " ", &save)) {
+    if ((only && strcmp(c, only) != 0) || word_listed(have, c))
+      continue;
+    /* fails for a cgroup with processes of its own (no internal
+     * processes rule); the resource write then names the controller */
+    bottle_error_t ignored = NULL;
+    cg_writef(cgdir, "cgroup.subtree_control", &ignored, "+%s", c);
+    berr_free(&ignored);
+  }
+}
+
+/* v2: the mount root and every ancestor of dir must delegate the
+ * controllers they have (`only` limits this to one controller). */
+void cgroup_v2_delegate(const char *mountpoint, const char *dir, const char *only)
+{
+  size_t ml = strlen(mountpoint);
+  if (strncmp(dir, mountpoint, ml) != 0 || dir[ml] != '/')
+    return;
+  cleanup_free char *p = strdup(dir);
+  if (p == NULL)
+    return;
+  char *leaf = strrchr(p, '/');
+  *leaf = '\0'; /* p is now the container's parent, the last one that delegates */
+  delegate_one(mountpoint, only);
+  for (char *s = p + ml; s < leaf;) {
+    char *slash = strchr(s + 1, '/');
+    if (slash)
+      *slash = '\0';
+    delegate_one(p, only);
+    if (slash == NULL)
+      break;
+    *slash = '/';
+    s = slash;
+  }
+}

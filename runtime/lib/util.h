@@ -38,6 +38,8 @@ int send_fd(int sock, int fd, const char *payload);
 int recv_fd(int sock);
 
 void now_rfc3339(char *buf, size_t size);
+/* Sleeps ms milliseconds, resumed after signals. */
+void sleep_ms(long ms);
 /* Whether path (followed) is the file *a describes: same device and inode. A namespace file
  * names the same namespace exactly when this holds. */
 bool stat_same_file(const struct stat *a, const char *path);
