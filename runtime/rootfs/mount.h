@@ -60,12 +60,18 @@ const char *mount_fd_path(char *buf, int fd);
 /* Opens the destination inside the root, creating a directory (or, with
  * as_file, an empty file) when it is missing. Returns an O_PATH fd. */
 int mount_target(int rootfd, const char *dest, bool as_file, bottle_error_t *err);
+/* Refuses a destination under /proc other than procfs at /proc itself and the lxcfs files
+ * (CVE-2019-16884 class), as runc. */
+int mount_check_proc_destination(const struct mount_entry *e, bottle_error_t *err);
 /* Checks where targetfd really is: inside rootfs (the canonical path) and
  * not somewhere under its /proc that only type may use. */
 int mount_check_target(int fd, const char *rootfs, const char *type, const char *dest,
                        bottle_error_t *err);
 /* MS_* flags to MOUNT_ATTR_* values for mount_setattr. */
 uint64_t mount_flags_to_attr(unsigned long ms_flags);
+/* Sets the entry's recursive attributes ("rro", "rnosuid"...) on the mount tree at fd. */
+int mount_set_rec_attrs(int fd, const struct mount_options *opt, const char *what,
+                        bottle_error_t *err);
 /* Sets propagation on the mount at fd (an fd of its root). */
 int mount_set_propagation(int fd, const struct mount_options *opt, const char *what,
                           bottle_error_t *err);
