@@ -48,19 +48,6 @@ int log_fd(void)
   return log_file;
 }
 
-void log_rfc3339(char *buf, unsigned long size, long sec, long nsec, bool nanos)
-{
-  time_t t = sec;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char base[32];
-  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (nanos)
-    snprintf(buf, size, "%s.%09ldZ", base, nsec);
-  else
-    snprintf(buf, size, "%sZ", base);
-}
-
 static const char *level_name(enum log_level l)
 {
   switch (l) {
@@ -82,7 +69,7 @@ static void emit(enum log_level level, const char *msg)
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   char when[64];
-  log_rfc3339(when, sizeof(when), ts.tv_sec, ts.tv_nsec, false);
+  format_rfc3339(when, sizeof(when), ts.tv_sec, ts.tv_nsec, false);
   char *line = NULL;
   if (log_json) {
     cJSON *o = cJSON_CreateObject();

@@ -16,7 +16,5 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fd of the log file or -1 (kept CLOEXEC; children never see it). */
 int log_fd(void);
-/* RFC 3339 UTC time with nanoseconds into buf (>= 40 bytes). */
-void log_rfc3339(char *buf, unsigned long size, long sec, long nsec, bool nanos);
 
 #endif

@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/lib/log.h"
-
 char *xstrdup(const char *s)
 {
   char *d = strdup(s ? s : "");
@@ -274,11 +272,24 @@ int recv_fd(int sock)
   return fd;
 }
 
+void format_rfc3339(char *buf, size_t size, long sec, long nsec, bool nanos)
+{
+  time_t t = sec;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char base[32];
+  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (nanos)
+    snprintf(buf, size, "%s.%09ldZ", base, nsec);
+  else
+    snprintf(buf, size, "%sZ", base);
+}
+
 void now_rfc3339(char *buf, size_t size)
 {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  log_rfc3339(buf, size, ts.tv_sec, ts.tv_nsec, true);
+  format_rfc3339(buf, size, ts.tv_sec, ts.tv_nsec, true);
 }
 
 static int cmp_int(const void *a, const void *b)

@@ -37,6 +37,8 @@ const cJSON *json_path(const cJSON *o, const char *dotted); /* "linux.resources"
 int send_fd(int sock, int fd, const char *payload);
 int recv_fd(int sock);
 
+/* RFC 3339 UTC time (with nanoseconds when nanos) into buf (>= 40 bytes). */
+void format_rfc3339(char *buf, size_t size, long sec, long nsec, bool nanos);
 void now_rfc3339(char *buf, size_t size);
 /* Sleeps ms milliseconds, resumed after signals. */
 void sleep_ms(long ms);

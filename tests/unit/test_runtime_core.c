@@ -126,9 +126,9 @@ static void test_pid_file(void)
 static void test_rfc3339(void)
 {
   char buf[64];
-  log_rfc3339(buf, sizeof(buf), 1795000000, 860000, true);
+  format_rfc3339(buf, sizeof(buf), 1795000000, 860000, true);
   CHECK_STREQ(buf, "2026-11-18T11:06:40.000860000Z");
-  log_rfc3339(buf, sizeof(buf), 0, 0, false);
+  format_rfc3339(buf, sizeof(buf), 0, 0, false);
   CHECK_STREQ(buf, "1970-01-01T00:00:00Z");
 }
 
