@@ -23,7 +23,7 @@
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/container/console.h"
-#include "runtime/container/exec.h"
+#include "runtime/container/joiner.h"
 #include "runtime/container/hooks.h"
 #include "runtime/container/init.h"
 #include "runtime/lib/log.h"
