@@ -18,11 +18,6 @@ void nn_step(void)
     raise(SIGKILL);
 }
 
-const char *nn_state_dir(const char *state_dir)
-{
-  return state_dir ? state_dir : NETNS_DEFAULT_STATE_DIR;
-}
-
 static int mkdir_private(const char *dir, struct nn_error *err)
 {
   char buf[PATH_MAX];

@@ -20,6 +20,8 @@ int nn_wrap(struct nn_error *err, const char *fmt, ...) __attribute__((format(pr
 #define NN_HASH_LEN 10
 int nn_check_name(const char *name, struct nn_error *err);
 void nn_hash(const char *name, char out[NN_HASH_LEN + 1]);
+/* state_dir, or NETNS_DEFAULT_STATE_DIR when it is NULL */
+const char *nn_state_dir(const char *state_dir);
 
 /* cidr.c: IPv4 in host byte order */
 struct nn_cidr {
@@ -110,8 +112,9 @@ bool nn_proc_running(long pid, unsigned long long start);
 
 /* build.c */
 void nn_step(void);
+
+/* teardown.c */
 int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
                        struct netns_leftover *left, struct nn_error *err);
-const char *nn_state_dir(const char *state_dir);
 
 #endif

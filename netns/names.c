@@ -35,3 +35,8 @@ void nn_hash(const char *name, char out[NN_HASH_LEN + 1])
   }
   snprintf(out, NN_HASH_LEN + 1, "%010llx", (unsigned long long)(h >> 24));
 }
+
+const char *nn_state_dir(const char *state_dir)
+{
+  return state_dir ? state_dir : NETNS_DEFAULT_STATE_DIR;
+}
