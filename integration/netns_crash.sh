@@ -2,8 +2,25 @@
 # Issue 4, "done when" 3: the build SIGKILLs itself at step N (BOTTLE_NETNS_FAIL_AT=N) for
 # every step of both modes; then teardown by name (odd N) or gc (even N) must leave the host
 # exactly as before (nn_snapshot) and the engine netns with its addresses, routes and rules.
+#
+# The crash points exist in the test build only (BOTTLE_FAULT_INJECTION, make SAN=1): this test
+# drives the sanitized test_netns (ASAN_BUILD, as sanitized.sh and bottled_crash.sh), and fails,
+# not skips, when that binary lacks them or the release one has them.
 . "$(dirname "$0")/netns_common.lib.sh"
+release=$NN
+ASAN_BUILD=${ASAN_BUILD:-build/asan}
+case $ASAN_BUILD in /*) ;; *) ASAN_BUILD=$BOTTLE_TOP/$ASAN_BUILD ;; esac
+NN=$ASAN_BUILD/tests/test_netns
+if ! grep -q BOTTLE_NETNS_FAIL_AT "$NN" 2>/dev/null; then
+  echo "not ok - $NN has no crash points (BOTTLE_FAULT_INJECTION): make asan, or ASAN_BUILD=DIR" >&2
+  exit 1
+fi
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 nn_setup
+if [ "$release" != "$NN" ] && [ -e "$release" ]; then
+  check_fails "the release test_netns ($release) has no BOTTLE_NETNS_FAIL_AT" \
+    grep -q BOTTLE_NETNS_FAIL_AT "$release"
+fi
 nn_fake_docker_forward_drop
 nn_engine_ns || exit 1
 before=$(nn_snapshot)

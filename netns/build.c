@@ -9,14 +9,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef BOTTLE_FAULT_INJECTION
+/* The test build's crash points (Makefile, SAN=1; integration/netns_crash.sh):
+ * BOTTLE_NETNS_FAIL_AT=N kills the process just before mutation step N, counted from the start
+ * of netns_build_begin. The release binary has neither the variable nor the steps. */
 static int fail_at, step;
 
-/* Test hook: BOTTLE_NETNS_FAIL_AT=N kills the process just before mutation step N. */
-void nn_step(void)
+static void nn_fault_injection_arm(void)
+{
+  const char *fail = getenv("BOTTLE_NETNS_FAIL_AT");
+  fail_at = fail ? atoi(fail) : 0;
+  step = 0;
+}
+
+static void nn_step(void)
 {
   if (++step == fail_at)
     raise(SIGKILL);
 }
+#else
+static void nn_fault_injection_arm(void) {}
+static void nn_step(void) {}
+#endif
 
 static int mkdir_private(const char *dir, struct nn_error *err)
 {
@@ -348,9 +362,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   struct nn_cidr link_pool;
   if (check_spec(spec, &link_pool, err) < 0)
     return -1;
-  const char *fail = getenv("BOTTLE_NETNS_FAIL_AT");
-  fail_at = fail ? atoi(fail) : 0;
-  step = 0;
+  nn_fault_injection_arm();
   struct ctx c = {
       .spec = spec, .state_dir = nn_state_dir(spec->state_dir), .agent_fd = -1, .side_fd = -1};
   if (mkdir_private(c.state_dir, err) < 0)

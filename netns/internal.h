@@ -110,9 +110,6 @@ unsigned long long nn_proc_start_time(long pid);
 /* Whether process pid, started at start, still runs (a zombie does not). */
 bool nn_proc_running(long pid, unsigned long long start);
 
-/* build.c */
-void nn_step(void);
-
 /* teardown.c */
 int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
                        struct netns_leftover *left, struct nn_error *err);

@@ -57,8 +57,9 @@
  * out->sidecar_netns (OCI linux.namespaces[].path); the proxy listens on
  * out->sidecar_ip:proxy_port.
  *
- * Test hook: env BOTTLE_NETNS_FAIL_AT=N makes the build SIGKILL itself at mutation step N
- * (1-based), to check that teardown/gc clean up after a crash at every step.
+ * Test hook, in the test build only (BOTTLE_FAULT_INJECTION, set by make SAN=1): env
+ * BOTTLE_NETNS_FAIL_AT=N makes the build SIGKILL itself at mutation step N (1-based), to check
+ * that teardown/gc clean up after a crash at every step.
  *
  * Functions change the calling thread's netns only for the duration of a call and always
  * return to it (or abort). They need CAP_NET_ADMIN and CAP_SYS_ADMIN (root). The "host" is
