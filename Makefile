@@ -25,7 +25,9 @@ TEST_DEPS := busybox-static runc crun docker.io containerd podman containernetwo
 
 PKGS := libnl-3.0 libnl-route-3.0 libseccomp libcap libcjson yaml-0.1 libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+# Headers only: netns/optional_libs.c loads these with dlopen when a bottled network needs them.
+OPTIONAL_PKGS := libnl-3.0 libnl-route-3.0 libnftables
+PKG_LIBS = $(shell pkg-config --libs $(filter-out $(OPTIONAL_PKGS),$(PKGS)))
 
 CC ?= gcc
 ifeq ($(CC),cc)
@@ -94,15 +96,14 @@ $(BUILD)/libbottle-%.a: $$(call obj,$$(filter-out runtime/cli/main.c,$$(wildcard
 rlib = $(foreach d,$(1),$(BUILD)/libbottle-$(d).a)
 LIBS_ALL = $(call rlib,cli bottle) $(CONFIG_LIB) $(NETNS_LIB) $(call rlib,container rootfs cgroup security lib)
 
-# libnftables and libnl are dlopen()ed on first use (netns/lazylib.h): their wrappers
-# are linked as objects so that they win, and --as-needed then drops the libraries (any call
-# without a wrapper keeps its library linked). Debug sections are compressed because every run copies the
-# whole file into a sealed memfd.
-LAZY_OBJS = $(call obj,netns/nftables_lazy.c netns/libnl_lazy.c netns/lazylib.c)
-$(BOTTLE): $(BUILD)/obj/runtime/cli/main.o $(LAZY_OBJS) $(LIBS_ALL)
+# libnftables and libnl are not linked (OPTIONAL_PKGS): netns/optional_libs.c defines the
+# functions netns/ calls and dlopen()s the library on first use, so a call that is missing from
+# its tables fails this link as an undefined reference. Debug sections are compressed because
+# every run copies the whole file into a sealed memfd.
+$(BOTTLE): $(BUILD)/obj/runtime/cli/main.o $(LIBS_ALL)
 	$(CC) $(ALL_LDFLAGS) -Wl,--compress-debug-sections=zlib -o $@ $^ -Wl,--as-needed $(PKG_LIBS)
 	@if readelf -d $@ | grep -E 'NEEDED.*(libnl|libnftables)'; then \
-	  echo "error: $@ links the library above at exec: a call into it lacks its wrapper in netns/*_lazy.c" >&2; \
+	  echo "error: $@ links the library above at exec: netns/optional_libs.c loads it on first use" >&2; \
 	  rm -f $@; exit 1; fi
 
 # bottle-run is the same binary; it looks at argv[0].

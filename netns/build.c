@@ -362,6 +362,8 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   struct nn_cidr link_pool;
   if (check_spec(spec, &link_pool, err) < 0)
     return -1;
+  if (nn_lib_load(NN_LIB_NL, err) < 0)
+    return nn_wrap(err, "netns %s", spec->name);
   nn_fault_injection_arm();
   struct ctx c = {
       .spec = spec, .state_dir = nn_state_dir(spec->state_dir), .agent_fd = -1, .side_fd = -1};
@@ -418,6 +420,8 @@ int netns_build_finish(const struct netns_spec *spec, struct nn_error *err)
 {
   if (nn_check_name(spec->name, err) < 0)
     return -1;
+  if (nn_lib_load(NN_LIB_NL, err) < 0 || nn_lib_load(NN_LIB_NFT, err) < 0)
+    return nn_wrap(err, "netns %s", spec->name);
   struct ctx c = {
       .spec = spec, .state_dir = nn_state_dir(spec->state_dir), .agent_fd = -1, .side_fd = -1};
   if (nn_record_read(c.state_dir, spec->name, &c.rec, err) < 0)

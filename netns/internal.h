@@ -16,6 +16,15 @@ int nn_fail(struct nn_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int nn_wrap(struct nn_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* optional_libs.c: libnl-route-3 (NN_LIB_NL) and libnftables (NN_LIB_NFT), dlopen()ed on first
+ * use with every symbol netns/ calls resolved at once; -1 with the loader's own message (dlerror)
+ * when the library or one of those symbols is missing. A function of netns/ loads a library
+ * before it first calls into it: a call into one not loaded aborts if the load fails. */
+enum nn_lib { NN_LIB_NL, NN_LIB_NFT };
+int nn_lib_load(enum nn_lib lib, struct nn_error *err);
+/* For tests: dlopen file (NULL: the soname again) for lib's next load; nothing once loaded. */
+void nn_lib_use_file(enum nn_lib lib, const char *file);
+
 /* names.c */
 #define NN_HASH_LEN 10
 int nn_check_name(const char *name, struct nn_error *err);

@@ -170,6 +170,12 @@ int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct n
  * Other errnos: a netns or the kernel could not be read. */
 int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, struct nn_error *err);
 
+/* libnl-route-3 and libnftables are loaded with dlopen when first needed, not linked, so that a
+ * plain container never maps them (netns/optional_libs.c). The checks above call into both:
+ * this loads them, -1 with the loader's own message when one is missing. Builds and teardowns
+ * load what they need themselves, and fail the same way. */
+int netns_load_libraries(struct nn_error *err);
+
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
                struct nn_error *err);

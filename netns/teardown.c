@@ -54,6 +54,10 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
   struct netns_leftover here = {0};
   struct netns_leftover *out = left != NULL ? left : &here;
   *out = (struct netns_leftover){0};
+  /* Without them the links and rules cannot go: the record stays, for a teardown once they
+   * load. */
+  if (nn_lib_load(NN_LIB_NL, err) < 0 || nn_lib_load(NN_LIB_NFT, err) < 0)
+    return -1;
 
   if (rec->mode == NETNS_MODE_UPLINK) {
     struct nl_sock *host = nn_rtnl_open(-1, &e);
@@ -109,6 +113,9 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
 void netns_teardown_finish(const struct netns_leftover *left)
 {
   struct nn_error e;
+  /* Left down by the teardown's first half, which loaded libnl: without it nothing is left. */
+  if ((left->host_ifindex > 0 || left->sidecar_ifindex > 0) && nn_lib_load(NN_LIB_NL, &e) < 0)
+    return;
   if (left->host_ifindex > 0) {
     struct nl_sock *host = nn_rtnl_open(-1, &e);
     if (host != NULL)

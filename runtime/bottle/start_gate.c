@@ -31,7 +31,7 @@ int start_gate(const struct container *c, bottle_error_t *err)
                 "bottle): delete the container and create it again");
   struct netns_topology topo;
   struct nn_error ne = {0};
-  if (netns_load(NULL, name, &topo, &ne) < 0 ||
+  if (netns_load(NULL, name, &topo, &ne) < 0 || netns_load_libraries(&ne) < 0 ||
       netns_check_boundary(&topo, (unsigned)port, &ne) < 0) {
     return berr(err, 0, "start gate: %s", ne.msg);
   }
