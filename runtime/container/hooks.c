@@ -55,13 +55,6 @@ static char **string_array(const cJSON *arr, const char *fallback0)
   return v;
 }
 
-static long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct capture {
   char *buf;
   size_t len, cap;
@@ -136,7 +129,7 @@ static int run_one(const cJSON *hook, int index, const char *state, bottle_error
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   struct capture co = {0}, ce = {0};
   int out_open = 1, err_open = 1;
-  long deadline = timeout > 0 ? now_ms() + timeout * 1000 : -1;
+  long long deadline = timeout > 0 ? monotonic_ms() + timeout * 1000 : -1;
   bool exited = false, timed_out = false;
   while (out_open || err_open) {
     struct pollfd p[3] = {{out_open ? out[0] : -1, POLLIN, 0},
@@ -144,7 +137,7 @@ static int run_one(const cJSON *hook, int index, const char *state, bottle_error
                           {exited ? -1 : pidfd, POLLIN, 0}};
     int wait_ms = -1;
     if (deadline >= 0) {
-      wait_ms = (int)(deadline - now_ms());
+      wait_ms = (int)(deadline - monotonic_ms());
       if (wait_ms <= 0) {
         timed_out = true;
         break;

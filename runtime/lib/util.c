@@ -327,3 +327,10 @@ void sleep_ms(long ms)
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
 }
+
+long long monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

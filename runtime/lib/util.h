@@ -42,6 +42,8 @@ void format_rfc3339(char *buf, size_t size, long sec, long nsec, bool nanos);
 void now_rfc3339(char *buf, size_t size);
 /* Sleeps ms milliseconds, resumed after signals. */
 void sleep_ms(long ms);
+/* CLOCK_MONOTONIC in milliseconds: deadlines and elapsed times. */
+long long monotonic_ms(void);
 /* Whether path (followed) is the file *a describes: same device and inode. A namespace file
  * names the same namespace exactly when this holds. */
 bool stat_same_file(const struct stat *a, const char *path);
