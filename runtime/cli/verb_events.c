@@ -1,27 +1,71 @@
+/* `events`: runc's event stream, one JSON object per line: {"type":"stats","id":...,"data":...}
+ * every --interval, and {"type":"oom","id":...} when the kernel OOM-kills a process of the
+ * container (what containerd's and Docker's OOM handling reads), until the container stops. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/container/state.h"
 #include "runtime/cli/verbs.h"
+#include "runtime/lib/util.h"
+
+/* How often the oom-kill counter is read between stats: runc is woken by the kernel (eventfd on
+ * v1, inotify on v2); a short poll reports the kill as promptly without a second mechanism. */
+#define OOM_POLL_MS 100
+
+/* One event line; data (taken) is left out when NULL, as runc's omitempty. */
+static void print_event(const struct container *c, const char *type, cJSON *data)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", type);
+  cJSON_AddStringToObject(o, "id", c->id);
+  if (data != NULL)
+    cJSON_AddItemToObject(o, "data", data);
+  char *s = cJSON_PrintUnformatted(o);
+  printf("%s\n", s);
+  fflush(stdout);
+  free(s);
+  cJSON_Delete(o);
+}
 
 static int print_stats(struct container *c, bottle_error_t *err)
 {
   cJSON *data = cgroup_stats(c->cgroup, err);
   if (data == NULL)
     return -1;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "type", "stats");
-  cJSON_AddStringToObject(o, "id", c->id);
-  cJSON_AddItemToObject(o, "data", data);
-  char *s = cJSON_PrintUnformatted(o);
-  printf("%s\n", s);
-  fflush(stdout);
-  free(s);
-  cJSON_Delete(o);
+  print_event(c, "stats", data);
   return 0;
+}
+
+/* Stats every interval and an oom event each time the cgroup's oom-kill counter has risen, until
+ * the container stops. The counter is read once more after the stop, so that a kill that ended
+ * the container is still reported. */
+static int follow(struct container *c, long interval_ms, bottle_error_t *err)
+{
+  unsigned long long seen = 0;
+  if (cgroup_oom_kills(c->cgroup, &seen, err) < 0)
+    return -1;
+  long long next_stats = monotonic_ms();
+  for (;;) {
+    bool stopped = container_status(c) == STATUS_STOPPED;
+    unsigned long long kills = 0;
+    if (cgroup_oom_kills(c->cgroup, &kills, err) < 0)
+      return -1;
+    if (kills > seen)
+      print_event(c, "oom", NULL);
+    seen = kills;
+    if (stopped)
+      return 0;
+    long long now = monotonic_ms();
+    if (now >= next_stats) {
+      if (print_stats(c, err) < 0)
+        return -1;
+      next_stats = now + interval_ms;
+    }
+    long long wait = next_stats - monotonic_ms();
+    sleep_ms(wait < OOM_POLL_MS ? (wait > 0 ? (long)wait : 0) : OOM_POLL_MS);
+  }
 }
 
 int verb_events(struct globals *g, int argc, char **argv)
@@ -60,15 +104,8 @@ int verb_events(struct globals *g, int argc, char **argv)
   } else if (stats) {
     if (print_stats(c, &err) < 0)
       rc = verb_fail(&err, NULL, 1);
-  } else {
-    while (container_status(c) != STATUS_STOPPED) {
-      if (print_stats(c, &err) < 0) {
-        rc = verb_fail(&err, NULL, 1);
-        break;
-      }
-      struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000};
-      nanosleep(&ts, NULL);
-    }
+  } else if (follow(c, interval_ms, &err) < 0) {
+    rc = verb_fail(&err, NULL, 1);
   }
   container_free(c);
   return rc;
