@@ -151,7 +151,7 @@ static enum sub_kind submount(const char *dir, bool knobs, char **mountinfo, cha
     if (n < 5 || sscanf(sep + 3, "%63s", fstype) != 1)
       continue;
     char *mp = fields[4];
-    mount_unescape(mp);
+    mountinfo_unescape(mp);
     if (strcmp(mp, dir) == 0 || !path_under(mp, dir))
       continue;
     enum sub_kind k = strcmp(fstype, "nsfs") == 0      ? SUB_NSFS

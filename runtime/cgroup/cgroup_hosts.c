@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 struct mount_entry {
   char *controllers; /* v1: "cpu,cpuacct" / "name=systemd"; v2: "" */
@@ -122,22 +123,6 @@ static bool same_controller_set(const char *a, const char *b)
   return controllers_within(a, b) && controllers_within(b, a);
 }
 
-/* Undoes mountinfo's octal escapes (\040 for a space). */
-static void unescape_octal(char *s)
-{
-  char *w = s;
-  for (char *r = s; *r;) {
-    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
-        r[3] <= '7') {
-      *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-      r += 4;
-    } else {
-      *w++ = *r++;
-    }
-  }
-  *w = '\0';
-}
-
 static int read_host_mounts(struct host_mounts *hm, bottle_error_t *err)
 {
   cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -159,8 +144,8 @@ static int read_host_mounts(struct host_mounts *hm, bottle_error_t *err)
     char root[4096], mnt[4096];
     if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
       continue;
-    unescape_octal(root);
-    unescape_octal(mnt);
+    mountinfo_unescape(root);
+    mountinfo_unescape(mnt);
     char *ctrls = v2 ? strdup("") : v1_controllers(superopts);
     if (ctrls == NULL)
       return berr(err, ENOMEM, "cgroup: mountinfo");

@@ -42,6 +42,10 @@ void format_rfc3339(char *buf, size_t size, long sec, long nsec, bool nanos);
 void now_rfc3339(char *buf, size_t size);
 /* Sleeps ms milliseconds, resumed after signals. */
 void sleep_ms(long ms);
+/* Undoes /proc/PID/mountinfo's escapes in place: the kernel writes a space, tab, newline or
+ * backslash of a path as \ooo, three octal digits of one byte (so the first is 0-3). Anything
+ * else, such as a backslash not followed by such digits, stays as it is. */
+void mountinfo_unescape(char *s);
 /* CLOCK_MONOTONIC in milliseconds: deadlines and elapsed times. */
 long long monotonic_ms(void);
 /* Whether path (followed) is the file *a describes: same device and inode. A namespace file

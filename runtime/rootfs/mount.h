@@ -53,8 +53,6 @@ int mount_tmpfs_copyup(int targetfd, const struct mount_entry *e, bottle_error_t
 char *mount_label_data(const char *data, const char *mount_label);
 
 /* Shared helpers. */
-/* Undoes mountinfo's octal escapes ("\\040" for a space) in place. */
-void mount_unescape(char *s);
 /* "/proc/self/fd/N" for fd; buf must hold 32 bytes. */
 const char *mount_fd_path(char *buf, int fd);
 /* Opens the destination inside the root, creating a directory (or, with

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "runtime/rootfs/rootfs.h"
 #include "runtime/rootfs/safepath.h"
 
@@ -104,8 +105,8 @@ static int list_hierarchies(struct hierarchy *out, size_t max, size_t *n, bottle
     if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
         sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2 || strcmp(fstype, "cgroup") != 0)
       continue;
-    mount_unescape(root);
-    mount_unescape(mp);
+    mountinfo_unescape(root);
+    mountinfo_unescape(mp);
     for (size_t i = 0; i < n_members; i++) {
       if (used[i] || !tokens_subset(members[i].controllers, super))
         continue;

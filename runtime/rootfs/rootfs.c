@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "runtime/rootfs/mount.h"
 #include "runtime/rootfs/safepath.h"
 
@@ -61,7 +62,7 @@ static int parent_mount(const char *path, char **mountpoint, bool *shared, bottl
     int consumed = 0;
     if (sscanf(line, "%*s %*s %*s %*s %4095s %*s%n", mp, &consumed) < 1)
       continue;
-    mount_unescape(mp);
+    mountinfo_unescape(mp);
     size_t len = strlen(mp);
     bool prefix = strcmp(mp, "/") == 0 ||
                   (strncmp(path, mp, len) == 0 && (path[len] == '/' || path[len] == '\0'));
@@ -219,8 +220,8 @@ static int detach_host_kernel_mounts(const char *rootfs, bottle_error_t *err)
     if (sep == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
         sscanf(sep + 3, "%63s", fstype) != 1)
       continue;
-    mount_unescape(root);
-    mount_unescape(mp);
+    mountinfo_unescape(root);
+    mountinfo_unescape(mp);
     if (strcmp(root, "/") != 0 || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0))
       continue;
     if (strncmp(mp, rootfs, rootlen) == 0 && (mp[rootlen] == '/' || mp[rootlen] == '\0'))

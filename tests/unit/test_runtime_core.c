@@ -132,6 +132,38 @@ static void test_rfc3339(void)
   CHECK_STREQ(buf, "1970-01-01T00:00:00Z");
 }
 
+/* The kernel escapes a space, tab, newline and backslash of a mount path as \ooo (one byte, so
+ * the first digit is 0-3); nothing else is an escape. */
+static void mountinfo_case(const char *in, const char *want)
+{
+  char buf[64];
+  snprintf(buf, sizeof(buf), "%s", in);
+  mountinfo_unescape(buf);
+  CHECK_STREQ(buf, want);
+}
+
+static void test_mountinfo_unescape(void)
+{
+  mountinfo_case("", "");
+  mountinfo_case("/plain/path", "/plain/path");
+  mountinfo_case("/a\\040b", "/a b");
+  mountinfo_case("/tab\\011x/nl\\012", "/tab\tx/nl\n");
+  mountinfo_case("/back\\134slash", "/back\\slash");
+  mountinfo_case("\\040\\040", "  ");
+  mountinfo_case("/hi\\377", "/hi\377");
+  /* Not one byte: cgroup.c's copy turned \400 into a NUL that cut the path short. */
+  mountinfo_case("/x\\400y", "/x\\400y");
+  mountinfo_case("/x\\777", "/x\\777");
+  /* An escaped backslash followed by digits is not decoded twice. */
+  mountinfo_case("/a\\134040", "/a\\040");
+  /* Short or non-octal sequences stay as they are. */
+  mountinfo_case("/end\\04", "/end\\04");
+  mountinfo_case("/end\\0", "/end\\0");
+  mountinfo_case("/end\\", "/end\\");
+  mountinfo_case("/x\\08a", "/x\\08a");
+  mountinfo_case("/x\\a040", "/x\\a040");
+}
+
 static void test_json_log_line(void)
 {
   char path[] = "/tmp/test_runtime_core_log.XXXXXX";
@@ -239,6 +271,7 @@ int main(void)
   RUN(test_signals);
   RUN(test_pid_file);
   RUN(test_rfc3339);
+  RUN(test_mountinfo_unescape);
   RUN(test_json_log_line);
   RUN(test_spec_validation);
   RUN(test_sync_framing);
