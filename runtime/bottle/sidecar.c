@@ -256,13 +256,6 @@ static int socket_in_netns(const char *path, bottle_error_t *err)
   return fd;
 }
 
-static long long now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One GET /health from inside netns. The answer goes to buf (NUL-terminated): with full, all of
  * it up to cap-1 bytes (the server closes: Connection: close); else its first line only.
  * Returns the bytes read (> 0), 0 when there was no answer (yet), -1 on a hard error. */
@@ -279,9 +272,9 @@ static int get_health(const char *netns, const struct sockaddr_in *sa, const cha
                    "GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", ip);
   size_t sent = 0, got = 0;
   buf[0] = '\0';
-  while (now_ms() < deadline) {
+  while (monotonic_ms() < deadline) {
     struct pollfd p = {fd, sent < (size_t)n ? POLLOUT : POLLIN, 0};
-    int left = (int)(deadline - now_ms());
+    int left = (int)(deadline - monotonic_ms());
     if (poll(&p, 1, left > 100 ? 100 : left) <= 0)
       continue;
     if (p.revents & (POLLERR | POLLHUP) && !(p.revents & POLLIN))
@@ -322,17 +315,8 @@ static int probe_once(const char *netns, const struct sockaddr_in *sa, const cha
  * inherited it (pid 1 or a subreaper), possibly much later: read the state instead. */
 static bool process_gone(pid_t pid)
 {
-  char path[64], buf[512];
-  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT || errno == ESRCH;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  if (n <= 0)
-    return true;
-  buf[n] = '\0';
-  const char *paren = strrchr(buf, ')');
-  return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+  bool zombie = false;
+  return proc_start_time(pid, &zombie) == 0 || zombie;
 }
 
 int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
@@ -341,8 +325,8 @@ int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigne
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
     return berr(err, 0, "sidecar address %s is not IPv4", ip);
-  long long deadline = now_ms() + timeout_ms;
-  while (now_ms() < deadline) {
+  long long deadline = monotonic_ms() + timeout_ms;
+  while (monotonic_ms() < deadline) {
     int r = probe_once(netns, &sa, ip, deadline, err);
     if (r != 0)
       return r > 0 ? 0 : -1;
@@ -367,7 +351,7 @@ int sidecar_check_health(const char *netns, const char *ip, unsigned port, unsig
   if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
     return berr(err, 0, "sidecar address %s is not IPv4", ip);
   char buf[4096];
-  int r = get_health(netns, &sa, ip, now_ms() + timeout_ms, buf, sizeof(buf), true, err);
+  int r = get_health(netns, &sa, ip, monotonic_ms() + timeout_ms, buf, sizeof(buf), true, err);
   if (r < 0)
     return -1;
   if (r == 0)

@@ -57,8 +57,6 @@ const char *status_name(enum status s);
 /* The OCI state object as runc prints it. */
 cJSON *container_state_json(const struct container *c, enum status s, const char *owner);
 
-/* /proc/<pid>/stat start time, 0 when the process is gone. *zombie set when Z/X. */
-unsigned long long proc_start_time(pid_t pid, bool *zombie);
 /* The init is alive and still the same process. */
 bool container_init_alive(const struct container *c);
 

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/lib/cleanup.h"
+
 char *xstrdup(const char *s)
 {
   char *d = strdup(s ? s : "");
@@ -348,4 +350,28 @@ void mountinfo_unescape(char *s)
     }
   }
   *out = '\0';
+}
+
+unsigned long long proc_start_time(pid_t pid, bool *zombie)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
+  if (zombie)
+    *zombie = false;
+  if (text == NULL)
+    return 0;
+  const char *p = strrchr(text, ')');
+  if (p == NULL)
+    return 0;
+  p += 2; /* field 3: state */
+  if (zombie)
+    *zombie = (*p == 'Z' || *p == 'X');
+  /* skip fields 3..21 to reach 22 */
+  for (int field = 3; field < 22 && p != NULL; field++) {
+    p = strchr(p, ' ');
+    if (p)
+      p++;
+  }
+  return p ? strtoull(p, NULL, 10) : 0;
 }

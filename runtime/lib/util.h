@@ -51,6 +51,9 @@ long long monotonic_ms(void);
 /* Whether path (followed) is the file *a describes: same device and inode. A namespace file
  * names the same namespace exactly when this holds. */
 bool stat_same_file(const struct stat *a, const char *path);
+/* Field 22 of /proc/<pid>/stat (its start time), 0 when the process is gone; *zombie (if not
+ * NULL) is set when its state is Z or X. The one parser of that file in runtime/. */
+unsigned long long proc_start_time(pid_t pid, bool *zombie);
 /* Closes every fd >= lowest except those listed. */
 void close_fds_except(int lowest, const int *keep, size_t nkeep);
 
