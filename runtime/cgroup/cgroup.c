@@ -196,11 +196,7 @@ static int rmdir_tree(const char *dir, bottle_error_t *err)
   while (rc == 0 && (de = readdir(d)) != NULL) {
     if (de->d_type != DT_DIR || de->d_name[0] == '.')
       continue;
-    cleanup_free char *sub = NULL;
-    if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
-      rc = berr(err, ENOMEM, "rmdir");
-      break;
-    }
+    cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
     rc = rmdir_tree(sub, err);
   }
   closedir(d);

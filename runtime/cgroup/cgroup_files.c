@@ -11,12 +11,11 @@
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 int cg_write(const char *dir, const char *file, const char *value, bottle_error_t *err)
 {
-  cleanup_free char *path = NULL;
-  if (asprintf(&path, "%s/%s", dir, file) < 0)
-    return berr(err, ENOMEM, "cgroup: %s", file);
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
   cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return berr(err, errno, "open %s", path);
@@ -36,21 +35,16 @@ int cg_writef(const char *dir, const char *file, bottle_error_t *err, const char
 {
   va_list ap;
   va_start(ap, fmt);
-  char *value = NULL;
-  int rc = vasprintf(&value, fmt, ap);
+  char *value = xvasprintf(fmt, ap);
   va_end(ap);
-  if (rc < 0)
-    return berr(err, ENOMEM, "cgroup: %s", file);
-  rc = cg_write(dir, file, value, err);
+  int rc = cg_write(dir, file, value, err);
   free(value);
   return rc;
 }
 
 char *cg_read(const char *dir, const char *file)
 {
-  cleanup_free char *path = NULL;
-  if (asprintf(&path, "%s/%s", dir, file) < 0)
-    return NULL;
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return NULL;
@@ -87,9 +81,7 @@ char *cg_read(const char *dir, const char *file)
 
 bool cg_exists(const char *dir, const char *file)
 {
-  cleanup_free char *path = NULL;
-  if (asprintf(&path, "%s/%s", dir, file) < 0)
-    return false;
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
   return access(path, F_OK) == 0;
 }
 

@@ -258,18 +258,16 @@ static char *join_dir(const struct mount_entry *m, const char *cgpath, bool rela
     if (strcmp(m->root, "/") != 0 && strncmp(own, m->root, rl) == 0 &&
         (own[rl] == '/' || own[rl] == '\0'))
       inside = own + rl;
-    if (asprintf(&base, "%s%s", inside, cgpath) < 0)
-      base = NULL;
+    base = xasprintf("%s%s", inside, cgpath);
   } else {
     base = strdup(cgpath);
   }
   cleanup_free char *clean = base ? clean_path(base) : NULL;
-  char *dir = NULL;
-  if (clean == NULL || asprintf(&dir, "%s%s", m->mountpoint, clean) < 0) {
+  if (clean == NULL) {
     berr(err, ENOMEM, "cgroup");
     return NULL;
   }
-  return dir;
+  return xasprintf("%s%s", m->mountpoint, clean);
 }
 
 int cgroup_resolve(const char *id, const char *cgroups_path, struct cgroup **out,
@@ -283,8 +281,7 @@ int cgroup_resolve(const char *id, const char *cgroups_path, struct cgroup **out
   bool relative = cgroups_path && cgroups_path[0] != '\0' && cgroups_path[0] != '/';
   cleanup_free char *given = NULL;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
-    if (asprintf(&given, "/bottle/%s", id) < 0)
-      given = NULL;
+    given = xasprintf("/bottle/%s", id);
   } else {
     given = strdup(cgroups_path);
   }
@@ -350,8 +347,8 @@ char *cgroup_own_procs_file(void)
   char *file = NULL;
   if (read_host_mounts(&hm, &ignored) == 0) {
     cleanup_free char *dir = join_dir(&hm.m[0], "", true, &ignored);
-    if (dir != NULL && asprintf(&file, "%s/cgroup.procs", dir) < 0)
-      file = NULL;
+    if (dir != NULL)
+      file = xasprintf("%s/cgroup.procs", dir);
   }
   berr_free(&ignored);
   host_mounts_free(&hm);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 /* The directory whose cgroup.procs lists the container's processes. */
 static const char *procs_dir(const struct cgroup *cg)
@@ -62,11 +63,7 @@ static int collect_pids(const char *dir, struct pid_list *pl, int depth)
   while (rc == 0 && (de = readdir(d)) != NULL) {
     if (de->d_type != DT_DIR || de->d_name[0] == '.')
       continue;
-    cleanup_free char *sub = NULL;
-    if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
-      rc = -1;
-      break;
-    }
+    cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
     rc = collect_pids(sub, pl, depth + 1);
   }
   closedir(d);

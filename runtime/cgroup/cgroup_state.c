@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 #define CGROUP_JSON_VERSION 1
 
@@ -71,11 +72,7 @@ int cgroup_from_json(const cJSON *j, struct cgroup **out, bottle_error_t *err)
       if (strcmp(cg->hier[i].dir, item->valuestring) == 0)
         h = &cg->hier[i];
     if (h) {
-      char *joined = NULL;
-      if (asprintf(&joined, "%s,%s", h->controllers, item->string) < 0) {
-        cgroup_free(cg);
-        return berr(err, ENOMEM, "cgroup");
-      }
+      char *joined = xasprintf("%s,%s", h->controllers, item->string);
       free(h->controllers);
       h->controllers = joined;
     } else if (cgroup_add_hierarchy(cg, item->string, item->valuestring) < 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "runtime/lib/log.h"
 
 static int v1_memory(const char *dir, const cJSON *mem, bottle_error_t *err)
@@ -206,14 +207,12 @@ static int v1_hugetlb(const struct cgroup *cg, const cJSON *limits, bottle_error
     cleanup_free char *file = NULL;
     const char *dir = v1;
     if (v1) {
-      if (asprintf(&file, "hugetlb.%s.limit_in_bytes", size) < 0)
-        return berr(err, ENOMEM, "hugetlb");
+      file = xasprintf("hugetlb.%s.limit_in_bytes", size);
     } else if (cg->unified) {
       /* Delegated only when asked for: a controller in use on v2 can no
        * longer be mounted as a v1 hierarchy. */
       dir = cg->unified;
-      if (asprintf(&file, "hugetlb.%s.max", size) < 0)
-        return berr(err, ENOMEM, "hugetlb");
+      file = xasprintf("hugetlb.%s.max", size);
       if (!cg_exists(dir, file) && cg->unified_mount)
         cgroup_v2_delegate(cg->unified_mount, dir, "hugetlb");
     } else {

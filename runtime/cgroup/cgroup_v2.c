@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "runtime/lib/log.h"
 
 static int write_limit(const char *dir, const char *file, int64_t v, bottle_error_t *err)
@@ -177,9 +178,7 @@ static int v2_hugetlb(const char *dir, const cJSON *limits, bottle_error_t *err)
     uint64_t limit = 0;
     if (size == NULL || *size == '\0' || strchr(size, '/') || !res_u64(e, "limit", &limit))
       return berr(err, 0, "linux.resources.hugepageLimits: each entry needs pageSize and limit");
-    cleanup_free char *file = NULL;
-    if (asprintf(&file, "hugetlb.%s.max", size) < 0)
-      return berr(err, ENOMEM, "hugetlb");
+    cleanup_free char *file = xasprintf("hugetlb.%s.max", size);
     if (!cg_exists(dir, file))
       return berr(err, 0,
                   "linux.resources.hugepageLimits: page size %s is not supported here (no %s/%s)",

@@ -78,16 +78,15 @@ static void emit(enum log_level level, const char *msg)
     cJSON_AddStringToObject(o, "time", when);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    if (s == NULL || asprintf(&line, "%s\n", s) < 0)
-      line = NULL;
+    if (s != NULL)
+      line = xasprintf("%s\n", s);
     free(s);
   } else {
     cJSON *m = cJSON_CreateString(msg); /* quotes and escapes like logrus */
     char *q = cJSON_PrintUnformatted(m);
     cJSON_Delete(m);
-    if (q == NULL ||
-        asprintf(&line, "time=\"%s\" level=%s msg=%s\n", when, level_name(level), q) < 0)
-      line = NULL;
+    if (q != NULL)
+      line = xasprintf("time=\"%s\" level=%s msg=%s\n", when, level_name(level), q);
     free(q);
   }
   if (line == NULL)
@@ -114,11 +113,9 @@ void log_fatal(const char *fmt, ...)
   va_end(ap);
   emit(LOG_ERROR, msg);
   if (log_file >= 0) {
-    char *line = NULL;
-    if (asprintf(&line, "%s\n", msg) >= 0) {
-      write_all(STDERR_FILENO, line, strlen(line));
-      free(line);
-    }
+    char *line = xasprintf("%s\n", msg);
+    write_all(STDERR_FILENO, line, strlen(line));
+    free(line);
   }
   free(msg);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "runtime/rootfs/rootfs.h"
 #include "runtime/rootfs/safepath.h"
 
@@ -84,12 +85,9 @@ static bool selinux_enabled(void)
 
 char *mount_label_data(const char *data, const char *label)
 {
-  char *out = NULL;
   if (label == NULL || !selinux_enabled())
     return data ? strdup(data) : NULL;
-  if (asprintf(&out, "%s%scontext=\"%s\"", data ? data : "", data ? "," : "", label) < 0)
-    return NULL;
-  return out;
+  return xasprintf("%s%scontext=\"%s\"", data ? data : "", data ? "," : "", label);
 }
 
 static int apply_filesystem(int rootfd, const struct mount_entry *e, const struct rootfs_opts *o,

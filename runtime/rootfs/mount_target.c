@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 #include "runtime/rootfs/safepath.h"
 
 const char *mount_fd_path(char *buf, int fd)
@@ -66,9 +67,7 @@ static int target_at_depth(int rootfd, const char *dest, bool as_file, int depth
     ssize_t n = readlinkat(parentfd, name, link, sizeof(link) - 1);
     if (n > 0) {
       link[n] = '\0';
-      cleanup_free char *next = NULL;
-      if (asprintf(&next, "%s/%s", link[0] == '/' ? "" : parent, link) < 0)
-        return berr(err, ENOMEM, "mount target %s", dest);
+      cleanup_free char *next = xasprintf("%s/%s", link[0] == '/' ? "" : parent, link);
       return target_at_depth(rootfd, next, as_file, depth + 1, err);
     }
     errno = ENOENT;

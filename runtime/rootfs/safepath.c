@@ -74,10 +74,8 @@ static char *substitute_link(int parentfd, const char *dir, const char *name, co
   if (n < 0)
     return NULL;
   target[n] = '\0';
-  char *out = NULL;
-  int rc = target[0] == '/' ? asprintf(&out, "%s/%s", target, rest)
-                            : asprintf(&out, "%s/%s/%s", dir, target, rest);
-  return rc < 0 ? NULL : out;
+  return target[0] == '/' ? xasprintf("%s/%s", target, rest)
+                          : xasprintf("%s/%s/%s", dir, target, rest);
 }
 
 static int mkdirs_resolved(int rootfd, const char *path, mode_t mode, unsigned resolve, int depth,

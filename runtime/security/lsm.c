@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/util.h"
 
 /* selinuxfs is registered only when SELinux was enabled at boot, and /proc/filesystems is
  * visible inside the container too (unlike /sys/fs/selinux). */
@@ -67,18 +68,16 @@ static int write_proc_attr(const char *path, const char *value, size_t len, int 
 
 static int apply_apparmor(const char *profile, bottle_error_t *err)
 {
-  cleanup_free char *cmd = NULL;
-  int len = asprintf(&cmd, "exec %s", profile);
-  if (len < 0)
-    return berr(err, ENOMEM, "apparmor");
+  cleanup_free char *cmd = xasprintf("exec %s", profile);
+  size_t len = strlen(cmd);
   int e = 0;
   /* The LSM-specific file exists since Linux 5.8; the shared one is the fallback. */
-  if (write_proc_attr("/proc/self/attr/apparmor/exec", cmd, (size_t)len, &e) == 0)
+  if (write_proc_attr("/proc/self/attr/apparmor/exec", cmd, len, &e) == 0)
     return 0;
   const char *path = "/proc/self/attr/apparmor/exec";
   if (e == ENOENT) {
     path = "/proc/self/attr/exec";
-    if (write_proc_attr(path, cmd, (size_t)len, &e) == 0)
+    if (write_proc_attr(path, cmd, len, &e) == 0)
       return 0;
   }
   return berr(err, e,

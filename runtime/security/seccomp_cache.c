@@ -51,12 +51,9 @@ static char *cache_key(const cJSON *seccomp)
   struct utsname u;
   if (uname(&u) < 0)
     return NULL;
-  char *key = NULL;
-  if (asprintf(&key, "bottle %s %s\nlibseccomp %u.%u.%u api %u\nkernel %s %s\n%s", BOTTLE_VERSION,
-               BOTTLE_COMMIT, v->major, v->minor, v->micro, seccomp_api_get(), u.release, u.machine,
-               text) < 0)
-    return NULL;
-  return key;
+  return xasprintf("bottle %s %s\nlibseccomp %u.%u.%u api %u\nkernel %s %s\n%s", BOTTLE_VERSION,
+                   BOTTLE_COMMIT, v->major, v->minor, v->micro, seccomp_api_get(), u.release,
+                   u.machine, text);
 }
 
 static uint64_t fnv1a(const char *s, size_t n)
