@@ -182,6 +182,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
       .linux = cJSON_GetObjectItemCaseSensitive(config, "linux"),
       .userns = spec_has_namespace(config, "user"),
       .new_cgroupns = ctx->new_cgroupns,
+      .mount_label = lsm_mount_label(cJSON_GetObjectItemCaseSensitive(config, "linux")),
   };
   if (rootfs_mount(&ro, &err) < 0)
     fail(ctx, &err);

@@ -72,20 +72,9 @@ static bool is_dev(const char *dest)
   return strcmp(dest, "/dev") == 0 || strcmp(dest, "/dev/") == 0;
 }
 
-static const char *mount_label(const struct rootfs_opts *o)
-{
-  const cJSON *l = o->linux ? cJSON_GetObjectItemCaseSensitive(o->linux, "mountLabel") : NULL;
-  return cJSON_IsString(l) && l->valuestring[0] ? l->valuestring : NULL;
-}
-
-static bool selinux_enabled(void)
-{
-  return access("/sys/fs/selinux/enforce", F_OK) == 0;
-}
-
 char *mount_label_data(const char *data, const char *label)
 {
-  if (label == NULL || !selinux_enabled())
+  if (label == NULL)
     return data ? strdup(data) : NULL;
   return xasprintf("%s%scontext=\"%s\"", data ? data : "", data ? "," : "", label);
 }
@@ -103,7 +92,7 @@ static int apply_filesystem(int rootfd, const struct mount_entry *e, const struc
     flags &= ~(unsigned long)MS_RDONLY;
   /* Kernel filesystems without xattr labels take no context= option. */
   bool labelled = strcmp(e->type, "proc") != 0 && strcmp(e->type, "sysfs") != 0;
-  cleanup_free char *data = mount_label_data(e->opt.data, labelled ? mount_label(o) : NULL);
+  cleanup_free char *data = mount_label_data(e->opt.data, labelled ? o->mount_label : NULL);
   if (e->opt.tmpcopyup && strcmp(e->type, "tmpfs") == 0) {
     struct mount_entry copy = *e;
     copy.opt.flags = flags;

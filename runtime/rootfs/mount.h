@@ -48,8 +48,8 @@ int mount_cgroup(int rootfd, const struct mount_entry *e, const struct rootfs_op
 /* tmpfs with "tmpcopyup": filled with the target's contents before it is
  * attached onto targetfd. */
 int mount_tmpfs_copyup(int targetfd, const struct mount_entry *e, bottle_error_t *err);
-/* Data with the SELinux context="label" appended when SELinux is enabled and
- * linux.mountLabel is set; otherwise a copy of data (NULL stays NULL). */
+/* Data with context="mount_label" appended when there is a label (rootfs_opts.mount_label:
+ * set only when SELinux is enabled); otherwise a copy of data (NULL stays NULL). */
 char *mount_label_data(const char *data, const char *mount_label);
 
 /* Shared helpers. */

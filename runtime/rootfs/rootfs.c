@@ -454,11 +454,7 @@ int rootfs_finalize(const struct rootfs_opts *o, bottle_error_t *err)
   const cJSON *masked = o->linux ? cJSON_GetObjectItemCaseSensitive(o->linux, "maskedPaths") : NULL;
   if (for_each_path(ro, "readonlyPaths", readonly_cb, rootfd, NULL, err) < 0)
     return berr_wrap(err, "rootfs");
-  const cJSON *label = o->linux ? cJSON_GetObjectItemCaseSensitive(o->linux, "mountLabel") : NULL;
-  struct mask_ctx ctx = {
-      .devnull = -1,
-      .label = cJSON_IsString(label) && label->valuestring[0] ? label->valuestring : NULL,
-  };
+  struct mask_ctx ctx = {.devnull = -1, .label = o->mount_label};
   int rc = for_each_path(masked, "maskedPaths", mask_cb, rootfd, &ctx, err);
   if (ctx.devnull >= 0)
     close(ctx.devnull);

@@ -15,9 +15,12 @@ struct rootfs_opts {
   bool no_pivot;       /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
   const cJSON *mounts; /* config.json "mounts" array (may be NULL) */
   const cJSON *linux;  /* config.json "linux" object: devices, maskedPaths, readonlyPaths,
-                          rootfsPropagation, mountLabel */
+                          rootfsPropagation */
   bool userns;         /* a new user namespace: devices are bind-mounted, not mknod'ed */
   bool new_cgroupns;   /* cgroup mounts show the namespace's view */
+  /* linux.mountLabel when SELinux is enabled, else NULL: the security layer decides
+   * (lsm_mount_label), rootfs/ only adds it as context= to the mounts that take one. */
+  const char *mount_label;
 };
 
 /* Phase 1, before createContainer hooks: make mounts private/slave per
