@@ -43,11 +43,6 @@ int log_init(const char *path, const char *format, bool debug)
   return 0;
 }
 
-int log_fd(void)
-{
-  return log_file;
-}
-
 static const char *level_name(enum log_level l)
 {
   switch (l) {

@@ -14,7 +14,5 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* The fatal error of a verb: to the log and, when the log is a file, also as a
  * plain line on stderr (what runc does). */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* fd of the log file or -1 (kept CLOEXEC; children never see it). */
-int log_fd(void);
 
 #endif

@@ -12,9 +12,6 @@
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"
 
-static const char *const set_names[] = {"bounding", "effective", "permitted", "inheritable",
-                                        "ambient"};
-
 /* Caps the running kernel knows: 0..cap_last_cap. libcap reads /proc/sys/kernel/cap_last_cap. */
 static cap_value_t kernel_cap_count(void)
 {
@@ -85,9 +82,9 @@ static int set_array(const cJSON *capabilities, const char *set, const cJSON **o
   return 0;
 }
 
-/* Sets bit n of *mask for every capability of the set the kernel knows. Unknown names fail
- * when ig is NULL (validation) and are collected in ig otherwise (the runtime path, where runc
- * warns and goes on). Names the running kernel does not know are always skipped. */
+/* Sets bit n of *mask for every capability of the set the kernel knows. Unknown names, and
+ * names the running kernel does not know, are skipped and collected in ig (runc warns and goes
+ * on). */
 static int set_mask(const cJSON *capabilities, const char *set, unsigned long long *mask,
                     struct ignored_caps *ig, bottle_error_t *err)
 {
@@ -103,44 +100,16 @@ static int set_mask(const cJSON *capabilities, const char *set, unsigned long lo
   {
     cap_value_t v;
     if (!cap_lookup(it->valuestring, &v)) {
-      if (ig == NULL)
-        return berr(err, 0,
-                    "process.capabilities.%s: unknown capability \"%s\" (names look like "
-                    "CAP_NET_ADMIN; see capabilities(7))",
-                    set, it->valuestring);
       ignore_cap(ig, it->valuestring);
       continue;
     }
     if (v >= known || v >= 64) {
       log_msg(LOG_DEBUG, "capability %s in %s is unknown to the running kernel", it->valuestring,
               set);
-      if (ig != NULL)
-        ignore_cap(ig, it->valuestring);
+      ignore_cap(ig, it->valuestring);
       continue;
     }
     *mask |= 1ULL << v;
-  }
-  return 0;
-}
-
-int caps_validate(const cJSON *capabilities, bottle_error_t *err)
-{
-  for (size_t i = 0; i < sizeof(set_names) / sizeof(set_names[0]); i++) {
-    unsigned long long mask;
-    if (set_mask(capabilities, set_names[i], &mask, NULL, err) < 0)
-      return -1;
-  }
-  const cJSON *it;
-  cJSON_ArrayForEach(it, capabilities)
-  {
-    bool known = false;
-    for (size_t i = 0; i < sizeof(set_names) / sizeof(set_names[0]); i++)
-      known = known || (it->string != NULL && strcmp(it->string, set_names[i]) == 0);
-    if (!known)
-      return berr(err, 0,
-                  "process.capabilities: unknown set \"%s\" (use bounding, effective, "
-                  "permitted, inheritable, ambient)",
-                  it->string ? it->string : "");
   }
   return 0;
 }

@@ -1,5 +1,5 @@
-/* Shared between runtime/security/seccomp.c (OCI → BPF), seccomp_egress.c and
- * seccomp_docker.c; not for other modules. */
+/* Shared between runtime/security/seccomp.c (OCI → BPF), seccomp_cache.c and seccomp_egress.c;
+ * not for other modules. */
 #ifndef BOTTLE_SECCOMP_INTERNAL_H
 #define BOTTLE_SECCOMP_INTERNAL_H
 

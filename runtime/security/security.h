@@ -34,9 +34,6 @@
  * and an ambient capability the kernel refuses to raise is skipped too. */
 int caps_drop_bounding(const cJSON *capabilities, bottle_error_t *err);
 int caps_apply(const cJSON *capabilities, bottle_error_t *err);
-/* Strict check for config validation: unknown names and set keys fail with the name in the
- * message. The runtime path above does not call it (runc compatibility). */
-int caps_validate(const cJSON *capabilities, bottle_error_t *err);
 
 struct seccomp_filter; /* opaque compiled filter */
 /* linux.seccomp (OCI LinuxSeccomp: defaultAction, defaultErrnoRet, architectures, flags,
@@ -69,14 +66,6 @@ int seccomp_add_egress_hardening(struct seccomp_filter **f, bottle_error_t *err)
  * CAP_SYS_ADMIN (see the order above). */
 int seccomp_filter_load(struct seccomp_filter *f, bottle_error_t *err);
 void seccomp_filter_free(struct seccomp_filter *f);
-
-/* Turns a Docker seccomp profile file (profiles/seccomp/default.json format: archMap,
- * syscalls[] with includes/excludes on caps, arches, minKernel) into the OCI
- * linux.seccomp object Docker would send for a process with the given capabilities
- * (process.capabilities; its bounding set decides includes.caps), on this machine's
- * architecture and kernel. For tests and for giving bottled containers a default. */
-int seccomp_from_docker_profile(const cJSON *profile, const cJSON *capabilities, cJSON **out,
-                                bottle_error_t *err);
 
 /* process.apparmorProfile / process.selinuxLabel, change-on-exec. As runc 1.1.5 (observed on
  * a host without either LSM): a non-empty apparmorProfile is always written, so without

@@ -14,16 +14,6 @@ extern char **environ;
 
 #define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-int selfexe_is_sealed(void)
-{
-  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  int seals = fcntl(fd, F_GET_SEALS);
-  close(fd);
-  return seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS;
-}
-
 void selfexe_ensure_sealed(char **argv)
 {
   int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);

@@ -9,7 +9,5 @@
 /* Returns when already running from a sealed copy (or when sealing is
  * impossible, which is logged); otherwise re-execs and does not return. */
 void selfexe_ensure_sealed(char **argv);
-/* True when /proc/self/exe is a sealed memfd. */
-int selfexe_is_sealed(void);
 
 #endif

@@ -1,17 +1,24 @@
-/* Docker's seccomp profile format (profiles/seccomp/default.json) → the OCI
- * linux.seccomp object, the way dockerd 20.10 builds it (setupSeccomp): the
- * archMap entry of the native architecture, and each syscalls[] group kept
- * only when its includes hold and its excludes do not, judged against the
- * process's bounding capabilities, the Go name of the architecture and the
- * running kernel's version. */
-#include "runtime/security/seccomp_internal.h"
+/* For the unit tests only (test_seccomp.c), moved out of runtime/security/ where nothing called
+ * it: Docker's seccomp profile format (profiles/seccomp/default.json) → the OCI linux.seccomp
+ * object, the way dockerd 20.10 builds it (setupSeccomp): the archMap entry of the native
+ * architecture, and each syscalls[] group kept only when its includes hold and its excludes do
+ * not, judged against the process's bounding capabilities, the Go name of the architecture and
+ * the running kernel's version. */
+#ifndef BOTTLE_TESTS_SECCOMP_DOCKER_H
+#define BOTTLE_TESTS_SECCOMP_DOCKER_H
 
+#include <cJSON.h>
 #include <errno.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
 #include "runtime/lib/cleanup.h"
+#include "runtime/lib/error.h"
 
 /* The GOARCH Docker compares includes.arches/excludes.arches with. */
 static const char *go_arch(uint32_t token)
@@ -166,8 +173,11 @@ static int architectures(const cJSON *profile, uint32_t native, cJSON *out)
   return 0;
 }
 
-int seccomp_from_docker_profile(const cJSON *profile, const cJSON *capabilities, cJSON **out,
-                                bottle_error_t *err)
+/* The OCI linux.seccomp object Docker would send for a process with these capabilities
+ * (process.capabilities; its bounding set decides includes.caps), on this machine's architecture
+ * and kernel. */
+static int seccomp_from_docker_profile(const cJSON *profile, const cJSON *capabilities, cJSON **out,
+                                       bottle_error_t *err)
 {
   *out = NULL;
   if (!cJSON_IsObject(profile))
@@ -215,3 +225,5 @@ int seccomp_from_docker_profile(const cJSON *profile, const cJSON *capabilities,
   *out = take_ptr(oci);
   return 0;
 }
+
+#endif

@@ -18,6 +18,7 @@
 
 #include "runtime/lib/cleanup.h"
 #include "runtime/security/security.h"
+#include "tests/unit/seccomp_docker.h"
 
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
