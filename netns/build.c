@@ -362,7 +362,9 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   struct nn_cidr link_pool;
   if (check_spec(spec, &link_pool, err) < 0)
     return -1;
-  if (nn_lib_load(NN_LIB_NL, err) < 0)
+  /* Both, before anything is made: finish needs libnftables, and a network half made without it
+   * could not be torn down either. */
+  if (nn_lib_load(NN_LIB_NL, err) < 0 || nn_lib_load(NN_LIB_NFT, err) < 0)
     return nn_wrap(err, "netns %s", spec->name);
   nn_fault_injection_arm();
   struct ctx c = {
