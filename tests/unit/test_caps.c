@@ -15,7 +15,7 @@
 #include "runtime/lib/cleanup.h"
 #include "runtime/security/security.h"
 
-#include "tests/unit/check.h"
+#include "tests/unit/unit.h"
 
 static cJSON *json(const char *text)
 {
@@ -279,6 +279,5 @@ int main(void)
   test_all_dropped();
   test_ambient_for_non_root();
   test_errors();
-  printf("%d/%d checks passed\n", checks - failures, checks);
-  return failures == 0 ? 0 : 1;
+  return unit_finish();
 }

@@ -19,7 +19,7 @@ static char top[128];          /* unique parent cgroup path of this run, e.g. /b
 static struct cgroup *live_cg; /* destroyed on exit, even after a failure */
 static pid_t live_child = -1;
 
-#include "tests/unit/check.h"
+#include "tests/unit/unit.h"
 
 static bool path_exists(const char *p)
 {
@@ -552,6 +552,5 @@ int main(void)
   test_paths();
   test_oom();
   cleanup_everything();
-  printf("%d/%d checks passed\n", checks - failures, checks);
-  return failures ? 1 : 0;
+  return unit_finish();
 }

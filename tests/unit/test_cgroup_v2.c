@@ -25,7 +25,7 @@ static struct cgroup *live_cg;
 static pid_t live_child = -1;
 static char root_subtree_before[512];
 
-#include "tests/unit/check.h"
+#include "tests/unit/unit.h"
 
 static const char *errmsg(bottle_error_t e)
 {
@@ -221,6 +221,5 @@ int main(void)
   berr_free(&err);
 
   cleanup_everything();
-  printf("%d/%d checks passed\n", checks - failures, checks);
-  return failures ? 1 : 0;
+  return unit_finish();
 }

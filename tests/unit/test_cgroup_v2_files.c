@@ -14,7 +14,7 @@
 
 static char dir[256];
 
-#include "tests/unit/check.h"
+#include "tests/unit/unit.h"
 
 static const char *const files[] = {
     "memory.max",  "memory.low",  "memory.swap.max", "memory.high", "cpu.weight", "cpu.max",
@@ -253,6 +253,5 @@ int main(void)
   }
 
   cgroup_free(cg);
-  printf("%d/%d checks passed\n", checks - failures, checks);
-  return failures ? 1 : 0;
+  return unit_finish();
 }

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/unit/check.h"
+#include "tests/unit/unit.h"
 
 #define MISSING "libbottle-test-missing.so.0"
 
@@ -170,6 +170,5 @@ int main(void)
   test_message_crosses_the_netns_child();
   test_missing_symbol();
   test_loaded();
-  printf("%d/%d checks passed\n", checks - failures, checks);
-  return failures == 0 ? 0 : 1;
+  return unit_finish();
 }
