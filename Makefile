@@ -139,6 +139,8 @@ fuzz: $(FUZZ_BINS)
 asan:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
 
+# The CRI test client (integration/cri*.sh) is node and two npm packages (its lock file):
+# node and npm come from Debian unless there already, its node_modules go to $(BUILD)/test-cache.
 deps:
 	@missing=""; for p in $(BUILD_DEPS) $(TEST_DEPS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -148,6 +150,14 @@ deps:
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	fi
+	@need=""; command -v node >/dev/null 2>&1 || need=nodejs; \
+	command -v npm >/dev/null 2>&1 || need="$$need npm"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing: $$need"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$need >/dev/null; \
+	fi
+	@tests/helpers/cri-client/install.sh $(BUILD) >/dev/null
 
 # The tests run the plain build (what users install) and, for the unit tests,
 # the ASan/UBSan build.
