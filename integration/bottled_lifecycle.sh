@@ -74,7 +74,8 @@ check_contains "exec: direct fails at once" "Network is unreachable" \
 logs=$(bt logs "$A" 2>&1)
 check_contains "logs: the blocked request is marked" "BLOCKED GET blocked-$$.test:80" "$logs"
 check_eq "logs: one BLOCKED line" 1 "$(grep -c '^BLOCKED' <<<"$logs")"
-check_contains "logs: other lines pass through" '"event":"startup"' "$logs"
+check_contains "logs: other events, one line each" 'startup listen=' "$logs"
+check_contains "logs --json: the raw audit lines" '"event":"startup"' "$(bt logs --json "$A")"
 check_fails "logs of an unknown id fail" bt logs "nosuch-$$"
 
 # Two bottles at once: same agent /30 in both, each in its own namespaces.

@@ -69,7 +69,7 @@ out=$(bt exec "$A" sh -c "echo hello-by-ip | /.bottle/bottle-connect $IP 22; ech
 echo "$out"
 check_contains "by IPv4 literal: the answer comes back" "SSH-2.0-testd got: hello-by-ip
 rc=0" "$out"
-check_contains "the sidecar logged the tunnels" "\"target\":\"example.test:22\"" "$(bt logs "$A" 2>&1)"
+check_contains "the sidecar logged the tunnels" "\"target\":\"example.test:22\"" "$(bt logs --json "$A" 2>&1)"
 
 # 2. A host that is no SSH target: the proxy's reason on stderr, exit 1, nothing reaches it.
 out=$(bt exec "$A" sh -c 'echo x | /.bottle/bottle-connect blocked.test 22 2>&1 >/dev/null; echo "rc=$?"' 2>&1)

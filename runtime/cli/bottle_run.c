@@ -110,12 +110,19 @@ int bottle_run_main(int argc, char **argv)
   ov.allow = nallow ? allow : NULL;
   if (!yes && !ov.dry_run && isatty(STDIN_FILENO))
     ov.confirm = ask_yes_no;
-  if (log_init(NULL, "text", false) < 0)
-    return 1;
+  log_init_plain("bottle-run"); /* a command people type: plain lines, not runc's log */
   cleanup_free char *root_abs = abs_path(root);
   g.root = root_abs;
   g.bottled = &ov;
   cleanup_free char *bundle = abs_path(argv[optind]);
+  cleanup_free char *bundle_config = xasprintf("%s/config.json", bundle);
+  if (access(bundle_config, F_OK) < 0) {
+    fprintf(stderr,
+            "bottle-run: %s: %s; give an OCI bundle directory (`bottle spec` writes a "
+            "config.json)\n",
+            bundle_config, strerror(errno));
+    return 2;
+  }
   char id[64];
   snprintf(id, sizeof(id), "bottle-run-%d", (int)getpid());
 
@@ -125,10 +132,10 @@ int bottle_run_main(int argc, char **argv)
     struct container *c = NULL;
     if (chdir(bundle) < 0) {
       berr(&err, errno, "chdir to bundle %s", bundle);
-      return verb_fail(&err, "bottle-run: ", 1);
+      return verb_fail(&err, NULL, 1);
     }
     if (bottled_create(&g, &o, &ov, &c, &err) < 0)
-      return verb_fail(&err, "bottle-run: ", 1);
+      return verb_fail(&err, NULL, 1);
     container_free(c);
     puts("dry run: nothing was created");
     return 0;
@@ -140,51 +147,6 @@ int bottle_run_main(int argc, char **argv)
   char *run_argv[] = {"run", "--bundle", bundle, id, NULL};
   optind = 0;
   return verb_run(&g, 4, run_argv);
-}
-
-/* Pipelock's audit log is JSON lines; blocked requests are marked so that a reader can pick
- * them out (grep BLOCKED), everything else is passed through unchanged. */
-static void print_log_line(const char *line)
-{
-  cleanup_cjson cJSON *j = line[0] == '{' ? cJSON_Parse(line) : NULL;
-  const char *event = json_str(j, "event", NULL);
-  if (event != NULL && strcmp(event, "blocked") == 0) {
-    printf("BLOCKED %s %s (%s: %s)\n", json_str(j, "method", "?"), json_str(j, "target", "?"),
-           json_str(j, "scanner", "?"), json_str(j, "reason", "?"));
-    return;
-  }
-  puts(line);
-}
-
-int bottle_logs_main(struct globals *g, int argc, char **argv)
-{
-  if (argc != 2) {
-    fprintf(stderr, "usage: bottle logs ID\n");
-    return 1;
-  }
-  cleanup_free char *path = bottled_log_path(g, argv[1]);
-  cleanup_fclose FILE *f = fopen(path, "re");
-  if (f == NULL) {
-    bottle_error_t err = NULL;
-    berr(&err, errno, "container %s has no sidecar log (%s); is it a bottled container?", argv[1],
-         path);
-    return verb_fail(&err, NULL, 1);
-  }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  while ((n = getline(&line, &cap, f)) > 0) {
-    if (line[n - 1] == '\n')
-      line[n - 1] = '\0';
-    print_log_line(line);
-  }
-  free(line);
-  /* A dead proxy writes no last words: say it here, so the reader knows egress is closed. */
-  const char *sidecar = bottled_sidecar_status(g, argv[1]);
-  if (sidecar != NULL && strcmp(sidecar, "stopped") == 0)
-    printf("bottle: the sidecar is not running: the agent has no egress (recreate the "
-           "container)\n");
-  return 0;
 }
 
 /* Removes bottle id when its agent state is gone (a crash mid-create, a shim that died

@@ -98,3 +98,15 @@ int cli_parse_duration_ms(const char *s, long *ms)
   *ms = (long)(v * mult);
   return 0;
 }
+
+bool cli_asks_help(int argc, char **argv, bool args_follow_positional)
+{
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0 || (args_follow_positional && a[0] != '-'))
+      return false;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-help") == 0)
+      return true;
+  }
+  return false;
+}

@@ -20,5 +20,9 @@ int cli_usage_error(const char *verb, const char *what);
 const char *cli_one_id(int argc, char **argv, int optind_, const char *verb);
 /* Parses a duration like "5s", "100ms", "2m" or a plain number of seconds. */
 int cli_parse_duration_ms(const char *s, long *ms);
+/* Whether a verb's arguments (argv[0] is the verb) ask for its help: -h, --help or -help before
+ * "--", and, when args_follow_positional (exec's command, ps's ps options), before the first
+ * positional too, since what follows it belongs to another program. */
+bool cli_asks_help(int argc, char **argv, bool args_follow_positional);
 
 #endif

@@ -102,7 +102,8 @@ int verb_run(struct globals *g, int argc, char **argv)
     container_free(c);
   }
   if (err)
-    rc = verb_fail(&err, "bottle run failed: ", 1);
+    /* bottle-run's plain log lines already begin with its name */
+    rc = verb_fail(&err, g->bottled != NULL ? NULL : "bottle run failed: ", 1);
   for (int i = 0; i < 2; i++)
     if (tty_pair[i] >= 0)
       close(tty_pair[i]);

@@ -14,6 +14,7 @@
 static int log_file = -1;
 static bool log_json;
 static bool log_debug_on;
+static const char *log_plain_prog; /* set: plain lines for a person, not runc's format */
 
 int log_init(const char *path, const char *format, bool debug)
 {
@@ -43,6 +44,13 @@ int log_init(const char *path, const char *format, bool debug)
   return 0;
 }
 
+void log_init_plain(const char *progname)
+{
+  log_plain_prog = progname;
+  log_json = false;
+  log_debug_on = false;
+}
+
 static const char *level_name(enum log_level l)
 {
   switch (l) {
@@ -61,6 +69,13 @@ static void emit(enum log_level level, const char *msg)
 {
   if (level == LOG_DEBUG && !log_debug_on)
     return;
+  if (log_plain_prog != NULL) {
+    char *plain =
+        xasprintf("%s: %s%s\n", log_plain_prog, level == LOG_WARNING ? "warning: " : "", msg);
+    write_all(STDERR_FILENO, plain, strlen(plain));
+    free(plain);
+    return;
+  }
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   char when[64];
