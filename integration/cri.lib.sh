@@ -28,9 +28,10 @@
 #   cri_state ID / cri_pod_state POD_ID  CONTAINER_RUNNING..., SANDBOX_READY...
 #   cri_wait_state ID STATE           until the container reaches STATE (10 s at most; an
 #                      exited container fails at once)
-#   cri_remove_pod POD_ID             what a kubelet does to delete a pod: stop and remove
-#                      each container, StopPodSandbox, RemovePodSandbox, then the pod's cgroup
-#                      directory (the kubelet's own; empty once the runtime is done)
+#   cri_remove_pod POD_ID             what a kubelet does to delete a pod (cri-client down):
+#                      stop and remove each container, StopPodSandbox, RemovePodSandbox, then
+#                      the pod's cgroup directory (the kubelet's own; empty once the runtime is
+#                      done)
 #   cri_pod_cgroup_leftovers UID      cgroup dirs left under the pod's cgroup parent
 #   cri_cleanup        every pod removed through the CRI (the test's EXIT trap runs it first,
 #                      as engine_bottled_pre_cleanup), CNI cache files of this network;
@@ -272,21 +273,10 @@ cri_wait_state() {
   done
 }
 
-# The containers of a pod, by ListContainers.
-_cri_pod_containers() {
-  cri ps "$1" | python3 -c 'import json, sys
-for c in json.load(sys.stdin).get("containers", []): print(c["id"])'
-}
-
 cri_remove_pod() {
-  local pod=$1 id rc=0 uid parent
+  local pod=$1 rc=0 uid
   uid=$(cri inspectp "$pod" | _cri_json_field status.metadata.uid)
-  for id in $(_cri_pod_containers "$pod"); do
-    cri stop "$id" 10 || rc=1
-    cri rm "$id" || rc=1
-  done
-  cri stopp "$pod" || rc=1
-  cri rmp "$pod" || rc=1
+  cri down "$pod" >"$ENGINE_TMP/cri/down.json" || { rc=1; cat "$ENGINE_TMP/cri/down.json"; }
   [ -n "$uid" ] && _cri_rm_pod_cgroup "$uid"
   return "$rc"
 }
@@ -310,12 +300,7 @@ cri_pod_cgroup_leftovers() {
 
 cri_cleanup() {
   local pod
-  if [ -n "$CRI_SOCK" ] && [ -S "$CRI_SOCK" ]; then
-    for pod in $(cri pods 2>/dev/null | python3 -c 'import json, sys
-for p in json.load(sys.stdin).get("items", []): print(p["id"])' 2>/dev/null); do
-      cri_remove_pod "$pod" >/dev/null 2>&1
-    done
-  fi
+  [ -n "$CRI_SOCK" ] && [ -S "$CRI_SOCK" ] && cri down --grace 2 >/dev/null 2>&1
   # A bottle the engine never deleted (a test stopped half-way): its sidecar, netns and links.
   if [ -n "$CRI_BOTTLE_ROOT" ] && [ -d "$CRI_BOTTLE_ROOT" ]; then
     for pod in $("$BOTTLE" --root "$CRI_BOTTLE_ROOT" list -q 2>/dev/null); do

@@ -19,11 +19,23 @@
 //     ps [POD_ID]                            ListContainers
 //     exec [--json] [--timeout N] ID CMD...  ExecSync: CMD's stdout/stderr and exit code
 //     inspecti IMAGE                         ImageStatus (.image is null for an unknown one)
+//   and two that make several calls, as a kubelet does for a whole pod:
+//     podup [--count N] POD.json HANDLER CTR.json...
+//                      RunPodSandbox, then each container created and started in order; with
+//                      --count, N such pods at once (names NAME-0.., fresh uids). Prints one
+//                      {"pod", "containers", "ms", "error"} per pod, ms the wall time of its
+//                      calls; exits 1 if any pod failed
+//     down [--grace SECS] [POD_ID...]
+//                      each pod (default: all) stopped and removed: StopContainer (SECS before
+//                      SIGKILL, default 10) and RemoveContainer for each of its containers,
+//                      StopPodSandbox, RemovePodSandbox; pods at once. Prints the errors of
+//                      each; exits 1 if there were any
 //
 // The socket defaults to $CRI_SOCK. A failed call prints "cri-client: VERB: CODE: details"
 // on stderr (details as the runtime gave them) and exits 1; a usage error exits 2.
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
@@ -59,6 +71,52 @@ function call(client, method, request, seconds) {
   });
 }
 
+function errorText(err) {
+  return `${grpc.status[err.code] || err.code}: ${err.details || err.message}`;
+}
+
+// Copy number COPY of a pod config: its own name and uid (which also names the pod's cgroup and log
+// directory, as a kubelet makes them).
+function podCopy(config, copy) {
+  const uid = crypto.randomUUID();
+  const json = JSON.stringify(config).split(config.metadata.uid).join(uid);
+  const c = JSON.parse(json);
+  c.metadata.name = `${config.metadata.name}-${copy}`;
+  return c;
+}
+
+async function podUp(client, pod, handler, containers, seconds) {
+  const t0 = process.hrtime.bigint();
+  const out = { pod: '', containers: [] };
+  try {
+    const reply = await call(client, 'RunPodSandbox', { config: pod, runtime_handler: handler }, seconds);
+    out.pod = reply.pod_sandbox_id;
+    for (const config of containers) {
+      const created = await call(
+        client, 'CreateContainer', { pod_sandbox_id: out.pod, config, sandbox_config: pod }, seconds);
+      out.containers.push(created.container_id);
+      await call(client, 'StartContainer', { container_id: created.container_id }, seconds);
+    }
+  } catch (err) {
+    out.error = errorText(err);
+  }
+  out.ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return out;
+}
+
+async function podDown(client, podId, grace, seconds) {
+  const errors = [];
+  const noted = (p) => p.catch((err) => errors.push(errorText(err)));
+  const list = await noted(call(client, 'ListContainers', { filter: { pod_sandbox_id: podId } }, seconds));
+  for (const c of (list && list.containers) || []) {
+    await noted(call(client, 'StopContainer', { container_id: c.id, timeout: grace }, seconds + grace));
+    await noted(call(client, 'RemoveContainer', { container_id: c.id }, seconds));
+  }
+  await noted(call(client, 'StopPodSandbox', { pod_sandbox_id: podId }, seconds));
+  await noted(call(client, 'RemovePodSandbox', { pod_sandbox_id: podId }, seconds));
+  return { pod: podId, errors };
+}
+
 // A verbose status's info values are JSON documents in strings: shown as JSON.
 function parseInfo(reply) {
   for (const [k, v] of Object.entries(reply.info || {})) {
@@ -87,7 +145,7 @@ async function main(argv) {
   if (!socket) usage('no socket: give --socket PATH or set CRI_SOCK');
   if (!(timeout > 0)) usage('--timeout needs a number of seconds');
   const verb = argv.shift();
-  if (!verb) usage('no verb (version, status, runp, stopp, rmp, inspectp, pods, create, start, stop, rm, inspect, ps, exec, inspecti)');
+  if (!verb) usage('no verb (version, status, runp, stopp, rmp, inspectp, pods, create, start, stop, rm, inspect, ps, exec, inspecti, podup, down)');
   const need = (n, what) => {
     if (argv.length < n) usage(`${verb}: usage: ${verb} ${what}`);
   };
@@ -168,6 +226,36 @@ async function main(argv) {
     case 'ps':
       print(await rpc('ListContainers', { filter: argv[0] ? { pod_sandbox_id: argv[0] } : {} }));
       break;
+    case 'podup': {
+      let count = 0;
+      if (argv[0] === '--count') {
+        argv.shift();
+        count = Number(argv.shift());
+        if (!(count >= 1)) usage('podup: --count needs a number of pods');
+      }
+      need(2, '[--count N] POD.json HANDLER CTR.json...');
+      const [podFile, handler, ...ctrFiles] = argv;
+      const pod = readJson(podFile);
+      const containers = ctrFiles.map(readJson);
+      const pods = count ? Array.from({ length: count }, (_, i) => podCopy(pod, i)) : [pod];
+      const results = await Promise.all(pods.map((p) => podUp(client, p, handler, containers, timeout)));
+      print(results);
+      if (results.some((r) => r.error)) process.exitCode = 1;
+      break;
+    }
+    case 'down': {
+      let grace = 10;
+      if (argv[0] === '--grace') {
+        argv.shift();
+        grace = Number(argv.shift());
+        if (!(grace >= 0)) usage('down: --grace needs a number of seconds');
+      }
+      const ids = argv.length ? argv : (await rpc('ListPodSandbox', {})).items.map((p) => p.id);
+      const results = await Promise.all(ids.map((id) => podDown(client, id, grace, timeout)));
+      print(results);
+      if (results.some((r) => r.errors.length)) process.exitCode = 1;
+      break;
+    }
     case 'exec': {
       let json = false;
       let secs = 60;
