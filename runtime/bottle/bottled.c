@@ -1,4 +1,4 @@
-#include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bottle.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/bottle/agent_spec.h"
 
@@ -197,7 +197,9 @@ static void crash_point(int step)
     kill(getpid(), SIGKILL);
 }
 #else
-static void crash_point(int step) {}
+static void crash_point(int step)
+{
+}
 #endif
 
 /* "nameserver A" for an IPv4 or IPv6 literal A outside loopback (127/8, ::1), which is the host's
@@ -579,94 +581,177 @@ static int wait_for_proxy(const struct build *b, const struct netns_topology *to
   return berr(err, 0, "%s; the sidecar's last log lines: %s", why, tail);
 }
 
-/* Creates the bottle in the order docs/design.md gives; each step records what it made. The
- * network's slow part runs in a child while the sidecar is made, and the agent is created
- * while pipelock starts; create returns only once the proxy answers. */
-static int create_bottled(struct build *b, struct container **out, bottle_error_t *err)
-{
-  /* --debug timings (integration/bench/bottled.sh): the wait for the sidecar's proxy is
-   * pipelock's cost; the rest of create is the bottle's. */
-  double t_begin = mono_ms();
-  /* The sidecar's init is the first to be placed in a cgroup: its wait for the cgroup lock
-   * runs alongside the network's build (the agent's init follows soon enough not to wait).
-   * The thread makes no libc call that locks, so the network's child may be forked while
-   * it runs (runtime/cgroup/cgroup_warm.c). */
-  __attribute__((cleanup(cgroup_warm_finish))) struct cgroup_warm warm = {0};
-  cgroup_warm_start(&warm);
-  const struct bottle_config *cfg = b->cfg;
-  cleanup_free char *lower = sidecar_lower(cfg->sidecar_bundle, err);
-  if (lower == NULL)
-    return -1;
+/* What create_bottled's steps share: each step reads what the ones before it made. */
+struct build_run {
+  struct cgroup_warm warm;
+  char *lower;  /* the sidecar bundle's rootfs */
+  char *rootfs; /* the sidecar's overlay */
+  struct netns_topology topo;
+  struct netns_spec ns;
+  struct engine_hooks_job hooks;
+  struct netns_child net;
+  struct container *sidecar, *agent;
+  double t_begin, t_sidecar_start, t_wait, t_ready; /* --debug timings */
+};
 
+static int step_record(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  r->lower = sidecar_lower(b->cfg->sidecar_bundle, err);
+  if (r->lower == NULL)
+    return -1;
   if (mkdir_p(b->dir, 0700) < 0)
     return berr(err, errno, "mkdir %s", b->dir);
   b->record = cJSON_CreateObject();
   cJSON_AddStringToObject(b->record, "netns", b->name);
   cJSON_AddStringToObject(b->record, "network", net_mode_name(b->mode));
-  if (write_record(b->dir, b->record, err) < 0)
-    return -1;
-  crash_point(1);
-
-  struct netns_topology topo = {0};
-  struct netns_spec ns = topology_spec(b);
-  struct engine_hooks_job hooks;
-  /* settled on every return: no child works on the network once a teardown may start */
-  __attribute__((cleanup(netns_child_settle))) struct netns_child net = NETNS_CHILD_NONE;
-  if (network_begin(b, &ns, &topo, &hooks, &net, err) < 0)
-    return -1;
-  cleanup_free char *rootfs = sidecar_rootfs(b, lower, topo.sidecar_ip, err);
-  if (rootfs == NULL)
-    return -1;
-  crash_point(2);
-  struct container *sidecar = NULL;
-  cgroup_warm_finish(&warm);
-  if (make_sidecar(b, rootfs, &topo, &sidecar, err) < 0)
-    return -1;
-  crash_point(3);
-
-  int rc = -1;
-  struct container *agent = NULL;
-  if (network_finish(b, &ns, &net, &warm, err) < 0)
-    goto out;
-  crash_point(4);
-  double t_sidecar_start = mono_ms();
-  /* No gate: the sidecar has no bottle record (the agent gets it below), so the start gate
-   * passed it as plain before it was a parameter; the gate reads the boundary before the agent
-   * starts. */
-  if (container_start(sidecar, NULL, err) < 0)
-    goto out;
-  crash_point(5);
-  cgroup_warm_finish(&warm);
-  if (make_agent(b, &topo, &agent, err) < 0)
-    goto out;
-  crash_point(6);
-  double t_wait = mono_ms();
-  if (wait_for_proxy(b, &topo, sidecar, err) < 0)
-    goto out;
-  double t_ready = mono_ms();
-  crash_point(7);
-  agent->bottle = cJSON_Duplicate(b->record, 1);
-  if (state_save(agent, err) < 0)
-    goto out;
-  /* The sidecar's start costs create only the time spent waiting for its proxy; the rest of
-   * it passed while the agent was created. */
-  log_msg(LOG_DEBUG,
-          "bottled create %s: %.2f ms in all, %.2f ms of it waiting for the sidecar's proxy to "
-          "answer (%.2f ms after the sidecar's start)",
-          b->o->id, mono_ms() - t_begin, t_ready - t_wait, t_ready - t_sidecar_start);
-  *out = take_ptr(agent);
-  rc = 0;
-out:
-  if (agent != NULL) {
-    container_destroy(agent, NULL);
-    container_free(agent);
-  }
-  container_free(sidecar);
-  return rc;
+  return write_record(b->dir, b->record, err);
 }
 
-int bottled_create(const struct globals *g, struct create_opts *o,
-                   const struct bottled_overrides *ov, struct container **out, bottle_error_t *err)
+/* Everything the later steps make is recorded under b->dir (or named by b->name): the
+ * bottle's own teardown removes it from any partial state, as delete --force does. */
+static void undo_record(struct build *b, struct build_run *r)
+{
+  (void)r;
+  bottle_error_t e = NULL;
+  if (bottled_destroy(b->g, b->o->id, &e) < 0) {
+    log_msg(LOG_WARNING, "cleanup after failed create: %s", e->msg);
+    berr_free(&e);
+  }
+}
+
+static int step_network_begin(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  r->ns = topology_spec(b);
+  return network_begin(b, &r->ns, &r->topo, &r->hooks, &r->net, err);
+}
+
+static int step_sidecar_rootfs(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  r->rootfs = sidecar_rootfs(b, r->lower, r->topo.sidecar_ip, err);
+  return r->rootfs == NULL ? -1 : 0;
+}
+
+static int step_sidecar(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  cgroup_warm_finish(&r->warm);
+  return make_sidecar(b, r->rootfs, &r->topo, &r->sidecar, err);
+}
+
+/* The sidecar's handle holds the lock of its state dir, which the bottle's teardown
+ * (undo_record) takes. */
+static void undo_sidecar(struct build *b, struct build_run *r)
+{
+  (void)b;
+  container_free(take_ptr(r->sidecar));
+}
+
+static int step_network_finish(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  return network_finish(b, &r->ns, &r->net, &r->warm, err);
+}
+
+/* No gate: the sidecar has no bottle record (the agent gets it below), so the start gate
+ * passed it as plain before it was a parameter; the gate reads the boundary before the agent
+ * starts. */
+static int step_sidecar_start(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  (void)b;
+  r->t_sidecar_start = mono_ms();
+  return container_start(r->sidecar, NULL, err);
+}
+
+static int step_agent(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  cgroup_warm_finish(&r->warm);
+  return make_agent(b, &r->topo, &r->agent, err);
+}
+
+static void undo_agent(struct build *b, struct build_run *r)
+{
+  (void)b;
+  if (r->agent != NULL)
+    container_destroy(r->agent, NULL);
+  container_free(take_ptr(r->agent));
+}
+
+static int step_wait_for_proxy(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  r->t_wait = mono_ms();
+  if (wait_for_proxy(b, &r->topo, r->sidecar, err) < 0)
+    return -1;
+  r->t_ready = mono_ms();
+  return 0;
+}
+
+static int step_save(struct build *b, struct build_run *r, bottle_error_t *err)
+{
+  r->agent->bottle = cJSON_Duplicate(b->record, 1);
+  return state_save(r->agent, err);
+}
+
+/* The bottled create in the order docs/design.md gives. The network's slow part runs in a
+ * child while the sidecar is made, and the agent is created while pipelock starts; create
+ * returns only once the proxy answers. crash_at: BOTTLE_CREATE_CRASH_AT's step numbers
+ * (integration/bottled_crash.sh), after the step. A failed step is undone with the steps before
+ * it, last first (an undo takes what its step made, if anything); a step without an undo is
+ * covered by an earlier one's. */
+static const struct build_step {
+  const char *name;
+  int (*run)(struct build *b, struct build_run *r, bottle_error_t *err);
+  void (*undo)(struct build *b, struct build_run *r);
+  int crash_at;
+} build_steps[] = {
+    {"record", step_record, undo_record, 1},
+    {"network", step_network_begin, NULL, 0},
+    {"sidecar rootfs", step_sidecar_rootfs, NULL, 2},
+    {"sidecar", step_sidecar, undo_sidecar, 3},
+    {"network finish", step_network_finish, NULL, 4},
+    {"sidecar start", step_sidecar_start, NULL, 5},
+    {"agent", step_agent, undo_agent, 6},
+    {"proxy ready", step_wait_for_proxy, NULL, 7},
+    {"agent state", step_save, NULL, 0},
+};
+
+static int create_bottled(struct build *b, struct container **out, bottle_error_t *err)
+{
+  struct build_run r = {.net = NETNS_CHILD_NONE, .t_begin = mono_ms()};
+  /* The sidecar's init is the first to be placed in a cgroup: its wait for the cgroup lock
+   * runs alongside the network's build (the agent's init follows soon enough not to wait).
+   * The thread makes no libc call that locks, so the network's child may be forked while
+   * it runs (runtime/cgroup/cgroup_warm.c). */
+  cgroup_warm_start(&r.warm);
+  size_t n = sizeof(build_steps) / sizeof(*build_steps), done = 0;
+  while (done < n && build_steps[done].run(b, &r, err) == 0) {
+    if (build_steps[done].crash_at > 0)
+      crash_point(build_steps[done].crash_at);
+    done++;
+  }
+  /* no child works on the network once a teardown may start */
+  netns_child_settle(&r.net);
+  cgroup_warm_finish(&r.warm);
+  if (done < n) {
+    log_msg(LOG_DEBUG, "bottled create %s: step %s failed", b->o->id, build_steps[done].name);
+    for (size_t i = done + 1; i-- > 0;)
+      if (build_steps[i].undo != NULL)
+        build_steps[i].undo(b, &r);
+  } else {
+    /* The sidecar's start costs create only the time spent waiting for its proxy; the rest of
+     * it passed while the agent was created. */
+    log_msg(LOG_DEBUG,
+            "bottled create %s: %.2f ms in all, %.2f ms of it waiting for the sidecar's proxy to "
+            "answer (%.2f ms after the sidecar's start)",
+            b->o->id, mono_ms() - r.t_begin, r.t_ready - r.t_wait, r.t_ready - r.t_sidecar_start);
+    *out = take_ptr(r.agent);
+  }
+  container_free(r.agent);
+  container_free(r.sidecar);
+  free(r.rootfs);
+  free(r.lower);
+  return done < n ? -1 : 0;
+}
+
+int bottle_create(const struct globals *g, struct create_opts *o,
+                  const struct bottled_overrides *ov, struct container **out, bottle_error_t *err)
 {
   cJSON *config = NULL;
   if (spec_load(NULL, &config, err) < 0)
@@ -760,13 +845,6 @@ int bottled_create(const struct globals *g, struct create_opts *o,
   cJSON_Delete(b.config);
   cJSON_Delete(b.record);
   cJSON_Delete(b.network_hooks);
-  if (r < 0) {
-    bottle_error_t e2 = NULL;
-    if (bottled_destroy(g, o->id, &e2) < 0) {
-      log_msg(LOG_WARNING, "cleanup after failed create: %s", e2->msg);
-      berr_free(&e2);
-    }
-  }
   free(b.dir);
   return r;
 }

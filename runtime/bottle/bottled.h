@@ -27,13 +27,9 @@ struct bottled_overrides {
   bool (*confirm)(void); /* asked after the plan, before anything is created; NULL = yes */
 };
 
-/* create: loads config.json from the bundle (cwd), resolves the policy, and creates either a
- * plain container or a bottled one. */
-int bottled_create(const struct globals *g, struct create_opts *o,
-                   const struct bottled_overrides *ov, struct container **out, bottle_error_t *err);
-
-/* delete: removes the sidecar, the topology, the overlay and <root>/.bottle/<id>. Idempotent;
- * a container that was never bottled has nothing to remove. */
+/* The bottle's part of a delete (bottle_delete, runtime/bottle/bottle.h, calls it after the
+ * container's): removes the sidecar, the topology, the overlay and <root>/.bottle/<id>.
+ * Idempotent; a container that was never bottled has nothing to remove. */
 int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err);
 
 /* exec into a bottled container: the process gets the proxy environment and loses

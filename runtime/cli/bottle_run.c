@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bottle.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"
 #include "runtime/security/selfexe.h"
@@ -134,7 +134,7 @@ int bottle_run_main(int argc, char **argv)
       berr(&err, errno, "chdir to bundle %s", bundle);
       return verb_fail(&err, NULL, 1);
     }
-    if (bottled_create(&g, &o, &ov, &c, &err) < 0)
+    if (bottle_create(&g, &o, &ov, &c, &err) < 0)
       return verb_fail(&err, NULL, 1);
     container_free(c);
     puts("dry run: nothing was created");
@@ -164,11 +164,7 @@ static int gc_one(const struct globals *g, const char *id, bool stopped_too)
     container_free(c);
     return 0;
   }
-  int r = has_state ? container_destroy(c, &err) : 0;
-  container_free(c);
-  if (r == 0)
-    r = bottled_destroy(g, id, &err);
-  if (r < 0) {
+  if (bottle_delete(g, id, has_state ? c : NULL, &err) < 0) {
     log_msg(LOG_WARNING, "gc %s: %s", id, err->msg);
     berr_free(&err);
     return -1;

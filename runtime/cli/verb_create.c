@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bottle.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/create_flags.h"
 #include "runtime/lib/util.h"
@@ -30,7 +30,7 @@ int verb_create(struct globals *g, int argc, char **argv)
   int rc = 0;
   if (chdir(a.bundle) < 0)
     berr(&err, errno, "chdir to bundle %s", a.bundle);
-  else if (bottled_create(g, &a.o, g->bottled, &c, &err) == 0)
+  else if (bottle_create(g, &a.o, g->bottled, &c, &err) == 0)
     container_free(c);
   if (err)
     rc = verb_fail(&err, "bottle create failed: ", 1);

@@ -1,4 +1,4 @@
-#include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bottle.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/verbs.h"
 
@@ -23,9 +23,8 @@ int verb_delete(struct globals *g, int argc, char **argv)
   if (state_load(g->root, id, true, &c, &err) < 0) {
     /* A crash mid-create can leave a directory without a state file, and a
      * bottle's sidecar and network without an agent. */
-    state_remove_path(g->root, id);
     bottle_error_t e2 = NULL;
-    if (bottled_destroy(g, id, &e2) < 0 && force) {
+    if (bottle_delete(g, id, NULL, &e2) < 0 && force) {
       berr_free(&err);
       return verb_fail(&e2, NULL, 1);
     }
@@ -42,9 +41,5 @@ int verb_delete(struct globals *g, int argc, char **argv)
     container_free(c);
     return verb_fail(&err, NULL, 1);
   }
-  int r = container_destroy(c, &err);
-  container_free(c);
-  if (r == 0)
-    r = bottled_destroy(g, id, &err);
-  return r < 0 ? verb_fail(&err, NULL, 1) : 0;
+  return bottle_delete(g, id, c, &err) < 0 ? verb_fail(&err, NULL, 1) : 0;
 }

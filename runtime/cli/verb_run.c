@@ -6,8 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bottle.h"
 #include "runtime/bottle/start_gate.h"
+#include "runtime/lib/cleanup.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/create_flags.h"
 #include "runtime/lib/log.h"
@@ -71,14 +72,13 @@ int verb_run(struct globals *g, int argc, char **argv)
   }
   if (chdir(a.bundle) < 0) {
     berr(&err, errno, "chdir to bundle %s", a.bundle);
-  } else if (bottled_create(g, &o, g->bottled, &c, &err) == 0) {
+  } else if (bottle_create(g, &o, g->bottled, &c, &err) == 0) {
     if (tty_pair[1] >= 0) {
       close(tty_pair[1]);
       tty_pair[1] = -1;
     }
     if (container_start(c, start_gate, &err) < 0) {
-      container_destroy(c, NULL);
-      bottled_destroy(g, o.id, NULL);
+      bottle_delete(g, o.id, take_ptr(c), NULL);
     } else if (!detach) {
       pid_t pid = c->pid;
       flock(c->dirfd, LOCK_UN); /* others may pause/kill/exec while we wait */
@@ -87,12 +87,8 @@ int verb_run(struct globals *g, int argc, char **argv)
       if (!keep) {
         struct container *again = NULL;
         bottle_error_t e2 = NULL;
-        if (state_load(g->root, o.id, true, &again, &e2) == 0) {
-          container_destroy(again, &e2);
-          container_free(again);
-        }
-        if (e2 == NULL)
-          bottled_destroy(g, o.id, &e2);
+        if (state_load(g->root, o.id, true, &again, &e2) == 0)
+          bottle_delete(g, o.id, again, &e2);
         if (e2) {
           log_msg(LOG_WARNING, "run: cleanup: %s", e2->msg);
           berr_free(&e2);

@@ -1,0 +1,20 @@
+/* The front door for a container that may be bottled: create and delete own the order in which
+ * a bottle's parts are made and removed (docs/design.md), so that the verbs, bottle-run and gc
+ * never write it out themselves. */
+#ifndef BOTTLE_BOTTLE_H
+#define BOTTLE_BOTTLE_H
+
+#include "runtime/bottle/bottled.h"
+
+/* Loads config.json from the bundle (the cwd), resolves the policy, and creates either a plain
+ * container or a bottled one. A failed create leaves nothing of the bottle behind. */
+int bottle_create(const struct globals *g, struct create_opts *o,
+                  const struct bottled_overrides *ov, struct container **out, bottle_error_t *err);
+
+/* Removes container id: c (its cgroup, state and poststop hooks; NULL when its state could not be
+ * loaded, as after a crash mid-create: then whatever is left of its state dir), then what its
+ * bottle made beside it (sidecar, network, overlay, <root>/.bottle/<id>). Frees c. The first
+ * error is returned; the bottle is not touched when the container could not be removed. */
+int bottle_delete(const struct globals *g, const char *id, struct container *c, bottle_error_t *err);
+
+#endif
