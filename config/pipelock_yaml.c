@@ -124,8 +124,13 @@ static int emit_document(yaml_emitter_t *e, const struct bottle_policy *pol, con
       key_plain(e, "enforce", "true") < 0 || key_strings(e, "api_allowlist", &pol->allowlist) < 0)
     return -1;
   /* Also given as --listen by the default argv; here too so a custom argv listens right. */
-  if (key(e, "fetch_proxy") < 0 || map_start(e) < 0 || key_string(e, "listen", listen) < 0 ||
-      map_end(e) < 0)
+  if (key(e, "fetch_proxy") < 0 || map_start(e) < 0 || key_string(e, "listen", listen) < 0)
+    return -1;
+  if (pol->max_requests_per_minute > 0 &&
+      (key(e, "monitoring") < 0 || map_start(e) < 0 ||
+       key_uint(e, "max_requests_per_minute", pol->max_requests_per_minute) < 0 || map_end(e) < 0))
+    return -1;
+  if (map_end(e) < 0)
     return -1;
   /* Off the proxy listener, which the agent reaches: on the sidecar's own loopback. */
   if (key_string(e, "metrics_listen", metrics) < 0)

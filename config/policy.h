@@ -41,6 +41,12 @@
  * passes it to pipelock with --config). */
 #define CFG_PIPELOCK_CONFIG_PATH "/etc/pipelock.yaml"
 #define CFG_MAX_DNS 3 /* resolv.conf reads at most three nameservers */
+/* pipelock 2.3.0 scans at most 60 requests a minute per registrable domain (every CONNECT and
+ * plain-HTTP request counts) and answers 429 beyond that. An agent installing packages or
+ * running tools in parallel passes 60 against one registry, so bottle's default is ten a second
+ * (docs/configuration.md §2.3); the limit cannot be turned off. */
+#define CFG_DEFAULT_MAX_REQUESTS_PER_MINUTE 600
+#define CFG_MAX_REQUESTS_PER_MINUTE 100000
 /* pipelock serves /metrics and /stats on the proxy listener unless metrics_listen moves them: the
  * YAML puts them on the sidecar's own loopback, out of the agent's reach, on this port (pipelock
  * refuses a metrics port equal to the proxy's, so a proxy on 9464 gets them on 9465). */
@@ -121,6 +127,7 @@ struct bottle_config {
   size_t n_sidecar_args;
   unsigned sidecar_port;
   unsigned sidecar_ready_timeout_ms;
+  unsigned sidecar_max_requests_per_minute;       /* pipelock's scans per registrable domain */
   struct cfg_sidecar_resources sidecar_resources; /* sidecar.resources, defaults filled in */
   struct cfg_strlist default_allowlist; /* normalised; BOTTLE_DEFAULT_ALLOWLIST already applied */
   struct cfg_profile *profiles;
@@ -166,6 +173,9 @@ struct bottle_policy {
   size_t n_ssh;
   struct cfg_strlist ssrf_ip_allowlist; /* "a.b.c.d/32" of IPv4 SSH targets */
   struct cfg_strlist trusted_domains;   /* SSH target names */
+  /* fetch_proxy.monitoring.max_requests_per_minute (sidecar.max_requests_per_minute); 0 leaves
+   * it out of the YAML (pipelock's own 60) */
+  unsigned max_requests_per_minute;
 };
 
 /* Resolves one container's policy. Precedence, per setting:

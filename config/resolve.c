@@ -286,6 +286,7 @@ int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_inpu
   struct bottle_policy *pol = calloc(1, sizeof(*pol));
   if (pol == NULL)
     return cfg_fail(err, "out of memory");
+  pol->max_requests_per_minute = cfg->sidecar_max_requests_per_minute;
   struct container_asks asks = {0};
   const struct cfg_profile *prof = NULL;
   read_env(input->env, &asks);

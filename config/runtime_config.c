@@ -59,6 +59,7 @@ static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
   cfg->mode = BOTTLE_MODE_BOTTLED;
   cfg->sidecar_port = 8888;
   cfg->sidecar_ready_timeout_ms = 5000;
+  cfg->sidecar_max_requests_per_minute = CFG_DEFAULT_MAX_REQUESTS_PER_MINUTE;
   cfg->sidecar_resources =
       (struct cfg_sidecar_resources){.cpus = 1.0, .memory_bytes = 256LL << 20, .pids = 256};
   if (set_args(cfg, default_sidecar_args, 6) < 0)
@@ -179,8 +180,8 @@ static int parse_sidecar_resources(struct cfg_sidecar_resources *r, const cJSON 
 static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char *source,
                          struct cfg_error *err)
 {
-  static const char *const keys[] = {"bundle",           "args",      "port",
-                                     "ready_timeout_ms", "resources", NULL};
+  static const char *const keys[] = {
+      "bundle", "args", "port", "ready_timeout_ms", "resources", "max_requests_per_minute", NULL};
   struct json_where at = {source, "sidecar"};
   if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
     return -1;
@@ -239,6 +240,17 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "ready_timeout_ms"))) {
     struct json_where here = {source, "sidecar.ready_timeout_ms"};
     if (json_uint(item, 1, 600000, here, &cfg->sidecar_ready_timeout_ms, err) < 0)
+      return -1;
+  }
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "max_requests_per_minute"))) {
+    struct json_where here = {source, "sidecar.max_requests_per_minute"};
+    if (cJSON_IsNumber(item) && item->valuedouble <= 0)
+      return cfg_fail(err,
+                      "%s: sidecar.max_requests_per_minute: pipelock cannot turn its rate limit "
+                      "off (0 means 60 there); give the requests a minute per site, 1-%u",
+                      source, CFG_MAX_REQUESTS_PER_MINUTE);
+    if (json_uint(item, 1, CFG_MAX_REQUESTS_PER_MINUTE, here, &cfg->sidecar_max_requests_per_minute,
+                  err) < 0)
       return -1;
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "resources")) &&

@@ -63,6 +63,7 @@ static void test_defaults(void)
   CHECK(cfg->sidecar_args[6] == NULL);
   CHECK(cfg->sidecar_port == 8888);
   CHECK(cfg->sidecar_ready_timeout_ms == 5000);
+  CHECK(cfg->sidecar_max_requests_per_minute == 600);
   CHECK(cfg->sidecar_resources.cpus == 1.0);
   CHECK(cfg->sidecar_resources.memory_bytes == 256LL << 20);
   CHECK(cfg->sidecar_resources.pids == 256);
@@ -97,7 +98,8 @@ static void test_every_key(void)
       "    \"args\": [\"/pipelock\", \"run\", \"--listen={listen}\", \"--config\", "
       "\"/etc/pipelock.yaml\"],\n"
       "    \"port\": 3128,\n"
-      "    \"ready_timeout_ms\": 20000\n"
+      "    \"ready_timeout_ms\": 20000,\n"
+      "    \"max_requests_per_minute\": 1200\n"
       "  },\n"
       "  \"egress\": {\"default_allowlist\": [\"API.Anthropic.com.\", \"*.sentry.io\"]},\n"
       "  \"bottles\": {\n"
@@ -127,6 +129,7 @@ static void test_every_key(void)
   CHECK_STREQ(cfg->sidecar_args[2], "--listen={listen}");
   CHECK(cfg->sidecar_port == 3128);
   CHECK(cfg->sidecar_ready_timeout_ms == 20000);
+  CHECK(cfg->sidecar_max_requests_per_minute == 1200);
   CHECK(cfg->default_allowlist.len == 2);
   CHECK_STREQ(cfg->default_allowlist.items[0], "*.sentry.io");
   CHECK_STREQ(cfg->default_allowlist.items[1], "api.anthropic.com");
@@ -186,7 +189,7 @@ static void test_unknown_and_duplicate_keys(void)
                "(known keys: mode, trust_container_env, trust, sidecar, egress, bottles, network");
   REJECTS("{\"sidecar\": {\"prot\": 1}}",
           "/etc/bottle/bottle.json: sidecar: unknown key \"prot\"; check the spelling (known keys: "
-          "bundle, args, port, ready_timeout_ms, resources)");
+          "bundle, args, port, ready_timeout_ms, resources, max_requests_per_minute)");
   REJECTS("{\"egress\": {\"allowlist\": []}}",
           "/etc/bottle/bottle.json: egress: unknown key \"allowlist\"; check the spelling (known "
           "keys: default_allowlist)");
@@ -271,7 +274,26 @@ static void test_sidecar_values(void)
   REJECTS("{\"sidecar\": {\"ready_timeout_ms\": 0}}",
           "/etc/bottle/bottle.json: sidecar.ready_timeout_ms: 0 is out of range; expected an "
           "integer 1-600000");
-  struct bottle_config *cfg = parse("{\"sidecar\": {\"port\": 65535, \"ready_timeout_ms\": 1}}");
+  /* pipelock turns 0 or less into 60: bottle refuses them rather than let a 0 mean 60 */
+  REJECTS("{\"sidecar\": {\"max_requests_per_minute\": 0}}",
+          "/etc/bottle/bottle.json: sidecar.max_requests_per_minute: pipelock cannot turn its rate "
+          "limit off (0 means 60 there); give the requests a minute per site, 1-100000");
+  REJECTS("{\"sidecar\": {\"max_requests_per_minute\": -5}}",
+          "/etc/bottle/bottle.json: sidecar.max_requests_per_minute: pipelock cannot turn its rate "
+          "limit off (0 means 60 there); give the requests a minute per site, 1-100000");
+  REJECTS("{\"sidecar\": {\"max_requests_per_minute\": 100001}}",
+          "/etc/bottle/bottle.json: sidecar.max_requests_per_minute: 100001 is out of range; "
+          "expected an integer 1-100000");
+  REJECTS("{\"sidecar\": {\"max_requests_per_minute\": 60.5}}",
+          "/etc/bottle/bottle.json: sidecar.max_requests_per_minute: 60.5 is out of range; "
+          "expected an integer 1-100000");
+  REJECTS("{\"sidecar\": {\"max_requests_per_minute\": \"600\"}}",
+          "/etc/bottle/bottle.json: sidecar.max_requests_per_minute: expected an integer "
+          "1-100000, got a string");
+  struct bottle_config *cfg = parse("{\"sidecar\": {\"max_requests_per_minute\": 1}}");
+  CHECK(cfg && cfg->sidecar_max_requests_per_minute == 1);
+  cfg_free(cfg);
+  cfg = parse("{\"sidecar\": {\"port\": 65535, \"ready_timeout_ms\": 1}}");
   CHECK(cfg && cfg->sidecar_port == 65535 && cfg->sidecar_ready_timeout_ms == 1);
   cfg_free(cfg);
   REJECTS("{\"sidecar\": {\"bundle\": \"pipelock\"}}",

@@ -294,6 +294,13 @@ static void check_round_trip(const struct bottle_policy *pol, const char *listen
   for (size_t i = 0; i < seen.n_trusted && i < pol->trusted_domains.len; i++)
     CHECK_STREQ(seen.trusted[i], pol->trusted_domains.items[i]);
   /* Conditional parts. */
+  if (pol->max_requests_per_minute > 0) {
+    char rate[16];
+    snprintf(rate, sizeof(rate), "%u", pol->max_requests_per_minute);
+    CHECK_STREQ(plain_value(&seen, "fetch_proxy.monitoring.max_requests_per_minute"), rate);
+  } else {
+    CHECK(!has_path(&seen, "fetch_proxy.monitoring"));
+  }
   CHECK(has_path(&seen, "ssrf") == (pol->ssrf_ip_allowlist.len > 0));
   CHECK(has_path(&seen, "trusted_domains") == (pol->trusted_domains.len > 0));
   if (pol->n_ssh > 0) {
@@ -339,6 +346,28 @@ static void test_metrics_port_never_the_proxy_port(void)
   cfg_free(cfg);
 }
 
+/* sidecar.max_requests_per_minute reaches pipelock's fetch_proxy.monitoring; a policy without
+ * one (0) leaves the key out rather than write a 0 that pipelock would read as 60. */
+static void test_rate_limit(void)
+{
+  struct bottle_config *cfg = config("{\"sidecar\": {\"max_requests_per_minute\": 7}}");
+  struct bottle_policy *pol = NULL;
+  struct cfg_error err = {0};
+  CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
+  CHECK(pol && pol->max_requests_per_minute == 7);
+  char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 8888, NULL, &err) : NULL;
+  CHECK_CONTAINS(yaml, "\nfetch_proxy:\n  listen: \"10.231.0.1:8888\"\n  monitoring:\n"
+                       "    max_requests_per_minute: 7\nmetrics_listen: ");
+  free(yaml);
+  if (pol) {
+    check_round_trip(pol, "10.231.0.1", 8888);
+    pol->max_requests_per_minute = 0;
+    check_round_trip(pol, "10.231.0.1", 8888);
+  }
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
 static void test_schema_with_ssh_and_tricky_names(void)
 {
   struct bottle_config *cfg = config(forge_json);
@@ -378,6 +407,8 @@ static void test_exact_document(void)
                     "- \"git.corp.example\"\n"
                     "fetch_proxy:\n"
                     "  listen: \"10.231.0.1:8888\"\n"
+                    "  monitoring:\n"
+                    "    max_requests_per_minute: 600\n"
                     "metrics_listen: \"127.0.0.1:9464\"\n"
                     "forward_proxy:\n"
                     "  enabled: true\n"
@@ -536,6 +567,7 @@ int main(void)
   RUN(test_schema_defaults);
   RUN(test_schema_with_ssh_and_tricky_names);
   RUN(test_metrics_port_never_the_proxy_port);
+  RUN(test_rate_limit);
   RUN(test_exact_document);
   RUN(test_no_env_values_or_secrets);
   RUN(test_refuses_unvalidated_policy);
