@@ -47,6 +47,11 @@ CLIENT=(sh -c 'trap "exit 0" TERM; sleep 2147483647 & wait')
 # The node's own requests go direct, whatever the caller's environment says.
 node_get() { curl -sS --noproxy '*' -m 5 "$@" 2>&1; }
 pod_uid() { cri inspectp "$1" | _cri_json_field status.metadata.uid; }
+# A running container is not yet a listening server: wait (5 s at most) until httpd is bound.
+# shellcheck disable=SC2016 # expanded in the container
+wait_listening() {
+  cri exec "$1" sh -c 'for i in $(seq 50); do netstat -ltn | grep -q ":8080 " && exit 0; sleep 0.1; done; exit 1' >/dev/null 2>&1
+}
 check_pod_cgroup_empty() { check_eq "$1: nothing left in the pod's cgroup" "" "$(cri_pod_cgroup_leftovers "$2")"; }
 # The probe's output, minus what differs between two pods anyway (ids, the pod uid).
 probe_normalise() { sed -E 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UID/g' | engines_normalise; }
@@ -76,6 +81,7 @@ plain_pod() { # HANDLER ANNOTATIONS-JSON
   check_eq "$h: client container created and started" 0 "$?"
   check "$h: server running" cri_wait_state "$srv" CONTAINER_RUNNING
   check "$h: client running" cri_wait_state "$cli" CONTAINER_RUNNING
+  wait_listening "$srv"
   check_eq "$h: the client reaches the server on localhost" pod-server-ok \
     "$(cri exec "$cli" wget -q -O- http://127.0.0.1:8080/ 2>&1)"
   ip=$(cri_pod_ip "$pod")
@@ -129,6 +135,7 @@ cli=$(cri_run_container "$sid" "$T/bottled.json" client "${CLIENT[@]}" 2>"$T/cli
 check_eq "bottled pod: the client container created and started" "" "$(cat "$T/cli.err")"
 check "bottled pod: server running" cri_wait_state "$srv" CONTAINER_RUNNING
 check "bottled pod: client running" cri_wait_state "$cli" CONTAINER_RUNNING
+wait_listening "$srv"
 exec_in() { local id=$1; shift 2; cri exec "$id" "$@"; } # exec_in CTR BOTTLE-ID CMD...
 exec_cli() { exec_in "$cli" "$@"; }
 exec_srv() { exec_in "$srv" "$@"; }
