@@ -299,19 +299,36 @@ static pid_t start_late(struct init_ctx *ctx, struct container *c, pid_t *init, 
   return pid;
 }
 
-int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
-                     bottle_error_t *err)
+/* What a create holds while it runs, released by create_release (success) or undone by
+ * create_undo (failure). */
+struct create_run {
+  const struct create_opts *o;
+  cJSON *config;
+  char *rootfs;
+  struct seccomp_filter *filter;
+  struct container *c;
+  pid_t pid;
+  int sync_pair[2];
+  int fifo_fd, console_fd, late_pidns_fd;
+  /* Namespaces joined by path are entered by the parent just around the
+   * clone (and left again right after): the child inherits them before any
+   * new user namespace exists, so joining works with and without one. */
+  int ns_fds[8], ns_types[8], own_fds[8], nns;
+  bool joined;
+  int clone_flags;
+  struct cgroup *cg;
+  int first_closed, internal_min;
+  struct init_ctx ctx;
+};
+
+/* The requests create refuses before it makes anything. */
+static int create_check(const struct create_opts *o, const cJSON *config, bottle_error_t *err)
 {
-  cJSON *config = o->config;
-  if (config == NULL && spec_load(NULL, &config, err) < 0)
-    return -1;
-  cleanup_cjson cJSON *config_owner = config;
   if (process_check_preserved_fds(o->preserve_fds, err) < 0)
     return -1;
   if (spec_validate(config, err) < 0)
     return -1;
-  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
-  bool terminal = json_bool(process, "terminal", false);
+  bool terminal = json_bool(json_path(config, "process"), "terminal", false);
   if (terminal && o->console_socket == NULL && !o->has_console_peer)
     return berr(err, 0, "cannot allocate tty if bottle will detach without setting console socket");
   if (!terminal && o->console_socket != NULL)
@@ -320,76 +337,72 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     return berr(err, 0, "linux.namespaces: a mount namespace (new or by path) is required");
   if (spec_has_namespace(config, "time"))
     return berr(err, 0, "linux.namespaces: time namespaces are not supported");
+  return 0;
+}
 
+/* root.path made absolute (relative to the bundle) and resolved; malloc'd, NULL on error. */
+static char *resolve_rootfs(const struct create_opts *o, const cJSON *config, bottle_error_t *err)
+{
   const char *root_path = json_str(json_path(config, "root"), "path", "rootfs");
   cleanup_free char *rootfs =
       root_path[0] == '/' ? xstrdup(root_path) : xasprintf("%s/%s", o->bundle, root_path);
-  {
-    char real[PATH_MAX];
-    if (realpath(rootfs, real) == NULL)
-      return berr(err, errno, "rootfs (%s)", rootfs);
-    free(rootfs);
-    rootfs = xstrdup(real);
+  char real[PATH_MAX];
+  if (realpath(rootfs, real) == NULL) {
+    berr(err, errno, "rootfs (%s)", rootfs);
+    return NULL;
   }
+  return xstrdup(real);
+}
 
+/* The spec's filter, and the egress hardening when asked for. */
+static int compile_seccomp(const struct globals *g, const struct create_opts *o,
+                           const cJSON *config, struct seccomp_filter **filter, bottle_error_t *err)
+{
   /* Compiling Docker's profile takes libseccomp ~10 ms; the cache under the
    * state root (a dot name, which list skips) serves byte-identical profiles. */
-  struct seccomp_filter *filter = NULL;
   cleanup_free char *seccomp_cache = xasprintf("%s/.seccomp-cache", g->root);
-  if (seccomp_compile_cached(json_path(config, "linux.seccomp"), seccomp_cache, &filter, err) < 0)
+  if (seccomp_compile_cached(json_path(config, "linux.seccomp"), seccomp_cache, filter, err) < 0)
     return -1;
-  if (o->egress_hardening && seccomp_add_egress_hardening(&filter, err) < 0) {
-    seccomp_filter_free(filter);
+  if (o->egress_hardening && seccomp_add_egress_hardening(filter, err) < 0) {
+    seccomp_filter_free(*filter);
+    *filter = NULL;
     return -1;
   }
+  return 0;
+}
 
-  struct container *c = NULL;
-  if (state_create(g->root, o->id, &c, err) < 0) {
-    seccomp_filter_free(filter);
-    return -1;
-  }
-  pid_t pid = -1;
-  int sync_pair[2] = {-1, -1};
-  int fifo_fd = -1, console_fd = -1, late_pidns_fd = -1;
-  /* Namespaces joined by path are entered by the parent just around the
-   * clone (and left again right after): the child inherits them before any
-   * new user namespace exists, so joining works with and without one. */
-  int ns_fds[8], ns_types[8], own_fds[8], nns = 0;
-  bool joined = false;
-  for (int i = 0; i < 8; i++)
-    ns_fds[i] = own_fds[i] = -1;
-  struct cgroup *cg = NULL;
-  int first_closed = 3 + process_listen_fds() + o->preserve_fds;
-  int internal_min = first_closed + 16;
-
-  if (mkfifoat(c->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(c->dirfd, EXEC_FIFO, 0622, 0) < 0) {
-    berr(err, errno, "create exec fifo");
-    goto fail;
-  }
-  fifo_fd = lift_fd(openat(c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC), internal_min);
-  if (fifo_fd < 0) {
-    berr(err, errno, "open exec fifo");
-    goto fail;
-  }
+/* exec.fifo, the console socket and the sync socket pair, all above the fds the process keeps. */
+static int open_channels(struct create_run *r, bottle_error_t *err)
+{
+  const struct create_opts *o = r->o;
+  struct container *c = r->c;
+  if (mkfifoat(c->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(c->dirfd, EXEC_FIFO, 0622, 0) < 0)
+    return berr(err, errno, "create exec fifo");
+  r->fifo_fd = lift_fd(openat(c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC), r->internal_min);
+  if (r->fifo_fd < 0)
+    return berr(err, errno, "open exec fifo");
+  bool terminal = json_bool(json_path(r->config, "process"), "terminal", false);
   if (terminal && o->console_socket == NULL && o->has_console_peer) {
-    console_fd = fcntl(o->console_peer, F_DUPFD_CLOEXEC, internal_min);
-    if (console_fd < 0) {
-      berr(err, errno, "dup console socket");
-      goto fail;
-    }
+    r->console_fd = fcntl(o->console_peer, F_DUPFD_CLOEXEC, r->internal_min);
+    if (r->console_fd < 0)
+      return berr(err, errno, "dup console socket");
   } else if (o->console_socket) {
-    console_fd = lift_fd(console_connect(o->console_socket, err), internal_min);
-    if (console_fd < 0)
-      goto fail;
+    r->console_fd = lift_fd(console_connect(o->console_socket, err), r->internal_min);
+    if (r->console_fd < 0)
+      return -1;
   }
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
-    berr(err, errno, "socketpair");
-    goto fail;
-  }
-  sync_pair[0] = lift_fd(sync_pair[0], internal_min);
-  sync_pair[1] = lift_fd(sync_pair[1], internal_min);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sync_pair) < 0)
+    return berr(err, errno, "socketpair");
+  r->sync_pair[0] = lift_fd(r->sync_pair[0], r->internal_min);
+  r->sync_pair[1] = lift_fd(r->sync_pair[1], r->internal_min);
+  return 0;
+}
 
-  int clone_flags = 0;
+/* The clone flags of the new namespaces, and an fd of each namespace given by path (with one of
+ * ours of the same type, to come back to), or the pid namespace kept for the late join. */
+static int open_namespaces(struct create_run *r, bottle_error_t *err)
+{
+  const cJSON *config = r->config;
   for (size_t i = 0; i < sizeof(ns_kinds) / sizeof(*ns_kinds); i++) {
     const cJSON *ns = spec_namespace(config, ns_kinds[i].type);
     if (ns == NULL)
@@ -397,17 +410,15 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     const char *path = json_str(ns, "path", "");
     if (*path == '\0') {
       if (ns_kinds[i].flag != CLONE_NEWCGROUP)
-        clone_flags |= ns_kinds[i].flag;
+        r->clone_flags |= ns_kinds[i].flag;
       continue;
     }
-    int fd = lift_fd(open(path, O_RDONLY | O_CLOEXEC), internal_min);
-    if (fd < 0) {
-      berr(err, errno, "open %s namespace %s", ns_kinds[i].type, path);
-      goto fail;
-    }
+    int fd = lift_fd(open(path, O_RDONLY | O_CLOEXEC), r->internal_min);
+    if (fd < 0)
+      return berr(err, errno, "open %s namespace %s", ns_kinds[i].type, path);
     if (ns_kinds[i].flag == CLONE_NEWPID) {
       if (late_pid_join_possible(config, fd)) {
-        late_pidns_fd = fd;
+        r->late_pidns_fd = fd;
         continue;
       }
       log_msg(LOG_WARNING,
@@ -416,171 +427,195 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
               "CAP_SYS_PTRACE can reach the host's root meanwhile",
               path);
     }
-    ns_types[nns] = ns_kinds[i].flag;
-    own_fds[nns] = open(ns_kinds[i].own, O_RDONLY | O_CLOEXEC);
-    ns_fds[nns++] = fd;
-    if (own_fds[nns - 1] < 0) {
-      berr(err, errno, "open %s", ns_kinds[i].own);
-      goto fail;
-    }
+    r->ns_types[r->nns] = ns_kinds[i].flag;
+    r->own_fds[r->nns] = open(ns_kinds[i].own, O_RDONLY | O_CLOEXEC);
+    r->ns_fds[r->nns++] = fd;
+    if (r->own_fds[r->nns - 1] < 0)
+      return berr(err, errno, "open %s", ns_kinds[i].own);
   }
-  c->private_pidns = spec_new_namespace(config, "pid");
-  c->egress_hardening = o->egress_hardening;
+  return 0;
+}
 
-  if (cgroup_create(o->id, json_str(json_path(config, "linux"), "cgroupsPath", ""),
-                    g->systemd_cgroup, json_path(config, "linux.resources"), &cg, err) < 0)
-    goto fail;
-  /* A first state file, so that `delete --force` after a crash from here on
-   * finds the cgroup to remove (the init pid is still 0: "stopped"). */
-  c->cgroup = cg;
+/* The cgroup, then a first state file, so that `delete --force` after a crash from here on
+ * finds the cgroup to remove (the init pid is still 0: "stopped"). */
+static int create_cgroup_and_state(struct create_run *r, const struct globals *g,
+                                   bottle_error_t *err)
+{
+  const struct create_opts *o = r->o;
+  struct container *c = r->c;
+  c->private_pidns = spec_new_namespace(r->config, "pid");
+  c->egress_hardening = o->egress_hardening;
+  if (cgroup_create(o->id, json_str(json_path(r->config, "linux"), "cgroupsPath", ""),
+                    g->systemd_cgroup, json_path(r->config, "linux.resources"), &r->cg, err) < 0)
+    return -1;
+  c->cgroup = r->cg;
   c->bundle = xstrdup(o->bundle);
-  c->rootfs = xstrdup(rootfs);
+  c->rootfs = xstrdup(r->rootfs);
   char created[64];
   now_rfc3339(created, sizeof(created));
   c->created = xstrdup(created);
-  if (state_save(c, err) < 0)
-    goto fail;
+  return state_save(c, err);
+}
 
+/* Clones the init (directly, or through a joiner when a user or mount namespace is joined by
+ * path) and closes what only the init keeps. */
+static int clone_init(struct create_run *r, bottle_error_t *err)
+{
+  const struct create_opts *o = r->o;
+  const cJSON *config = r->config;
   /* For pid, setns only changes what children get: we stay in ours, so the
    * init is reparented to the caller's subreaper when we exit. A user or
    * mount namespace joined by path is entered by a joiner process instead. */
   bool via_joiner = (spec_has_namespace(config, "user") && !spec_new_namespace(config, "user")) ||
                     !spec_new_namespace(config, "mount");
-  joined = !via_joiner;
-  for (int i = 0; i < nns && !via_joiner; i++)
-    if (setns(ns_fds[i], ns_types[i]) < 0) {
-      berr(err, errno, "join namespace %s", spec_namespace_path(config, ns_types[i]));
-      goto fail;
-    }
+  r->joined = !via_joiner;
+  for (int i = 0; i < r->nns && !via_joiner; i++)
+    if (setns(r->ns_fds[i], r->ns_types[i]) < 0)
+      return berr(err, errno, "join namespace %s", spec_namespace_path(config, r->ns_types[i]));
 
-  struct init_ctx ctx = {
+  r->ctx = (struct init_ctx){
       .id = o->id,
       .bundle = o->bundle,
-      .rootfs = rootfs,
-      .config = config,
-      .seccomp = filter,
-      .sync_fd = sync_pair[1],
-      .fifo_fd = fifo_fd,
-      .console_fd = console_fd,
-      .new_userns = (clone_flags & CLONE_NEWUSER) != 0,
+      .rootfs = r->rootfs,
+      .config = r->config,
+      .seccomp = r->filter,
+      .sync_fd = r->sync_pair[1],
+      .fifo_fd = r->fifo_fd,
+      .console_fd = r->console_fd,
+      .new_userns = (r->clone_flags & CLONE_NEWUSER) != 0,
       .joined_userns = spec_has_namespace(config, "user") && !spec_new_namespace(config, "user"),
       .new_cgroupns = spec_new_namespace(config, "cgroup"),
-      .new_netns = (clone_flags & CLONE_NEWNET) != 0,
+      .new_netns = (r->clone_flags & CLONE_NEWNET) != 0,
       .no_pivot = o->no_pivot,
       .die_with_caller = o->die_with_caller,
       .no_new_keyring = o->no_new_keyring,
-      .first_closed_fd = first_closed,
-      .late_pidns_fd = late_pidns_fd,
+      .first_closed_fd = r->first_closed,
+      .late_pidns_fd = r->late_pidns_fd,
   };
 
   fflush(NULL);
   if (via_joiner)
-    pid = clone_via_joiner(config, ns_fds, ns_types, nns, clone_flags, sync_pair, err);
+    r->pid =
+        clone_via_joiner(config, r->ns_fds, r->ns_types, r->nns, r->clone_flags, r->sync_pair, err);
   else
-    pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
-  if (pid == 0) {
-    close(c->dirfd); /* the flock must not outlive create */
-    int keep[4] = {sync_pair[1], fifo_fd, console_fd, late_pidns_fd};
-    close_fds_except(first_closed, keep, 4);
-    init_main(&ctx);
+    r->pid =
+        (pid_t)syscall(SYS_clone, (unsigned long)r->clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+  if (r->pid == 0) {
+    close(r->c->dirfd); /* the flock must not outlive create */
+    int keep[4] = {r->sync_pair[1], r->fifo_fd, r->console_fd, r->late_pidns_fd};
+    close_fds_except(r->first_closed, keep, 4);
+    init_main(&r->ctx);
   }
-  if (pid < 0) {
+  if (r->pid < 0) {
     if (!via_joiner) /* the joiner reported its own error */
       berr(err, errno, "clone container init");
-    goto fail;
+    return -1;
   }
-  log_msg(LOG_DEBUG, "create %s: init pid %d, clone flags 0x%x", o->id, (int)pid, clone_flags);
-  if (joined)
-    leave_joined(own_fds, ns_types, nns);
-  joined = false;
-  close(sync_pair[1]);
-  sync_pair[1] = -1;
-  if (console_fd >= 0 && late_pidns_fd < 0) { /* else the process started late needs it */
-    close(console_fd);
-    console_fd = -1;
+  log_msg(LOG_DEBUG, "create %s: init pid %d, clone flags 0x%x", o->id, (int)r->pid,
+          r->clone_flags);
+  if (r->joined)
+    leave_joined(r->own_fds, r->ns_types, r->nns);
+  r->joined = false;
+  close(r->sync_pair[1]);
+  r->sync_pair[1] = -1;
+  if (r->console_fd >= 0 && r->late_pidns_fd < 0) { /* else the process started late needs it */
+    close(r->console_fd);
+    r->console_fd = -1;
   }
+  return 0;
+}
 
-  if (clone_flags & CLONE_NEWUSER) {
-    if (write_id_map(pid, "uid_map", json_path(config, "linux.uidMappings"), err) < 0 ||
-        write_id_map(pid, "gid_map", json_path(config, "linux.gidMappings"), err) < 0)
-      goto fail;
+/* The parent's half of the init's set-up: id maps, cgroup, oom score, then the mounts, the
+ * prestart and createRuntime hooks, and the init's READY; the late pid-namespace join last. */
+static int drive_init(struct create_run *r, bottle_error_t *err)
+{
+  const cJSON *config = r->config;
+  const cJSON *process = json_path(config, "process");
+  if (r->clone_flags & CLONE_NEWUSER) {
+    if (write_id_map(r->pid, "uid_map", json_path(config, "linux.uidMappings"), err) < 0 ||
+        write_id_map(r->pid, "gid_map", json_path(config, "linux.gidMappings"), err) < 0)
+      return -1;
   }
-  if (cgroup_enter(cg, pid, err) < 0)
-    goto fail;
-  if (process_set_oom_score(pid, process, err) < 0)
-    goto fail;
-  sync_send(sync_pair[0], SYNC_GO, NULL);
-  if (expect(sync_pair[0], SYNC_MOUNTS_DONE, err) < 0)
-    goto fail;
+  if (cgroup_enter(r->cg, r->pid, err) < 0)
+    return -1;
+  if (process_set_oom_score(r->pid, process, err) < 0)
+    return -1;
+  sync_send(r->sync_pair[0], SYNC_GO, NULL);
+  if (expect(r->sync_pair[0], SYNC_MOUNTS_DONE, err) < 0)
+    return -1;
   {
-    cleanup_free char *hs = hooks_state_json(config, o->id, "creating", pid, o->bundle);
+    cleanup_free char *hs = hooks_state_json(config, r->o->id, "creating", r->pid, r->o->bundle);
     if (hooks_run(config, "prestart", hs, err) < 0 ||
         hooks_run(config, "createRuntime", hs, err) < 0)
-      goto fail;
+      return -1;
   }
-  {
-    char pid_text[16];
-    snprintf(pid_text, sizeof(pid_text), "%d", (int)pid);
-    sync_send(sync_pair[0], SYNC_GO, pid_text);
-  }
-  if (expect(sync_pair[0], SYNC_READY, err) < 0)
-    goto fail;
-  if (late_pidns_fd >= 0) {
-    pid_t init = pid;
-    pid = start_late(&ctx, c, &init, late_pidns_fd, internal_min, &sync_pair[0], &console_fd, cg,
-                     process, err);
-    if (pid < 0) {
-      pid = init; /* -1 once it has exited */
-      goto fail;
+  char pid_text[16];
+  snprintf(pid_text, sizeof(pid_text), "%d", (int)r->pid);
+  sync_send(r->sync_pair[0], SYNC_GO, pid_text);
+  if (expect(r->sync_pair[0], SYNC_READY, err) < 0)
+    return -1;
+  if (r->late_pidns_fd >= 0) {
+    pid_t init = r->pid;
+    r->pid = start_late(&r->ctx, r->c, &init, r->late_pidns_fd, r->internal_min, &r->sync_pair[0],
+                        &r->console_fd, r->cg, process, err);
+    if (r->pid < 0) {
+      r->pid = init; /* -1 once it has exited */
+      return -1;
     }
   }
-
-  c->pid = pid;
-  c->start_time = proc_start_time(pid, NULL);
-  c->config = take_ptr(config_owner);
-  cg = NULL; /* owned by c */
-  if (state_save(c, err) < 0)
-    goto fail;
-  if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
-    goto fail;
-  log_msg(LOG_DEBUG, "create %s: created, waiting on exec.fifo", o->id);
-  close(sync_pair[0]);
-  close(fifo_fd);
-  if (late_pidns_fd >= 0)
-    close(late_pidns_fd);
-  for (int i = 0; i < nns; i++) {
-    close(ns_fds[i]);
-    if (own_fds[i] >= 0)
-      close(own_fds[i]);
-  }
-  seccomp_filter_free(filter);
-  *out = c;
   return 0;
+}
 
-fail:
-  if (pid > 0) {
-    kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+/* The container is created: its pid, start time and config in the state file, and the pid
+ * file. The config and the cgroup belong to the container from here on. */
+static int record_created(struct create_run *r, cJSON **config_owner, bottle_error_t *err)
+{
+  struct container *c = r->c;
+  c->pid = r->pid;
+  c->start_time = proc_start_time(r->pid, NULL);
+  c->config = take_ptr(*config_owner);
+  r->cg = NULL; /* owned by c */
+  if (state_save(c, err) < 0)
+    return -1;
+  if (r->o->pid_file && write_pid_file(r->o->pid_file, r->pid, err) < 0)
+    return -1;
+  return 0;
+}
+
+static void create_close_fds(struct create_run *r)
+{
+  for (int i = 0; i < 2; i++)
+    if (r->sync_pair[i] >= 0)
+      close(r->sync_pair[i]);
+  if (r->fifo_fd >= 0)
+    close(r->fifo_fd);
+  if (r->console_fd >= 0)
+    close(r->console_fd);
+  if (r->late_pidns_fd >= 0)
+    close(r->late_pidns_fd);
+  for (int i = 0; i < r->nns; i++) {
+    close(r->ns_fds[i]);
+    if (r->own_fds[i] >= 0)
+      close(r->own_fds[i]);
+  }
+  seccomp_filter_free(r->filter);
+}
+
+/* A failed create leaves nothing: the init killed, our namespaces back, the cgroup and the
+ * state directory removed. */
+static void create_undo(struct create_run *r)
+{
+  if (r->pid > 0) {
+    kill(r->pid, SIGKILL);
+    while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
       ;
   }
-  if (joined)
-    leave_joined(own_fds, ns_types, nns);
-  for (int i = 0; i < 2; i++)
-    if (sync_pair[i] >= 0)
-      close(sync_pair[i]);
-  if (fifo_fd >= 0)
-    close(fifo_fd);
-  if (console_fd >= 0)
-    close(console_fd);
-  if (late_pidns_fd >= 0)
-    close(late_pidns_fd);
-  for (int i = 0; i < nns; i++) {
-    close(ns_fds[i]);
-    if (own_fds[i] >= 0)
-      close(own_fds[i]);
-  }
-  if (c->cgroup != NULL)
-    cg = take_ptr(c->cgroup);
+  if (r->joined)
+    leave_joined(r->own_fds, r->ns_types, r->nns);
+  create_close_fds(r);
+  struct cgroup *cg = r->cg;
+  if (r->c->cgroup != NULL)
+    cg = take_ptr(r->c->cgroup);
   if (cg != NULL) {
     bottle_error_t e2 = NULL;
     if (cgroup_destroy(cg, &e2) < 0)
@@ -588,10 +623,58 @@ fail:
     berr_free(&e2);
     cgroup_free(cg);
   }
-  seccomp_filter_free(filter);
-  state_remove(c, NULL);
-  container_free(c);
-  return -1;
+  state_remove(r->c, NULL);
+  container_free(r->c);
+}
+
+int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
+                     bottle_error_t *err)
+{
+  cJSON *config = o->config;
+  if (config == NULL && spec_load(NULL, &config, err) < 0)
+    return -1;
+  cleanup_cjson cJSON *config_owner = config;
+  if (create_check(o, config, err) < 0)
+    return -1;
+  cleanup_free char *rootfs = resolve_rootfs(o, config, err);
+  if (rootfs == NULL)
+    return -1;
+  struct seccomp_filter *filter = NULL;
+  if (compile_seccomp(g, o, config, &filter, err) < 0)
+    return -1;
+  struct container *c = NULL;
+  if (state_create(g->root, o->id, &c, err) < 0) {
+    seccomp_filter_free(filter);
+    return -1;
+  }
+
+  struct create_run r = {
+      .o = o,
+      .config = config,
+      .rootfs = rootfs,
+      .filter = filter,
+      .c = c,
+      .pid = -1,
+      .sync_pair = {-1, -1},
+      .fifo_fd = -1,
+      .console_fd = -1,
+      .late_pidns_fd = -1,
+      .first_closed = 3 + process_listen_fds() + o->preserve_fds,
+  };
+  r.internal_min = r.first_closed + 16;
+  for (int i = 0; i < 8; i++)
+    r.ns_fds[i] = r.own_fds[i] = -1;
+
+  if (open_channels(&r, err) < 0 || open_namespaces(&r, err) < 0 ||
+      create_cgroup_and_state(&r, g, err) < 0 || clone_init(&r, err) < 0 ||
+      drive_init(&r, err) < 0 || record_created(&r, &config_owner, err) < 0) {
+    create_undo(&r);
+    return -1;
+  }
+  log_msg(LOG_DEBUG, "create %s: created, waiting on exec.fifo", o->id);
+  create_close_fds(&r);
+  *out = c;
+  return 0;
 }
 
 int container_start(struct container *c, container_gate_fn gate, bottle_error_t *err)
