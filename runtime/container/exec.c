@@ -61,8 +61,8 @@ static void exec_final(void *arg)
   joiner_child_fail(x->sync, &cerr);
 }
 
-int container_exec(struct container *c, const struct exec_opts *o, int *exit_code,
-                   bottle_error_t *err)
+/* The requests exec refuses before it opens anything. */
+static int exec_check(struct container *c, const struct exec_opts *o, bottle_error_t *err)
 {
   enum status s = container_status(c);
   if (s == STATUS_STOPPED)
@@ -75,24 +75,88 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     return berr(err, 0, "cannot allocate tty if bottle will detach without setting console socket");
   if (!terminal && have_console)
     return berr(err, 0, "cannot use console socket if bottle will not detach or allocate tty");
+  return process_check_preserved_fds(o->preserve_fds, err);
+}
 
-  if (process_check_preserved_fds(o->preserve_fds, err) < 0)
-    return -1;
+/* The container's seccomp filter (and egress hardening) for the new process. */
+static int exec_seccomp(const struct container *c, struct seccomp_filter **filter,
+                        bottle_error_t *err)
+{
   /* The same cache as create (<root>/.seccomp-cache): docker exec sends the container's
    * profile again, and compiling it costs libseccomp ~10 ms. */
-  struct seccomp_filter *filter = NULL;
   cleanup_free char *root = xstrdup(c->dir);
   char *slash = strrchr(root, '/');
   if (slash != NULL)
     *slash = '\0';
   cleanup_free char *seccomp_cache = xasprintf("%s/.seccomp-cache", root);
-  if (seccomp_compile_cached(json_path(c->config, "linux.seccomp"), seccomp_cache, &filter, err) <
-      0)
+  if (seccomp_compile_cached(json_path(c->config, "linux.seccomp"), seccomp_cache, filter, err) < 0)
     return -1;
-  if (c->egress_hardening && seccomp_add_egress_hardening(&filter, err) < 0) {
-    seccomp_filter_free(filter);
+  if (c->egress_hardening && seccomp_add_egress_hardening(filter, err) < 0) {
+    seccomp_filter_free(*filter);
+    *filter = NULL;
     return -1;
   }
+  return 0;
+}
+
+/* The console socket (or the foreground run's peer) and the sync socket pair, at min_fd or
+ * above, clear of the fds the process keeps. */
+static int exec_channels(const struct exec_opts *o, int min_fd, int *console_fd, int sync_pair[2],
+                         bottle_error_t *err)
+{
+  if (o->has_console_peer) {
+    *console_fd = fcntl(o->console_peer, F_DUPFD_CLOEXEC, min_fd);
+    if (*console_fd < 0)
+      return berr(err, errno, "dup console socket");
+  } else if (o->console_socket) {
+    int fd = console_connect(o->console_socket, err);
+    if (fd < 0)
+      return -1;
+    *console_fd = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+    close(fd);
+  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0)
+    return berr(err, errno, "socketpair");
+  for (int i = 0; i < 2; i++) {
+    int hi = fcntl(sync_pair[i], F_DUPFD_CLOEXEC, min_fd);
+    close(sync_pair[i]);
+    sync_pair[i] = hi;
+  }
+  return 0;
+}
+
+/* The parent's half once the process exists: it joins the cgroup and gets the container's
+ * oom score before its GO; then we wait until it has called execve (EOF on the CLOEXEC socket)
+ * or reported why not. */
+static int exec_release(struct container *c, pid_t pid, int sync, bottle_error_t *err)
+{
+  if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
+    return -1;
+  {
+    /* As before: the container's score, best effort (the process inherits ours otherwise). */
+    bottle_error_t ignored = NULL;
+    if (process_set_oom_score(pid, json_path(c->config, "process"), &ignored) < 0)
+      berr_free(&ignored);
+  }
+  sync_send(sync, SYNC_GO, NULL);
+  enum sync_type t;
+  cleanup_free char *text = NULL;
+  if (sync_recv(sync, &t, &text) < 0)
+    return berr(err, errno, "read from exec process");
+  if (t == SYNC_ERROR)
+    return berr(err, 0, "%s", text ? text : "exec failed");
+  log_msg(LOG_DEBUG, "exec %s: process %d started", c->id, (int)pid);
+  return 0;
+}
+
+int container_exec(struct container *c, const struct exec_opts *o, int *exit_code,
+                   bottle_error_t *err)
+{
+  if (exec_check(c, o, err) < 0)
+    return -1;
+  struct seccomp_filter *filter = NULL;
+  if (exec_seccomp(c, &filter, err) < 0)
+    return -1;
 
   int first_closed = 3 + process_listen_fds() + o->preserve_fds;
   int internal_min = first_closed + 16;
@@ -108,33 +172,13 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     berr(err, 0, "cannot exec in a stopped container");
     goto out;
   }
-  if (o->has_console_peer) {
-    console_fd = fcntl(o->console_peer, F_DUPFD_CLOEXEC, internal_min);
-    if (console_fd < 0) {
-      berr(err, errno, "dup console socket");
-      goto out;
-    }
-  } else if (o->console_socket) {
-    int fd = console_connect(o->console_socket, err);
-    if (fd < 0)
-      goto out;
-    console_fd = fcntl(fd, F_DUPFD_CLOEXEC, internal_min);
-    close(fd);
-  }
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) {
-    berr(err, errno, "socketpair");
+  if (exec_channels(o, internal_min, &console_fd, sync_pair, err) < 0)
     goto out;
-  }
-  for (int i = 0; i < 2; i++) {
-    int hi = fcntl(sync_pair[i], F_DUPFD_CLOEXEC, internal_min);
-    close(sync_pair[i]);
-    sync_pair[i] = hi;
-  }
   if (!o->detach)
     waitloop_block_signals();
   struct exec_child x = {.o = o,
                          .filter = filter,
-                         .terminal = terminal,
+                         .terminal = json_bool(o->process, "terminal", false),
                          .first_closed = first_closed,
                          .sync = sync_pair[1],
                          .console_fd = console_fd};
@@ -153,42 +197,15 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     close(console_fd);
     console_fd = -1;
   }
-  if (pid < 0)
+  if (pid < 0 || exec_release(c, pid, sync_pair[0], err) < 0)
     goto out;
-  if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
-    goto out;
-  {
-    /* As before: the container's score, best effort (the process inherits ours otherwise). */
-    bottle_error_t ignored = NULL;
-    if (process_set_oom_score(pid, json_path(c->config, "process"), &ignored) < 0)
-      berr_free(&ignored);
-  }
-  sync_send(sync_pair[0], SYNC_GO, NULL);
-  {
-    enum sync_type t;
-    cleanup_free char *text = NULL;
-    if (sync_recv(sync_pair[0], &t, &text) < 0) {
-      berr(err, errno, "read from exec process");
-      goto out;
-    }
-    if (t == SYNC_ERROR) {
-      berr(err, 0, "%s", text ? text : "exec failed");
-      goto out;
-    }
-  }
-  /* EOF: the process has called execve (the socket was CLOEXEC). */
-  log_msg(LOG_DEBUG, "exec %s: process %d started", c->id, (int)pid);
-  if (o->detach) {
-    if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
-      kill(pid, SIGKILL);
-      goto out;
-    }
-    pid = -1; /* belongs to the caller now */
-    rc = 0;
-    goto out;
-  }
   if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
     kill(pid, SIGKILL);
+    goto out;
+  }
+  if (o->detach) {
+    pid = -1; /* belongs to the caller now */
+    rc = 0;
     goto out;
   }
   *exit_code = o->has_console_peer ? waitloop_run_tty(pid, o->console_ours) : waitloop_run(pid);
