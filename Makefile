@@ -3,13 +3,16 @@
 #   make            build build/bottle and build/bottle-run
 #   make test       install what is missing (Debian), build, run every test
 #   make demo       install what is missing, build, run a bottled agent
-#   make install    install into $(DESTDIR)$(PREFIX)/bin
+#   make install    install into $(DESTDIR)$(PREFIX): bin, libexec, man pages, bash completion
+#   make deb        a Debian package in $(BUILD)/deb (dpkg-buildpackage, lintian)
 #   make asan       ASan/UBSan build of everything under build/asan
 #   make format     clang-format the tree
 #
 # Knobs: FUZZ_SECONDS (per fuzz target in make test), TESTS (glob filter for tests/run).
 
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 BUILD ?= build
 SAN ?=
@@ -21,7 +24,8 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_DEPS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libseccomp-dev libcap-dev \
 	libcjson-dev libyaml-dev libnftables-dev clang libclang-rt-14-dev
 TEST_DEPS := busybox-static runc crun docker.io containerd podman containernetworking-plugins \
-	iptables iproute2 curl socat valgrind procps psmisc nftables python3 util-linux
+	iptables iproute2 curl socat valgrind procps psmisc nftables python3 util-linux \
+	dpkg-dev debhelper lintian man-db
 
 PKGS := libnl-3.0 libnl-route-3.0 libseccomp libcap libcjson yaml-0.1 libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -66,7 +70,7 @@ DOUBLE := $(BUILD)/pipelock-double
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
 
-.PHONY: all deps test check demo install asan fuzz format clean bench
+.PHONY: all deps test check demo install asan fuzz format clean bench deb
 # Keep intermediate objects: no trailing rm lines after the test summary.
 .SECONDARY:
 all: $(BOTTLE) $(BUILD)/bottle-run $(CONNECT_HELPER) $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
@@ -180,6 +184,23 @@ install: $(BOTTLE) $(CONNECT_HELPER)
 	install -m 0755 $(BOTTLE) $(DESTDIR)$(PREFIX)/bin/bottle
 	install -m 0755 $(CONNECT_HELPER) $(DESTDIR)$(PREFIX)/libexec/bottle/bottle-connect
 	ln -sf bottle $(DESTDIR)$(PREFIX)/bin/bottle-run
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 docs/man/bottle.8 docs/man/bottle-run.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/bottle.json.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/completion/bottle.bash $(DESTDIR)$(COMPLETIONDIR)/bottle
+	ln -sf bottle $(DESTDIR)$(COMPLETIONDIR)/bottle-run
+
+# A Debian package from this tree (docs/debian/ is its debian/ directory): the sources are
+# copied to $(BUILD)/deb, built there with dpkg-buildpackage (PREFIX=/usr) and checked by
+# lintian; the .deb lands in $(BUILD)/deb. Needs dpkg-dev, debhelper and lintian.
+DEB_DIR = $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/bottle-$(VERSION)
+	tar -c runtime config netns Makefile README.md docs | \
+	  tar -x -C $(DEB_DIR)/bottle-$(VERSION)
+	cp -r docs/debian $(DEB_DIR)/bottle-$(VERSION)/debian
+	cd $(DEB_DIR)/bottle-$(VERSION) && BOTTLE_COMMIT=$(COMMIT) dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning $(DEB_DIR)/bottle_$(VERSION)_*.changes
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
