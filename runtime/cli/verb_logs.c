@@ -320,6 +320,13 @@ static void note_dead_sidecar(const struct globals *g, const char *id, const str
             "container)\n");
 }
 
+static bool log_replaced(FILE *f, const char *path)
+{
+  struct stat now, open_one;
+  return stat(path, &now) == 0 && fstat(fileno(f), &open_one) == 0 &&
+         (now.st_ino != open_one.st_ino || now.st_dev != open_one.st_dev);
+}
+
 /* Prints the log; with follow, keeps reading until the bottle is deleted. A line is printed
  * only once complete. */
 static int print_log(const struct globals *g, const char *id, const struct logs_opts *o)
@@ -360,6 +367,15 @@ static int print_log(const struct globals *g, const char *id, const struct logs_
     clearerr(f);
     if (access(dir, F_OK) < 0)
       return 0; /* deleted: nothing more will come */
+    if (log_replaced(f, path)) {
+      /* a restarted sidecar writes a new log: follow that one from its start */
+      FILE *again = fopen(path, "re");
+      if (again != NULL) {
+        fclose(f);
+        f = again;
+        continue;
+      }
+    }
     if (!noted && idle_ms >= 1000) {
       idle_ms = 0;
       const char *s = bottled_sidecar_status(g, id);
@@ -412,6 +428,10 @@ int verb_logs(struct globals *g, int argc, char **argv)
     return 1;
   }
   const char *query = argv[optind];
+  if (query[0] == '\0') {
+    log_fatal("an empty name matches nothing; give a container id, id prefix or Docker name");
+    return 1;
+  }
   struct roots roots = {0};
   if (g->root != NULL)
     roots_add(&roots, xstrdup(g->root));
