@@ -209,8 +209,9 @@ static const struct bottled_container *pick(const struct found *all, const struc
     free(where);
     where = more;
   }
-  log_fatal("no bottled container \"%s\" (by id, id prefix or Docker name) under %s%s", q, where,
-            r->n == 1 ? "" : "; give --root for another state root");
+  log_fatal("no bottled container \"%s\" (by id, id prefix or Docker name) under %s%s%s", q, where,
+            r->n == 1 ? "" : "; give --root for another state root",
+            geteuid() == 0 ? "" : " (the engines' roots are readable by root only)");
   return NULL;
 }
 
