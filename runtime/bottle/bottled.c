@@ -22,6 +22,7 @@
 #include "runtime/bottle/bottled_net.h"
 #include "runtime/bottle/bottled_pidns.h"
 #include "runtime/bottle/bottled_ssh.h"
+#include "runtime/bottle/pod.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/container/hooks.h"
 #include "runtime/lib/log.h"
@@ -604,6 +605,9 @@ static int step_record(struct build *b, struct build_run *r, bottle_error_t *err
   b->record = cJSON_CreateObject();
   cJSON_AddStringToObject(b->record, "netns", b->name);
   cJSON_AddStringToObject(b->record, "network", net_mode_name(b->mode));
+  /* what a container joining the bottle must not ask to change (pod.c) */
+  cleanup_free char *policy = pod_policy_fingerprint(b->pol, b->cfg->sidecar_port);
+  cJSON_AddStringToObject(b->record, "policy", policy);
   return write_record(b->dir, b->record, err);
 }
 
@@ -750,6 +754,72 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
   return done < n ? -1 : 0;
 }
 
+/* A container that joins an existing bottle (a pod's app container, docker --network
+ * container:X): the agent's refusals and hardening with the bottle's proxy env, in the bottle's
+ * own bind mount of its agent netns; no sidecar, no link. Its record names the bottle ("pod"), so
+ * the start gate, exec, state and logs find the bottle, and its delete leaves the bottle alone. */
+static int join_bottle(const struct globals *g, struct create_opts *o, cJSON *config,
+                       const struct bottle_config *cfg, const struct pod_join *j,
+                       struct container **out, bottle_error_t *err)
+{
+  cleanup_cjson cJSON *config_owner = config;
+  const cJSON *rec = j->record;
+  const char *agent_netns = json_str(rec, "agent_netns", NULL);
+  const char *name = json_str(rec, "netns", NULL);
+  const cJSON *penv = cJSON_GetObjectItemCaseSensitive(rec, "proxy_env");
+  if (agent_netns == NULL || name == NULL || penv == NULL)
+    return berr(err, 0, "bottle %s: its record names no agent netns or proxy env", j->bottle);
+  __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
+  cleanup_free char *pod_pid_ns = pod_creator_pid_ns(g, j->bottle);
+  if (agent_check_sysctls(config, err) < 0 ||
+      agent_check_privileges(config, cfg, &granted, err) < 0 ||
+      agent_check_mounts(config, cfg, &granted, err) < 0 ||
+      bottled_check_pid_namespace(config, pod_pid_ns, err) < 0 ||
+      process_check_inherited_sockets(o->preserve_fds, agent_netns, err) < 0)
+    return berr_wrap(err, "joining bottle %s", j->bottle);
+  if (granted.list != NULL)
+    log_msg(LOG_WARNING, "bottled agent %s: %s grants it %s", o->id, cfg->source, granted.list);
+  cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
+  agent_add_env(process, penv);
+  agent_drop_caps(process);
+  agent_readonly_proc_sys(config);
+  agent_set_netns(config, agent_netns);
+  cJSON *member = cJSON_CreateObject();
+  cJSON_AddStringToObject(member, "pod", j->bottle);
+  static const char *const shared[] = {"netns",       "network",    "proxy_env", "sidecar_ip",
+                                       "agent_netns", "proxy_port", "policy"};
+  for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, shared[i]);
+    if (v != NULL)
+      cJSON_AddItemToObject(member, shared[i], cJSON_Duplicate(v, true));
+  }
+  cJSON_AddItemToObject(member, "agent_bounding", agent_bounding(process));
+  cleanup_cjson cJSON *member_owner = member;
+  /* as make_agent: hooks run as root during create, the netns must still hold the link only */
+  bool hooked = cJSON_GetArraySize(json_path(config, "hooks.createRuntime")) > 0 ||
+                cJSON_GetArraySize(json_path(config, "hooks.prestart")) > 0 ||
+                cJSON_GetArraySize(json_path(config, "hooks.createContainer")) > 0;
+  struct netns_topology topo;
+  struct nn_error ne = {0};
+  int eth = 0;
+  if (hooked && (netns_load(NULL, name, &topo, &ne) < 0 || netns_check_agent(&topo, &eth, &ne) < 0))
+    return netns_error(err, &ne);
+  o->config = take_ptr(config_owner);
+  o->egress_hardening = true;
+  struct container *c = NULL;
+  if (container_create(g, o, &c, err) < 0)
+    return -1;
+  c->bottle = take_ptr(member_owner);
+  if ((hooked && netns_check_agent(&topo, &eth, &ne) < 0 && netns_error(err, &ne) < 0) ||
+      state_save(c, err) < 0) {
+    container_destroy(c, NULL);
+    container_free(c);
+    return -1;
+  }
+  *out = c;
+  return 0;
+}
+
 int bottle_create(const struct globals *g, struct create_opts *o,
                   const struct bottled_overrides *ov, struct container **out, bottle_error_t *err)
 {
@@ -790,7 +860,18 @@ int bottle_create(const struct globals *g, struct create_opts *o,
   if (cfg_resolve(cfg, &in, &pol, &ce) < 0)
     return berr(err, 0, "%s", ce.msg);
 
-  if (pol->mode == BOTTLE_MODE_PLAIN) {
+  __attribute__((cleanup(pod_join_free))) struct pod_join join = {0};
+  if (pod_find_join(g, config, &join, err) < 0)
+    return -1;
+  if ((join.bottle != NULL || join.plain_pod != NULL) &&
+      pod_check_policy(&join, config, pol, join.bottle != NULL, err) < 0)
+    return -1;
+  if (join.bottle != NULL) {
+    if (ov && (ov->dry_run || (ov->confirm && !ov->confirm())))
+      return berr(err, 0, "%s joins bottle %s: nothing was created", o->id, join.bottle);
+    return join_bottle(g, o, take_ptr(config_owner), cfg, &join, out, err);
+  }
+  if (pol->mode == BOTTLE_MODE_PLAIN || join.plain_pod != NULL) {
     if (ov && ov->print_plan)
       printf("bottle plan for %s: plain container (%s), no egress confinement\n", o->id,
              pol->mode_source);
@@ -813,7 +894,7 @@ int bottle_create(const struct globals *g, struct create_opts *o,
     log_msg(LOG_WARNING, "bottled agent %s: %s grants it %s", o->id, cfg->source, granted.list);
   /* Refused before anything is made: a shared pid namespace, an inherited socket (none can
    * be in the agent's netns, which does not exist yet). */
-  if (bottled_check_pid_namespace(config, err) < 0 ||
+  if (bottled_check_pid_namespace(config, NULL, err) < 0 ||
       process_check_inherited_sockets(o->preserve_fds, NULL, err) < 0)
     return -1;
   if (ov && ov->print_plan)
@@ -921,9 +1002,25 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process)
     agent_limit_exec_caps(process, bounding);
 }
 
+/* The bottle that id is part of: its own, or, for a container that joined one (pod.h), that
+ * one's (its creator's id). malloc'd. */
+static char *bottle_of(const struct globals *g, const char *id)
+{
+  struct container *c = NULL;
+  bottle_error_t e = NULL;
+  if (state_load(g->root, id, false, &c, &e) < 0) {
+    berr_free(&e);
+    return xstrdup(id);
+  }
+  char *owner = xstrdup(json_str(c->bottle, "pod", id));
+  container_free(c);
+  return owner;
+}
+
 const char *bottled_sidecar_status(const struct globals *g, const char *id)
 {
-  cleanup_free char *dir = side_dir(g, id);
+  cleanup_free char *owner = bottle_of(g, id);
+  cleanup_free char *dir = side_dir(g, owner);
   struct container *sidecar = NULL;
   bottle_error_t e = NULL;
   if (load_sidecar(dir, &sidecar, &e) < 0) {
@@ -937,5 +1034,6 @@ const char *bottled_sidecar_status(const struct globals *g, const char *id)
 
 char *bottled_log_path(const struct globals *g, const char *id)
 {
-  return xasprintf("%s/" BOTTLED_DIR "/%s/sidecar.log", g->root, id);
+  cleanup_free char *owner = bottle_of(g, id);
+  return xasprintf("%s/" BOTTLED_DIR "/%s/sidecar.log", g->root, owner);
 }

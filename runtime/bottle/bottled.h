@@ -36,10 +36,12 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
  * CAP_NET_RAW/CAP_NET_ADMIN, like the agent. No-op for a plain container. */
 void bottled_adjust_exec_process(const struct container *c, cJSON *process);
 
-/* "running", "stopped" or NULL (plain): whether the sidecar still runs. */
+/* "running", "stopped" or NULL (plain): whether the sidecar still runs (for a container that
+ * joined a bottle, that bottle's). */
 const char *bottled_sidecar_status(const struct globals *g, const char *id);
 
-/* The sidecar's log path for `bottle logs`. */
+/* The sidecar's log path for `bottle logs` (for a container that joined a bottle, that
+ * bottle's). */
 char *bottled_log_path(const struct globals *g, const char *id);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "runtime/bottle/bottle.h"
+#include "runtime/bottle/pod.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"
 #include "runtime/security/selfexe.h"
@@ -160,7 +161,8 @@ static int gc_one(const struct globals *g, const char *id, bool stopped_too)
   bool has_state = state_load(g->root, id, true, &c, &err) == 0;
   berr_free(&err);
   bool stopped = has_state && container_status(c) == STATUS_STOPPED;
-  if (has_state && !(stopped && stopped_too)) {
+  /* A pod's bottle is its network: it stays while a container that joined it runs. */
+  if ((has_state && !(stopped && stopped_too)) || pod_has_running_members(g, id)) {
     container_free(c);
     return 0;
   }
