@@ -215,7 +215,6 @@ char *pod_policy_fingerprint(const struct bottle_policy *pol, unsigned port)
   uint64_t h = 1469598103934665603ULL;
   for (size_t i = 0; yaml != NULL && i < len; i++)
     h = (h ^ (unsigned char)yaml[i]) * 1099511628211ULL;
-  h = (h ^ (unsigned char)pol->inbound) * 1099511628211ULL;
   return xasprintf("%016llx", (unsigned long long)h);
 }
 
