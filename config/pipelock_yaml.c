@@ -208,7 +208,9 @@ char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, 
     return NULL;
   char listen[CFG_IPV4_STRLEN + 8], metrics[CFG_IPV4_STRLEN + 8];
   snprintf(listen, sizeof(listen), "%s:%u", listen_ip, port);
-  snprintf(metrics, sizeof(metrics), "%s:%u", CFG_METRICS_IP, cfg_metrics_port(port));
+  uint32_t m = cfg_metrics_ip(addr);
+  snprintf(metrics, sizeof(metrics), "127.0.%u.%u:%u", (m >> 8) & 0xff, m & 0xff,
+           cfg_metrics_port(port));
 
   struct out_buf out = {0};
   yaml_emitter_t emitter;

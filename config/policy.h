@@ -49,9 +49,14 @@
 #define CFG_MAX_REQUESTS_PER_MINUTE 100000
 /* pipelock serves /metrics and /stats on the proxy listener unless metrics_listen moves them: the
  * YAML puts them on the sidecar's own loopback, out of the agent's reach, on this port (pipelock
- * refuses a metrics port equal to the proxy's, so a proxy on 9464 gets them on 9465). */
-#define CFG_METRICS_IP "127.0.0.1"
+ * refuses a metrics port equal to the proxy's, so a proxy on 9464 gets them on 9465), at
+ * 127.0.<c>.<d> for a proxy on a.b.c.d (10.231.0.1: 127.0.0.1): several bottles in one engine's
+ * netns have proxies on different link addresses, and each its own metrics address. */
 #define CFG_METRICS_PORT 9464
+static inline uint32_t cfg_metrics_ip(uint32_t proxy_ip)
+{
+  return 0x7f000000u | (proxy_ip & 0xffffu);
+}
 static inline unsigned cfg_metrics_port(unsigned proxy_port)
 {
   return proxy_port == CFG_METRICS_PORT ? CFG_METRICS_PORT + 1 : CFG_METRICS_PORT;
@@ -136,6 +141,9 @@ struct bottle_config {
   struct cfg_ipv4_net uplink_pool; /* own-uplink /30s come from here */
   uint32_t dns[CFG_MAX_DNS];       /* host byte order; n_dns == 0: use the host's resolv.conf */
   size_t n_dns;
+  /* network.inbound: "tcp" (the default) forwards new TCP from the engine side (docker -p, a
+   * Service, a probe) to the agent; "none" does not. */
+  bool inbound;
   struct cfg_agent agent;
 };
 
@@ -176,6 +184,7 @@ struct bottle_policy {
   /* fetch_proxy.monitoring.max_requests_per_minute (sidecar.max_requests_per_minute); 0 leaves
    * it out of the YAML (pipelock's own 60) */
   unsigned max_requests_per_minute;
+  bool inbound; /* network.inbound "tcp"; an annotation or env may only turn it off */
 };
 
 /* Resolves one container's policy. Precedence, per setting:
@@ -183,6 +192,9 @@ struct bottle_policy {
  *   allowlist: annotation bottle.egress.allowlist > env BOTTLE_EGRESS_ALLOWLIST (not merged),
  *              plus input->allow
  *   mode:      annotation bottle.mode > env BOTTLE_MODE > runtime config "mode"
+ *   inbound:   annotation bottle.network.inbound > env BOTTLE_NETWORK_INBOUND > runtime config
+ *              network.inbound; "none" is always honoured, "tcp" never reopens what the
+ *              runtime config closed (no trust opens it)
  * Annotations and the container env can both come from the image or the pod's author, so each may
  * only tighten unless the runtime config's trust for it (cfg->trust_annotations, cfg->trust_env)
  * allows more: mode plain (not loosening when the configured mode is plain), a profile, hosts that
@@ -213,5 +225,7 @@ void cfg_argv_free(char **argv);
 const char *cfg_mode_name(enum bottle_mode mode);
 /* "bottled" or "plain" -> mode; returns 0, or -1 for anything else. */
 int cfg_mode_parse(const char *s, enum bottle_mode *mode);
+/* network.inbound's values: "tcp" -> true, "none" -> false; returns 0, or -1 for anything else. */
+int cfg_inbound_parse(const char *s, bool *inbound);
 
 #endif

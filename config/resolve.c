@@ -13,10 +13,11 @@
 #define ANN_PROFILE "bottle.profile"
 #define ANN_ALLOWLIST "bottle.egress.allowlist"
 #define ANN_MODE "bottle.mode"
+#define ANN_INBOUND "bottle.network.inbound"
 
 struct container_asks {
-  const char *ann_profile, *ann_allowlist, *ann_mode;
-  const char *env_profile, *env_allowlist, *env_mode;
+  const char *ann_profile, *ann_allowlist, *ann_mode, *ann_inbound;
+  const char *env_profile, *env_allowlist, *env_mode, *env_inbound;
 };
 
 /* One per-container setting as asked, and what its source is trusted with. */
@@ -58,10 +59,21 @@ int cfg_mode_parse(const char *s, enum bottle_mode *mode)
   return 0;
 }
 
+int cfg_inbound_parse(const char *s, bool *inbound)
+{
+  if (strcmp(s, "tcp") == 0)
+    *inbound = true;
+  else if (strcmp(s, "none") == 0)
+    *inbound = false;
+  else
+    return -1;
+  return 0;
+}
+
 static int read_annotations(const cJSON *annotations, struct container_asks *asks,
                             struct cfg_error *err)
 {
-  static const char *const known[] = {ANN_PROFILE, ANN_ALLOWLIST, ANN_MODE, NULL};
+  static const char *const known[] = {ANN_PROFILE, ANN_ALLOWLIST, ANN_MODE, ANN_INBOUND, NULL};
   if (annotations == NULL || cJSON_IsNull(annotations))
     return 0;
   if (!cJSON_IsObject(annotations))
@@ -79,12 +91,14 @@ static int read_annotations(const cJSON *annotations, struct container_asks *ask
       slot = &asks->ann_allowlist;
     else if (strcmp(key, ANN_MODE) == 0)
       slot = &asks->ann_mode;
+    else if (strcmp(key, ANN_INBOUND) == 0)
+      slot = &asks->ann_inbound;
     if (slot == NULL)
       return cfg_fail(err,
                       "annotation %s: unknown bottle annotation; check the spelling (known: %s, "
-                      "%s, %s)",
+                      "%s, %s, %s)",
                       cfg_quote(key, strlen(key), shown, sizeof(shown)), known[0], known[1],
-                      known[2]);
+                      known[2], known[3]);
     if (*slot != NULL)
       return cfg_fail(err, "annotation %s appears twice; keep one", key);
     if (!cJSON_IsString(item))
@@ -105,6 +119,8 @@ static void read_env(char *const *env, struct container_asks *asks)
     asks->env_allowlist = v;
   if ((v = env_lookup(env, "BOTTLE_MODE")) && v[0])
     asks->env_mode = v;
+  if ((v = env_lookup(env, "BOTTLE_NETWORK_INBOUND")) && v[0])
+    asks->env_inbound = v;
 }
 
 /* One line: the setting, the value, who can set it, and the exact bottle.json key to allow it. */
@@ -142,6 +158,31 @@ static int resolve_mode(struct bottle_policy *pol, const struct bottle_config *c
   }
   if ((pol->mode_source = strdup(source)) == NULL)
     return cfg_fail(err, "out of memory");
+  return 0;
+}
+
+/* Inbound: the container's side may close it, never open what the runtime config closed (no
+ * trust opens it: who may connect in is the operator's to say). */
+static int resolve_inbound(struct bottle_policy *pol, const struct bottle_config *cfg,
+                           const struct container_asks *asks, struct cfg_error *err)
+{
+  char shown[128], origin[64];
+  struct ask a =
+      pick(cfg, asks->ann_inbound, ANN_INBOUND, asks->env_inbound, "BOTTLE_NETWORK_INBOUND");
+  pol->inbound = cfg->inbound;
+  if (a.value == NULL)
+    return 0;
+  bool asked;
+  if (cfg_inbound_parse(a.value, &asked) < 0)
+    return cfg_fail(err, "%s: %s is not a setting; use \"none\" (or \"tcp\", the default)",
+                    origin_of(&a, origin, sizeof(origin)),
+                    cfg_quote(a.value, strlen(a.value), shown, sizeof(shown)));
+  if (asked && !cfg->inbound)
+    return cfg_fail(err,
+                    "%s=\"tcp\" would open what %s closes (network.inbound \"none\"); only "
+                    "the runtime config can let connections in",
+                    origin_of(&a, origin, sizeof(origin)), cfg->source);
+  pol->inbound = asked;
   return 0;
 }
 
@@ -291,7 +332,7 @@ int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_inpu
   const struct cfg_profile *prof = NULL;
   read_env(input->env, &asks);
   if (read_annotations(input->annotations, &asks, err) < 0 ||
-      resolve_mode(pol, cfg, &asks, err) < 0 ||
+      resolve_mode(pol, cfg, &asks, err) < 0 || resolve_inbound(pol, cfg, &asks, err) < 0 ||
       (prof = resolve_profile(pol, cfg, input, &asks, err)) == NULL ||
       strlist_add_all(&pol->allowlist, &cfg->default_allowlist) < 0 ||
       strlist_add_all(&pol->allowlist, &prof->allowlist) < 0 || add_ssh(pol, prof, err) < 0 ||

@@ -58,6 +58,7 @@ static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
   const char *why;
   cfg->mode = BOTTLE_MODE_BOTTLED;
   cfg->sidecar_port = 8888;
+  cfg->inbound = true;
   cfg->sidecar_ready_timeout_ms = 5000;
   cfg->sidecar_max_requests_per_minute = CFG_DEFAULT_MAX_REQUESTS_PER_MINUTE;
   cfg->sidecar_resources =
@@ -482,7 +483,7 @@ static int parse_pool(struct cfg_ipv4_net *net, const cJSON *item, const char *s
 static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char *source,
                          struct cfg_error *err)
 {
-  static const char *const keys[] = {"link_pool", "uplink_pool", "dns", NULL};
+  static const char *const keys[] = {"link_pool", "uplink_pool", "dns", "inbound", NULL};
   struct json_where at = {source, "network"};
   if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
     return -1;
@@ -493,6 +494,18 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "uplink_pool")) &&
       parse_pool(&cfg->uplink_pool, item, source, "network.uplink_pool", "10.232.0.0/16", err) < 0)
     return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "inbound"))) {
+    struct json_where iat = {source, "network.inbound"};
+    char shown[128];
+    if (json_expect(item, cJSON_String, iat, err) < 0)
+      return -1;
+    const char *v = item->valuestring;
+    if (cfg_inbound_parse(v, &cfg->inbound) < 0)
+      return cfg_fail(err,
+                      "%s: network.inbound: %s is not a setting; use \"tcp\" (the engine's "
+                      "connections to the container reach the agent) or \"none\"",
+                      source, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+  }
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "dns"))) {
     struct json_where dat = {source, "network.dns"};
     if (json_expect(item, cJSON_Array, dat, err) < 0)

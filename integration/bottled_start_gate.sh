@@ -3,8 +3,9 @@
 # broken on purpose from the host; start must then fail with one line naming it, the agent's
 # first instruction must not have run, the container stays created, and delete leaves nothing.
 # The invariants: agent links (lo and bottle's link only), agent routes (the link's own only),
-# agent IPv6 (off), sidecar forwarding (off), sidecar filter (table inet bottle as built: only
-# the proxy port), proxy health (/health says mode strict and forward_proxy_enabled true; the
+# agent IPv6 (off), sidecar forwarding (off; the link's own only with network.inbound "none"),
+# sidecar filter (the bottle's table inet bottle_<hash> as built: only the proxy port, and the
+# replies of inbound connections; a rule added to its inbound chain), proxy health (/health says mode strict and forward_proxy_enabled true; the
 # double runs with --mode audit or --test-forward-proxy false). A normal start still works.
 #
 # Issue 9, item 11: create waits for the proxy. With a double that listens 1.5 s late, the
@@ -17,6 +18,7 @@ args='["/pipelock", "run", "--listen", "{listen}", "--config", "/etc/pipelock.ya
 bottled_config "$BT/audit.json" "c['sidecar']['args'] = $args, '--mode', 'audit']"
 bottled_config "$BT/nofwd.json" "c['sidecar']['args'] = $args, '--test-forward-proxy', 'false']"
 bottled_config "$BT/late.json" "c['sidecar']['args'] = $args, '--test-listen-delay-ms', '1500']"
+bottled_config "$BT/closed.json" "c['network']['inbound'] = 'none'"
 before=$(bt_snapshot)
 n=0
 
@@ -37,6 +39,7 @@ gate_fails() {
   A=$(bt_agent_netns "$id")
   S=/run/bottle/netns/$(bt_netns_name "$id")-s
   L=btla$(bt_link_hash "$id")
+  T=bottle_$(bt_link_hash "$id")
   check "$what: break it" "$@"
   bt start "$id" >"$BT/out" 2>&1
   check "$what: start fails" test $? -ne 0
@@ -57,13 +60,20 @@ gate_fails "a route in another table" "agent routes" ans ip route add 198.51.100
 gate_fails "a second link in the agent netns" "agent links" ans ip link add gate0 type veth peer name gate1
 gate_fails "IPv6 on in the agent netns (all)" "agent IPv6" ans sysctl -qw net.ipv6.conf.all.disable_ipv6=0
 gate_fails "IPv6 on for eth0" "agent IPv6" ans sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
-gate_fails "the sidecar's nft table deleted" "sidecar filter" sns nft delete table inet bottle
-gate_fails "the sidecar's nft table flushed" "sidecar filter" sns nft flush table inet bottle
-opened() { sns nft insert rule inet bottle agent_in iifname "$L" accept; }
+tdel() { sns nft delete table inet "$T"; }
+gate_fails "the sidecar's nft table deleted" "sidecar filter" tdel
+tflush() { sns nft flush table inet "$T"; }
+gate_fails "the sidecar's nft table flushed" "sidecar filter" tflush
+opened() { sns nft insert rule inet "$T" agent_in iifname "$L" accept; }
 gate_fails "a rule that opens every sidecar port" "sidecar filter" opened
+fwd_out() { sns nft insert rule inet "$T" forward iifname "$L" accept; }
+gate_fails "a rule that forwards what the agent sends" "sidecar filter" fwd_out
+udp_in() { sns nft add rule inet "$T" inbound meta l4proto udp dnat ip to 10.231.0.2; }
+gate_fails "a rule that forwards UDP to the agent" "sidecar filter" udp_in
 gate_fails "forwarding on in the sidecar netns" "sidecar forwarding" sns sysctl -qw net.ipv4.ip_forward=1
 fwd_link() { sns sysctl -qw "net.ipv4.conf.$L.forwarding=1"; }
-gate_fails "forwarding on for the sidecar's link" "sidecar forwarding" fwd_link
+BT_CONFIG_FILE=$BT/closed.json gate_fails "forwarding on for the sidecar's link (inbound none)" \
+  "sidecar forwarding" fwd_link
 BT_CONFIG_FILE=$BT/audit.json gate_fails "the proxy in mode audit" "proxy health" true
 BT_CONFIG_FILE=$BT/nofwd.json gate_fails "the proxy's forward proxy off" "proxy health" true
 

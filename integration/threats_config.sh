@@ -11,8 +11,11 @@
 #  - /proc/sys is read-only in the agent, whatever the bundle's readonlyPaths say;
 #  - a bundle linux.sysctl may change the agent netns only: net.ipv4.ip_forward=1 there
 #    forwards nothing (the agent netns has lo and one veth, no second interface and no
-#    route), the sidecar netns keeps forwarding off and the host is unchanged, and direct
-#    egress still fails with ENETUNREACH;
+#    route), the sidecar netns keeps forwarding off globally (ip_forward, conf.all) and
+#    forwards only on its two links behind the bottle's forward chain, which passes nothing
+#    the agent originates (network.inbound "tcp", the default), or not at all with
+#    network.inbound "none"; the host is unchanged, and direct egress still fails with
+#    ENETUNREACH;
 #  - a sysctl that would weaken the topology (IPv6 back on) is refused, or leaves the agent
 #    without any IPv6 address.
 source "$(dirname "$0")/threats.lib.sh"
@@ -126,6 +129,13 @@ check_eq "row 37: ... and direct egress is still ENETUNREACH" \
   "tcp4: ENETUNREACH (Network is unreachable)" "$(tx rw probe tcp4 "$INTERNET_IP" 80)"
 
 # A bundle linux.sysctl that turns forwarding on.
+# fwd_of ID: the sidecar netns's ip_forward, conf.all, the bottle's link's and uplink0's forwarding
+fwd_of() {
+  nsenter --net="$(t_sidecar_ns "$1")" sh -c 'cd /proc/sys/net/ipv4 &&
+    echo $(cat ip_forward conf/all/forwarding conf/btla$0/forwarding conf/uplink0/forwarding)' \
+    "$(bt_link_hash "$1")"
+}
+bottled_config "$BT/closed.json" "c['network']['inbound'] = 'none'"
 host_fwd=$(bt_host sysctl -n net.ipv4.ip_forward)
 threats_agent fwd 'c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.forwarding": "1"}'
 rc=$?
@@ -137,11 +147,27 @@ else
     "$(tx fwd ls /sys/class/net | sort | tr '\n' ' ' | sed 's/ $//')"
   check_eq "row 37: agent netns: no route but the /30" "10.231.0.0/30" \
     "$(tx fwd ip -4 route | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')"
-  check_eq "row 37: sidecar netns keeps forwarding off" "0 0" \
-    "$(nsenter --net="$(t_sidecar_ns fwd)" sh -c 'echo $(cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/forwarding)')"
+  check_eq "row 37: sidecar netns: forwarding off globally, on for its two links only (inbound)" \
+    "0 0 1 1" "$(fwd_of fwd)"
   check_eq "row 37: the host's ip_forward is unchanged" "$host_fwd" "$(bt_host sysctl -n net.ipv4.ip_forward)"
   check_eq "row 37: direct egress still ENETUNREACH" \
     "tcp4: ENETUNREACH (Network is unreachable)" "$(tx fwd probe tcp4 "$INTERNET_IP" 80)"
+fi
+# The sidecar netns of an agent (rw) with network.inbound "tcp", the default: forwarding off
+# globally, on for the bottle's link and uplink0 only, behind the bottle's forward chain; with
+# "none" (fwdn) off everywhere.
+check_eq "row 37: sidecar netns: forwarding off globally, on for its two links only (inbound)" \
+  "0 0 1 1" "$(fwd_of rw)"
+fw=$(nsenter --net="$(t_sidecar_ns rw)" nft list chain inet "bottle_$(bt_link_hash rw)" forward)
+check_contains "row 37: ... behind a forward chain with policy drop" "policy drop;" "$fw"
+check_eq "row 37: ... that passes from the agent's link only replies of inbound connections" \
+  "iifname \"btla$(bt_link_hash rw)\" ct direction reply ct status dnat accept" \
+  "$(grep -o "iifname \"btla$(bt_link_hash rw)\" .*accept" <<<"$fw" | sed 's/^ *//')"
+if BT_CONFIG_FILE=$BT/closed.json threats_agent fwdn; then
+  check_eq "row 37: network.inbound none: nothing forwards in the sidecar netns" "0 0 0 0" \
+    "$(fwd_of fwdn)"
+else
+  fail "row 37: bottle run -d fwdn (network.inbound none)"
 fi
 
 # A bundle linux.sysctl that turns IPv6 back on in the agent netns.

@@ -60,7 +60,7 @@ check_eq "row 40: the agent netns has no default route yet or ever" "" "$(nsente
 check_eq "row 40: the proxy already answers from the agent netns" "tcp4: ok" \
   "$(nsenter --net="$AG" "$TPROBE" tcp4 "$(t_sidecar_ip c40)" 8888)"
 check_contains "row 40: the sidecar's nft table is in place" "chain agent_in" \
-  "$(nsenter --net="$(t_sidecar_ns c40)" nft list table inet bottle)"
+  "$(nsenter --net="$(t_sidecar_ns c40)" nft list table inet "bottle_$(bt_link_hash c40)")"
 check_eq "row 40: direct egress from the agent netns already ENETUNREACH" \
   "tcp4: ENETUNREACH (Network is unreachable)" "$(nsenter --net="$AG" "$TPROBE" tcp4 "$INTERNET_IP" 80)"
 bt delete --force c40 >/dev/null 2>&1

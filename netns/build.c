@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,12 @@ static void nn_step(void)
     raise(SIGKILL);
 }
 #else
-static void nn_fault_injection_arm(void) {}
-static void nn_step(void) {}
+static void nn_fault_injection_arm(void)
+{
+}
+static void nn_step(void)
+{
+}
 #endif
 
 static int mkdir_private(const char *dir, struct nn_error *err)
@@ -249,7 +254,34 @@ static int build_link(struct ctx *c, struct nn_error *err)
       nn_link_up(c->side_sk, t->sidecar_ifname, err) < 0)
     return nn_wrap(err, "sidecar netns");
   nn_step();
-  return nn_sidecar_rules(c->side_fd, t->sidecar_ifname, t->sidecar_ip, c->rec.proxy_port, err);
+  return nn_sidecar_rules(c->side_fd, c->rec.hash, t, c->rec.proxy_port, err);
+}
+
+/* Inbound: IPv4 forwards by the input link's own flag, so it goes on for the links inbound
+ * connections come in on (every link of the sidecar netns but lo and the bottles' btla*,
+ * uplink0 included) and for btla<hash>, where the agent's replies come in; never conf.all or
+ * ip_forward, so that another bottle's link in the same netns keeps its own. The forward
+ * chains decide what passes (firewall.c). */
+static int inbound_forwarding(struct ctx *c, struct nn_error *err)
+{
+  const struct netns_topology *t = &c->rec.topo;
+  int saved = nn_enter(c->side_fd, err);
+  if (saved < 0)
+    return -1;
+  struct if_nameindex *ifs = if_nameindex();
+  int rc = ifs == NULL ? nn_fail(err, errno, "sidecar netns: list its links") : 0;
+  for (struct if_nameindex *p = ifs; rc == 0 && p->if_index != 0; p++) {
+    bool ours = strcmp(p->if_name, t->sidecar_ifname) == 0;
+    if (strcmp(p->if_name, "lo") == 0 || (!ours && strncmp(p->if_name, "btla", 4) == 0))
+      continue;
+    char key[96];
+    snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", p->if_name);
+    rc = nn_sysctl_set(key, "1", err);
+  }
+  if (ifs != NULL)
+    if_freenameindex(ifs);
+  nn_leave(saved);
+  return rc < 0 ? nn_wrap(err, "inbound forwarding") : 0;
 }
 
 static int build_uplink(struct ctx *c, struct nn_error *err)
@@ -288,7 +320,7 @@ static int build_uplink(struct ctx *c, struct nn_error *err)
     return -1;
   rc = nn_upstream_forwarding(c->state_dir, c->host, err);
   if (rc == 0)
-    rc = nn_host_rules(c->rec.hash, t->uplink_host_ifname, subnet, err);
+    rc = nn_host_rules(c->rec.hash, t->uplink_host_ifname, subnet, t->inbound, err);
   nn_pool_unlock(lock);
   return rc;
 }
@@ -341,6 +373,11 @@ static int finish(struct ctx *c, struct nn_error *err)
     return -1;
   if (c->rec.mode == NETNS_MODE_UPLINK && build_uplink(c, err) < 0)
     return -1;
+  if (c->rec.topo.inbound) {
+    nn_step();
+    if (inbound_forwarding(c, err) < 0)
+      return -1;
+  }
   c->rec.complete = true;
   return save(c, err);
 }
@@ -390,6 +427,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   r->builder_pid = getpid();
   r->builder_start = nn_proc_start_time(r->builder_pid);
   r->proxy_port = spec->proxy_port;
+  t->inbound = spec->inbound;
   r->sidecar_owned = spec->mode != NETNS_MODE_ENGINE;
   const char *run = spec->run_dir ? spec->run_dir : NETNS_DEFAULT_RUN_DIR;
   snprintf(t->agent_netns, sizeof(t->agent_netns), "%s/%s-a", run, spec->name);

@@ -222,24 +222,62 @@ static int check_agent_inside(const struct netns_topology *t, struct nn_error *e
   return r;
 }
 
+/* The bottle's table name: "bottle_" and the hash its link's name carries (btla<hash>). */
+static int table_name(const struct netns_topology *t, char *out, size_t len, struct nn_error *err)
+{
+  const char *hash = t->sidecar_ifname + 4;
+  if (strncmp(t->sidecar_ifname, "btla", 4) != 0 || strlen(hash) != NN_HASH_LEN)
+    return nn_fail(err, EINVAL, "sidecar filter: bottle's link %s has no hash", t->sidecar_ifname);
+  snprintf(out, len, "bottle_%s", hash);
+  return 0;
+}
+
 /* The table netns_build wrote (netns/firewall.c), as libnftables lists it back (nft 1.0):
  * lines without their indentation, blank lines dropped. */
-static void expected_filter(const struct netns_topology *t, unsigned port, char *out, size_t len)
+static void expected_filter(const struct netns_topology *t, const char *table, unsigned port,
+                            char *out, size_t len)
 {
   const char *i = t->sidecar_ifname, *ip = t->sidecar_ip;
+  char replies[128] = "", inbound[768] = "", forward_in[256] = "";
+  if (t->inbound) {
+    snprintf(replies, sizeof(replies), "iifname \"%s\" ct direction reply ct status dnat accept\n",
+             i);
+    snprintf(inbound, sizeof(inbound),
+             "chain inbound {\n"
+             "type nat hook prerouting priority dstnat; policy accept;\n"
+             "iifname != \"lo\" iifname != \"btla*\" fib daddr type local tcp dport != %u "
+             "tcp flags syn / syn,ack dnat ip to %s\n"
+             "}\n"
+             "chain inbound_source {\n"
+             "type nat hook postrouting priority srcnat; policy accept;\n"
+             "oifname \"%s\" ct status dnat snat ip to %s\n"
+             "}\n",
+             port, t->agent_ip, i, ip);
+    snprintf(forward_in, sizeof(forward_in),
+             "iifname \"%s\" ct direction reply ct status dnat accept\n"
+             "oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
+             i, i);
+  }
   snprintf(out, len,
-           "table inet bottle {\n"
+           "table inet %s {\n"
            "chain agent_in {\n"
            "type filter hook prerouting priority mangle; policy accept;\n"
            "iifname \"%s\" ip daddr %s tcp dport %u accept\n"
+           "%s"
            "iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "iifname \"%s\" reject with icmpx admin-prohibited\n"
            "}\n"
+           "%s"
            "chain forward {\n"
            "type filter hook forward priority filter; policy drop;\n"
+           "%s"
+           "iifname \"%s\" drop\n"
+           "oifname \"%s\" drop\n"
+           "iifname \"btla*\" accept\n"
+           "oifname \"btla*\" accept\n"
            "}\n"
            "}\n",
-           i, ip, port, i, ip, i);
+           table, i, ip, port, replies, i, ip, i, inbound, forward_in, i, i);
 }
 
 static void normalize_listing(const char *in, char *out, size_t len)
@@ -278,32 +316,42 @@ static void first_difference(const char *a, const char *b, char *out, size_t len
 /* In the sidecar netns (the calling thread is there). */
 static int check_sidecar_inside(const struct netns_topology *t, unsigned port, struct nn_error *err)
 {
+  /* With inbound the bottle's link forwards (the agent's replies come in there), behind the
+   * forward chain checked below; without, nothing forwards it. */
   char k_if[96];
   snprintf(k_if, sizeof(k_if), "net/ipv4/conf/%s/forwarding", t->sidecar_ifname);
-  const char *const fwd_off[] = {"net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding", k_if,
-                                 "net/ipv6/conf/all/forwarding", NULL};
+  const char *const fwd_off[] = {"net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding",
+                                 "net/ipv6/conf/all/forwarding", t->inbound ? NULL : k_if, NULL};
   if (sysctls_are("sidecar forwarding", fwd_off, "0", err) < 0)
     return -1;
+  char table[32];
+  if (table_name(t, table, sizeof(table), err) < 0) {
+    err->errnum = EPERM;
+    return -1;
+  }
   struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
   if (ctx == NULL)
     return nn_fail(err, ENOMEM, "sidecar filter: nftables context");
   nft_ctx_buffer_output(ctx);
   nft_ctx_buffer_error(ctx);
   int rc = 0;
-  if (nft_run_cmd_from_buffer(ctx, "list table inet bottle\n") != 0) {
+  char cmd[64];
+  snprintf(cmd, sizeof(cmd), "list table inet %s\n", table);
+  if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
     rc = nn_fail(err, 0,
-                 "sidecar filter: the sidecar netns has no nftables table inet bottle: the "
-                 "agent could reach every port of the sidecar");
+                 "sidecar filter: the sidecar netns has no nftables table inet %s: the agent "
+                 "could reach every port of the sidecar",
+                 table);
   } else {
-    char want[2048], got[4096], diff[600];
-    expected_filter(t, port, want, sizeof(want));
+    char want[4096], got[8192], diff[600];
+    expected_filter(t, table, port, want, sizeof(want));
     normalize_listing(nft_ctx_get_output_buffer(ctx), got, sizeof(got));
     if (strcmp(want, got) != 0) {
       first_difference(got, want, diff, sizeof(diff));
       rc = nn_fail(err, 0,
-                   "sidecar filter: table inet bottle of the sidecar netns is not bottle's (%s): "
-                   "the agent may reach more than the proxy port %u",
-                   diff, port);
+                   "sidecar filter: table inet %s of the sidecar netns is not bottle's (%s): the "
+                   "agent may reach more than the proxy port %u",
+                   table, diff, port);
     }
   }
   nft_ctx_free(ctx);

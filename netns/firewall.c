@@ -82,44 +82,98 @@ static int nft_do(struct nft *n, const char *cmds, bool quiet, struct nn_error *
   return nn_fail(err, EPROTO, "nftables: %.*s", len, e ? e : "");
 }
 
-int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port,
+/* The inbound part of the table: new TCP from the engine side (any link but lo and a bottle's
+ * btla*) to an address of the netns, on any port but the proxy's, goes to the agent; its source
+ * becomes the link address, so the agent's replies need no route. A SYN only: a stray segment
+ * of no connection (conntrack picks those up as new) is not handed to the agent. Of several
+ * bottles in one netns the one built last takes a connection: the kernel runs a new chain
+ * before older ones of the same priority, and once one has mapped it the rest are not asked. */
+static int inbound_chains(char *out, size_t len, const struct netns_topology *t, unsigned port)
+{
+  const char *i = t->sidecar_ifname;
+  return snprintf(out, len,
+                  "  chain inbound {\n"
+                  "    type nat hook prerouting priority dstnat; policy accept;\n"
+                  "    iifname != \"lo\" iifname != \"btla*\" fib daddr type local tcp dport != %u "
+                  "tcp flags & (syn | ack) == syn dnat ip to %s\n"
+                  "  }\n"
+                  "  chain inbound_source {\n"
+                  "    type nat hook postrouting priority srcnat; policy accept;\n"
+                  "    oifname \"%s\" ct status dnat snat ip to %s\n"
+                  "  }\n",
+                  port, t->agent_ip, i, t->sidecar_ip);
+}
+
+int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      struct nn_error *err)
 {
   struct nft n;
   if (nft_open(&n, nsfd, err) < 0)
     return -1;
-  /* A table left by an earlier bottle in an engine's netns is replaced in the same
-   * transaction; a fresh netns has none, and a commit that only adds closes for free. */
-  bool stale = nft_do(&n, "list table inet bottle\n", true, NULL) == 0;
-  char cmds[2048];
+  /* This bottle's own table, so that bottles sharing an engine's netns never touch each
+   * other's. One left by an earlier build of the same name (a crash) is replaced in the same
+   * transaction; usually there is none, and a commit that only adds closes for free. */
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "list table inet bottle_%s\n", hash);
+  bool stale = nft_do(&n, cmd, true, NULL) == 0;
+  const char *i = t->sidecar_ifname, *ip = t->sidecar_ip;
+  char stale_cmd[64] = "", inbound[1024] = "", replies[128] = "", forward_in[256] = "";
+  if (stale)
+    snprintf(stale_cmd, sizeof(stale_cmd), "delete table inet bottle_%s\n", hash);
+  if (t->inbound) {
+    inbound_chains(inbound, sizeof(inbound), t, port);
+    /* Replies of inbound connections, before the rejects: a reply's destination is the
+     * link address with the port the source NAT chose. */
+    snprintf(replies, sizeof(replies),
+             "    iifname \"%s\" ct direction reply ct status dnat accept\n", i);
+    snprintf(forward_in, sizeof(forward_in),
+             "    iifname \"%s\" ct direction reply ct status dnat accept\n"
+             "    oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
+             i, i);
+  }
+  char cmds[4096];
   /* Prerouting, not input: with forwarding off a packet for any other address would be
    * dropped silently and the agent would wait for a timeout; a reject answers at once
-   * (connection refused for the sidecar's other ports, unreachable for anything else). */
+   * (connection refused for the sidecar's other ports, unreachable for anything else).
+   * Forward: a drop in any base chain is final, so each bottle's chain judges its own link
+   * only and leaves the other bottles' links to theirs; between any other links nothing is
+   * forwarded. */
   snprintf(cmds, sizeof(cmds),
            "%s"
-           "table inet bottle {\n"
+           "table inet bottle_%s {\n"
            "  chain agent_in {\n"
            "    type filter hook prerouting priority -150; policy accept;\n"
            "    iifname \"%s\" ip daddr %s tcp dport %u accept\n"
+           "%s"
            "    iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "    iifname \"%s\" reject with icmpx type admin-prohibited\n"
            "  }\n"
+           "%s"
            "  chain forward {\n"
            "    type filter hook forward priority 0; policy drop;\n"
+           "%s"
+           "    iifname \"%s\" drop\n"
+           "    oifname \"%s\" drop\n"
+           "    iifname \"btla*\" accept\n"
+           "    oifname \"btla*\" accept\n"
            "  }\n"
            "}\n",
-           stale ? "delete table inet bottle\n" : "", ifname, ip, port, ifname, ip, ifname);
+           stale_cmd, hash, i, ip, port, replies, i, ip, i, inbound, forward_in, i, i);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, stale);
   return rc < 0 ? nn_wrap(err, "sidecar rules") : 0;
 }
 
-int nn_sidecar_rules_remove(int nsfd, struct nn_error *err)
+int nn_sidecar_rules_remove(int nsfd, const char *hash, struct nn_error *err)
 {
   struct nft n;
   if (nft_open(&n, nsfd, err) < 0)
     return -1;
-  int rc = nft_do(&n, "add table inet bottle\ndelete table inet bottle\n", false, err);
+  /* By its unique name: another bottle's table in the same netns stays. */
+  char cmds[128];
+  snprintf(cmds, sizeof(cmds), "add table inet bottle_%s\ndelete table inet bottle_%s\n", hash,
+           hash);
+  int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, true);
   return rc < 0 ? nn_wrap(err, "remove sidecar rules") : 0;
 }
@@ -143,7 +197,8 @@ static const char *forward_chain(struct nft *n)
   return NULL;
 }
 
-int nn_host_rules(const char *hash, const char *ifname, const char *subnet, struct nn_error *err)
+int nn_host_rules(const char *hash, const char *ifname, const char *subnet, bool inbound,
+                  struct nn_error *err)
 {
   struct nft n;
   if (nft_open(&n, -1, err) < 0)
@@ -171,6 +226,13 @@ int nn_host_rules(const char *hash, const char *ifname, const char *subnet, stru
                      "add rule ip bottle input iifname \"%s\" reject with icmp type "
                      "admin-prohibited comment \"bottle:%s\"\n",
                      subnet, ifname, hash, ifname, hash, ifname, hash);
+  /* Inbound: the replies to the host's own connections into the sidecar netns (which forwards
+   * them to the agent) come in; a connection opened from that side still does not. */
+  if (inbound)
+    len += snprintf(cmds + len, sizeof(cmds) - (size_t)len,
+                    "insert rule ip bottle input iifname \"%s\" ct direction reply accept "
+                    "comment \"bottle:%s\"\n",
+                    ifname, hash);
   const char *fwd = forward_chain(&n);
   if (fwd != NULL)
     snprintf(cmds + len, sizeof(cmds) - (size_t)len,

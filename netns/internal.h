@@ -76,10 +76,12 @@ int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, struct nn
 int nn_sysctl_set(const char *key, const char *value, struct nn_error *err);
 
 /* firewall.c */
-int nn_sidecar_rules(int nsfd, const char *ifname, const char *ip, unsigned port,
+/* The bottle's own table "inet bottle_<hash>" in the sidecar netns (netns.h). */
+int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      struct nn_error *err);
-int nn_sidecar_rules_remove(int nsfd, struct nn_error *err);
-int nn_host_rules(const char *hash, const char *ifname, const char *subnet, struct nn_error *err);
+int nn_sidecar_rules_remove(int nsfd, const char *hash, struct nn_error *err);
+int nn_host_rules(const char *hash, const char *ifname, const char *subnet, bool inbound,
+                  struct nn_error *err);
 int nn_host_rules_remove(const char *hash, struct nn_error *err);
 
 /* pool.c: uplink /30 leases under <state_dir>/uplink.lock */

@@ -26,12 +26,24 @@
  *       conf.<if>.forwarding=1 if they had 0 (never the global ip_forward), recorded in
  *       <state_dir>/forwarding and put back when the last lease is released.
  *     In every mode the sidecar end is "btla<hash>" with <sidecar_ip>/30, IPv6 off on it,
- *     arp_ignore=1 on it, and the netns gets forwarding off (v4 and v6), accept_ra=0,
- *     rp_filter=1, icmp_ratelimit=0 (every reject reaches the agent) and an nft table
- *     "inet bottle" whose prerouting chain, from btla<hash>, accepts only TCP to
- *     <sidecar_ip>:<port> and rejects everything else (TCP reset for the sidecar's other
- *     ports, ICMP admin-prohibited otherwise, so clients fail at once rather than time out),
- *     plus a forward chain with policy drop. Own sidecar netns also get lo up.
+ *     arp_ignore=1 on it, and the netns gets forwarding off (v4 and v6, conf.all), accept_ra=0,
+ *     rp_filter=1, icmp_ratelimit=0 (every reject reaches the agent) and an nft table of this
+ *     bottle's own, "inet bottle_<hash>" (several bottles may share an engine's netns: each
+ *     build and teardown touches its own table only), whose prerouting chain, from
+ *     btla<hash>, accepts only TCP to <sidecar_ip>:<port> and rejects everything else (TCP
+ *     reset for the sidecar's other ports, ICMP admin-prohibited otherwise, so clients fail
+ *     at once rather than time out), and a forward chain with policy drop that leaves other
+ *     bottles' links (btla*) to their own tables. Own sidecar netns also get lo up.
+ *     spec->inbound: new TCP (a SYN) that arrives on any other link than lo and btla* (the
+ *     engine side: eth0 of Docker or a CNI, uplink0), for an address of the netns and a port
+ *     other than the proxy's, is DNAT'ed to <agent_ip> with its source rewritten to
+ *     <sidecar_ip> (replies need no route in the agent netns); the forward chain accepts that
+ *     toward btla<hash> and, from btla<hash>, only the replies of such connections; the
+ *     prerouting chain lets those replies in; IPv4 forwarding goes on for btla<hash> and the
+ *     engine-side links only (conf.<if>.forwarding; ip_forward and conf.all stay 0). UDP and
+ *     IPv6 are not forwarded. UPLINK: the host accepts the replies of its own connections
+ *     from btlh<hash>. Where several bottles share a netns, the one built last that is still
+ *     there takes the inbound connections (its NAT chain runs first and maps them).
  *
  * Teardown removes what was created. Links mostly go with their netns: a veth pair is freed
  * by the kernel with the netns holding one of its ends (the agent's, or an own sidecar
@@ -40,8 +52,8 @@
  * btla<hash> of an ENGINE netns) are set down at once and deleted by netns_teardown_finish,
  * since an orphaned TCP connection can keep a netns for minutes after its last process
  * (the btla<hash> of a BARE netns is only set down: that netns is ours, and goes once the
- * engine lets go of it). In a netns the engine holds
- * (ENGINE, BARE) the "inet bottle" table is removed; the sysctls above stay as set (that
+ * engine lets go of it). In a netns the engine holds (ENGINE, BARE) the bottle's own
+ * "inet bottle_<hash>" table is removed, no other; the sysctls above stay as set (that
  * netns belongs to the container and goes with it). A build reusing a name waits (up to 5 s)
  * for the old link of that name to be gone. The netns
  * bind mounts are plain MS_BIND mounts: a mount namespace created while they exist holds a
@@ -70,6 +82,7 @@
 
 #include <limits.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define NETNS_DEFAULT_RUN_DIR "/run/bottle/netns"
@@ -96,6 +109,7 @@ struct netns_spec {
   const char *link_pool;    /* IPv4 CIDR (prefix <= 30) for the agent /30; NULL = default */
   const char *uplink_pool;  /* UPLINK: IPv4 CIDR (prefix <= 30) of host /30s; NULL = default */
   uint16_t proxy_port;      /* required: the only port the agent may reach */
+  bool inbound;             /* TCP from the engine side forwarded to the agent (see above) */
   const char *run_dir;      /* netns bind mounts; NULL = NETNS_DEFAULT_RUN_DIR */
   const char *state_dir;    /* records, leases, lock; NULL = NETNS_DEFAULT_STATE_DIR */
 };
@@ -111,6 +125,7 @@ struct netns_topology {
   char uplink_host_ifname[IFNAMSIZ]; /* UPLINK only, else "" */
   char uplink_host_ip[16];           /* UPLINK only: the sidecar's default gateway */
   char uplink_sidecar_ip[16];        /* UPLINK only */
+  bool inbound;                      /* as the spec asked */
 };
 
 /* Builds the topology for spec->name. On failure everything created so far is torn down
@@ -162,11 +177,12 @@ int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct n
  *                        no default, none in another table; local, broadcast and unreachable
  *                        routes lead nowhere)
  *   "agent IPv6"         disable_ipv6=1 on all, default and agent_ifname; no IPv6 address
- *   "sidecar forwarding" forwarding off in the sidecar netns (ip_forward, IPv4 conf.all and
- *                        conf.<sidecar_ifname>, IPv6 conf.all)
- *   "sidecar filter"     the sidecar netns's table "inet bottle" lists exactly as the build
- *                        wrote it for proxy_port: only TCP to sidecar_ip:proxy_port from the
- *                        link, a forward chain with policy drop
+ *   "sidecar forwarding" forwarding off in the sidecar netns (ip_forward, IPv4 conf.all,
+ *                        IPv6 conf.all) and, without inbound, conf.<sidecar_ifname> too
+ *   "sidecar filter"     the sidecar netns's table "inet bottle_<hash>" lists exactly as the
+ *                        build wrote it for proxy_port and t->inbound: only TCP to
+ *                        sidecar_ip:proxy_port from the link (and the replies of inbound
+ *                        connections), a forward chain with policy drop
  * Other errnos: a netns or the kernel could not be read. */
 int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, struct nn_error *err);
 

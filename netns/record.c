@@ -67,12 +67,12 @@ int nn_record_write(const char *state_dir, const struct nn_record *rec, struct n
           "complete %d\nsidecar_owned %d\nlease_held %d\nlease %s/%d\nproxy_port %u\n"
           "agent_netns %s\nsidecar_netns %s\nagent_ip %s\nsidecar_ip %s\nprefix %d\n"
           "agent_ifname %s\nsidecar_ifname %s\nuplink_host_ifname %s\nuplink_host_ip %s\n"
-          "uplink_sidecar_ip %s\nsidecar_ns %llu:%llu\n",
+          "uplink_sidecar_ip %s\nsidecar_ns %llu:%llu\ninbound %d\n",
           rec->name, rec->hash, rec->mode, rec->builder_pid, rec->builder_start, rec->complete,
           rec->sidecar_owned, rec->lease_held, lease, rec->lease.prefix, rec->proxy_port,
           t->agent_netns, t->sidecar_netns, t->agent_ip, t->sidecar_ip, t->prefix, t->agent_ifname,
           t->sidecar_ifname, t->uplink_host_ifname, t->uplink_host_ip, t->uplink_sidecar_ip,
-          rec->sidecar_dev, rec->sidecar_ino);
+          rec->sidecar_dev, rec->sidecar_ino, t->inbound);
   if (fclose(f) != 0) {
     int e = errno;
     unlink(tmp);
@@ -148,6 +148,8 @@ int nn_record_read(const char *state_dir, const char *name, struct nn_record *re
       copy_field(t->uplink_host_ip, sizeof(t->uplink_host_ip), value);
     else if (!strcmp(k, "sidecar_ns"))
       sscanf(value, "%llu:%llu", &rec->sidecar_dev, &rec->sidecar_ino);
+    else if (!strcmp(k, "inbound"))
+      t->inbound = atoi(value) != 0;
     else if (!strcmp(k, "uplink_sidecar_ip"))
       copy_field(t->uplink_sidecar_ip, sizeof(t->uplink_sidecar_ip), value);
   }

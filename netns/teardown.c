@@ -76,7 +76,7 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
 
   if (!rec->sidecar_owned || rec->mode == NETNS_MODE_BARE) {
     /* A netns the engine holds outlives the bottle: our link in it goes down now, our table
-     * goes. */
+     * goes (by its name: another bottle's in the same netns stays). */
     int side = open_same_netns(t->sidecar_netns, rec->sidecar_dev, rec->sidecar_ino);
     if (side >= 0) {
       struct nl_sock *sk = nn_rtnl_open(side, &e);
@@ -85,7 +85,7 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
         keep_first(nn_link_down(sk, t->sidecar_ifname, &out->sidecar_ifindex, &e), err, &failed,
                    &e);
       nn_rtnl_close(sk);
-      keep_first(nn_sidecar_rules_remove(side, &e), err, &failed, &e);
+      keep_first(nn_sidecar_rules_remove(side, rec->hash, &e), err, &failed, &e);
       close(side);
       /* A BARE netns is ours: it goes, with the link, once the engine lets go of it too. */
       if (rec->mode == NETNS_MODE_BARE)

@@ -396,6 +396,7 @@ static struct netns_spec topology_spec(const struct build *b)
       .link_pool = b->cfg->link_pool.text,
       .uplink_pool = b->cfg->uplink_pool.text,
       .proxy_port = (uint16_t)b->cfg->sidecar_port,
+      .inbound = b->pol->inbound,
       /* shared: the uplink pool is leased across every bottle of the host */
       .run_dir = NULL,
       .state_dir = NULL,

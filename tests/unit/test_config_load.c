@@ -205,7 +205,7 @@ static void test_unknown_and_duplicate_keys(void)
           "spelling (known keys: Host, Hostname, Port, User)");
   REJECTS("{\"network\": {\"dns_servers\": []}}",
           "/etc/bottle/bottle.json: network: unknown key \"dns_servers\"; check the spelling "
-          "(known keys: link_pool, uplink_pool, dns)");
+          "(known keys: link_pool, uplink_pool, dns, inbound)");
   REJECTS("{\"egress\": {\"default_allowlist\": [\"a.com\"]}, \"egress\": {}}",
           "/etc/bottle/bottle.json: top level: key \"egress\" appears twice; keep one (JSON "
           "duplicates are ambiguous)");
@@ -448,7 +448,20 @@ static void test_network(void)
           "/etc/bottle/bottle.json: network.dns[0]: expected a string, got a number");
   cfg = parse("{\"network\": {\"dns\": []}}");
   CHECK(cfg && cfg->n_dns == 0);
+  CHECK(cfg && cfg->inbound);
   cfg_free(cfg);
+
+  cfg = parse("{\"network\": {\"inbound\": \"none\"}}");
+  CHECK(cfg && !cfg->inbound);
+  cfg_free(cfg);
+  cfg = parse("{\"network\": {\"inbound\": \"tcp\"}}");
+  CHECK(cfg && cfg->inbound);
+  cfg_free(cfg);
+  REJECTS("{\"network\": {\"inbound\": \"all\"}}",
+          "/etc/bottle/bottle.json: network.inbound: \"all\" is not a setting; use \"tcp\" (the "
+          "engine's connections to the container reach the agent) or \"none\"");
+  REJECTS("{\"network\": {\"inbound\": false}}",
+          "/etc/bottle/bottle.json: network.inbound: expected a string, got a boolean");
 }
 
 static void test_default_allowlist_env(void)

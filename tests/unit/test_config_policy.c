@@ -569,6 +569,60 @@ static void test_mode(void)
   cfg_free(cfg);
 }
 
+/* Inbound: the container's side may close it, never open what the operator closed, whatever
+ * it is trusted with. */
+static void test_inbound(void)
+{
+  struct bottle_config *cfg = config(NULL);
+  struct bottle_policy *pol = resolve(cfg, NULL);
+  CHECK(pol && pol->inbound);
+  cfg_policy_free(pol);
+
+  cJSON *ann = annotations("{\"bottle.network.inbound\": \"none\"}");
+  char *const env_tcp[] = {"BOTTLE_NETWORK_INBOUND=tcp", NULL};
+  struct cfg_container_input in = {.annotations = ann, .env = env_tcp};
+  pol = resolve(cfg, &in);
+  CHECK(pol && !pol->inbound);
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+
+  char *const env_none[] = {"BOTTLE_NETWORK_INBOUND=none", NULL};
+  struct cfg_container_input by_env = {.env = env_none};
+  pol = resolve(cfg, &by_env);
+  CHECK(pol && !pol->inbound);
+  cfg_policy_free(pol);
+
+  ann = annotations("{\"bottle.network.inbound\": \"udp\"}");
+  struct cfg_container_input bad = {.annotations = ann};
+  CHECK(resolve(cfg, &bad) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.network.inbound: \"udp\" is not a setting; use "
+                       "\"none\" (or \"tcp\", the default)");
+  cJSON_Delete(ann);
+  cfg_free(cfg);
+
+  cfg = config("{\"network\": {\"inbound\": \"none\"}, \"trust_container_env\": true, "
+               "\"trust\": {\"annotations\": {\"plain\": true, \"extra_hosts\": true, "
+               "\"profiles\": [\"*\"]}}}");
+  pol = resolve(cfg, NULL);
+  CHECK(pol && !pol->inbound);
+  cfg_policy_free(pol);
+  ann = annotations("{\"bottle.network.inbound\": \"tcp\"}");
+  struct cfg_container_input open_ann = {.annotations = ann};
+  CHECK(resolve(cfg, &open_ann) == NULL);
+  CHECK_STREQ(err.msg, "annotation bottle.network.inbound=\"tcp\" would open what "
+                       "/etc/bottle/bottle.json closes (network.inbound \"none\"); only the "
+                       "runtime config can let connections in");
+  cJSON_Delete(ann);
+  struct cfg_container_input open_env = {.env = env_tcp};
+  CHECK(resolve(cfg, &open_env) == NULL);
+  CHECK_CONTAINS(err.msg, "container env BOTTLE_NETWORK_INBOUND=\"tcp\" would open what");
+  struct cfg_container_input same = {.env = env_none};
+  pol = resolve(cfg, &same);
+  CHECK(pol && !pol->inbound);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
 static void test_annotation_shapes(void)
 {
   struct bottle_config *cfg = config(NULL);
@@ -577,7 +631,8 @@ static void test_annotation_shapes(void)
   CHECK(resolve(cfg, &in) == NULL);
   CHECK_STREQ(err.msg,
               "annotation \"bottle.egress.alowlist\": unknown bottle annotation; check the "
-              "spelling (known: bottle.profile, bottle.egress.allowlist, bottle.mode)");
+              "spelling (known: bottle.profile, bottle.egress.allowlist, bottle.mode, "
+              "bottle.network.inbound)");
   cJSON_Delete(ann);
 
   ann = annotations("{\"bottle.profile\": 5}");
@@ -691,6 +746,7 @@ int main(void)
   RUN(test_trust_matrix);
   RUN(test_trust_not_needed);
   RUN(test_mode);
+  RUN(test_inbound);
   RUN(test_annotation_shapes);
   RUN(test_empty_allowlist);
   RUN(test_sidecar_argv);

@@ -279,10 +279,11 @@ static void check_round_trip(const struct bottle_policy *pol, const char *listen
   CHECK_STREQ(seen.listen, listen);
   /* /metrics and /stats off the proxy listener the agent reaches: on the sidecar's loopback, on
    * a port other than the proxy's (pipelock refuses the same port, whatever the address). */
-  CHECK(strncmp(seen.metrics_listen, "127.0.0.1:", 10) == 0);
+  CHECK(strncmp(seen.metrics_listen, "127.0.", 6) == 0);
   char proxy_port[16];
   snprintf(proxy_port, sizeof(proxy_port), "%u", port);
-  CHECK(seen.metrics_listen[0] && strcmp(seen.metrics_listen + 10, proxy_port) != 0);
+  const char *mport = strchr(seen.metrics_listen, ':');
+  CHECK(mport && strcmp(mport + 1, proxy_port) != 0);
   /* Lists: same entries, same order. */
   CHECK(seen.n_api == pol->allowlist.len);
   for (size_t i = 0; i < seen.n_api && i < pol->allowlist.len; i++)
@@ -337,6 +338,10 @@ static void test_metrics_port_never_the_proxy_port(void)
   CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
   char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 9464, NULL, &err) : NULL;
   CHECK_CONTAINS(yaml, "\nmetrics_listen: \"127.0.0.1:9465\"\n");
+  free(yaml);
+  /* The second bottle in one engine's netns: its own metrics address. */
+  yaml = pol ? cfg_pipelock_yaml(pol, "10.231.1.5", 8888, NULL, &err) : NULL;
+  CHECK_CONTAINS(yaml, "\nmetrics_listen: \"127.0.1.5:9464\"\n");
   free(yaml);
   if (pol) {
     check_round_trip(pol, "10.231.0.1", 9464);

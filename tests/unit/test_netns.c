@@ -1,6 +1,6 @@
 /* netns/: unit tests (no arguments), and a small driver the shell tests use:
  *   test_netns build NAME engine|uplink|bare port=P [engine=PATH] [link_pool=C]
- *                    [uplink_pool=C] [run_dir=D] [state_dir=D] [phase=begin|finish]
+ *                    [uplink_pool=C] [run_dir=D] [state_dir=D] [phase=begin|finish] [inbound=1]
  *       prints the topology as shell assignments (phase: only that half of the build)
  *   test_netns teardown NAME [state_dir=D]
  *   test_netns gc [state_dir=D] [all]              all: completed topologies count as unused
@@ -69,6 +69,7 @@ static int cmd_build(int argc, char **argv)
       .link_pool = opt(argc, argv, "link_pool"),
       .uplink_pool = opt(argc, argv, "uplink_pool"),
       .proxy_port = (uint16_t)atoi(opt(argc, argv, "port") ? opt(argc, argv, "port") : "0"),
+      .inbound = opt(argc, argv, "inbound") && strcmp(opt(argc, argv, "inbound"), "1") == 0,
       .run_dir = opt(argc, argv, "run_dir"),
       .state_dir = opt(argc, argv, "state_dir"),
   };
@@ -118,6 +119,7 @@ static int cmd_bench(int argc, char **argv)
       .link_pool = opt(argc, argv, "link_pool"),
       .uplink_pool = opt(argc, argv, "uplink_pool"),
       .proxy_port = (uint16_t)atoi(opt(argc, argv, "port") ? opt(argc, argv, "port") : "0"),
+      .inbound = opt(argc, argv, "inbound") && strcmp(opt(argc, argv, "inbound"), "1") == 0,
       .run_dir = opt(argc, argv, "run_dir"),
       .state_dir = opt(argc, argv, "state_dir"),
   };
