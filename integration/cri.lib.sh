@@ -22,7 +22,8 @@
 #                      a PodSandboxConfig as a kubelet writes it (uid, cgroup_parent
 #                      $ENGINE_CGROUP_PARENT/pod<uid>, log dir, network POD or NODE, pid
 #                      CONTAINER); annotations: a JSON object
-#   cri_ctr_json FILE NAME CMD...   a ContainerConfig running CMD in $CRI_IMAGE (pid CONTAINER)
+#   cri_ctr_json FILE NAME CMD...   a ContainerConfig running CMD in $CRI_IMAGE as a kubelet
+#                      writes it (pid CONTAINER, the default masked and read-only /proc paths)
 #   cri_run_container POD_ID POD_JSON NAME CMD...  create + start; prints the id
 #   cri_pod_ip POD_ID  the pod IP (PodSandboxStatus .status.network.ip)
 #   cri_state ID / cri_pod_state POD_ID  CONTAINER_RUNNING..., SANDBOX_READY...
@@ -219,7 +220,8 @@ json.dump({
     "linux": {
         "cgroup_parent": f"{parent}/pod{uid}",
         "security_context": {"namespace_options": {"network": "NODE" if hostnet else "POD",
-                                                   "pid": "CONTAINER", "ipc": "POD"}},
+                                                   "pid": "CONTAINER", "ipc": "POD"},
+                             "seccomp": {"profile_type": "Unconfined"}},
     },
 }, open(file, "w"), indent=1)
 PY
@@ -237,7 +239,17 @@ json.dump({
     "envs": [{"key": "POD_CONTAINER", "value": name}],
     "labels": {"io.kubernetes.container.name": name},
     "log_path": f"{name}/0.log",
-    "linux": {"security_context": {"namespace_options": {"network": "POD", "pid": "CONTAINER", "ipc": "POD"}}},
+    "linux": {"security_context": {
+        "namespace_options": {"network": "POD", "pid": "CONTAINER", "ipc": "POD"},
+        # A kubelet (1.26) always sends its default procMount lists and, for a pod that names
+        # no seccomp profile, Unconfined.
+        "masked_paths": ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                         "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+                         "/proc/scsi", "/sys/firmware"],
+        "readonly_paths": ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                           "/proc/sysrq-trigger"],
+        "seccomp": {"profile_type": "Unconfined"},
+    }},
 }, open(file, "w"), indent=1)
 PY
 }
