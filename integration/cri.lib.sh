@@ -312,6 +312,8 @@ cri_pod_cgroup_leftovers() {
 
 cri_cleanup() {
   local pod
+  # A test may stop with containerd frozen (SIGSTOP, to keep it from reacting to a kill).
+  [ -n "${_containerd_pid:-}" ] && kill -CONT "$_containerd_pid" 2>/dev/null
   [ -n "$CRI_SOCK" ] && [ -S "$CRI_SOCK" ] && cri down --grace 2 >/dev/null 2>&1
   # A bottle the engine never deleted (a test stopped half-way): its sidecar, netns and links.
   if [ -n "$CRI_BOTTLE_ROOT" ] && [ -d "$CRI_BOTTLE_ROOT" ]; then
