@@ -143,6 +143,8 @@ bundle_edit "$BT/liar" 'c["annotations"]["bottle.mode"] = "plain"'
 refused "a member asking for plain" "$L" "$BT/liar" "pod $S" "$BT/trusting.json"
 bundle_edit "$BT/liar" 'c["annotations"]["bottle.mode"] = "bottled"; c["annotations"]["bottle.profile"] = "extra"'
 refused "a member asking for another profile" "$L" "$BT/liar" "pod $S" "$BT/trusting.json"
+bundle_edit "$BT/liar" 'c["annotations"] = {k: v for k, v in c["annotations"].items() if not k.startswith("bottle.")}; c["annotations"]["bottle.network.inbound"] = "none"'
+refused "a member asking for no inbound in a pod with it" "$L" "$BT/liar" "pod $S"
 check "another bottle: delete" bt delete --force "$B"
 check_eq "refusals made no sidecar" "$S" "$(ls "$BT_ROOT/.bottle")"
 

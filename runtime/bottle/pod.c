@@ -215,6 +215,8 @@ char *pod_policy_fingerprint(const struct bottle_policy *pol, unsigned port)
   uint64_t h = 1469598103934665603ULL;
   for (size_t i = 0; yaml != NULL && i < len; i++)
     h = (h ^ (unsigned char)yaml[i]) * 1099511628211ULL;
+  /* inbound forwarding is the bottle's network, not pipelock's config */
+  h = (h ^ (unsigned char)pol->inbound) * 1099511628211ULL;
   return xasprintf("%016llx", (unsigned long long)h);
 }
 
@@ -238,10 +240,11 @@ int pod_check_policy(const struct pod_join *j, const cJSON *config, const struct
   const char *theirs = json_str(j->record, "policy", "");
   if (strcmp(mine, theirs) != 0)
     return berr(err, 0,
-                "annotations/env: the container asks for another policy (profile %s) than pod %s "
-                "has: a pod has one proxy, whose policy its sandbox's annotations decide; drop the "
-                "container's own bottle.* annotations and BOTTLE_* env",
-                pol->profile ? pol->profile : "(none)", pod);
+                "annotations/env: the container's bottle.* annotations and BOTTLE_* env ask for "
+                "another policy (profile %s, inbound %s) than pod %s has: a pod has one proxy and "
+                "one network, whose policy its sandbox's annotations decide; drop them from the "
+                "container",
+                pol->profile ? pol->profile : "none", pol->inbound ? "tcp" : "none", pod);
   return 0;
 }
 
