@@ -7,7 +7,9 @@
 #   tests/helpers/cri-client/install.sh BUILD
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:?usage: install.sh BUILD}
+[ -n "${1:-}" ] || { echo "usage: install.sh BUILD" >&2; exit 2; }
+mkdir -p "$1/test-cache"
+build=$(cd "$1" && pwd)
 hash=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
 dir=$build/test-cache/cri-client-$hash
 if [ ! -f "$dir/node_modules/.installed" ]; then
@@ -15,7 +17,6 @@ if [ ! -f "$dir/node_modules/.installed" ]; then
     echo "install.sh: node and npm are needed (make deps installs them)" >&2
     exit 1
   fi
-  mkdir -p "$build/test-cache"
   tmp=$(mktemp -d "$build/test-cache/cri-client-tmp.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   cp "$here/package.json" "$here/package-lock.json" "$tmp/"
