@@ -39,6 +39,9 @@
 #                      engines_cleanup then stops containerd and the shims and unmounts what
 #                      is under the temp dir
 #
+# Knob: CRI_RUNC, the binary of the "runc" handler (default: runc on PATH), e.g. a wrapper that
+# keeps runc's --debug log for a failing sandbox.
+#
 # The client's npm modules are installed by `make deps` (tests/helpers/cri-client/install.sh);
 # if they are missing, cri_start installs them (needs the npm registry once).
 
