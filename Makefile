@@ -25,7 +25,7 @@ BUILD_DEPS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libseccomp-dev l
 	libcjson-dev libyaml-dev libnftables-dev clang libclang-rt-14-dev
 TEST_DEPS := busybox-static runc crun docker.io containerd podman containernetworking-plugins \
 	iptables iproute2 curl socat valgrind procps psmisc nftables python3 util-linux \
-	dpkg-dev debhelper lintian man-db
+	dpkg-dev debhelper lintian mmdebstrap
 
 PKGS := libnl-3.0 libnl-route-3.0 libseccomp libcap libcjson yaml-0.1 libnftables
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -199,7 +199,7 @@ deb:
 	tar -c runtime config netns Makefile README.md docs | \
 	  tar -x -C $(DEB_DIR)/bottle-$(VERSION)
 	cp -r docs/debian $(DEB_DIR)/bottle-$(VERSION)/debian
-	cd $(DEB_DIR)/bottle-$(VERSION) && BOTTLE_COMMIT=$(COMMIT) dpkg-buildpackage -b -us -uc
+	cd $(DEB_DIR)/bottle-$(VERSION) && BOTTLE_COMMIT=$(COMMIT) dpkg-buildpackage -b -us -uc -Jauto
 	lintian --fail-on error,warning $(DEB_DIR)/bottle_$(VERSION)_*.changes
 
 format:
