@@ -14,10 +14,10 @@
 #       one bottle (one sidecar, ExecSync in the agent netns, the proxy env and the agent
 #       hardening in both), localhost between them, an allowed host through the proxy, a
 #       blocked one 403 (in `bottle logs`), a direct connection unreachable, the node reaching
-#       the server at the pod IP, the sidecar in the pod's cgroup; removing the app containers
-#       leaves the bottle serving; removing the pod leaves nothing; a sandbox killed with
-#       SIGKILL leaves nothing after RemovePodSandbox, or after `bottle gc --stopped` when the
-#       engine did not get to delete it
+#       the server at the pod IP, the sidecar in the pod's cgroup, a container asking for another
+#       mode than its pod's refused; removing the app containers leaves the bottle serving;
+#       removing the pod leaves nothing; a sandbox killed with SIGKILL leaves nothing after
+#       RemovePodSandbox, or after `bottle gc --stopped` when the engine did not get to delete it
 #
 # The test runs in a private netns that plays the node (it re-executes itself there):
 # containerd, the CNI bridge, the pods' veths and the bridge plugin's masquerade rules, and the
@@ -183,6 +183,21 @@ ip=$(cri_pod_ip "$sid")
 check_eq "the node reaches the server at the pod IP ($ip)" pod-server-ok "$(node_get "http://$ip:8080/")"
 scg=$(grep -E '^[0-9]+:(memory|):' "/proc/$(sidecar_pid "$sid")/cgroup" 2>&1 | head -n 1 | cut -d: -f3)
 check_contains "the sidecar's cgroup is under the pod's ($scg)" "$ENGINE_CGROUP_PARENT/pod$uid/" "$scg"
+# The sandbox's annotations decide for the pod: a container that asks for plain mode by its own
+# annotation (passed by container_annotations; bottle.json trusts annotations with plain) is
+# refused, naming the pod.
+cri_ctr_json "$T/wants-plain.json" wants-plain "${CLIENT[@]}"
+python3 - "$T/wants-plain.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["annotations"] = {"bottle.mode": "plain"}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+wp=$(cri create "$sid" "$T/wants-plain.json" "$T/bottled.json")
+out=$(cri start "$wp" 2>&1)
+check_contains "a container asking for plain mode in a bottled pod is refused, naming the pod" \
+  "asks for mode plain in pod $sid" "$out"
+cri rm "$wp" >/dev/null 2>&1
 # The app containers go (a pod's containers restart, or the pod is scaled to its sandbox).
 cri stop "$srv" 10 && cri rm "$srv" && cri stop "$cli" 10 && cri rm "$cli"
 check_eq "bottled pod: both app containers stopped and removed" 0 "$?"
