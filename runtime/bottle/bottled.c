@@ -20,7 +20,7 @@
 #include "config/policy.h"
 #include "netns/netns.h"
 #include "runtime/bottle/bottled_net.h"
-#include "runtime/bottle/bottled_pidns.h"
+#include "runtime/bottle/bottled_namespaces.h"
 #include "runtime/bottle/bottled_ssh.h"
 #include "runtime/bottle/pod.h"
 #include "runtime/lib/cleanup.h"

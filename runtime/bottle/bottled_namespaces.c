@@ -1,4 +1,4 @@
-#include "runtime/bottle/bottled_pidns.h"
+#include "runtime/bottle/bottled_namespaces.h"
 
 #include <errno.h>
 #include <fcntl.h>
