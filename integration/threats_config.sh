@@ -161,7 +161,7 @@ check_eq "row 37: sidecar netns: forwarding off globally, on for its two links o
 fw=$(nsenter --net="$(t_sidecar_ns rw)" nft list chain inet "bottle_$(bt_link_hash rw)" forward)
 check_contains "row 37: ... behind a forward chain with policy drop" "policy drop;" "$fw"
 check_eq "row 37: ... that passes from the agent's link only replies of inbound connections" \
-  "iifname \"btla$(bt_link_hash rw)\" ct direction reply ct status dnat accept" \
+  "iifname \"btla$(bt_link_hash rw)\" ip saddr 10.231.0.2 ct direction reply ct status dnat accept" \
   "$(grep -o "iifname \"btla$(bt_link_hash rw)\" .*accept" <<<"$fw" | sed 's/^ *//')"
 if BT_CONFIG_FILE=$BT/closed.json threats_agent fwdn; then
   check_eq "row 37: network.inbound none: nothing forwards in the sidecar netns" "0 0 0 0" \

@@ -240,8 +240,9 @@ static void expected_filter(const struct netns_topology *t, const char *table, u
   const char *i = t->sidecar_ifname, *ip = t->sidecar_ip;
   char replies[128] = "", inbound[768] = "", forward_in[256] = "";
   if (t->inbound) {
-    snprintf(replies, sizeof(replies), "iifname \"%s\" ct direction reply ct status dnat accept\n",
-             i);
+    snprintf(replies, sizeof(replies),
+             "iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n", i,
+             t->agent_ip);
     snprintf(inbound, sizeof(inbound),
              "chain inbound {\n"
              "type nat hook prerouting priority dstnat; policy accept;\n"
@@ -254,9 +255,9 @@ static void expected_filter(const struct netns_topology *t, const char *table, u
              "}\n",
              port, t->agent_ip, i, ip);
     snprintf(forward_in, sizeof(forward_in),
-             "iifname \"%s\" ct direction reply ct status dnat accept\n"
+             "iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n"
              "oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
-             i, i);
+             i, t->agent_ip, i);
   }
   snprintf(out, len,
            "table inet %s {\n"

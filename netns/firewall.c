@@ -123,13 +123,16 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
   if (t->inbound) {
     inbound_chains(inbound, sizeof(inbound), t, port);
     /* Replies of inbound connections, before the rejects: a reply's destination is the
-     * link address with the port the source NAT chose. */
+     * link address with the port the source NAT chose. From the agent's own address only: a
+     * forged one could be the reply of another bottle's connection (conntrack looks a
+     * packet up by its addresses, not by the link it came in on). */
     snprintf(replies, sizeof(replies),
-             "    iifname \"%s\" ct direction reply ct status dnat accept\n", i);
+             "    iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n", i,
+             t->agent_ip);
     snprintf(forward_in, sizeof(forward_in),
-             "    iifname \"%s\" ct direction reply ct status dnat accept\n"
+             "    iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n"
              "    oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
-             i, i);
+             i, t->agent_ip, i);
   }
   char cmds[4096];
   /* Prerouting, not input: with forwarding off a packet for any other address would be
