@@ -25,8 +25,8 @@ json.dump(c, open(sys.argv[1], "w"))' "$ENGINE_TMP/bottle.json" "$1"
 }
 # wait_page PORT TEXT: the server is up once the page comes (docker run -d returns before).
 wait_page() {
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     [ "$(page "$1")" = "$2" ] && return 0
     sleep 0.05
   done

@@ -39,8 +39,8 @@ inbound() {
 json.dump(c, open(sys.argv[1], "w"))' "$T/bottle.json" "$1"
 }
 wait_page() {
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     [ "$(page "$1")" = "$2" ] && return 0
     sleep 0.05
   done
