@@ -515,6 +515,29 @@ static void test_build_in_private_host(void)
                           .state_dir = state};
   CHECK(netns_build(&en, &t, &err) == 0 && strcmp(t.sidecar_ip, "192.0.2.5") == 0);
   CHECK(strcmp(t.sidecar_netns, engine) == 0);
+  /* A second bottle in the same engine netns, with inbound: each has its own table, and
+   * removing one leaves the other's boundary whole (the start gate's check). */
+  struct netns_spec en2 = en;
+  en2.name = "unit-engine-2";
+  en2.link_pool = "192.0.2.0/28";
+  en2.inbound = true;
+  struct netns_topology te2;
+  CHECK(netns_build(&en2, &te2, &err) == 0 && strcmp(te2.sidecar_ip, "192.0.2.9") == 0);
+  CHECK(te2.inbound && !t.inbound);
+  rc = netns_check_boundary(&t, 8888, &err);
+  if (rc < 0)
+    fprintf(stderr, "check: %s\n", err.msg);
+  CHECK(rc == 0);
+  rc = netns_check_boundary(&te2, 8888, &err);
+  if (rc < 0)
+    fprintf(stderr, "check: %s\n", err.msg);
+  CHECK(rc == 0);
+  CHECK(netns_teardown(state, "unit-engine-2", &err) == 0);
+  rc = netns_check_boundary(&t, 8888, &err);
+  if (rc < 0)
+    fprintf(stderr, "check: %s\n", err.msg);
+  CHECK(rc == 0);
+  CHECK(netns_check_boundary(&te2, 8888, &err) < 0);
   /* A held agent netns (an orphaned TCP connection does that) keeps the pair alive: begin
    * leaves our end in the engine's netns down, finish deletes it. */
   int held = nn_netns_open(t.agent_netns, &err);
