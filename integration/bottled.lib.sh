@@ -277,6 +277,10 @@ bt_snapshot() {
 }
 
 # bt_track ID: remember an id so that bt_snapshot looks for its names and cleanup deletes it.
+# bt_init_pid ID, bt_sidecar_pid ID: the pid of container ID's init, of its sidecar (0 when none).
+_bt_state_pid() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$1" 2>/dev/null || echo 0; }
+bt_init_pid() { _bt_state_pid "$BT_ROOT/$1/bottle.json"; }
+bt_sidecar_pid() { _bt_state_pid "$BT_ROOT/.bottle/$1/state/sidecar/bottle.json"; }
 bt_track() {
   [ $# -gt 0 ] || return 0
   _bt_ids+=("$@")

@@ -36,12 +36,9 @@ bottled_agent "$BT/a" sleep 600
 before=$(bt_snapshot)
 bt create --bundle "$BT/a" "$A" >/dev/null || fail "create $A"
 bt start "$A" || fail "start $A"
-sp=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" \
-  "$BT_ROOT/.bottle/$A/state/sidecar/bottle.json" 2>/dev/null)
-ap=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$BT_ROOT/$A/bottle.json" 2>/dev/null)
-check "the sidecar runs" kill -0 "${sp:-0}"
-check "the agent runs" kill -0 "${ap:-0}"
-sp=${sp:-0} ap=${ap:-0}
+sp=$(bt_sidecar_pid "$A") ap=$(bt_init_pid "$A")
+check "the sidecar runs" kill -0 "$sp"
+check "the agent runs" kill -0 "$ap"
 
 # --- credentials, capabilities, no_new_privs, seccomp
 st=$(cat "/proc/$sp/status")

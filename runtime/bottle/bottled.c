@@ -771,11 +771,11 @@ static int join_bottle(const struct globals *g, struct create_opts *o, cJSON *co
   if (agent_netns == NULL || name == NULL || penv == NULL)
     return berr(err, 0, "bottle %s: its record names no agent netns or proxy env", j->bottle);
   __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
-  cleanup_free char *pod_pid_ns = pod_creator_pid_ns(g, j->bottle);
+  cleanup_free char *pod_ns_dir = pod_creator_ns_dir(g, j->bottle);
   if (agent_check_sysctls(config, err) < 0 ||
       agent_check_privileges(config, cfg, &granted, err) < 0 ||
       agent_check_mounts(config, cfg, &granted, err) < 0 ||
-      bottled_check_pid_namespace(config, pod_pid_ns, err) < 0 ||
+      bottled_check_namespaces(config, pod_ns_dir, err) < 0 ||
       process_check_inherited_sockets(o->preserve_fds, agent_netns, err) < 0)
     return berr_wrap(err, "joining bottle %s", j->bottle);
   if (granted.list != NULL)
@@ -893,9 +893,9 @@ int bottle_create(const struct globals *g, struct create_opts *o,
     return -1;
   if (granted.list != NULL)
     log_msg(LOG_WARNING, "bottled agent %s: %s grants it %s", o->id, cfg->source, granted.list);
-  /* Refused before anything is made: a shared pid namespace, an inherited socket (none can
-   * be in the agent's netns, which does not exist yet). */
-  if (bottled_check_pid_namespace(config, NULL, err) < 0 ||
+  /* Refused before anything is made: a shared pid namespace or another joined one, an
+   * inherited socket (none can be in the agent's netns, which does not exist yet). */
+  if (bottled_check_namespaces(config, NULL, err) < 0 ||
       process_check_inherited_sockets(o->preserve_fds, NULL, err) < 0)
     return -1;
   if (ov && ov->print_plan)

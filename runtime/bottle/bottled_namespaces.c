@@ -1,41 +1,73 @@
 #include "runtime/bottle/bottled_namespaces.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "runtime/container/spec.h"
+#include "runtime/lib/cleanup.h"
 #include "runtime/lib/util.h"
 
-int bottled_check_pid_namespace(const cJSON *config, const char *pod_pid_ns, bottle_error_t *err)
+#define PLAIN_FIX "run it plain (bottle.json \"mode\": \"plain\", or a trusted bottle.mode=plain)"
+
+/* Whether path names the namespace /proc/self/ns/<proc_name> would name in pod_ns_dir. Judged
+ * on an fd of ours; the path is joined later by name, like runc does, and a pid reused
+ * meanwhile names a namespace the member may not have. */
+static bool is_pods(const char *path, const char *pod_ns_dir, const char *proc_name)
+{
+  if (pod_ns_dir == NULL)
+    return false;
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  bool opened = fd >= 0 && fstat(fd, &st) == 0;
+  if (fd >= 0)
+    close(fd);
+  cleanup_free char *pods = xasprintf("%s/%s", pod_ns_dir, proc_name);
+  return opened && stat_same_file(&st, pods);
+}
+
+static int check_pid(const cJSON *config, const char *pod_ns_dir, bottle_error_t *err)
 {
   const cJSON *pid = spec_namespace(config, "pid");
   if (pid == NULL)
     return berr(err, 0,
                 "linux.namespaces: a bottled container needs its own pid namespace; without one "
                 "it shares the host's (docker --pid host, hostPID), where it can see its proxy "
-                "and write the proxy's memory; drop the host pid namespace or run it "
-                "plain (bottle.json \"mode\": \"plain\", or a trusted bottle.mode=plain)");
+                "and write the proxy's memory; drop the host pid namespace or " PLAIN_FIX);
   const char *path = json_str(pid, "path", "");
-  if (*path == '\0')
+  if (*path == '\0' || is_pods(path, pod_ns_dir, "pid"))
     return 0;
-  /* Judged on an fd of ours: the one shareable pid namespace is the pod's agent's, where the
-   * member sees the pod's processes and none of the sidecar's. The path is joined later by
-   * name, like runc does; a pid reused meanwhile names a namespace the member may not have. */
   struct stat st;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  bool opened = fd >= 0 && fstat(fd, &st) == 0;
-  if (fd >= 0)
-    close(fd);
-  if (opened && pod_pid_ns != NULL && stat_same_file(&st, pod_pid_ns))
-    return 0;
-  bool host = opened && stat_same_file(&st, "/proc/self/ns/pid");
+  bool host = stat(path, &st) == 0 && stat_same_file(&st, "/proc/self/ns/pid");
   return berr(err, 0,
               "linux.namespaces: pid path %s joins %s (docker --pid container:..., a shared "
               "process namespace), where a bottled container could see its proxy and write the "
-              "proxy's memory; give the container its own pid namespace or run it plain "
-              "(bottle.json \"mode\": \"plain\", or a trusted bottle.mode=plain)",
+              "proxy's memory; give the container its own pid namespace or " PLAIN_FIX,
               path, host ? "the host's pid namespace" : "another pid namespace");
+}
+
+int bottled_check_namespaces(const cJSON *config, const char *pod_ns_dir, bottle_error_t *err)
+{
+  if (check_pid(config, pod_ns_dir, err) < 0)
+    return -1;
+  /* The spec's type names against /proc/<pid>/ns's. */
+  static const struct {
+    const char *type, *proc_name;
+  } joinable[] = {{"ipc", "ipc"},   {"uts", "uts"},       {"mount", "mnt"},
+                  {"user", "user"}, {"cgroup", "cgroup"}, {"time", "time"}};
+  for (size_t i = 0; i < sizeof(joinable) / sizeof(*joinable); i++) {
+    const cJSON *ns = spec_namespace(config, joinable[i].type);
+    const char *path = ns ? json_str(ns, "path", "") : "";
+    if (*path == '\0' || is_pods(path, pod_ns_dir, joinable[i].proc_name))
+      continue;
+    return berr(err, 0,
+                "linux.namespaces: %s path %s is not one of the namespaces of its own bottle; a "
+                "bottled container joins namespaces by path only within its bottle (a pod's "
+                "sandbox), never its proxy's or another process's; drop the path or " PLAIN_FIX,
+                joinable[i].type, path);
+  }
+  return 0;
 }

@@ -248,11 +248,11 @@ int pod_check_policy(const struct pod_join *j, const cJSON *config, const struct
   return 0;
 }
 
-char *pod_creator_pid_ns(const struct globals *g, const char *bottle)
+char *pod_creator_ns_dir(const struct globals *g, const char *bottle)
 {
   bool bottled = false;
   pid_t pid = running_init(g, bottle, &bottled);
-  return pid > 0 && bottled ? xasprintf("/proc/%d/ns/pid", (int)pid) : NULL;
+  return pid > 0 && bottled ? xasprintf("/proc/%d/ns", (int)pid) : NULL;
 }
 
 bool pod_has_running_members(const struct globals *g, const char *bottle)

@@ -42,9 +42,10 @@ int pod_check_policy(const struct pod_join *j, const cJSON *config, const struct
 /* The record field pod_check_policy compares: a hash of pol's pipelock config. malloc'd. */
 char *pod_policy_fingerprint(const struct bottle_policy *pol, unsigned port);
 
-/* The pid namespace of the bottle's creator (/proc/<its init>/ns/pid, malloc'd) while its init
- * runs, else NULL: the one pid namespace a member may share (a pod's shareProcessNamespace). */
-char *pod_creator_pid_ns(const struct globals *g, const char *bottle);
+/* The namespaces of the bottle's creator (/proc/<its init>/ns, malloc'd) while its init runs,
+ * else NULL: the ones a member may join besides the network's (a pod's ipc and uts, and its pid
+ * namespace with shareProcessNamespace). */
+char *pod_creator_ns_dir(const struct globals *g, const char *bottle);
 
 /* Whether a container of bottle (other than the bottle's creator) is running, by the members'
  * state under g->root. */
