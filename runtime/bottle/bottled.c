@@ -57,14 +57,6 @@ static const char *net_mode_name(enum net_mode m)
   return "?";
 }
 
-static void cfg_cleanup(struct bottle_config **c)
-{
-  cfg_free(*c);
-}
-static void pol_cleanup(struct bottle_policy **p)
-{
-  cfg_policy_free(*p);
-}
 static void argv_cleanup(char ***a)
 {
   cfg_argv_free(*a);
@@ -759,9 +751,9 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
  * container:X): the agent's refusals and hardening with the bottle's proxy env, in the bottle's
  * own bind mount of its agent netns; no sidecar, no link. Its record names the bottle ("pod"), so
  * the start gate, exec, state and logs find the bottle, and its delete leaves the bottle alone. */
-static int join_bottle(const struct globals *g, struct create_opts *o, cJSON *config,
-                       const struct bottle_config *cfg, const struct pod_join *j,
-                       struct container **out, bottle_error_t *err)
+int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
+                 const struct bottle_config *cfg, const struct pod_join *j, struct container **out,
+                 bottle_error_t *err)
 {
   cleanup_cjson cJSON *config_owner = config;
   const cJSON *rec = j->record;
@@ -821,69 +813,12 @@ static int join_bottle(const struct globals *g, struct create_opts *o, cJSON *co
   return 0;
 }
 
-int bottle_create(const struct globals *g, struct create_opts *o,
-                  const struct bottled_overrides *ov, struct container **out, bottle_error_t *err)
+int bottled_create_new(const struct globals *g, struct create_opts *o,
+                       const struct bottled_overrides *ov, cJSON *config,
+                       const struct bottle_config *cfg, const struct bottle_policy *pol,
+                       struct container **out, bottle_error_t *err)
 {
-  cJSON *config = NULL;
-  if (spec_load(NULL, &config, err) < 0)
-    return -1;
   cleanup_cjson cJSON *config_owner = config;
-  if (spec_validate(config, err) < 0)
-    return -1;
-
-  struct cfg_error ce = {0};
-  __attribute__((cleanup(cfg_cleanup))) struct bottle_config *cfg = NULL;
-  if (cfg_load(g->config_path, environ, &cfg, &ce) < 0)
-    return berr(err, 0, "%s", ce.msg);
-  const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
-  cleanup_free char **env = NULL;
-  {
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(process, "env");
-    int n = cJSON_GetArraySize(e);
-    env = calloc((size_t)n + 1, sizeof(char *));
-    if (env == NULL)
-      abort();
-    int k = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, e)
-    {
-      if (cJSON_IsString(it))
-        env[k++] = it->valuestring;
-    }
-  }
-  struct cfg_container_input in = {
-      .annotations = cJSON_GetObjectItemCaseSensitive(config, "annotations"),
-      .env = env,
-      .profile = ov ? ov->profile : NULL,
-      .allow = ov ? ov->allow : NULL,
-  };
-  __attribute__((cleanup(pol_cleanup))) struct bottle_policy *pol = NULL;
-  if (cfg_resolve(cfg, &in, &pol, &ce) < 0)
-    return berr(err, 0, "%s", ce.msg);
-
-  __attribute__((cleanup(pod_join_free))) struct pod_join join = {0};
-  if (pod_find_join(g, config, &join, err) < 0)
-    return -1;
-  if ((join.bottle != NULL || join.plain_pod != NULL) &&
-      pod_check_policy(&join, config, pol, join.bottle != NULL, err) < 0)
-    return -1;
-  if (join.bottle != NULL) {
-    if (ov && (ov->dry_run || (ov->confirm && !ov->confirm())))
-      return berr(err, 0, "%s joins bottle %s: nothing was created", o->id, join.bottle);
-    return join_bottle(g, o, take_ptr(config_owner), cfg, &join, out, err);
-  }
-  if (pol->mode == BOTTLE_MODE_PLAIN || join.plain_pod != NULL) {
-    if (ov && ov->print_plan)
-      printf("bottle plan for %s: plain container (%s), no egress confinement\n", o->id,
-             pol->mode_source);
-    if (ov && ov->dry_run)
-      return 0;
-    if (ov && ov->confirm && !ov->confirm())
-      return berr(err, 0, "not confirmed: nothing was created");
-    o->config = take_ptr(config_owner);
-    return container_create(g, o, out, err);
-  }
-
   struct build b = {.g = g, .o = o, .config = config, .cfg = cfg, .pol = pol};
   __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
   if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0 ||

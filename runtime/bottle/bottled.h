@@ -27,6 +27,21 @@ struct bottled_overrides {
   bool (*confirm)(void); /* asked after the plan, before anything is created; NULL = yes */
 };
 
+/* The two kinds of bottled create that bottle_create (runtime/bottle/bottle.h) chooses between,
+ * once config.json is loaded and the policy resolved: a new bottle for the container (its
+ * network, sidecar and agent), or the container joining an existing bottle as a member (j names
+ * it: runtime/bottle/pod.h). Both take config (freed, or handed to the container). */
+struct bottle_config;
+struct bottle_policy;
+struct pod_join;
+int bottled_create_new(const struct globals *g, struct create_opts *o,
+                       const struct bottled_overrides *ov, cJSON *config,
+                       const struct bottle_config *cfg, const struct bottle_policy *pol,
+                       struct container **out, bottle_error_t *err);
+int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
+                 const struct bottle_config *cfg, const struct pod_join *j, struct container **out,
+                 bottle_error_t *err);
+
 /* The bottle's part of a delete (bottle_delete, runtime/bottle/bottle.h, calls it after the
  * container's): removes the sidecar, the topology, the overlay and <root>/.bottle/<id>.
  * Idempotent; a container that was never bottled has nothing to remove. */
