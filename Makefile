@@ -66,6 +66,7 @@ CONFIG_LIB := $(BUILD)/libbottle-config.a
 NETNS_LIB := $(BUILD)/libbottle-netns.a
 BOTTLE := $(BUILD)/bottle
 CONNECT_HELPER := $(BUILD)/bottle-connect
+EGRESS_HELPER := $(BUILD)/bottle-egress
 DOUBLE := $(BUILD)/pipelock-double
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
@@ -73,7 +74,7 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%,$(HELPER_SRC))
 .PHONY: all deps test check demo install asan fuzz format clean bench deb
 # Keep intermediate objects: no trailing rm lines after the test summary.
 .SECONDARY:
-all: $(BOTTLE) $(BUILD)/bottle-run $(CONNECT_HELPER) $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
+all: $(BOTTLE) $(BUILD)/bottle-run $(CONNECT_HELPER) $(EGRESS_HELPER) $(if $(DOUBLE_SRC),$(DOUBLE)) $(UNIT_BINS) $(HELPER_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -117,6 +118,13 @@ $(BUILD)/bottle-run: $(BOTTLE)
 # The ssh ProxyCommand bind-mounted into bottled agents: static, so it runs in any image, and
 # never sanitized (ASan cannot link statically).
 $(CONNECT_HELPER): runtime/helpers/bottle_connect.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -static -s -o $@ $<
+
+# The sidecar's entrypoint with network.proxyless: pipelock's parent, the agent's resolver and
+# the redirector (runtime/helpers/bottle_egress.c). Static for the same reason: it runs in the
+# pipelock image.
+$(EGRESS_HELPER): runtime/helpers/bottle_egress.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 -static -s -o $@ $<
 
@@ -179,10 +187,11 @@ bench: deps
 	$(MAKE) --no-print-directory all
 	integration/bench/run.sh
 
-install: $(BOTTLE) $(CONNECT_HELPER)
+install: $(BOTTLE) $(CONNECT_HELPER) $(EGRESS_HELPER)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/bottle
 	install -m 0755 $(BOTTLE) $(DESTDIR)$(PREFIX)/bin/bottle
 	install -m 0755 $(CONNECT_HELPER) $(DESTDIR)$(PREFIX)/libexec/bottle/bottle-connect
+	install -m 0755 $(EGRESS_HELPER) $(DESTDIR)$(PREFIX)/libexec/bottle/bottle-egress
 	ln -sf bottle $(DESTDIR)$(PREFIX)/bin/bottle-run
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0644 docs/man/bottle.8 docs/man/bottle-run.8 $(DESTDIR)$(MANDIR)/man8/
