@@ -47,6 +47,8 @@
  * (docs/configuration.md §2.3); the limit cannot be turned off. */
 #define CFG_DEFAULT_MAX_REQUESTS_PER_MINUTE 600
 #define CFG_MAX_REQUESTS_PER_MINUTE 100000
+/* sidecar.readiness's HTTP path, at most this long (one line of a request). */
+#define CFG_MAX_READINESS_PATH 128
 /* pipelock serves /metrics and /stats on the proxy listener unless metrics_listen moves them: the
  * YAML puts them on the sidecar's own loopback, out of the agent's reach, on this port (pipelock
  * refuses a metrics port equal to the proxy's, so a proxy on 9464 gets them on 9465), at
@@ -133,6 +135,9 @@ struct bottle_config {
   unsigned sidecar_port;
   unsigned sidecar_ready_timeout_ms;
   unsigned sidecar_max_requests_per_minute;       /* pipelock's scans per registrable domain */
+  /* sidecar.readiness: the path a GET must answer 200 on ("/health", pipelock's, by default), or
+   * empty for a TCP connect only, so that a proxy other than pipelock can be the sidecar. */
+  char sidecar_readiness_path[CFG_MAX_READINESS_PATH + 1];
   struct cfg_sidecar_resources sidecar_resources; /* sidecar.resources, defaults filled in */
   struct cfg_strlist default_allowlist; /* normalised; BOTTLE_DEFAULT_ALLOWLIST already applied */
   struct cfg_profile *profiles;

@@ -61,6 +61,7 @@ static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
   cfg->inbound = true;
   cfg->sidecar_ready_timeout_ms = 5000;
   cfg->sidecar_max_requests_per_minute = CFG_DEFAULT_MAX_REQUESTS_PER_MINUTE;
+  strcpy(cfg->sidecar_readiness_path, "/health");
   cfg->sidecar_resources =
       (struct cfg_sidecar_resources){.cpus = 1.0, .memory_bytes = 256LL << 20, .pids = 256};
   if (set_args(cfg, default_sidecar_args, 6) < 0)
@@ -178,11 +179,55 @@ static int parse_sidecar_resources(struct cfg_sidecar_resources *r, const cJSON 
   return 0;
 }
 
+/* sidecar.readiness: {"http": "/path"} or {"tcp": true}. The path goes into a request line as
+ * is, so it is printable ASCII without spaces. */
+static int parse_sidecar_readiness(struct bottle_config *cfg, const cJSON *obj, const char *source,
+                                   struct cfg_error *err)
+{
+  static const char *const keys[] = {"http", "tcp", NULL};
+  struct json_where at = {source, "sidecar.readiness"};
+  if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
+    return -1;
+  const cJSON *http = cJSON_GetObjectItemCaseSensitive(obj, "http");
+  const cJSON *tcp = cJSON_GetObjectItemCaseSensitive(obj, "tcp");
+  if ((http == NULL) == (tcp == NULL))
+    return cfg_fail(err,
+                    "%s: sidecar.readiness: give exactly one of {\"http\": \"/path\"} (a GET "
+                    "that answers 200) or {\"tcp\": true} (a connect to the proxy port)",
+                    source);
+  if (tcp != NULL) {
+    if (!cJSON_IsTrue(tcp))
+      return cfg_fail(err,
+                      "%s: sidecar.readiness.tcp: must be true; use {\"http\": \"/path\"} for "
+                      "an HTTP probe",
+                      source);
+    cfg->sidecar_readiness_path[0] = '\0';
+    return 0;
+  }
+  struct json_where here = {source, "sidecar.readiness.http"};
+  if (json_expect(http, cJSON_String, here, err) < 0)
+    return -1;
+  const char *v = http->valuestring;
+  size_t n = strlen(v);
+  bool printable = true;
+  for (const char *p = v; *p; p++)
+    printable &= *p > 0x20 && *p < 0x7f;
+  char shown[160];
+  if (v[0] != '/' || n > CFG_MAX_READINESS_PATH || !printable)
+    return cfg_fail(err,
+                    "%s: sidecar.readiness.http: %s is not a path of at most %d printable "
+                    "characters without spaces that starts with '/', e.g. \"/health\"",
+                    source, cfg_quote(v, n, shown, sizeof(shown)), CFG_MAX_READINESS_PATH);
+  memcpy(cfg->sidecar_readiness_path, v, n + 1);
+  return 0;
+}
+
 static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char *source,
                          struct cfg_error *err)
 {
-  static const char *const keys[] = {
-      "bundle", "args", "port", "ready_timeout_ms", "resources", "max_requests_per_minute", NULL};
+  static const char *const keys[] = {"bundle",           "args",      "port",
+                                     "ready_timeout_ms", "resources", "max_requests_per_minute",
+                                     "readiness",        NULL};
   struct json_where at = {source, "sidecar"};
   if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
     return -1;
@@ -256,6 +301,9 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "resources")) &&
       parse_sidecar_resources(&cfg->sidecar_resources, item, source, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "readiness")) &&
+      parse_sidecar_readiness(cfg, item, source, err) < 0)
     return -1;
   return 0;
 }
@@ -603,9 +651,8 @@ static int parse_bool(const cJSON *item, const char *source, const char *path, b
   return 0;
 }
 
-static int parse_trust_input(struct cfg_trust *t, const struct bottle_config *cfg,
-                             const cJSON *obj, const char *source, const char *path,
-                             struct cfg_error *err)
+static int parse_trust_input(struct cfg_trust *t, const struct bottle_config *cfg, const cJSON *obj,
+                             const char *source, const char *path, struct cfg_error *err)
 {
   static const char *const keys[] = {"plain", "profiles", "extra_hosts", NULL};
   struct json_where at = {source, path};
@@ -617,7 +664,8 @@ static int parse_trust_input(struct cfg_trust *t, const struct bottle_config *cf
       parse_bool(item, source, json_path_key(sub, sizeof(sub), path, "plain"), &t->plain, err) < 0)
     return -1;
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "extra_hosts")) &&
-      parse_bool(item, source, json_path_key(sub, sizeof(sub), path, "extra_hosts"), &t->extra_hosts, err) < 0)
+      parse_bool(item, source, json_path_key(sub, sizeof(sub), path, "extra_hosts"),
+                 &t->extra_hosts, err) < 0)
     return -1;
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "profiles"))) {
     struct json_where here = {source, json_path_key(sub, sizeof(sub), path, "profiles")};

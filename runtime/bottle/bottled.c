@@ -541,6 +541,7 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
   cJSON_AddStringToObject(b->record, "sidecar_ip", topo->sidecar_ip);
   cJSON_AddStringToObject(b->record, "agent_netns", topo->agent_netns);
   cJSON_AddNumberToObject(b->record, "proxy_port", cfg->sidecar_port); /* the start gate's */
+  cJSON_AddStringToObject(b->record, "readiness", cfg->sidecar_readiness_path); /* "": TCP */
   if (write_record(b->dir, b->record, err) < 0)
     return -1;
   /* Hooks that run during create do so with root on the host; whatever they do, the agent's
@@ -566,7 +567,8 @@ static int wait_for_proxy(const struct build *b, const struct netns_topology *to
 {
   const struct bottle_config *cfg = b->cfg;
   if (sidecar_wait_ready(topo->agent_netns, topo->sidecar_ip, cfg->sidecar_port,
-                         cfg->sidecar_ready_timeout_ms, sidecar->pid, err) == 0)
+                         cfg->sidecar_readiness_path, cfg->sidecar_ready_timeout_ms, sidecar->pid,
+                         err) == 0)
     return 0;
   cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
   cleanup_free char *tail = sidecar_log_tail(logpath, 600);
@@ -780,7 +782,7 @@ int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
   cJSON *member = cJSON_CreateObject();
   cJSON_AddStringToObject(member, "pod", j->bottle);
   static const char *const shared[] = {"netns",       "network",    "proxy_env", "sidecar_ip",
-                                       "agent_netns", "proxy_port", "policy"};
+                                       "agent_netns", "proxy_port", "readiness", "policy"};
   for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, shared[i]);
     if (v != NULL)

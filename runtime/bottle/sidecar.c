@@ -256,31 +256,55 @@ static int socket_in_netns(const char *path, bottle_error_t *err)
   return fd;
 }
 
-/* One GET /health from inside netns. The answer goes to buf (NUL-terminated): with full, all of
- * it up to cap-1 bytes (the server closes: Connection: close); else its first line only.
- * Returns the bytes read (> 0), 0 when there was no answer (yet), -1 on a hard error. */
-static int get_health(const char *netns, const struct sockaddr_in *sa, const char *ip,
-                      long long deadline, char *buf, size_t cap, bool full, bottle_error_t *err)
+/* A TCP connection from inside netns to sa, up before deadline: the socket, -2 when it is not
+ * (yet), -1 on a hard error. */
+static int connect_before(const char *netns, const struct sockaddr_in *sa, long long deadline,
+                          bottle_error_t *err)
 {
   cleanup_close int fd = socket_in_netns(netns, err);
   if (fd < 0)
     return -1;
-  if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 && errno != EINPROGRESS)
-    return 0;
-  char req[128];
-  int n = snprintf(req, sizeof(req),
-                   "GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", ip);
-  size_t sent = 0, got = 0;
+  if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+    return take_fd(fd);
+  if (errno != EINPROGRESS)
+    return -2;
+  for (long long left; (left = deadline - monotonic_ms()) > 0;) {
+    struct pollfd p = {fd, POLLOUT, 0};
+    int r = poll(&p, 1, left > 100 ? 100 : (int)left);
+    if (r <= 0)
+      continue;
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0)
+      return -2;
+    return take_fd(fd);
+  }
+  return -2;
+}
+
+/* One GET path from inside netns. The answer goes to buf (NUL-terminated): with full, all of
+ * it up to cap-1 bytes (the server closes: Connection: close); else its first line only.
+ * Returns the bytes read (> 0), 0 when there was no answer (yet), -1 on a hard error. */
+static int http_get(const char *netns, const struct sockaddr_in *sa, const char *ip,
+                    const char *path, long long deadline, char *buf, size_t cap, bool full,
+                    bottle_error_t *err)
+{
   buf[0] = '\0';
+  cleanup_close int fd = connect_before(netns, sa, deadline, err);
+  if (fd < 0)
+    return fd == -1 ? -1 : 0;
+  cleanup_free char *req =
+      xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, ip);
+  size_t n = strlen(req), sent = 0, got = 0;
   while (monotonic_ms() < deadline) {
-    struct pollfd p = {fd, sent < (size_t)n ? POLLOUT : POLLIN, 0};
+    struct pollfd p = {fd, sent < n ? POLLOUT : POLLIN, 0};
     int left = (int)(deadline - monotonic_ms());
     if (poll(&p, 1, left > 100 ? 100 : left) <= 0)
       continue;
     if (p.revents & (POLLERR | POLLHUP) && !(p.revents & POLLIN))
       return 0;
-    if (sent < (size_t)n) {
-      ssize_t w = send(fd, req + sent, (size_t)n - sent, MSG_NOSIGNAL);
+    if (sent < n) {
+      ssize_t w = send(fd, req + sent, n - sent, MSG_NOSIGNAL);
       if (w < 0)
         return 0;
       sent += (size_t)w;
@@ -302,13 +326,26 @@ static bool status_200(const char *answer)
   return strncmp(answer, "HTTP/1.1 200", 12) == 0 || strncmp(answer, "HTTP/1.0 200", 12) == 0;
 }
 
-/* One attempt: 1 when /health answered 200, 0 when not (yet), -1 on a hard error. */
+/* One attempt: 1 when the proxy is ready, 0 when not (yet), -1 on a hard error. The first line
+ * of an HTTP answer that was not 200 is left in last (for the error once time is up). */
 static int probe_once(const char *netns, const struct sockaddr_in *sa, const char *ip,
-                      long long deadline, bottle_error_t *err)
+                      const char *path, long long deadline, char *last, size_t cap,
+                      bottle_error_t *err)
 {
-  char buf[64];
-  int r = get_health(netns, sa, ip, deadline, buf, sizeof(buf), false, err);
-  return r <= 0 ? r : status_200(buf);
+  if (path[0] == '\0') {
+    int fd = connect_before(netns, sa, deadline, err);
+    if (fd >= 0)
+      close(fd);
+    return fd >= 0 ? 1 : fd == -1 ? -1 : 0;
+  }
+  char buf[128];
+  int r = http_get(netns, sa, ip, path, deadline, buf, sizeof(buf), false, err);
+  if (r <= 0)
+    return r;
+  if (status_200(buf))
+    return 1;
+  snprintf(last, cap, "%.*s", (int)strcspn(buf, "\r\n"), buf);
+  return 0;
 }
 
 /* kill(pid, 0) succeeds on a zombie, and the sidecar's init is reaped only by whoever
@@ -319,15 +356,22 @@ static bool process_gone(pid_t pid)
   return proc_start_time(pid, &zombie) == 0 || zombie;
 }
 
-int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
-                       pid_t pid, bottle_error_t *err)
+/* "GET /health" or "a TCP connect", for errors. */
+static char *probe_name(const char *path)
+{
+  return path[0] ? xasprintf("GET %s", path) : xstrdup("a TCP connect");
+}
+
+int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, const char *path,
+                       unsigned timeout_ms, pid_t pid, bottle_error_t *err)
 {
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
     return berr(err, 0, "sidecar address %s is not IPv4", ip);
   long long deadline = monotonic_ms() + timeout_ms;
+  char last[96] = "";
   while (monotonic_ms() < deadline) {
-    int r = probe_once(netns, &sa, ip, deadline, err);
+    int r = probe_once(netns, &sa, ip, path, deadline, last, sizeof(last), err);
     if (r != 0)
       return r > 0 ? 0 : -1;
     if (pid > 0 && process_gone(pid))
@@ -338,28 +382,48 @@ int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigne
     struct timespec pause = {0, 2 * 1000 * 1000};
     nanosleep(&pause, NULL);
   }
+  cleanup_free char *what = probe_name(path);
+  if (last[0] != '\0')
+    return berr(err, 0,
+                "the sidecar's proxy is not ready: %s on %s:%u answered \"%s\", not 200, for "
+                "%u ms (sidecar.readiness says what answers readiness, "
+                "sidecar.ready_timeout_ms how long to wait)",
+                what, ip, port, last, timeout_ms);
   return berr(err, 0,
-              "the pipelock sidecar did not answer GET /health on %s:%u within %u ms "
-              "(sidecar.ready_timeout_ms)",
-              ip, port, timeout_ms);
+              "the sidecar's proxy is not ready: no answer to %s on %s:%u within %u ms "
+              "(sidecar.ready_timeout_ms, sidecar.readiness)",
+              what, ip, port, timeout_ms);
 }
 
-int sidecar_check_health(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
-                         bottle_error_t *err)
+int sidecar_check_health(const char *netns, const char *ip, unsigned port, const char *path,
+                         unsigned timeout_ms, bottle_error_t *err)
 {
   struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
     return berr(err, 0, "sidecar address %s is not IPv4", ip);
+  long long deadline = monotonic_ms() + timeout_ms;
+  if (path[0] == '\0') {
+    cleanup_close int fd = connect_before(netns, &sa, deadline, err);
+    if (fd == -1)
+      return -1;
+    if (fd < 0)
+      return berr(err, 0, "proxy health: no connection to %s:%u within %u ms", ip, port,
+                  timeout_ms);
+    return 0;
+  }
   char buf[4096];
-  int r = get_health(netns, &sa, ip, monotonic_ms() + timeout_ms, buf, sizeof(buf), true, err);
+  int r = http_get(netns, &sa, ip, path, deadline, buf, sizeof(buf), true, err);
   if (r < 0)
     return -1;
   if (r == 0)
-    return berr(err, 0, "proxy health: no answer to GET /health on %s:%u within %u ms", ip, port,
+    return berr(err, 0, "proxy health: no answer to GET %s on %s:%u within %u ms", path, ip, port,
                 timeout_ms);
   if (!status_200(buf))
-    return berr(err, 0, "proxy health: GET /health on %s:%u answered \"%.*s\", not 200", ip, port,
+    return berr(err, 0, "proxy health: GET %s on %s:%u answered \"%.*s\", not 200", path, ip, port,
                 (int)strcspn(buf, "\r\n"), buf);
+  /* Another proxy's page says nothing bottle can read; pipelock's says what it enforces. */
+  if (strcmp(path, SIDECAR_PIPELOCK_HEALTH) != 0)
+    return 0;
   const char *body = strstr(buf, "\r\n\r\n");
   cleanup_cjson cJSON *j = body ? cJSON_Parse(body + 4) : NULL;
   const char *mode = json_str(j, "mode", "(none)");

@@ -51,16 +51,20 @@ struct sidecar_spec_in {
  * limits. */
 cJSON *sidecar_spec(const struct sidecar_spec_in *in);
 
-/* Waits until GET /health on ip:port answers 200 from inside netns, for at most
- * timeout_ms. Fails early when the sidecar process (pid) is gone. */
-int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
-                       pid_t pid, bottle_error_t *err);
+/* The sidecar's readiness (sidecar.readiness): path is the HTTP path a GET must answer 200 on
+ * ("/health" is pipelock's), or "" for a TCP connect to the proxy port only. */
+#define SIDECAR_PIPELOCK_HEALTH "/health"
 
-/* The start gate's look at the proxy: one GET /health on ip:port from inside netns must
- * answer 200 within timeout_ms with a body that says "mode":"strict" and
- * "forward_proxy_enabled":true (pipelock.md §3.2), else an error beginning "proxy health". */
-int sidecar_check_health(const char *netns, const char *ip, unsigned port, unsigned timeout_ms,
-                         bottle_error_t *err);
+/* Waits until the proxy on ip:port is ready (path as above) from inside netns, for at most
+ * timeout_ms. Fails early when the sidecar process (pid) is gone. */
+int sidecar_wait_ready(const char *netns, const char *ip, unsigned port, const char *path,
+                       unsigned timeout_ms, pid_t pid, bottle_error_t *err);
+
+/* The start gate's look at the proxy, within timeout_ms: the same probe as sidecar_wait_ready,
+ * once; with pipelock's /health the body must also say "mode":"strict" and
+ * "forward_proxy_enabled":true (pipelock.md §3.2). Errors begin "proxy health". */
+int sidecar_check_health(const char *netns, const char *ip, unsigned port, const char *path,
+                         unsigned timeout_ms, bottle_error_t *err);
 
 /* The last lines of a log file (at most max_bytes), for error messages; malloc'd. */
 char *sidecar_log_tail(const char *path, size_t max_bytes);

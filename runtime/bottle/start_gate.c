@@ -35,8 +35,10 @@ int start_gate(const struct container *c, bottle_error_t *err)
       netns_check_boundary(&topo, (unsigned)port, &ne) < 0) {
     return berr(err, 0, "start gate: %s", ne.msg);
   }
-  if (sidecar_check_health(topo.agent_netns, topo.sidecar_ip, (unsigned)port, HEALTH_TIMEOUT_MS,
-                           err) < 0)
+  /* A record made before sidecar.readiness has none: pipelock's /health, as then. */
+  const char *readiness = json_str(c->bottle, "readiness", SIDECAR_PIPELOCK_HEALTH);
+  if (sidecar_check_health(topo.agent_netns, topo.sidecar_ip, (unsigned)port, readiness,
+                           HEALTH_TIMEOUT_MS, err) < 0)
     return berr_wrap(err, "start gate");
   log_msg(LOG_DEBUG, "start gate %s: the boundary holds (%.2f ms)", c->id, mono_ms() - t0);
   return 0;

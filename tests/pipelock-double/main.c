@@ -123,8 +123,9 @@ static int cmd_run(int argc, char **argv)
 {
   const char *config = NULL, *listen_addr = NULL, *mode = NULL;
   /* Test knobs, not pipelock's: a proxy that listens late (create must wait for it), and one
-   * whose forward proxy is off whatever the config says (the start gate must notice). */
-  const char *listen_delay_ms = NULL, *forward_proxy = NULL;
+   * whose forward proxy is off whatever the config says (the start gate must notice), and one
+   * with no /health (a forward proxy that is not pipelock: sidecar.readiness). */
+  const char *listen_delay_ms = NULL, *forward_proxy = NULL, *no_health = NULL;
   struct flag flags[] = {{"--config", "-c", &config},
                          {"--listen", "-l", &listen_addr},
                          {"--mode", "-m", &mode},
@@ -206,6 +207,7 @@ static int cmd_check(int argc, char **argv)
   printf("Config validation: OK\n");
   return 0;
 }
+                         {"--test-no-health", NULL, &no_health},
 
 /* cli/runtime/healthcheck.go: GET /health, 3 s, exit 0 only on 200. */
 static int cmd_healthcheck(int argc, char **argv)
@@ -250,6 +252,9 @@ static int cmd_healthcheck(int argc, char **argv)
 }
 
 int main(int argc, char **argv)
+  if (no_health && strcmp(no_health, "true") != 0)
+    return cli_error("--test-no-health %s: must be true", no_health);
+  proxy.no_health = no_health != NULL;
 {
   if (argc < 2) {
     usage(stderr);

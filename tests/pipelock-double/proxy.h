@@ -18,6 +18,7 @@ struct proxy {
   const struct policy *policy;
   time_t started;
   int active_tunnels; /* atomic */
+  bool no_health;     /* --test-no-health: /health is 404, as in a proxy that is not pipelock */
 };
 
 struct client {

@@ -68,7 +68,7 @@ static void route(struct client *c, struct http_request *req)
   }
   size_t plen = strcspn(req->target, "?");
   bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-  if (get && plen == 7 && strncmp(req->target, "/health", 7) == 0) {
+  if (get && plen == 7 && strncmp(req->target, "/health", 7) == 0 && !c->proxy->no_health) {
     send_health(c, strcmp(req->method, "HEAD") == 0);
     return;
   }
