@@ -9,29 +9,7 @@
 # still be reported as "operation not permitted", as runc and crun do.
 source "$(dirname "$0")/../tests/lib.sh"
 source "$(dirname "$0")/../tests/bundle.lib.sh"
-need_root
-[ -x "$BOTTLE" ] || skip "bottle not built ($BOTTLE)"
-RUNC=${RUNC:-/usr/sbin/runc}
-[ -x "$RUNC" ] || skip "runc not installed at $RUNC"
-CRUN=${CRUN:-$(command -v crun || true)}
-
-T=$(mktemp -d /tmp/bottle-seclegacy.XXXXXX)
-RUNTIMES="runc bottle"
-bin_of() {
-  case $1 in runc) echo "$RUNC" ;; crun) echo "$CRUN" ;; bottle) echo "$BOTTLE" ;; esac
-}
-cleanup() {
-  local rt bin id
-  for rt in $RUNTIMES; do
-    bin=$(bin_of $rt)
-    for id in $("$bin" --root "$T/root-$rt" list -q 2>/dev/null); do
-      "$bin" --root "$T/root-$rt" delete -f "$id" >/dev/null 2>&1
-    done
-  done
-  [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-bottle_plain_mode "$T"
+source "$(dirname "$0")/runtime_conformance.lib.sh"
 
 # Docker's default profile for amd64 and Docker's default capabilities (as dockerd builds
 # linux.seccomp), minus faccessat2 and the other names moby's profile gained after 19.03.
@@ -45,72 +23,39 @@ NOEXEC=$(legacy_seccomp "execve execveat")
 case $LEGACY in *faccessat2*) fail "the legacy profile still lists faccessat2" ;; esac
 case $LEGACY in *'"SCMP_ACT_ERRNO"'*) ;; *) fail "the legacy profile's default is not ERRNO" ;; esac
 
-# crun must be able to run a plain bundle on this host (cgroup layout); otherwise compare
-# with runc only and say so.
-if [ -n "$CRUN" ] && [ -x "$CRUN" ]; then
-  make_bundle "$T/crun-probe" true
-  if (cd "$T/crun-probe" && "$CRUN" --root "$T/root-crun" run "probe-$$" </dev/null >"$T/crun-probe.out" 2>&1); then
-    RUNTIMES="runc crun bottle"
-  else
-    echo "# crun cannot run a plain bundle here, comparing with runc only: $(cat "$T/crun-probe.out")"
-  fi
-else
-  echo "# crun not installed, comparing with runc only"
-fi
-
-# run_all NAME PROFILE PYTHON-EDIT ARGS...: the same bundle under each runtime; stdout in
-# $T/NAME.RT.out, stderr in $T/NAME.RT.err, exit status in $T/NAME.RT.rc.
-run_all() {
-  local name=$1 profile=$2 edit=$3 rt bin
+# run_legacy NAME PROFILE PYTHON-EDIT ARGS...: the conformance lib's run_all with noNewPrivileges
+# off and PROFILE as linux.seccomp.
+run_legacy() {
+  local name=$1 profile=$2 edit=$3
   shift 3
-  for rt in $RUNTIMES; do
-    bin=$(bin_of $rt)
-    make_bundle "$T/$name-$rt" "$@"
-    bundle_edit "$T/$name-$rt" "
+  run_all "$name" "
 c['process']['noNewPrivileges'] = False
 c['linux']['seccomp'] = json.loads('''$profile''')
-$edit"
-    (cd "$T/$name-$rt" && timeout 30 "$bin" --root "$T/root-$rt" run "$name-$$" </dev/null \
-      >"$T/$name.$rt.out" 2>"$T/$name.$rt.err")
-    echo $? >"$T/$name.$rt.rc"
-  done
+$edit" "$@"
 }
 
-# same NAME WANT: every runtime exits 0 and prints WANT.
-same() {
-  local name=$1 want=$2 rt
-  for rt in $RUNTIMES; do
-    if [ "$(cat "$T/$name.$rt.rc")" = 0 ] && [ "$(cat "$T/$name.$rt.out")" = "$want" ]; then
-      ok "$name: $rt starts it and prints '$want'"
-    else
-      fail "$name: $rt: exit $(cat "$T/$name.$rt.rc"), stdout '$(cat "$T/$name.$rt.out")'," \
-        "stderr '$(tail -c 300 "$T/$name.$rt.err")'"
-    fi
-  done
-}
-
-run_all path "$LEGACY" "" /bin/sh -c 'echo ok'
+run_legacy path "$LEGACY" "" /bin/sh -c 'echo ok'
 same path ok
-run_all bare "$LEGACY" "" echo ok
+run_legacy bare "$LEGACY" "" echo ok
 same bare ok
-run_all busybox "$LEGACY" "" busybox echo busybox
+run_legacy busybox "$LEGACY" "" busybox echo busybox
 same busybox busybox
-run_all abs-busybox "$LEGACY" "" /bin/busybox true
+run_legacy abs-busybox "$LEGACY" "" /bin/busybox true
 same abs-busybox ""
 # As uid 1000 (the check answers for the container user), and with NNP on (filter last).
-run_all user "$LEGACY" "c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5]}" \
+run_legacy user "$LEGACY" "c['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [5]}" \
   sh -c 'id -u; echo user'
 same user "1000
 user"
-run_all nnp "$LEGACY" "c['process']['noNewPrivileges'] = True" id -u
+run_legacy nnp "$LEGACY" "c['process']['noNewPrivileges'] = True" id -u
 same nnp 0
 # The fds the process starts with: close_range is one of the names dropped.
-run_all fds "$LEGACY" "" ls /proc/self/fd
+run_legacy fds "$LEGACY" "" ls /proc/self/fd
 same fds "$(cat "$T/fds.runc.out")"
 
 # Not executable for uid 1000 (root's 0744 script), executable for root: the mode bits for the
 # container user decide, as the kernel would.
-run_all noexec-user "$LEGACY" "
+run_legacy noexec-user "$LEGACY" "
 c['process']['user'] = {'uid': 1000, 'gid': 1000}
 import os, shutil
 r = os.path.join(os.path.dirname(path), 'rootfs')
@@ -125,7 +70,7 @@ for rt in $RUNTIMES; do
 done
 check_contains "noexec-user: bottle's Go-style text" 'rootonly\": permission denied' \
   "$(cat "$T/noexec-user.bottle.err")"
-run_all noexec-root "$LEGACY" "
+run_legacy noexec-root "$LEGACY" "
 import os, shutil
 r = os.path.join(os.path.dirname(path), 'rootfs')
 open(r + '/bin/rootonly', 'w').write('#!/bin/sh\\necho root\\n')
@@ -135,7 +80,7 @@ same noexec-root root
 # The profile refuses execve: a real EPERM, reported as such by every runtime.
 for name in execve-path execve-bare; do
   if [ $name = execve-path ]; then args=(/bin/sh -c 'echo ok'); else args=(echo ok); fi
-  run_all $name "$NOEXEC" "" "${args[@]}"
+  run_legacy $name "$NOEXEC" "" "${args[@]}"
   for rt in $RUNTIMES; do
     if [ "$(cat "$T/$name.$rt.rc")" != 0 ] && grep -qi "operation not permitted" "$T/$name.$rt.err" &&
       [ ! -s "$T/$name.$rt.out" ]; then
