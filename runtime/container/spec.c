@@ -74,7 +74,7 @@ int spec_validate(const cJSON *config, bottle_error_t *err)
       return berr(err, 0, "linux.uidMappings/gidMappings: required with a new user namespace");
   }
   const char *hostname = json_str(config, "hostname", "");
-  if (*hostname && !spec_new_namespace(config, "uts"))
+  if (*hostname && !spec_has_namespace(config, "uts")) /* joined by path: named there, as runc */
     return berr(err, 0, "unable to set hostname without a private UTS namespace");
   return 0;
 }
