@@ -343,6 +343,22 @@ static void go_style(bottle_error_t *err)
     hit[0] = (char)(hit[0] - 'A' + 'a');
 }
 
+/* CVE-2024-21626: a cwd reached through a leaked host fd is outside our root. Checked
+ * right after the chdir, before the seccomp filter is loaded when root could enter the
+ * cwd (crun's order): a profile may deny getcwd. */
+static int check_cwd_inside_root(bottle_error_t *err)
+{
+  char here[PATH_MAX];
+  if (getcwd(here, sizeof(here)) != NULL) {
+    if (here[0] == '/')
+      return 0;
+    errno = ENOENT; /* "(unreachable)..." from an older libc */
+  }
+  if (errno != ENOENT)
+    return berr(err, errno, "check that the current working directory is inside the container");
+  return berr(err, 0, "current working directory is outside of container mount namespace root");
+}
+
 int process_finalize(struct process_setup *p, bottle_error_t *err)
 {
   const cJSON *proc = p->process;
@@ -373,6 +389,8 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
     go_style(err);
     return -1;
   }
+  if (cwd_errno == 0 && check_cwd_inside_root(err) < 0)
+    return -1;
   p->envp = build_env(proc, uid);
   /* args[0] is resolved before the seccomp filter is loaded (crun's order):
    * without NNP the filter must be loaded while we still hold CAP_SYS_ADMIN,
@@ -404,10 +422,8 @@ int process_finalize(struct process_setup *p, bottle_error_t *err)
     go_style(err);
     return -1;
   }
-  /* CVE-2024-21626: a cwd reached through a leaked host fd is outside our root. */
-  char here[PATH_MAX];
-  if (getcwd(here, sizeof(here)) == NULL || here[0] != '/')
-    return berr(err, 0, "current working directory is outside of container mount namespace root");
+  if (cwd_errno != 0 && check_cwd_inside_root(err) < 0)
+    return -1;
   if (p->exec_path == NULL && (p->exec_path = lookup(arg0, p->envp, &creds, err)) == NULL) {
     go_style(err);
     return -1;
