@@ -233,11 +233,21 @@ static int v1_network(const struct cgroup *cg, const cJSON *net, bottle_error_t 
   const char *cls = cgroup_v1_dir(cg, "net_cls");
   const char *prio = cgroup_v1_dir(cg, "net_prio");
   uint64_t class_id = 0;
-  if (cls && res_u64(net, "classID", &class_id) && class_id != 0 &&
-      cg_writef(cls, "net_cls.classid", err, "%" PRIu64, class_id) < 0)
-    return berr_wrap(err, "network.classID");
+  /* A limit asked for and not applied is an error (runc and crun fail the create too). */
+  if (res_u64(net, "classID", &class_id) && class_id != 0) {
+    if (cls == NULL)
+      return berr(err, 0,
+                  "linux.resources.network.classID: the net_cls cgroup controller is not mounted "
+                  "on this host; drop classID or mount net_cls");
+    if (cg_writef(cls, "net_cls.classid", err, "%" PRIu64, class_id) < 0)
+      return berr_wrap(err, "network.classID");
+  }
   const cJSON *e;
-  const cJSON *priorities = prio ? cJSON_GetObjectItemCaseSensitive(net, "priorities") : NULL;
+  const cJSON *priorities = cJSON_GetObjectItemCaseSensitive(net, "priorities");
+  if (cJSON_GetArraySize(priorities) > 0 && prio == NULL)
+    return berr(err, 0,
+                "linux.resources.network.priorities: the net_prio cgroup controller is not mounted "
+                "on this host; drop priorities or mount net_prio");
   cJSON_ArrayForEach(e, priorities)
   {
     const char *name = res_str(e, "name");
