@@ -175,6 +175,14 @@ struct cfg_container_input {
   char *const *allow;       /* bottle-run --allow HOST...: NULL-terminated, added to the list */
 };
 
+/* Where one allowlist entry came from: "default", "profile NAME", "annotation
+ * bottle.egress.allowlist", "container env BOTTLE_EGRESS_ALLOWLIST", "command line --allow",
+ * "ssh ALIAS", "bottle policy --allow". A host asked for by several has one pair each. */
+struct cfg_host_origin {
+  char *host; /* normalised, as in the allowlist */
+  char *origin;
+};
+
 struct bottle_policy {
   enum bottle_mode mode;
   char *mode_source;    /* "runtime config ...", "annotation bottle.mode", ... */
@@ -190,6 +198,8 @@ struct bottle_policy {
    * it out of the YAML (pipelock's own 60) */
   unsigned max_requests_per_minute;
   bool inbound; /* network.inbound "tcp"; an annotation or env may only turn it off */
+  struct cfg_host_origin *origins; /* in the order the hosts were added */
+  size_t n_origins;
 };
 
 /* Resolves one container's policy. Precedence, per setting:
@@ -211,6 +221,30 @@ struct bottle_policy {
 int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
                 struct bottle_policy **out, struct cfg_error *err);
 void cfg_policy_free(struct bottle_policy *pol);
+
+/* The "*.d" entry of list, other than host itself, that lets pipelock reach host (pipelock's "*.d"
+ * matches d and every name below it at any depth; a host "*.x" is covered when x is), or NULL. */
+const char *cfg_covering_wildcard(const struct cfg_strlist *list, const char *host);
+/* Every origin of host in pol, joined by ", " into buf ("" when it has none). Returns buf. */
+const char *cfg_policy_origins(const struct bottle_policy *pol, const char *host, char *buf,
+                               size_t size);
+/* Records that host (normalised) came from origin. Returns 0, or -1 when out of memory. */
+int cfg_policy_note_origin(struct bottle_policy *pol, const char *host, const char *origin);
+
+/* A running bottle's policy (config/policy_live.c). The resolved policy is kept as JSON in the
+ * bottle's state, so that its pipelock YAML can be made again, byte for byte, with the changes
+ * `bottle policy` makes; the JSON is root's, but it is validated as any input. */
+cJSON *cfg_policy_to_json(const struct bottle_policy *pol);
+int cfg_policy_from_json(const cJSON *json, struct bottle_policy **out, struct cfg_error *err);
+/* Adds host (as the operator typed it; validated and normalised as every allowlist entry) with
+ * origin. A host already listed gains the origin only. normal gets the normalised entry. */
+int cfg_policy_allow(struct bottle_policy *pol, const char *host, const char *origin,
+                     char normal[254], struct cfg_error *err);
+/* Removes the entry host (validated, normalised) whatever its origins. Refused: a host that is
+ * not an entry (one a wildcard entry covers names that entry), and the last entry (pipelock's
+ * strict mode needs one). */
+int cfg_policy_deny(struct bottle_policy *pol, const char *host, char normal[254],
+                    struct cfg_error *err);
 
 /* The pipelock 2.3.0 YAML for pol, listening on listen_ip:port (also passed as --listen).
  * Returns a malloc'd NUL-terminated buffer (length in *len if len != NULL), or NULL. The runtime

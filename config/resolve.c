@@ -244,24 +244,68 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
   return prof;
 }
 
-/* Whether list already lets pipelock reach host: an entry equal to it, or a "*.d" wildcard over
- * it (pipelock's "*.d" matches d and every subdomain at any depth). */
-static bool already_allowed(const struct cfg_strlist *list, const char *host)
+const char *cfg_covering_wildcard(const struct cfg_strlist *list, const char *host)
 {
-  if (strlist_contains(list, host))
-    return true;
   const char *base = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
   size_t n = strlen(base);
   for (size_t i = 0; i < list->len; i++) {
     const char *w = list->items[i];
-    if (strncmp(w, "*.", 2) != 0)
+    if (strncmp(w, "*.", 2) != 0 || strcmp(w, host) == 0)
       continue;
     size_t d = strlen(w + 2);
     if (strcmp(base, w + 2) == 0 ||
         (n > d && base[n - d - 1] == '.' && strcmp(base + n - d, w + 2) == 0))
-      return true;
+      return w;
   }
-  return false;
+  return NULL;
+}
+
+/* Whether list already lets pipelock reach host: an entry equal to it, or a wildcard over it. */
+static bool already_allowed(const struct cfg_strlist *list, const char *host)
+{
+  return strlist_contains(list, host) || cfg_covering_wildcard(list, host) != NULL;
+}
+
+int cfg_policy_note_origin(struct bottle_policy *pol, const char *host, const char *origin)
+{
+  for (size_t i = 0; i < pol->n_origins; i++)
+    if (strcmp(pol->origins[i].host, host) == 0 && strcmp(pol->origins[i].origin, origin) == 0)
+      return 0;
+  struct cfg_host_origin *more =
+      realloc(pol->origins, (pol->n_origins + 1) * sizeof(*pol->origins));
+  if (more == NULL)
+    return -1;
+  pol->origins = more;
+  struct cfg_host_origin *o = &pol->origins[pol->n_origins];
+  o->host = strdup(host);
+  o->origin = strdup(origin);
+  if (o->host == NULL || o->origin == NULL) {
+    free(o->host);
+    free(o->origin);
+    return -1;
+  }
+  pol->n_origins++;
+  return 0;
+}
+
+static int note_all(struct bottle_policy *pol, const struct cfg_strlist *hosts, const char *origin)
+{
+  for (size_t i = 0; i < hosts->len; i++)
+    if (cfg_policy_note_origin(pol, hosts->items[i], origin) < 0)
+      return -1;
+  return 0;
+}
+
+const char *cfg_policy_origins(const struct bottle_policy *pol, const char *host, char *buf,
+                               size_t size)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < pol->n_origins && used < size; i++)
+    if (strcmp(pol->origins[i].host, host) == 0)
+      used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
+                               pol->origins[i].origin);
+  return buf;
 }
 
 static int add_container_allowlist(struct bottle_policy *pol, const struct bottle_config *cfg,
@@ -278,7 +322,8 @@ static int add_container_allowlist(struct bottle_policy *pol, const struct bottl
     for (size_t i = 0; rc == 0 && i < asked.len; i++)
       if (!a.trust->extra_hosts && !already_allowed(&pol->allowlist, asked.items[i]))
         rc = refuse(cfg, &a, a.value, "{\"extra_hosts\": true}", err);
-    if (rc == 0 && strlist_add_all(&pol->allowlist, &asked) < 0)
+    if (rc == 0 && (strlist_add_all(&pol->allowlist, &asked) < 0 ||
+                    note_all(pol, &asked, origin_of(&a, origin, sizeof(origin))) < 0))
       rc = cfg_fail(err, "out of memory");
     strlist_free(&asked);
     if (rc < 0)
@@ -287,7 +332,13 @@ static int add_container_allowlist(struct bottle_policy *pol, const struct bottl
   for (size_t i = 0; input->allow && input->allow[i]; i++) {
     char origin[64];
     snprintf(origin, sizeof(origin), "command line --allow #%zu", i + 1);
-    if (hostlist_add(&pol->allowlist, input->allow[i], strlen(input->allow[i]), origin, err) < 0)
+    struct cfg_strlist one = {0};
+    int rc = hostlist_add(&one, input->allow[i], strlen(input->allow[i]), origin, err);
+    if (rc == 0 && (strlist_add_all(&pol->allowlist, &one) < 0 ||
+                    note_all(pol, &one, "command line --allow") < 0))
+      rc = cfg_fail(err, "out of memory");
+    strlist_free(&one);
+    if (rc < 0)
       return -1;
   }
   return 0;
@@ -302,7 +353,11 @@ static int add_ssh(struct bottle_policy *pol, const struct cfg_profile *prof, st
   pol->n_ssh = prof->n_ssh;
   for (size_t i = 0; i < pol->n_ssh; i++) {
     const struct cfg_ssh_target *t = &pol->ssh[i];
+    char origin[300];
+    snprintf(origin, sizeof(origin), "ssh %s", t->host);
     int rc = strlist_add(&pol->allowlist, t->hostname);
+    if (rc == 0)
+      rc = cfg_policy_note_origin(pol, t->hostname, origin);
     if (rc == 0 && t->hostname_is_ipv4) {
       char cidr[CFG_CIDR_STRLEN];
       snprintf(cidr, sizeof(cidr), "%s/32", t->hostname);
@@ -314,6 +369,15 @@ static int add_ssh(struct bottle_policy *pol, const struct cfg_profile *prof, st
       return cfg_fail(err, "out of memory");
   }
   return 0;
+}
+
+static int note_profile(struct bottle_policy *pol, const struct cfg_profile *prof)
+{
+  if (prof->name == NULL)
+    return 0;
+  char origin[300];
+  snprintf(origin, sizeof(origin), "profile %s", prof->name);
+  return note_all(pol, &prof->allowlist, origin);
 }
 
 int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
@@ -335,8 +399,9 @@ int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_inpu
       resolve_mode(pol, cfg, &asks, err) < 0 || resolve_inbound(pol, cfg, &asks, err) < 0 ||
       (prof = resolve_profile(pol, cfg, input, &asks, err)) == NULL ||
       strlist_add_all(&pol->allowlist, &cfg->default_allowlist) < 0 ||
-      strlist_add_all(&pol->allowlist, &prof->allowlist) < 0 || add_ssh(pol, prof, err) < 0 ||
-      add_container_allowlist(pol, cfg, input, &asks, err) < 0)
+      note_all(pol, &cfg->default_allowlist, "default") < 0 ||
+      strlist_add_all(&pol->allowlist, &prof->allowlist) < 0 || note_profile(pol, prof) < 0 ||
+      add_ssh(pol, prof, err) < 0 || add_container_allowlist(pol, cfg, input, &asks, err) < 0)
     goto fail;
   if (pol->mode == BOTTLE_MODE_BOTTLED && pol->allowlist.len == 0) {
     cfg_fail(err,
@@ -365,5 +430,10 @@ void cfg_policy_free(struct bottle_policy *pol)
   ssh_targets_free(pol->ssh, pol->n_ssh);
   strlist_free(&pol->ssrf_ip_allowlist);
   strlist_free(&pol->trusted_domains);
+  for (size_t i = 0; i < pol->n_origins; i++) {
+    free(pol->origins[i].host);
+    free(pol->origins[i].origin);
+  }
+  free(pol->origins);
   free(pol);
 }

@@ -113,7 +113,9 @@ static void test_summary_shapes(void)
   strlist_free(&pol.allowlist);
 }
 
-static void test_effective_allowlist_union(void)
+/* The profiles, a default list from BOTTLE_DEFAULT_ALLOWLIST, and annotations trusted with the
+ * profile forge and extra hosts. */
+static struct bottle_config *forge_trusting_config(void)
 {
   char *const env[] = {"BOTTLE_DEFAULT_ALLOWLIST=api.anthropic.com,Claude.ai.", NULL};
   struct bottle_config *cfg = NULL;
@@ -121,6 +123,12 @@ static void test_effective_allowlist_union(void)
       with(profiles_json,
            "\"trust\": {\"annotations\": {\"profiles\": [\"forge\"], \"extra_hosts\": true}}");
   CHECK(cfg_parse(json, strlen(json), "/etc/bottle/bottle.json", env, &cfg, &err) == 0);
+  return cfg;
+}
+
+static void test_effective_allowlist_union(void)
+{
+  struct bottle_config *cfg = forge_trusting_config();
   cJSON *ann = annotations("{\"bottle.profile\": \"forge\", \"bottle.egress.allowlist\": "
                            "\"claude.ai, NPM.example.org.,api.anthropic.com\"}");
   char *const allow[] = {"extra.example.net", "*.corp.example", NULL};
@@ -733,6 +741,125 @@ static void test_sidecar_argv(void)
   cfg_free(cfg);
 }
 
+static const char *origins_of(const struct bottle_policy *pol, const char *host)
+{
+  static char buf[512];
+  return cfg_policy_origins(pol, host, buf, sizeof(buf));
+}
+
+/* Where each host came from, as `bottle policy ID` shows it. */
+static void test_origins(void)
+{
+  struct bottle_config *cfg = forge_trusting_config();
+  cJSON *ann = annotations("{\"bottle.profile\": \"forge\", \"bottle.egress.allowlist\": "
+                           "\"claude.ai, NPM.example.org.\"}");
+  char *const allow[] = {"Extra.example.net", NULL};
+  struct cfg_container_input in = {.annotations = ann, .allow = allow};
+  struct bottle_policy *pol = cfg ? resolve(cfg, &in) : NULL;
+  CHECK(pol != NULL);
+  if (pol) {
+    CHECK_STREQ(origins_of(pol, "api.anthropic.com"), "default");
+    CHECK_STREQ(origins_of(pol, "claude.ai"), "default, annotation bottle.egress.allowlist");
+    CHECK_STREQ(origins_of(pol, "npm.example.org"), "annotation bottle.egress.allowlist");
+    CHECK_STREQ(origins_of(pol, "*.corp.example"), "profile forge");
+    CHECK_STREQ(origins_of(pol, "100.101.102.103"), "ssh tail");
+    CHECK_STREQ(origins_of(pol, "git.corp.example"), "ssh git");
+    CHECK_STREQ(origins_of(pol, "extra.example.net"), "command line --allow");
+    for (size_t i = 0; i < pol->allowlist.len; i++)
+      CHECK(origins_of(pol, pol->allowlist.items[i])[0] != '\0', "%s has an origin",
+            pol->allowlist.items[i]);
+  }
+  cfg_policy_free(pol);
+  cJSON_Delete(ann);
+
+  char *const cenv[] = {"BOTTLE_EGRESS_ALLOWLIST=claude.ai", NULL};
+  struct cfg_container_input from_env = {.env = cenv};
+  pol = cfg ? resolve(cfg, &from_env) : NULL;
+  CHECK(pol != NULL);
+  if (pol)
+    CHECK_STREQ(origins_of(pol, "claude.ai"), "default, container env BOTTLE_EGRESS_ALLOWLIST");
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
+static char *yaml_of(const struct bottle_policy *pol)
+{
+  struct cfg_error e = {0};
+  return cfg_pipelock_yaml(pol, "10.231.0.1", 8888, NULL, &e);
+}
+
+/* A running bottle's policy: kept as JSON, it gives the same YAML back byte for byte; allow
+ * and deny validate as every other input and change nothing when refused. */
+static void test_live_policy(void)
+{
+  struct bottle_config *cfg = config(profiles_json);
+  struct cfg_container_input in = {.profile = "forge"};
+  struct bottle_policy *pol = cfg ? resolve(cfg, &in) : NULL, *back = NULL;
+  CHECK(pol != NULL);
+  if (pol == NULL) {
+    cfg_free(cfg);
+    return;
+  }
+  cJSON *j = cfg_policy_to_json(pol);
+  CHECK(cfg_policy_from_json(j, &back, &err) == 0, "%s", err.msg);
+  char *before = yaml_of(pol), *again = back ? yaml_of(back) : NULL;
+  CHECK(before != NULL && again != NULL && strcmp(before, again) == 0);
+  if (back)
+    CHECK_STREQ(origins_of(back, "git.corp.example"), "ssh git");
+  free(again);
+
+  char normal[254];
+  CHECK(cfg_policy_allow(back, "New.Example.org.", "bottle policy --allow", normal, &err) == 0);
+  CHECK_STREQ(normal, "new.example.org");
+  CHECK(strlist_contains(&back->allowlist, "new.example.org"));
+  CHECK_STREQ(origins_of(back, "new.example.org"), "bottle policy --allow");
+  cfg_error_clear(&err);
+  CHECK(cfg_policy_allow(back, "https://x.example.org/", "bottle policy --allow", normal, &err) <
+        0);
+  CHECK(strstr(err.msg, "--allow: \"https://x.example.org/\"") == err.msg, "%s", err.msg);
+  CHECK(cfg_policy_deny(back, "new.example.org", normal, &err) == 0);
+  again = yaml_of(back);
+  CHECK(again != NULL && strcmp(before, again) == 0, "allow then deny gives the YAML back");
+  free(again);
+
+  /* a host a wildcard covers is denied by its entry; an unknown one is a typo */
+  cfg_error_clear(&err);
+  CHECK(cfg_policy_deny(back, "api.corp.example", normal, &err) < 0);
+  CHECK_STREQ(err.msg, "--deny \"api.corp.example\": the entry \"*.corp.example\" allows it; "
+                       "deny \"*.corp.example\" (and allow the names to keep)");
+  cfg_error_clear(&err);
+  CHECK(cfg_policy_deny(back, "nowhere.example", normal, &err) < 0);
+  CHECK(strstr(err.msg, "not in the allowlist") != NULL, "%s", err.msg);
+  cfg_error_clear(&err);
+  CHECK(cfg_policy_deny(back, "bad host", normal, &err) < 0);
+  CHECK(strstr(err.msg, "--deny: \"bad host\" ") == err.msg, "%s", err.msg);
+  /* a profile's or default's host may be denied (tightening), but not the last one */
+  CHECK(cfg_policy_deny(back, "claude.ai", normal, &err) == 0);
+  CHECK(!strlist_contains(&back->allowlist, "claude.ai"));
+  CHECK_STREQ(origins_of(back, "claude.ai"), "");
+  while (back->allowlist.len > 1)
+    CHECK(cfg_policy_deny(back, back->allowlist.items[0], normal, &err) == 0);
+  cfg_error_clear(&err);
+  CHECK(cfg_policy_deny(back, back->allowlist.items[0], normal, &err) < 0);
+  CHECK(strstr(err.msg, "last allowed host") != NULL, "%s", err.msg);
+
+  /* state that does not validate is refused */
+  cJSON *bad = cJSON_Parse("{\"allowlist\": [{\"host\": \"Not Normal\"}]}");
+  struct bottle_policy *none = NULL;
+  CHECK(cfg_policy_from_json(bad, &none, &err) < 0 && none == NULL);
+  CHECK(strstr(err.msg, "is not a normalised host") != NULL, "%s", err.msg);
+  cJSON_Delete(bad);
+  bad = cJSON_Parse("{\"allowlist\": []}");
+  CHECK(cfg_policy_from_json(bad, &none, &err) < 0 && none == NULL);
+  cJSON_Delete(bad);
+
+  free(before);
+  cJSON_Delete(j);
+  cfg_policy_free(back);
+  cfg_policy_free(pol);
+  cfg_free(cfg);
+}
+
 int main(void)
 {
   RUN(test_seed_cases);
@@ -750,5 +877,7 @@ int main(void)
   RUN(test_annotation_shapes);
   RUN(test_empty_allowlist);
   RUN(test_sidecar_argv);
+  RUN(test_origins);
+  RUN(test_live_policy);
   return unit_finish();
 }
