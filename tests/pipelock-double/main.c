@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -28,6 +29,82 @@
 /* Reachable for the whole run, so nothing in it is a leak. */
 static struct policy policy;
 static struct proxy proxy;
+
+/* Hot reload as pipelock's config.Reloader does it (pipelock.md §3.1): SIGHUP reloads at once; a
+ * write, create or rename of the config's name in its directory reloads 100 ms after the last
+ * such event. A config that fails to load is reported on stderr and the old one stays. What a
+ * reload cannot change stays as started: the listeners (bound already) and forward_proxy.enabled
+ * (pipelock needs a restart for it), and a --mode given on the command line still wins. */
+static struct {
+  pthread_mutex_t lock;
+  const char *path, *mode; /* path: NULL until the proxy has its first config */
+} reload = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void reload_config(void)
+{
+  pthread_mutex_lock(&reload.lock);
+  if (reload.path == NULL) {
+    pthread_mutex_unlock(&reload.lock);
+    return;
+  }
+  /* Never freed: a client thread may still read the one it replaces. */
+  struct policy *next = calloc(1, sizeof(*next));
+  char err[1024];
+  struct audit_line l;
+  if (next == NULL || policy_load(reload.path, next, err, sizeof(err)) < 0) {
+    fprintf(stderr, "pipelock: config reload failed: %s\n", next ? err : "out of memory");
+    pthread_mutex_unlock(&reload.lock);
+    return;
+  }
+  if (reload.mode) {
+    free(next->mode);
+    next->mode = strdup(reload.mode);
+  }
+  next->forward_enabled = proxy.policy->forward_enabled;
+  __atomic_store_n(&proxy.policy, next, __ATOMIC_RELEASE);
+  audit_begin(&l, "info", "config_reload");
+  audit_num(&l, "api_allowlist", (long long)next->api_allowlist.n);
+  audit_emit(&l, "config reloaded");
+  pthread_mutex_unlock(&reload.lock);
+}
+
+static void *watch_thread(void *arg)
+{
+  (void)arg;
+  char dir[4096];
+  snprintf(dir, sizeof(dir), "%s", reload.path);
+  char *slash = strrchr(dir, '/');
+  const char *base = slash ? slash + 1 : reload.path;
+  if (slash == dir)
+    dir[1] = '\0';
+  else if (slash)
+    *slash = '\0';
+  else
+    snprintf(dir, sizeof(dir), ".");
+  int fd = inotify_init1(IN_CLOEXEC);
+  if (fd < 0 ||
+      inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
+    return NULL; /* as pipelock: no watch, SIGHUP still reloads */
+  bool pending = false;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, pending ? 100 : -1);
+    if (r == 0) {
+      pending = false;
+      reload_config();
+      continue;
+    }
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n = read(fd, buf, sizeof(buf));
+    for (ssize_t off = 0; n > 0 && off < n;) {
+      const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+      if (ev->len > 0 && strcmp(ev->name, base) == 0)
+        pending = true;
+      off += (ssize_t)(sizeof(*ev) + ev->len);
+    }
+  }
+  return NULL;
+}
 
 static void usage(FILE *out)
 {
@@ -107,8 +184,7 @@ static void *signal_thread(void *arg)
       continue;
     struct audit_line l;
     if (sig == SIGHUP) {
-      audit_begin(&l, "warn", "reload");
-      audit_emit(&l, "config reload is not supported by the double; restart it");
+      reload_config();
       continue;
     }
     audit_begin(&l, "info", "shutdown");
@@ -131,6 +207,7 @@ static int cmd_run(int argc, char **argv)
                          {"--mode", "-m", &mode},
                          {"--test-listen-delay-ms", NULL, &listen_delay_ms},
                          {"--test-forward-proxy", NULL, &forward_proxy},
+                         {"--test-no-health", NULL, &no_health},
                          {NULL, NULL, NULL}};
   if (parse_flags(argc, argv, flags, "run") < 0)
     return 1;
@@ -175,8 +252,20 @@ static int cmd_run(int argc, char **argv)
     fprintf(stderr, "Error: cannot start signal thread\n");
     return 1;
   }
+  if (no_health && strcmp(no_health, "true") != 0)
+    return cli_error("--test-no-health %s: must be true", no_health);
+  proxy.no_health = no_health != NULL;
   proxy.policy = &policy;
   proxy.started = time(NULL);
+  pthread_mutex_lock(&reload.lock);
+  reload.path = config;
+  reload.mode = mode;
+  pthread_mutex_unlock(&reload.lock);
+  pthread_t w;
+  if (pthread_create(&w, NULL, watch_thread, NULL) != 0) {
+    fprintf(stderr, "Error: cannot start the config watcher\n");
+    return 1;
+  }
   if (policy.metrics_listen && policy.metrics_listen[0] &&
       metrics_listen_start(&proxy, policy.metrics_listen) < 0)
     return 1;
@@ -207,7 +296,6 @@ static int cmd_check(int argc, char **argv)
   printf("Config validation: OK\n");
   return 0;
 }
-                         {"--test-no-health", NULL, &no_health},
 
 /* cli/runtime/healthcheck.go: GET /health, 3 s, exit 0 only on 200. */
 static int cmd_healthcheck(int argc, char **argv)
@@ -252,9 +340,6 @@ static int cmd_healthcheck(int argc, char **argv)
 }
 
 int main(int argc, char **argv)
-  if (no_health && strcmp(no_health, "true") != 0)
-    return cli_error("--test-no-health %s: must be true", no_health);
-  proxy.no_health = no_health != NULL;
 {
   if (argc < 2) {
     usage(stderr);
