@@ -29,7 +29,8 @@ bool create_flag(struct create_args *a, int ch, const char *arg)
   case CREATE_OPT_PRESERVE_FDS:
     a->o.preserve_fds = atoi(arg);
     return true;
-  case CREATE_OPT_PIDFD_SOCKET: /* runc >= 1.2; no client here passes it, accepted */
+  case CREATE_OPT_PIDFD_SOCKET: /* runc >= 1.2 */
+    a->o.pidfd_socket = arg;
     return true;
   default:
     return false;
@@ -51,9 +52,11 @@ int create_args_finish(struct create_args *a, int argc, char **argv, const char 
   }
   a->pid_file = a->o.pid_file ? abs_path(a->o.pid_file) : NULL;
   a->console_socket = a->o.console_socket ? abs_path(a->o.console_socket) : NULL;
+  a->pidfd_socket = a->o.pidfd_socket ? abs_path(a->o.pidfd_socket) : NULL;
   a->bundle = abs_path(a->bundle_arg ? a->bundle_arg : ".");
   a->o.pid_file = a->pid_file;
   a->o.console_socket = a->console_socket;
+  a->o.pidfd_socket = a->pidfd_socket;
   a->o.bundle = a->bundle;
   return 0;
 }
@@ -62,5 +65,6 @@ void create_args_free(struct create_args *a)
 {
   free(a->pid_file);
   free(a->console_socket);
+  free(a->pidfd_socket);
   free(a->bundle);
 }

@@ -31,7 +31,7 @@ enum {
 struct create_args {
   struct create_opts o; /* paths in it point at the absolute copies below */
   const char *bundle_arg;
-  char *bundle, *pid_file, *console_socket;
+  char *bundle, *pid_file, *console_socket, *pidfd_socket;
 };
 
 /* Applies one getopt_long result; false when ch is not a shared flag. */

@@ -128,8 +128,10 @@ int verb_exec(struct globals *g, int argc, char **argv)
     case OPT_IGNORE_PAUSED:
       o.ignore_paused = cli_bool(optarg);
       break;
-    case OPT_CGROUP:
     case OPT_PIDFD:
+      o.pidfd_socket = optarg;
+      break;
+    case OPT_CGROUP:
       break;
     default:
       return cli_usage_error("exec", "flag provided but not defined");
@@ -160,8 +162,10 @@ int verb_exec(struct globals *g, int argc, char **argv)
   }
   char *pid_file = o.pid_file ? abs_path(o.pid_file) : NULL;
   char *console = o.console_socket ? abs_path(o.console_socket) : NULL;
+  char *pidfd_socket = o.pidfd_socket ? abs_path(o.pidfd_socket) : NULL;
   o.pid_file = pid_file;
   o.console_socket = console;
+  o.pidfd_socket = pidfd_socket;
 
   struct container *c = NULL;
   int rc = 255;
@@ -244,5 +248,6 @@ done:
   container_free(c);
   free(pid_file);
   free(console);
+  free(pidfd_socket);
   return rc;
 }

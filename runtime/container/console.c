@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,6 +30,25 @@ int console_connect(const char *path, bottle_error_t *err)
     return berr(err, e, "connect to console socket %s", path);
   }
   return fd;
+}
+
+int pidfd_send_to_socket(const char *path, pid_t pid, const char *kind, bottle_error_t *err)
+{
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0)
+    return berr(err, errno, "pidfd_open %d for --pidfd-socket", (int)pid);
+  int sock = console_connect(path, err);
+  if (sock < 0) {
+    close(pidfd);
+    return berr_wrap(err, "--pidfd-socket");
+  }
+  int r = send_fd(sock, pidfd, kind);
+  int e = errno;
+  close(sock);
+  close(pidfd);
+  if (r < 0)
+    return berr(err, e, "send pidfd over --pidfd-socket %s", path);
+  return 0;
 }
 
 int console_setup(int sock, const cJSON *process, bool bind_console, uid_t uid, bottle_error_t *err)

@@ -16,5 +16,9 @@ int console_connect(const char *path, bottle_error_t *err);
  * slave the controlling tty and fds 0-2, and chowns it to uid. Closes sock. */
 int console_setup(int sock, const cJSON *process, bool bind_console, uid_t uid,
                   bottle_error_t *err);
+/* --pidfd-socket (runc 1.2): connects to the caller's socket at path and sends a pidfd of
+ * pid with SCM_RIGHTS, the message text "standard" for a container's init and "setns" for
+ * an exec'd process, as runc. */
+int pidfd_send_to_socket(const char *path, pid_t pid, const char *kind, bottle_error_t *err);
 
 #endif

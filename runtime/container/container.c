@@ -577,6 +577,8 @@ static int record_created(struct create_run *r, cJSON **config_owner, bottle_err
   r->cg = NULL; /* owned by c */
   if (state_save(c, err) < 0)
     return -1;
+  if (r->o->pidfd_socket && pidfd_send_to_socket(r->o->pidfd_socket, r->pid, "standard", err) < 0)
+    return -1;
   if (r->o->pid_file && write_pid_file(r->o->pid_file, r->pid, err) < 0)
     return -1;
   return 0;

@@ -14,6 +14,7 @@ struct create_opts {
   const char *bundle;         /* absolute; create has chdir'ed into it */
   const char *pid_file;       /* absolute or NULL */
   const char *console_socket; /* or NULL */
+  const char *pidfd_socket;   /* absolute or NULL: the init's pidfd is sent there */
   bool has_console_peer;      /* foreground run with a terminal: console_peer is a */
   int console_peer;           /* connected socket used instead of console_socket */
   bool no_pivot;

@@ -199,6 +199,10 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
   }
   if (pid < 0 || exec_release(c, pid, sync_pair[0], err) < 0)
     goto out;
+  if (o->pidfd_socket && pidfd_send_to_socket(o->pidfd_socket, pid, "setns", err) < 0) {
+    kill(pid, SIGKILL);
+    goto out;
+  }
   if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
     kill(pid, SIGKILL);
     goto out;

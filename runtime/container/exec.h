@@ -17,6 +17,7 @@ struct exec_opts {
   bool detach;
   const char *pid_file;       /* absolute or NULL */
   const char *console_socket; /* absolute or NULL */
+  const char *pidfd_socket;   /* absolute or NULL: the process's pidfd is sent there */
   bool has_console_peer;      /* foreground exec -t: a connected socket instead */
   int console_peer;
   int console_ours; /* our end: the pty master arrives here */
