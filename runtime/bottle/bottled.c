@@ -603,6 +603,8 @@ static int step_record(struct build *b, struct build_run *r, bottle_error_t *err
   /* what a container joining the bottle must not ask to change (pod.c) */
   cleanup_free char *policy = pod_policy_fingerprint(b->pol, b->cfg->sidecar_port);
   cJSON_AddStringToObject(b->record, "policy", policy);
+  /* what `bottle policy` shows and changes (live_policy.c) */
+  cJSON_AddItemToObject(b->record, "egress_policy", cfg_policy_to_json(b->pol));
   return write_record(b->dir, b->record, err);
 }
 

@@ -17,6 +17,7 @@
 #include "runtime/lib/util.h"
 #include "runtime/cli/verbs.h"
 #include "runtime/cli/verb_logs.h"
+#include "runtime/cli/verb_policy.h"
 
 #define CREATE_HELP                                                                                \
   "  --bundle, -b DIR       the bundle (default .)\n"                                              \
@@ -99,6 +100,14 @@ static const struct verb {
      "  --follow, -f           keep printing new lines\n"
      "  --blocked              denials only\n"
      "  --json                 the raw audit lines\n"},
+    {"policy", verb_policy, 0, "ID [--allow HOST]... [--deny HOST]...",
+     "shows a bottled container's egress allowlist, or changes it while the agent runs\n"
+     "Without flags, each allowed host with where it came from (default, profile NAME,\n"
+     "annotation, container env, command line --allow, ssh ALIAS, bottle policy --allow).\n"
+     "With flags, pipelock reloads the changed list; the agent keeps running. All or none:\n"
+     "a bad host changes nothing. A pod member's id changes its pod's bottle.",
+     "  --allow, -a HOST       add HOST (a name, *.domain or IPv4), as in the allowlists\n"
+     "  --deny, -d HOST        remove the entry HOST, whatever its origin\n"},
     {"gc", bottle_gc_main, 0, "[--stopped]",
      "removes the sidecar, network and overlay of bottles whose agent state is gone",
      "  --stopped              also bottles whose agent has exited, with the agent's state\n"},
