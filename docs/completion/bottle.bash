@@ -25,7 +25,7 @@ _bottle() {
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   local globals="--root --log --log-format --debug --systemd-cgroup --config --version --help"
   local verbs="create start run state kill delete list ps exec features spec events pause resume
-    update checkpoint restore logs gc"
+    update checkpoint restore logs policy gc"
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
       --root) root=${COMP_WORDS[i + 1]}; i=$((i + 1)) ;;
@@ -40,6 +40,7 @@ _bottle() {
     --log | --config | --pid-file | --process | -p | --resources | -r)
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    --allow | --deny) [ "$verb" = policy ] && return ;; # a host: nothing to offer
     --format | -f) [ "$verb" = list ] || [ "$verb" = ps ] && { COMPREPLY=($(compgen -W "table json" -- "$cur")); return; } ;;
   esac
   if [ -z "$verb" ]; then
@@ -59,6 +60,7 @@ _bottle() {
     events) opts="$opts --interval --stats" ;;
     update) opts="$opts --resources --memory --memory-swap --cpu-quota --cpu-period --cpu-share --cpuset-cpus --pids-limit" ;;
     logs) opts="$opts --follow --blocked --json" ;;
+    policy) opts="$opts --allow --deny" ;;
     gc) opts="$opts --stopped" ;;
   esac
   if [[ $cur == -* ]]; then
