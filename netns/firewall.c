@@ -104,6 +104,73 @@ static int inbound_chains(char *out, size_t len, const struct netns_topology *t,
                   port, t->agent_ip, i, t->sidecar_ip);
 }
 
+const char *const netns_bypass_kinds[NETNS_BYPASS_KINDS] = {"tcp", "udp", "dns", "icmp",
+                                                           "other"};
+
+/* Bypass telemetry: what arrives from the agent's link and is refused below the proxy, counted
+ * per kind (netns_bypass_kinds) in named counters of the bottle's table. The rules sit after
+ * the proxy's accept, so the allowed path passes none of them; they only count, the rejects
+ * after them decide. Written as nft lists them back, so that the start gate (netns/check.c)
+ * compares the same text. */
+void nn_bypass_objects(char *out, size_t len)
+{
+  size_t used = 0;
+  out[0] = '\0';
+  for (int k = 0; k < NETNS_BYPASS_KINDS && used < len; k++)
+    used += (size_t)snprintf(out + used, len - used, "counter bypass_%s {\n}\n",
+                             netns_bypass_kinds[k]);
+}
+
+void nn_bypass_rules(char *out, size_t len, const char *i)
+{
+  snprintf(out, len,
+           "iifname \"%s\" meta l4proto { tcp, udp } th dport 53 counter name \"bypass_dns\"\n"
+           "iifname \"%s\" tcp dport != 53 counter name \"bypass_tcp\"\n"
+           "iifname \"%s\" udp dport != 53 counter name \"bypass_udp\"\n"
+           "iifname \"%s\" meta l4proto icmp counter name \"bypass_icmp\"\n"
+           "iifname \"%s\" meta l4proto != { icmp, tcp, udp } counter name \"bypass_other\"\n",
+           i, i, i, i, i);
+}
+
+int netns_bypass_counts(const struct netns_topology *t,
+                        unsigned long long counts[NETNS_BYPASS_KINDS], struct nn_error *err)
+{
+  const char *hash = t->sidecar_ifname + 4;
+  if (strncmp(t->sidecar_ifname, "btla", 4) != 0 || strlen(hash) != NN_HASH_LEN)
+    return nn_fail(err, EINVAL, "bypass counts: bottle's link %s has no hash", t->sidecar_ifname);
+  if (nn_lib_load(NN_LIB_NFT, err) < 0)
+    return -1;
+  int nsfd = nn_netns_open(t->sidecar_netns, err);
+  if (nsfd < 0)
+    return -1;
+  struct nft n;
+  int rc = nft_open(&n, nsfd, err);
+  close(nsfd);
+  if (rc < 0)
+    return -1;
+  char cmd[96];
+  snprintf(cmd, sizeof(cmd), "list counters table inet bottle_%s\n", hash);
+  rc = nft_do(&n, cmd, false, err);
+  for (int k = 0; k < NETNS_BYPASS_KINDS; k++)
+    counts[k] = 0;
+  if (rc == 0) {
+    /* "counter bypass_<kind> {", then "packets N bytes M" */
+    const char *o = nft_ctx_get_output_buffer(n.ctx);
+    for (int k = 0; k < NETNS_BYPASS_KINDS; k++) {
+      char name[48];
+      snprintf(name, sizeof(name), "counter bypass_%s {", netns_bypass_kinds[k]);
+      const char *at = o ? strstr(o, name) : NULL;
+      if (at == NULL || sscanf(at + strlen(name), " packets %llu", &counts[k]) != 1) {
+        rc = nn_fail(err, EPROTO, "bypass counts: table inet bottle_%s has no counter %s", hash,
+                     name);
+        break;
+      }
+    }
+  }
+  nft_close(&n, false);
+  return rc < 0 ? -1 : 0;
+}
+
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      struct nn_error *err)
 {
@@ -134,7 +201,10 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
              "    oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
              i, t->agent_ip, i);
   }
-  char cmds[4096];
+  char counters[256], counting[1024];
+  nn_bypass_objects(counters, sizeof(counters));
+  nn_bypass_rules(counting, sizeof(counting), i);
+  char cmds[6144];
   /* Prerouting, not input: with forwarding off a packet for any other address would be
    * dropped silently and the agent would wait for a timeout; a reject answers at once
    * (connection refused for the sidecar's other ports, unreachable for anything else).
@@ -144,9 +214,11 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
   snprintf(cmds, sizeof(cmds),
            "%s"
            "table inet bottle_%s {\n"
+           "%s"
            "  chain agent_in {\n"
            "    type filter hook prerouting priority -150; policy accept;\n"
            "    iifname \"%s\" ip daddr %s tcp dport %u accept\n"
+           "%s"
            "%s"
            "    iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "    iifname \"%s\" reject with icmpx type admin-prohibited\n"
@@ -161,7 +233,8 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
            "    oifname \"btla*\" accept\n"
            "  }\n"
            "}\n",
-           stale_cmd, hash, i, ip, port, replies, i, ip, i, inbound, forward_in, i, i);
+           stale_cmd, hash, counters, i, ip, port, replies, counting, i, ip, i, inbound,
+           forward_in, i, i);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, stale);
   return rc < 0 ? nn_wrap(err, "sidecar rules") : 0;

@@ -80,6 +80,10 @@ int nn_sysctl_set(const char *key, const char *value, struct nn_error *err);
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      struct nn_error *err);
 int nn_sidecar_rules_remove(int nsfd, const char *hash, struct nn_error *err);
+/* The bypass counters of the bottle's table and the rules that count into them on link i, in
+ * the text nft lists back (firewall.c writes them, check.c compares them). */
+void nn_bypass_objects(char *out, size_t len);
+void nn_bypass_rules(char *out, size_t len, const char *i);
 int nn_host_rules(const char *hash, const char *ifname, const char *subnet, bool inbound,
                   struct nn_error *err);
 int nn_host_rules_remove(const char *hash, struct nn_error *err);

@@ -192,6 +192,14 @@ int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, st
  * load what they need themselves, and fail the same way. */
 int netns_load_libraries(struct nn_error *err);
 
+/* Bypass telemetry: packets from the agent's link that the bottle's filter refused below the
+ * proxy, per kind: TCP or UDP to a port but DNS's (other than the proxy's), DNS (TCP or UDP to
+ * 53), ICMP, any other protocol. Read from the bottle's counters in its sidecar netns (root). */
+enum { NETNS_BYPASS_KINDS = 5 };
+extern const char *const netns_bypass_kinds[NETNS_BYPASS_KINDS]; /* "tcp", "udp", "dns", ... */
+int netns_bypass_counts(const struct netns_topology *t,
+                        unsigned long long counts[NETNS_BYPASS_KINDS], struct nn_error *err);
+
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
                struct nn_error *err);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bypass.h"
 #include "runtime/container/state.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"
@@ -321,6 +322,43 @@ static void note_dead_sidecar(const struct globals *g, const char *id, const str
             "container)\n");
 }
 
+/* Bypass telemetry beside pipelock's blocks: what the agent sent on its link that never reached
+ * the proxy, from the bottle's counters (gone once it is deleted; root only). One line per kind
+ * seen, or with --json one line with every count. */
+static void print_bypass(const struct globals *g, const char *id, const struct logs_opts *o)
+{
+  struct container *c = NULL;
+  bottle_error_t err = NULL;
+  cleanup_cjson cJSON *counts = NULL;
+  if (state_load(g->root, id, false, &c, &err) == 0) {
+    counts = bypass_counts_json(c, &err);
+    container_free(c);
+  }
+  if (counts == NULL)
+    log_msg(LOG_DEBUG, "no bypass counts for %s: %s", id, err ? err->msg : "?");
+  berr_free(&err);
+  if (counts == NULL)
+    return;
+  if (o->json) {
+    cleanup_cjson cJSON *line = cJSON_CreateObject();
+    cJSON_AddStringToObject(line, "component", "bottle");
+    cJSON_AddStringToObject(line, "event", "bypass");
+    cJSON_AddItemReferenceToObject(line, "refused_packets", counts);
+    cJSON_AddStringToObject(line, "message", "packets refused below the proxy, per kind");
+    cleanup_free char *text = cJSON_PrintUnformatted(line);
+    puts(text);
+    return;
+  }
+  const cJSON *kind;
+  cJSON_ArrayForEach(kind, counts)
+  {
+    double n = cJSON_GetNumberValue(kind);
+    if (n > 0)
+      printf("BYPASS %s: %.0f packet%s refused below the proxy (%s)\n", kind->string, n,
+             n == 1 ? "" : "s", bypass_kind_meaning(kind->string));
+  }
+}
+
 static bool log_replaced(FILE *f, const char *path)
 {
   struct stat now, open_one;
@@ -388,6 +426,7 @@ static int print_log(const struct globals *g, const char *id, const struct logs_
     sleep_ms(FOLLOW_POLL_MS);
     idle_ms += FOLLOW_POLL_MS;
   }
+  print_bypass(g, id, o);
   note_dead_sidecar(g, id, o);
   return fflush(stdout) == EOF ? 1 : 0;
 }

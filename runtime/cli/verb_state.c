@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "runtime/bottle/bottled.h"
+#include "runtime/bottle/bypass.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/container/state.h"
 #include "runtime/cli/verbs.h"
@@ -20,6 +21,12 @@ int verb_state(struct globals *g, int argc, char **argv)
   if (state_load(g->root, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   cleanup_cjson cJSON *j = container_state_json(c, container_status(c), "");
+  /* What the agent tried below the proxy (clients ignore the field too); nothing when the
+   * counters cannot be read, as state must answer for a bottle half torn down. */
+  cJSON *bypass = c->bottle != NULL ? bypass_counts_json(c, &err) : NULL;
+  if (bypass != NULL)
+    cJSON_AddItemToObject(j, "bypass", bypass);
+  berr_free(&err);
   container_free(c);
   /* A bottled container also says whether its proxy still runs (clients ignore the field). */
   const char *sidecar = bottled_sidecar_status(g, id);
