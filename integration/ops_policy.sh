@@ -11,8 +11,8 @@
 . "$(dirname "$0")/bottled.lib.sh"
 bottled_setup policy
 before=$(bt_snapshot)
-A=pol-a-$$ P=pol-p-$$
-bt_track "$A" "$P"
+A=pol-a-$$ P=pol-p-$$ M=pol-m-$$
+bt_track "$A" "$P" "$M"
 bottled_agent "$BT/agent" sleep 600
 bottled_agent "$BT/plain" sleep 600
 bottled_config "$BT/plain.json" 'c["mode"] = "plain"'
@@ -105,6 +105,21 @@ check_eq "the YAML is the original, byte for byte" "$(head -1 <<<"$orig")" \
   "$(sha256sum "$yaml" 2>&1)"
 check_contains "bottle logs: the deny's audit line" \
   "policy_change allow= deny=$INTERNET_IP,second.example by=uid 0" "$(bt logs "$A")"
+
+# A container that joined the bottle (docker --network container:A) changes the bottle's.
+bottled_agent "$BT/member" sleep 600
+bundle_edit "$BT/member" "
+for ns in c['linux']['namespaces']:
+    if ns['type'] == 'network': ns['path'] = '/proc/$pid/ns/net'"
+check "a member joins the bottle" bt create --bundle "$BT/member" "$M"
+n=$(reloads)
+check "policy --allow through the member's id" bt policy "$M" --allow member.example
+wait_reloads $((n + 2))
+check_contains "the member's id shows the bottle's policy" "$M is in the bottle of $A" "$(bt policy "$M")"
+check_contains "the bottle's own list has the host" "member.example" "$(bt policy "$A")"
+check_contains "the bottle's YAML has it" '- "member.example"' "$(cat "$yaml")"
+check "policy --deny through the member's id" bt policy "$M" --deny member.example
+check "delete the member" bt delete --force "$M"
 
 # A plain container has no policy to change.
 BT_CONFIG_FILE=$BT/plain.json
