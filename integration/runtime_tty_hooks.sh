@@ -125,7 +125,7 @@ host_mnt=$(readlink /proc/self/ns/mnt)
 check_eq "prestart runs in the runtime's mount namespace" "$host_mnt" "$(cat "$T/hk.prestart.mnt")"
 check_eq "createRuntime runs in the runtime's mount namespace" "$host_mnt" "$(cat "$T/hk.createRuntime.mnt")"
 check_fails "createContainer runs in the container's mount namespace" test "$host_mnt" = "$(cat "$T/hk.createContainer.mnt")"
-check_eq "prestart sees status creating" creating "$(jget "$T/hk.prestart" status)"
+check_eq "prestart sees status created (crun, the spec)" created "$(jget "$T/hk.prestart" status)"
 check "prestart gets the init's host pid" test "$(jget "$T/hk.prestart" pid)" -gt 1
 check_eq "createContainer gets the same host pid" "$(jget "$T/hk.prestart" pid)" "$(jget "$T/hk.createContainer" pid)"
 check_eq "startContainer gets the same host pid" "$(jget "$T/hk.prestart" pid)" "$(jget "$T/hk.startContainer" pid)"

@@ -544,7 +544,9 @@ static int drive_init(struct create_run *r, bottle_error_t *err)
   if (expect(r->sync_pair[0], SYNC_MOUNTS_DONE, err) < 0)
     return -1;
   {
-    cleanup_free char *hs = hooks_state_json(config, r->o->id, "creating", r->pid, r->o->bundle);
+    /* The environment exists, the init waits: "created", what `state` says now, as crun and
+     * the spec's lifecycle (runc says "creating"; no engine's hook reads it, docs/runtime.md). */
+    cleanup_free char *hs = hooks_state_json(config, r->o->id, "created", r->pid, r->o->bundle);
     if (hooks_run(config, "prestart", hs, err) < 0 ||
         hooks_run(config, "createRuntime", hs, err) < 0)
       return -1;
