@@ -150,16 +150,70 @@ fail:
 
 int cgroup_enter(const struct cgroup *cg, pid_t pid, bottle_error_t *err)
 {
+  return cgroup_enter_sub(cg, pid, NULL, 0, err);
+}
+
+/* The sub-cgroup that subs give a hierarchy holding `controllers` (NULL: the unified one). */
+static const char *sub_for(const char *const *subs, size_t n, const char *controllers)
+{
+  const char *any = NULL;
+  for (size_t i = 0; i < n; i++) {
+    const char *colon = strchr(subs[i], ':');
+    if (colon == NULL) {
+      any = subs[i];
+      continue;
+    }
+    cleanup_free char *list = xasprintf("%.*s", (int)(colon - subs[i]), subs[i]);
+    char *save = NULL;
+    for (char *c = strtok_r(list, ",", &save); c && controllers; c = strtok_r(NULL, ",", &save))
+      if (cgroup_controller_listed(controllers, c))
+        return colon + 1;
+  }
+  return any;
+}
+
+static int check_sub(const char *entry, bottle_error_t *err)
+{
+  const char *colon = strchr(entry, ':');
+  const char *path = colon ? colon + 1 : entry;
+  bool dotdot = false;
+  for (const char *p = path; *p; p++)
+    if ((p == path || p[-1] == '/') && p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+      dotdot = true;
+  if (*path == '\0' || dotdot)
+    return berr(err, EINVAL,
+                "exec --cgroup %s: needs a path below the container's cgroup, without \"..\"",
+                entry);
+  return 0;
+}
+
+static int join_dir(const char *dir, const char *sub, pid_t pid, bottle_error_t *err)
+{
+  if (sub == NULL)
+    return cg_writef(dir, "cgroup.procs", err, "%d", (int)pid);
+  cleanup_free char *full = xasprintf("%s/%s", dir, sub);
+  struct stat st;
+  if (stat(full, &st) < 0)
+    return berr(err, errno, "exec --cgroup: sub-cgroup %s", full);
+  return cg_writef(full, "cgroup.procs", err, "%d", (int)pid);
+}
+
+int cgroup_enter_sub(const struct cgroup *cg, pid_t pid, const char *const *subs, size_t n,
+                     bottle_error_t *err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (check_sub(subs[i], err) < 0)
+      return -1;
   for (size_t i = 0; i < cg->n_hier; i++) {
     bool seen = false;
     for (size_t j = 0; j < i && !seen; j++)
       seen = strcmp(cg->hier[i].dir, cg->hier[j].dir) == 0;
-    if (!seen && cg_writef(cg->hier[i].dir, "cgroup.procs", err, "%d", (int)pid) < 0)
+    if (!seen && join_dir(cg->hier[i].dir, sub_for(subs, n, cg->hier[i].controllers), pid, err) < 0)
       return berr_wrap(err, "cgroup: join %s", cg->hier[i].controllers);
   }
   if (cg->unified) {
     bottle_error_t soft = NULL;
-    int rc = cg_writef(cg->unified, "cgroup.procs", cg->unified_only ? err : &soft, "%d", (int)pid);
+    int rc = join_dir(cg->unified, sub_for(subs, n, NULL), pid, cg->unified_only ? err : &soft);
     berr_free(&soft);
     if (rc < 0 && cg->unified_only)
       return berr_wrap(err, "cgroup: join");

@@ -23,6 +23,11 @@ int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const 
                   struct cgroup **out, bottle_error_t *err);
 /* Moves pid into every controller of the container's cgroup. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, bottle_error_t *err);
+/* exec --cgroup (runc 1.1+): each of subs is "[ctrl[,ctrl]:]path", a cgroup below the
+ * container's that must exist; a hierarchy takes the entry naming one of its controllers,
+ * else the entry naming none, else the container's own. A path with ".." is refused. */
+int cgroup_enter_sub(const struct cgroup *cg, pid_t pid, const char *const *subs, size_t n,
+                     bottle_error_t *err);
 /* Applies an OCI LinuxResources object again (bottle update); zero means unset. */
 int cgroup_update(const struct cgroup *cg, const cJSON *resources, bottle_error_t *err);
 int cgroup_freeze(const struct cgroup *cg, bool frozen, bottle_error_t *err);

@@ -74,6 +74,8 @@ int verb_exec(struct globals *g, int argc, char **argv)
   struct exec_opts o = {0};
   const char *process_file = NULL, *cwd = NULL, *user = NULL, *apparmor = NULL, *label = NULL;
   int tty = -1, nnp = -1;
+  const char *cgroup_subs[16];
+  size_t n_cgroup_subs = 0;
   cleanup_cjson cJSON *envs = cJSON_CreateArray();
   cleanup_cjson cJSON *caps = cJSON_CreateArray();
   cleanup_cjson cJSON *gids = cJSON_CreateArray();
@@ -132,6 +134,9 @@ int verb_exec(struct globals *g, int argc, char **argv)
       o.pidfd_socket = optarg;
       break;
     case OPT_CGROUP:
+      if (n_cgroup_subs == sizeof(cgroup_subs) / sizeof(*cgroup_subs))
+        return cli_usage_error("exec", "too many --cgroup flags");
+      cgroup_subs[n_cgroup_subs++] = optarg;
       break;
     default:
       return cli_usage_error("exec", "flag provided but not defined");
@@ -166,6 +171,8 @@ int verb_exec(struct globals *g, int argc, char **argv)
   o.pid_file = pid_file;
   o.console_socket = console;
   o.pidfd_socket = pidfd_socket;
+  o.cgroup_subs = cgroup_subs;
+  o.n_cgroup_subs = n_cgroup_subs;
 
   struct container *c = NULL;
   int rc = 255;

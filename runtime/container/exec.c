@@ -128,9 +128,11 @@ static int exec_channels(const struct exec_opts *o, int min_fd, int *console_fd,
 /* The parent's half once the process exists: it joins the cgroup and gets the container's
  * oom score before its GO; then we wait until it has called execve (EOF on the CLOEXEC socket)
  * or reported why not. */
-static int exec_release(struct container *c, pid_t pid, int sync, bottle_error_t *err)
+static int exec_release(struct container *c, const struct exec_opts *o, pid_t pid, int sync,
+                        bottle_error_t *err)
 {
-  if (c->cgroup != NULL && cgroup_enter(c->cgroup, pid, err) < 0)
+  if (c->cgroup != NULL &&
+      cgroup_enter_sub(c->cgroup, pid, o->cgroup_subs, o->n_cgroup_subs, err) < 0)
     return -1;
   {
     /* As before: the container's score, best effort (the process inherits ours otherwise). */
@@ -197,7 +199,7 @@ int container_exec(struct container *c, const struct exec_opts *o, int *exit_cod
     close(console_fd);
     console_fd = -1;
   }
-  if (pid < 0 || exec_release(c, pid, sync_pair[0], err) < 0)
+  if (pid < 0 || exec_release(c, o, pid, sync_pair[0], err) < 0)
     goto out;
   if (o->pidfd_socket && pidfd_send_to_socket(o->pidfd_socket, pid, "setns", err) < 0) {
     kill(pid, SIGKILL);

@@ -23,6 +23,8 @@ struct exec_opts {
   int console_ours; /* our end: the pty master arrives here */
   int preserve_fds;
   bool ignore_paused;
+  const char *const *cgroup_subs; /* exec --cgroup values, n_cgroup_subs of them */
+  size_t n_cgroup_subs;
 };
 
 /* Detached: returns 0 once the process has exec'd. Foreground: *exit_code
