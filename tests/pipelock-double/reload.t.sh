@@ -23,6 +23,7 @@ start_double "$WORK/etc/pipelock.yaml" "$LOG" || { fail "double did not start"; 
 PX=http://127.0.0.1:$PROXY_PORT
 code() { curl -s -o /dev/null -w '%{http_code}' -x "$PX" "http://$1:$HTTPD_PORT/index.html"; }
 reloads() { grep -c '"event":"config_reload"' "$LOG"; }
+reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 # replace FILE: renames FILE over the config, as bottle policy does
 replace() { mv "$1" "$WORK/etc/pipelock.yaml"; }
 
@@ -36,7 +37,7 @@ check_eq "b.test still blocked after other files changed" 403 "$(code b.test)"
 
 config b.test >"$WORK/etc/.pipelock.yaml.tmp"
 replace "$WORK/etc/.pipelock.yaml.tmp"
-wait_for test "$(reloads)" -ge 1
+wait_for reloads_at_least 1
 check_eq "a rename over the config reloads it (one reload)" 1 "$(reloads)"
 check_eq "b.test allowed after the rename" 200 "$(code b.test)"
 check_eq "a.test blocked after the rename" 403 "$(code a.test)"
@@ -44,9 +45,9 @@ check_eq "a.test blocked after the rename" 403 "$(code a.test)"
 config a.test >"$WORK/etc/pipelock.yaml.new"
 cat "$WORK/etc/pipelock.yaml.new" >"$WORK/etc/pipelock.yaml.keep"
 replace "$WORK/etc/pipelock.yaml.new"
-wait_for test "$(reloads)" -ge 2
+wait_for reloads_at_least 2
 kill -HUP "$DOUBLE_PID"
-wait_for test "$(reloads)" -ge 3
+wait_for reloads_at_least 3
 check_eq "SIGHUP reloads too" 3 "$(reloads)"
 check_eq "a.test allowed again" 200 "$(code a.test)"
 
@@ -61,7 +62,7 @@ check_eq "no reload counted for it" 3 "$(reloads)"
 config a.test false >"$WORK/etc/off.yaml"
 replace "$WORK/etc/off.yaml"
 kill -HUP "$DOUBLE_PID"
-wait_for test "$(reloads)" -ge 4
+wait_for reloads_at_least 4
 check_contains "forward_proxy.enabled needs a restart: still on" '"forward_proxy_enabled":true' \
   "$(curl -s --noproxy '*' "$PX/health")"
 check_eq "and still proxying" 200 "$(code a.test)"
