@@ -3,7 +3,8 @@
 # below the proxy is counted per kind (nftables counters of the bottle's table in the sidecar
 # netns): TCP to the sidecar's link address on a port but the proxy's, UDP to it, DNS to it,
 # ICMP to it. The counts appear in `bottle state` (a "bypass" object), in `bottle logs` (one
-# BYPASS line per kind seen) and in `bottle logs --json` (one line with every count). The
+# BYPASS line per kind seen), in `bottle logs --json` (one line with every count) and in the
+# stats of `bottle events`. The
 # allowed path counts nothing, and an attempt past the link (no route: ENETUNREACH in the agent's
 # own stack) never reaches the link, so nothing counts it (docs/security.md says so).
 . "$(dirname "$0")/bottled.lib.sh"
@@ -67,6 +68,9 @@ echo "$json"
 check_eq "logs --json: one bypass line with every count" \
   "{\"dns\": $dns, \"icmp\": 1, \"other\": 0, \"tcp\": 2, \"udp\": $udp}" \
   "$(python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])["refused_packets"], sort_keys=True))' "$json" 2>&1)"
+check_eq "events --stats: the counts ride along in data.bypass" \
+  "{\"dns\": $dns, \"icmp\": 1, \"other\": 0, \"tcp\": 2, \"udp\": $udp}" \
+  "$(bt events --stats "$A" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["data"]["bypass"], sort_keys=True))' 2>&1)"
 check "delete" bt delete --force "$A"
 check_eq "nothing left" "$before" "$(settle bt_snapshot "$before")"
 finish

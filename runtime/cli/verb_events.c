@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/bottle/bypass.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/container/state.h"
 #include "runtime/cli/verbs.h"
@@ -34,6 +35,13 @@ static int print_stats(struct container *c, bottle_error_t *err)
   cJSON *data = cgroup_stats(c->cgroup, err);
   if (data == NULL)
     return -1;
+  /* A bottled agent's refused bypass attempts ride along (docs/security.md §5a); clients that
+   * parse runc's stats ignore a field they do not know. */
+  bottle_error_t ignored = NULL;
+  cJSON *bypass = c->bottle != NULL ? bypass_counts_json(c, &ignored) : NULL;
+  if (bypass != NULL)
+    cJSON_AddItemToObject(data, "bypass", bypass);
+  berr_free(&ignored);
   print_event(c, "stats", data);
   return 0;
 }
