@@ -2,7 +2,7 @@
 # issue 12 item 7: exec --cgroup (runc 1.1+): the exec'd process joins a sub-cgroup of the
 # container's, "[ctrl[,ctrl]:]path"; a sub-cgroup missing in a hierarchy it applies to fails
 # the exec. Compared with runc on one running container each.
-# bottle also refuses a path with "..", which runc would join outside the container's cgroup.
+# A path with ".." (outside the container's cgroup) is refused by both.
 source "$(dirname "$0")/../tests/lib.sh"
 source "$(dirname "$0")/../tests/bundle.lib.sh"
 source "$(dirname "$0")/runtime_conformance.lib.sh"
@@ -40,6 +40,10 @@ for rt in $RUNTIMES; do
   # The path alone applies to every controller: cpu has no sub, so the exec fails.
   check_fails "$rt: --cgroup sub fails where a controller has no such sub-cgroup" \
     "$bin" --root "$T/root-$rt" exec --cgroup sub "x-$$" true
+  mkdir -p /sys/fs/cgroup/memory/bottle-test/escape-$$
+  check_fails "$rt: --cgroup memory:../escape is refused" \
+    "$bin" --root "$T/root-$rt" exec --cgroup "memory:../escape-$$" "x-$$" true
+  rmdir /sys/fs/cgroup/memory/bottle-test/escape-$$
   check_eq "$rt: the container still runs" running \
     "$("$bin" --root "$T/root-$rt" state "x-$$" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
 done

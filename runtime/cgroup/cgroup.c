@@ -181,7 +181,7 @@ static int check_sub(const char *entry, bottle_error_t *err)
     if ((p == path || p[-1] == '/') && p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
       dotdot = true;
   if (*path == '\0' || dotdot)
-    return berr(err, EINVAL,
+    return berr(err, 0,
                 "exec --cgroup %s: needs a path below the container's cgroup, without \"..\"",
                 entry);
   return 0;
