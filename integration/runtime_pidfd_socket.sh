@@ -5,7 +5,9 @@
 # "setns" for an exec'd process, as runc). The receiver here checks the fd's Pid: in
 # /proc/self/fdinfo against the pid file, signals 0 through it, and for create kills the
 # container through it. runc 1.1.5 (Debian 12) has no such flag; crun 1.8.1 neither: the
-# argv shapes are go-runc's (create/run/exec), driven against bottle only.
+# argv shapes are go-runc's (create/run/exec), driven against bottle only, with go-runc's other
+# current shapes (update --resources=-, events --interval=Ns, ps --format table, --rootless=)
+# and a config.json of a newer runtime-spec.
 source "$(dirname "$0")/../tests/lib.sh"
 source "$(dirname "$0")/../tests/bundle.lib.sh"
 source "$(dirname "$0")/runtime_conformance.lib.sh"
@@ -91,7 +93,19 @@ check "exec --pidfd-socket=S -d ID ARGS" "${B[@]}" exec --pidfd-socket="$T/exec2
 wait
 check_eq "exec=: the receiver got the pidfd" "setns $(cat "$T/exec2.pid") ok" \
   "$(cat "$T/exec2.got" 2>/dev/null)"
+# go-runc's other current shapes on the same container.
+check "update --resources=- ID" sh -c 'echo "{\"pids\":{\"limit\":500}}" | "$@" update --resources=- c2' \
+  sh "${B[@]}"
+check_contains "events --interval=1s ID streams stats" '"type":"stats"' \
+  "$(timeout 3 "${B[@]}" events --interval=1s c2 | head -1)"
+check_contains "ps --format table ID" "sleep 1000" "$("${B[@]}" ps --format table c2)"
+check_eq "--rootless=false state ID" running "$("$BOTTLE" --root "$T/root-bottle" --rootless=false state c2 |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
 "${B[@]}" delete -f c2
+
+# A config.json with the ociVersion of a newer runtime-spec runs.
+bundle_edit "$T/b" "c['ociVersion'] = '1.2.0'; c['process']['args'] = ['echo', 'newer']"
+check_eq "ociVersion 1.2.0 runs" newer "$("${B[@]}" run --bundle "$T/b" c4 </dev/null 2>&1)"
 
 # No one listening: the create fails in one line naming the flag and leaves nothing.
 check_fails "create with a dead --pidfd-socket fails" "${B[@]}" create --bundle "$T/b" \
