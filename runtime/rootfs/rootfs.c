@@ -47,7 +47,8 @@ static int root_propagation(const struct rootfs_opts *o, unsigned long *flags, b
 }
 
 /* Finds the mount point holding path in /proc/self/mountinfo; reports
- * whether it is shared (an optional "shared:N" field). */
+ * whether it is shared or unbindable (optional "shared:N" or "unbindable" fields): either
+ * makes the bind of the rootfs onto itself fail. */
 static int parent_mount(const char *path, char **mountpoint, bool *shared, bottle_error_t *err)
 {
   cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -74,6 +75,9 @@ static int parent_mount(const char *path, char **mountpoint, bool *shared, bottl
     const char *s = strstr(optional, "shared:");
     if (s != NULL && (sep == NULL || s < sep))
       is_shared = true;
+    s = strstr(optional, "unbindable");
+    if (s != NULL && (sep == NULL || s < sep))
+      is_shared = true;
     free(*mountpoint);
     *mountpoint = strdup(mp);
     if (*mountpoint == NULL)
@@ -98,7 +102,8 @@ static int prepare_root(const char *rootfs, const struct rootfs_opts *o, bottle_
   bool shared = false;
   if (parent_mount(rootfs, &parent, &shared, err) < 0)
     return -1;
-  /* A shared parent would make the rootfs bind (and pivot_root) fail. */
+  /* A shared parent would make pivot_root fail, an unbindable one the bind (rootfsPropagation
+   * "unbindable" has just made "/" so). */
   if (shared && mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
     return berr(err, errno, "make the rootfs parent mount %s private", parent);
   if (mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL) < 0)
@@ -283,12 +288,19 @@ int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err)
   cleanup_free char *rootfs = realpath(o->rootfs, NULL);
   if (rootfs == NULL)
     return berr(err, errno, "rootfs: root.path %s", o->rootfs);
-  /* rootfsPropagation took effect in prepare_root, on the mount namespace's
-   * copy of the host tree (what lets a shared volume propagate); runc 1.1
-   * does not apply it to the new "/" again, and neither do we. */
+  /* rootfsPropagation took effect in prepare_root, on the mount namespace's copy of the host
+   * tree (what lets a shared volume propagate), and is applied to the new "/" too, as crun
+   * does (runc 1.1 leaves it private): the new root is a bind made from a private parent, so
+   * a shared one is a peer group of this namespace only. */
   int rc = o->no_pivot ? move_into(rootfs, err) : pivot_into(rootfs, err);
   if (rc < 0)
     return berr_wrap(err, "rootfs");
+  unsigned long propagation;
+  if (root_propagation(o, &propagation, err) < 0)
+    return berr_wrap(err, "rootfs");
+  if (propagation != 0 && mount(NULL, "/", NULL, propagation, NULL) < 0)
+    return berr(err, errno, "rootfs: make the new / %s (linux.rootfsPropagation)",
+                json_str(o->linux, "rootfsPropagation", "?"));
   reopen_dev_null();
   return 0;
 }
