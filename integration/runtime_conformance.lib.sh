@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # One bundle under runc, crun (when it runs a plain bundle here) and bottle, side by side
 # (issue 12's conformance tests). Source after tests/lib.sh and tests/bundle.lib.sh.
 # Sets T (a temp dir the cleanup removes), RUNTIMES and bin_of; cleanup_extra, when a test
@@ -45,7 +46,7 @@ run_all() {
   local name=$1 edit=$2 rt bin
   shift 2
   for rt in $RUNTIMES; do
-    bin=$(bin_of $rt)
+    bin=$(bin_of "$rt")
     make_bundle "$T/$name-$rt" "$@"
     bundle_edit "$T/$name-$rt" "$edit"
     (cd "$T/$name-$rt" && timeout 30 "$bin" --root "$T/root-$rt" run "$name-$$" </dev/null \

@@ -46,11 +46,10 @@ if [[ " $RUNTIMES " == *" crun "* ]]; then
   check_eq "crun: prestart sees created" created "$(status_of crun prestart)"
   check_eq "crun: poststart sees running" running "$(status_of crun poststart)"
 fi
-want_prestart=created want_createRuntime=created want_createContainer=created
-want_startContainer=created want_poststart=running want_poststop=stopped
+declare -A want=([prestart]=created [createRuntime]=created [createContainer]=created
+  [startContainer]=created [poststart]=running [poststop]=stopped)
 for k in $KINDS; do
-  w=want_$k
-  check_eq "bottle: $k sees ${!w}" "${!w}" "$(status_of bottle "$k")"
+  check_eq "bottle: $k sees ${want[$k]}" "${want[$k]}" "$(status_of bottle "$k")"
 done
 init_pid=$(pid_of bottle prestart)
 check "bottle: prestart gets the init's host pid" test "$init_pid" -gt 1

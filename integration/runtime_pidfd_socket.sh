@@ -42,8 +42,7 @@ if kill:
     signal.pidfd_send_signal(fd, signal.SIGKILL)
 open(out, "w").write("%s %s %s\n" % (msg.decode(), pid[0] if pid else "none", sig))
 PY
-  local i
-  for i in $(seq 100); do [ -e "$1.ready" ] && return 0; sleep 0.1; done
+  for _ in $(seq 100); do [ -e "$1.ready" ] && return 0; sleep 0.1; done
   return 1
 }
 
@@ -58,7 +57,7 @@ check "create with --pidfd-socket" "${B[@]}" create --bundle "$T/b" --pid-file "
 wait
 check_eq "create: the receiver got the init's pidfd" "standard $(cat "$T/create.pid") ok" \
   "$(cat "$T/create.got" 2>/dev/null)"
-for i in $(seq 100); do
+for _ in $(seq 100); do
   [ "$("${B[@]}" state c1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = stopped ] && break
   sleep 0.1
 done
