@@ -191,7 +191,7 @@ check_eq "run -d leaves it running" running "$(status_of "${ID}d")"
 check "delete --force a running container" B delete --force "${ID}d"
 
 # features / spec
-check "features is pure JSON" python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert "prestart" in j["hooks"] and "rro" not in j["mountOptions"]' "$("$BOTTLE" features)"
+check "features is pure JSON" python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert "prestart" in j["hooks"] and "rro" in j["mountOptions"] and "idmap" not in j["mountOptions"]' "$("$BOTTLE" features)"
 mkdir "$T/spec"
 (cd "$T/spec" && "$BOTTLE" spec) && check "spec writes runc's template" python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["process"]["args"]==["sh"] and j["root"]["path"]=="rootfs"' "$T/spec/config.json"
 check_fails "spec refuses to overwrite" bash -c "cd '$T/spec' && '$BOTTLE' spec 2>/dev/null"

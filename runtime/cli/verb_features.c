@@ -4,7 +4,9 @@
 
 #include "runtime/cli/verbs.h"
 
-/* What `features` advertises must be true: no rro/idmap (not implemented). */
+/* What `features` advertises must be true: the recursive mount attributes (rro and the rest of
+ * rootfs/mount_options.c's table; Docker 25+ and containerd 2.x's CRI use rro only when listed),
+ * no idmap (not implemented). */
 static const char features_json[] =
     "{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.0.2-dev\","
     "\"hooks\":[\"prestart\",\"createRuntime\",\"createContainer\",\"startContainer\","
@@ -12,8 +14,11 @@ static const char features_json[] =
     "\"mountOptions\":[\"async\",\"atime\",\"bind\",\"defaults\",\"dev\",\"diratime\",\"dirsync\","
     "\"exec\",\"iversion\",\"lazytime\",\"loud\",\"mand\",\"noatime\",\"nodev\",\"nodiratime\","
     "\"noexec\",\"noiversion\",\"nolazytime\",\"nomand\",\"norelatime\",\"nostrictatime\","
-    "\"nosuid\",\"nosymfollow\",\"private\",\"rbind\",\"relatime\",\"remount\",\"ro\","
-    "\"rprivate\",\"rshared\",\"rslave\",\"runbindable\",\"rw\",\"shared\",\"silent\",\"slave\","
+    "\"nosuid\",\"nosymfollow\",\"private\",\"rbind\",\"rdev\",\"rdiratime\",\"relatime\","
+    "\"remount\",\"rexec\",\"rnoatime\",\"rnodev\",\"rnodiratime\",\"rnoexec\",\"rnosuid\","
+    "\"rnosymfollow\",\"ro\",\"rprivate\",\"rrelatime\",\"rro\",\"rrw\",\"rshared\",\"rslave\","
+    "\"rstrictatime\",\"rsuid\",\"rsymfollow\",\"runbindable\",\"rw\",\"shared\",\"silent\","
+    "\"slave\","
     "\"strictatime\",\"suid\",\"symfollow\",\"sync\",\"tmpcopyup\",\"unbindable\"],"
     "\"linux\":{\"namespaces\":[\"cgroup\",\"ipc\",\"mount\",\"network\",\"pid\",\"user\","
     "\"uts\"],"
