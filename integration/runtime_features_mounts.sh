@@ -7,6 +7,7 @@
 source "$(dirname "$0")/../tests/lib.sh"
 source "$(dirname "$0")/../tests/bundle.lib.sh"
 source "$(dirname "$0")/runtime_conformance.lib.sh"
+# shellcheck disable=SC2034 # read by run_all and same
 RUNTIMES="runc bottle" # crun 1.8.1 has no features verb
 
 cleanup_extra() { umount "$T/src/sub" 2>/dev/null; }
