@@ -60,6 +60,6 @@ rc=$?
 echo "$out"
 check_fails "loopback-only upstream list: create fails" test "$rc" = 0
 check_contains "it names network.dns" "network.dns" "$out"
-BT_CONFIG_FILE=
+unset BT_CONFIG_FILE
 check_eq "nothing left" "$before" "$(settle bt_snapshot "$before")"
 finish

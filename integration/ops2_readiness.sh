@@ -38,7 +38,7 @@ check_eq "tcp readiness: the agent runs" running "$(bt state "$B" | python3 -c '
 check_contains "tcp readiness: the allowed host answers through the proxy" \
   "hello from the test internet" "$(bt exec "$B" wget -q -O- http://example.test/ 2>&1)"
 check "delete" bt delete --force "$B"
-BT_CONFIG_FILE=
+unset BT_CONFIG_FILE
 
 for bad in "{'tcp': False}" "{'http': 'health'}" "{'http': '/a b'}" "{'http': '/h', 'tcp': True}" "{}" "'tcp'" "{'udp': True}"; do
   bottled_config "$BT/bad.json" "c['sidecar']['readiness'] = $bad"
