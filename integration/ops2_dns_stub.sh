@@ -34,6 +34,7 @@ ops2_cleanup() {
 trap ops2_cleanup EXIT
 before=$(bt_snapshot)
 
+# shellcheck disable=SC2034 # bt (bottled.lib.sh) reads it
 BT_CONFIG_FILE=$BT/nodns.json
 check "create with only a loopback stub in /etc/resolv.conf" bt create --bundle "$BT/agent" "$A"
 check_eq "the sidecar's resolv.conf has the upstream server only" \

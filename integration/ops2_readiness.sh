@@ -31,6 +31,7 @@ out=$(BT_CONFIG_FILE=$BT/other-path.json bt create --bundle "$BT/agent" "$A" 2>&
 echo "$out"
 check_contains "another path answering 404 is not ready either" "GET /elsewhere on" "$out"
 
+# shellcheck disable=SC2034 # bt (bottled.lib.sh) reads it
 BT_CONFIG_FILE=$BT/tcp.json
 check "tcp readiness: create" bt create --bundle "$BT/agent" "$B"
 check "tcp readiness: the start gate passes" bt start "$B"
