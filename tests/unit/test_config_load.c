@@ -64,6 +64,7 @@ static void test_defaults(void)
   CHECK(cfg->sidecar_port == 8888);
   CHECK(cfg->sidecar_ready_timeout_ms == 5000);
   CHECK(cfg->sidecar_max_requests_per_minute == 600);
+  CHECK_STREQ(cfg->sidecar_readiness_path, "/health");
   CHECK(cfg->sidecar_resources.cpus == 1.0);
   CHECK(cfg->sidecar_resources.memory_bytes == 256LL << 20);
   CHECK(cfg->sidecar_resources.pids == 256);
@@ -189,7 +190,7 @@ static void test_unknown_and_duplicate_keys(void)
                "(known keys: mode, trust_container_env, trust, sidecar, egress, bottles, network");
   REJECTS("{\"sidecar\": {\"prot\": 1}}",
           "/etc/bottle/bottle.json: sidecar: unknown key \"prot\"; check the spelling (known keys: "
-          "bundle, args, port, ready_timeout_ms, resources, max_requests_per_minute)");
+          "bundle, args, port, ready_timeout_ms, resources, max_requests_per_minute, readiness)");
   REJECTS("{\"egress\": {\"allowlist\": []}}",
           "/etc/bottle/bottle.json: egress: unknown key \"allowlist\"; check the spelling (known "
           "keys: default_allowlist)");
@@ -275,6 +276,30 @@ static void test_sidecar_values(void)
           "/etc/bottle/bottle.json: sidecar.ready_timeout_ms: 0 is out of range; expected an "
           "integer 1-600000");
   /* pipelock turns 0 or less into 60: bottle refuses them rather than let a 0 mean 60 */
+  /* sidecar.readiness: one of http (a path that fits a request line) or tcp (true) */
+  REJECTS("{\"sidecar\": {\"readiness\": {}}}",
+          "/etc/bottle/bottle.json: sidecar.readiness: give exactly one of {\"http\": \"/path\"} "
+          "(a GET that answers 200) or {\"tcp\": true} (a connect to the proxy port)");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": {\"http\": \"/h\", \"tcp\": true}}}",
+               "sidecar.readiness: give exactly one of");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": {\"tcp\": false}}}",
+               "sidecar.readiness.tcp: must be true");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": {\"http\": \"health\"}}}",
+               "sidecar.readiness.http: \"health\" is not a path");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": {\"http\": \"/a\\r\\nX: y\"}}}",
+               "sidecar.readiness.http: ");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": {\"http\": 1}}}", "sidecar.readiness.http: ");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": {\"udp\": true}}}",
+               "sidecar.readiness: unknown key \"udp\"");
+  REJECTS_WITH("{\"sidecar\": {\"readiness\": \"tcp\"}}", "sidecar.readiness: ");
+  {
+    struct bottle_config *c = parse("{\"sidecar\": {\"readiness\": {\"tcp\": true}}}");
+    CHECK(c != NULL && c->sidecar_readiness_path[0] == '\0');
+    cfg_free(c);
+    c = parse("{\"sidecar\": {\"readiness\": {\"http\": \"/ready?x=1\"}}}");
+    CHECK(c != NULL && strcmp(c->sidecar_readiness_path, "/ready?x=1") == 0);
+    cfg_free(c);
+  }
   REJECTS("{\"sidecar\": {\"max_requests_per_minute\": 0}}",
           "/etc/bottle/bottle.json: sidecar.max_requests_per_minute: pipelock cannot turn its rate "
           "limit off (0 means 60 there); give the requests a minute per site, 1-100000");
