@@ -41,6 +41,12 @@
  * passes it to pipelock with --config). */
 #define CFG_PIPELOCK_CONFIG_PATH "/etc/pipelock.yaml"
 #define CFG_MAX_DNS 3 /* resolv.conf reads at most three nameservers */
+/* network.proxyless: the redirected ports, at most this many; the resolver and the redirector
+ * listen on these ports of the link address (the sidecar's filter DNATs 53 and the redirected
+ * ports there), so sidecar.port may be neither. */
+#define CFG_MAX_PROXYLESS_PORTS 8
+#define CFG_PROXYLESS_DNS_PORT 10053
+#define CFG_PROXYLESS_REDIRECT_PORT 10080
 /* pipelock 2.3.0 scans at most 60 requests a minute per registrable domain (every CONNECT and
  * plain-HTTP request counts) and answers 429 beyond that. An agent installing packages or
  * running tools in parallel passes 60 against one registry, so bottle's default is ten a second
@@ -149,6 +155,12 @@ struct bottle_config {
   /* network.inbound: "tcp" (the default) forwards new TCP from the engine side (docker -p, a
    * Service, a probe) to the agent; "none" does not. */
   bool inbound;
+  /* network.proxyless (off by default): the agent's resolver is bottle's (allowed names resolve
+   * to the link address, nothing recurses) and TCP to proxyless_ports there goes through
+   * pipelock by its SNI or Host (runtime/helpers/bottle_egress.c). Only bottle.json sets it. */
+  bool proxyless;
+  uint16_t proxyless_ports[CFG_MAX_PROXYLESS_PORTS]; /* default 80, 443 */
+  size_t n_proxyless_ports;
   struct cfg_agent agent;
 };
 

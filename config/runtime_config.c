@@ -59,6 +59,9 @@ static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
   cfg->mode = BOTTLE_MODE_BOTTLED;
   cfg->sidecar_port = 8888;
   cfg->inbound = true;
+  cfg->proxyless_ports[0] = 80;
+  cfg->proxyless_ports[1] = 443;
+  cfg->n_proxyless_ports = 2;
   cfg->sidecar_ready_timeout_ms = 5000;
   cfg->sidecar_max_requests_per_minute = CFG_DEFAULT_MAX_REQUESTS_PER_MINUTE;
   strcpy(cfg->sidecar_readiness_path, "/health");
@@ -528,10 +531,52 @@ static int parse_pool(struct cfg_ipv4_net *net, const cJSON *item, const char *s
   return 0;
 }
 
+static int parse_bool(const cJSON *item, const char *source, const char *path, bool *out,
+                      struct cfg_error *err);
+
+/* network.proxyless_ports: 1 to CFG_MAX_PROXYLESS_PORTS distinct TCP ports, none of them 53 (the
+ * resolver's), the proxy's own or the helpers' (their DNAT would hide them). */
+static int parse_proxyless_ports(struct bottle_config *cfg, const cJSON *item, const char *source,
+                                 struct cfg_error *err)
+{
+  struct json_where at = {source, "network.proxyless_ports"};
+  if (json_expect(item, cJSON_Array, at, err) < 0)
+    return -1;
+  int n = cJSON_GetArraySize(item);
+  if (n < 1 || n > CFG_MAX_PROXYLESS_PORTS)
+    return cfg_fail(err,
+                    "%s: network.proxyless_ports: has %d entries; list 1 to %d TCP ports, e.g. "
+                    "[80, 443]",
+                    source, n, CFG_MAX_PROXYLESS_PORTS);
+  cfg->n_proxyless_ports = 0;
+  size_t i = 0;
+  for (const cJSON *p = item->child; p; p = p->next, i++) {
+    char path[64];
+    struct json_where here = {source,
+                              json_path_index(path, sizeof(path), "network.proxyless_ports", i)};
+    unsigned port = 0;
+    if (json_uint(p, 1, 65535, here, &port, err) < 0)
+      return -1;
+    if (port == 53 || port == cfg->sidecar_port || port == CFG_PROXYLESS_DNS_PORT ||
+        port == CFG_PROXYLESS_REDIRECT_PORT)
+      return cfg_fail(err, "%s: %s: %u is the %s; list the ports tools connect to, e.g. [80, 443]",
+                      source, path, port,
+                      port == 53                  ? "resolver's port (always served)"
+                      : port == cfg->sidecar_port ? "proxy's port (sidecar.port)"
+                                                  : "port of bottle's own resolver or redirector");
+    for (size_t k = 0; k < cfg->n_proxyless_ports; k++)
+      if (cfg->proxyless_ports[k] == port)
+        return cfg_fail(err, "%s: %s: %u is listed twice", source, path, port);
+    cfg->proxyless_ports[cfg->n_proxyless_ports++] = (uint16_t)port;
+  }
+  return 0;
+}
+
 static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char *source,
                          struct cfg_error *err)
 {
-  static const char *const keys[] = {"link_pool", "uplink_pool", "dns", "inbound", NULL};
+  static const char *const keys[] = {"link_pool", "uplink_pool",     "dns", "inbound",
+                                     "proxyless", "proxyless_ports", NULL};
   struct json_where at = {source, "network"};
   if (json_expect(obj, cJSON_Object, at, err) < 0 || json_check_keys(obj, keys, at, err) < 0)
     return -1;
@@ -542,6 +587,18 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "uplink_pool")) &&
       parse_pool(&cfg->uplink_pool, item, source, "network.uplink_pool", "10.232.0.0/16", err) < 0)
     return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "proxyless")) &&
+      parse_bool(item, source, "network.proxyless", &cfg->proxyless, err) < 0)
+    return -1;
+  if ((item = cJSON_GetObjectItemCaseSensitive(obj, "proxyless_ports")) &&
+      parse_proxyless_ports(cfg, item, source, err) < 0)
+    return -1;
+  if (cfg->proxyless && (cfg->sidecar_port == CFG_PROXYLESS_DNS_PORT ||
+                         cfg->sidecar_port == CFG_PROXYLESS_REDIRECT_PORT))
+    return cfg_fail(err,
+                    "%s: sidecar.port %u is a port of bottle's own resolver or redirector, which "
+                    "network.proxyless needs; choose another sidecar.port",
+                    source, cfg->sidecar_port);
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "inbound"))) {
     struct json_where iat = {source, "network.inbound"};
     char shown[128];

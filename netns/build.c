@@ -428,6 +428,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   r->builder_start = nn_proc_start_time(r->builder_pid);
   r->proxy_port = spec->proxy_port;
   t->inbound = spec->inbound;
+  t->proxyless = spec->proxyless;
   r->sidecar_owned = spec->mode != NETNS_MODE_ENGINE;
   const char *run = spec->run_dir ? spec->run_dir : NETNS_DEFAULT_RUN_DIR;
   snprintf(t->agent_netns, sizeof(t->agent_netns), "%s/%s-a", run, spec->name);

@@ -262,18 +262,20 @@ static void expected_filter(const struct netns_topology *t, const char *table, u
   char counters[256], counting[1024];
   nn_bypass_objects(counters, sizeof(counters));
   nn_bypass_rules(counting, sizeof(counting), i);
+  char proxyless_in[1536], proxyless[2048];
+  nn_proxyless_rules(t, proxyless_in, sizeof(proxyless_in), proxyless, sizeof(proxyless));
   snprintf(out, len,
            "table inet %s {\n"
            "%s"
            "chain agent_in {\n"
            "type filter hook prerouting priority mangle; policy accept;\n"
            "iifname \"%s\" ip daddr %s tcp dport %u accept\n"
-           "%s"
+           "%s%s"
            "%s"
            "iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "iifname \"%s\" reject with icmpx admin-prohibited\n"
            "}\n"
-           "%s"
+           "%s%s"
            "chain forward {\n"
            "type filter hook forward priority filter; policy drop;\n"
            "%s"
@@ -283,7 +285,8 @@ static void expected_filter(const struct netns_topology *t, const char *table, u
            "oifname \"btla*\" accept\n"
            "}\n"
            "}\n",
-           table, counters, i, ip, port, replies, counting, i, ip, i, inbound, forward_in, i, i);
+           table, counters, i, ip, port, replies, proxyless_in, counting, i, ip, i, inbound,
+           proxyless, forward_in, i, i);
 }
 
 static void normalize_listing(const char *in, char *out, size_t len)
@@ -351,7 +354,7 @@ static int check_sidecar_inside(const struct netns_topology *t, unsigned port, s
                  "could reach every port of the sidecar",
                  table);
   } else {
-    char want[6144], got[8192], diff[600];
+    char want[8192], got[12288], diff[600];
     expected_filter(t, table, port, want, sizeof(want));
     normalize_listing(nft_ctx_get_output_buffer(ctx), got, sizeof(got));
     if (strcmp(want, got) != 0) {

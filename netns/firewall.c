@@ -171,6 +171,36 @@ int netns_bypass_counts(const struct netns_topology *t,
   return rc < 0 ? -1 : 0;
 }
 
+void nn_proxyless_rules(const struct netns_topology *t, char *accepts, size_t alen, char *chain,
+                        size_t clen)
+{
+  const struct netns_proxyless *p = &t->proxyless;
+  const char *i = t->sidecar_ifname, *ip = t->sidecar_ip;
+  accepts[0] = chain[0] = '\0';
+  if (!p->on)
+    return;
+  /* One rule per port: a one-element set would be listed back in another form. */
+  size_t a = (size_t)snprintf(accepts, alen,
+                              "iifname \"%s\" ip daddr %s udp dport 53 accept\n"
+                              "iifname \"%s\" ip daddr %s tcp dport 53 accept\n",
+                              i, ip, i, ip);
+  size_t c = (size_t)snprintf(chain, clen,
+                              "chain proxyless {\n"
+                              "type nat hook prerouting priority dstnat; policy accept;\n"
+                              "iifname \"%s\" ip daddr %s udp dport 53 dnat ip to %s:%u\n"
+                              "iifname \"%s\" ip daddr %s tcp dport 53 dnat ip to %s:%u\n",
+                              i, ip, ip, p->dns_port, i, ip, ip, p->dns_port);
+  for (size_t k = 0; k < p->n_ports && a < alen && c < clen; k++) {
+    a += (size_t)snprintf(accepts + a, alen - a, "iifname \"%s\" ip daddr %s tcp dport %u accept\n",
+                          i, ip, p->ports[k]);
+    c += (size_t)snprintf(chain + c, clen - c,
+                          "iifname \"%s\" ip daddr %s tcp dport %u dnat ip to %s:%u\n", i, ip,
+                          p->ports[k], ip, p->redirect_port);
+  }
+  if (c < clen)
+    snprintf(chain + c, clen - c, "}\n");
+}
+
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      struct nn_error *err)
 {
@@ -204,7 +234,9 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
   char counters[256], counting[1024];
   nn_bypass_objects(counters, sizeof(counters));
   nn_bypass_rules(counting, sizeof(counting), i);
-  char cmds[6144];
+  char proxyless_in[1536], proxyless[2048];
+  nn_proxyless_rules(t, proxyless_in, sizeof(proxyless_in), proxyless, sizeof(proxyless));
+  char cmds[12288];
   /* Prerouting, not input: with forwarding off a packet for any other address would be
    * dropped silently and the agent would wait for a timeout; a reject answers at once
    * (connection refused for the sidecar's other ports, unreachable for anything else).
@@ -218,12 +250,12 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
            "  chain agent_in {\n"
            "    type filter hook prerouting priority -150; policy accept;\n"
            "    iifname \"%s\" ip daddr %s tcp dport %u accept\n"
-           "%s"
+           "%s%s"
            "%s"
            "    iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "    iifname \"%s\" reject with icmpx type admin-prohibited\n"
            "  }\n"
-           "%s"
+           "%s%s"
            "  chain forward {\n"
            "    type filter hook forward priority 0; policy drop;\n"
            "%s"
@@ -233,8 +265,8 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
            "    oifname \"btla*\" accept\n"
            "  }\n"
            "}\n",
-           stale_cmd, hash, counters, i, ip, port, replies, counting, i, ip, i, inbound,
-           forward_in, i, i);
+           stale_cmd, hash, counters, i, ip, port, replies, proxyless_in, counting, i, ip, i,
+           inbound, proxyless, forward_in, i, i);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, stale);
   return rc < 0 ? nn_wrap(err, "sidecar rules") : 0;

@@ -80,6 +80,10 @@ int nn_sysctl_set(const char *key, const char *value, struct nn_error *err);
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      struct nn_error *err);
 int nn_sidecar_rules_remove(int nsfd, const char *hash, struct nn_error *err);
+/* With t->proxyless.on, the agent_in accepts and the proxyless DNAT chain of the bottle's table,
+ * in the form nft lists them back (one rule a line, no indentation); else both empty. */
+void nn_proxyless_rules(const struct netns_topology *t, char *accepts, size_t alen, char *chain,
+                        size_t clen);
 /* The bypass counters of the bottle's table and the rules that count into them on link i, in
  * the text nft lists back (firewall.c writes them, check.c compares them). */
 void nn_bypass_objects(char *out, size_t len);

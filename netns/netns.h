@@ -44,6 +44,11 @@
  *     IPv6 are not forwarded. UPLINK: the host accepts the replies of its own connections
  *     from btlh<hash>. Where several bottles share a netns, the one built last that is still
  *     there takes the inbound connections (its NAT chain runs first and maps them).
+ *     spec->proxyless.on: from btla<hash>, UDP and TCP to <sidecar_ip>:53 and TCP to each of
+ *     proxyless.ports there are accepted too and DNAT'ed to <sidecar_ip>:dns_port and
+ *     :redirect_port, where bottle's resolver and redirector listen (unprivileged ports: the
+ *     sidecar has no CAP_NET_BIND_SERVICE; the redirector reads the port the agent dialled
+ *     from conntrack). Nothing else changes: the agent still has no route.
  *
  * Teardown removes what was created. Links mostly go with their netns: a veth pair is freed
  * by the kernel with the netns holding one of its ends (the agent's, or an own sidecar
@@ -102,6 +107,14 @@ enum netns_mode {
   NETNS_MODE_BARE = 3,   /* bottle creates the sidecar netns; the engine gives it an upstream */
 };
 
+#define NN_MAX_PROXYLESS_PORTS 8
+struct netns_proxyless {
+  bool on;
+  uint16_t ports[NN_MAX_PROXYLESS_PORTS]; /* TCP ports redirected to redirect_port */
+  size_t n_ports;
+  uint16_t dns_port, redirect_port; /* where the helpers listen on the sidecar's link address */
+};
+
 struct netns_spec {
   const char *name;         /* container id: 1..128 of [A-Za-z0-9_.-], not starting with '.' */
   enum netns_mode mode;     /* required */
@@ -112,6 +125,8 @@ struct netns_spec {
   bool inbound;             /* TCP from the engine side forwarded to the agent (see above) */
   const char *run_dir;      /* netns bind mounts; NULL = NETNS_DEFAULT_RUN_DIR */
   const char *state_dir;    /* records, leases, lock; NULL = NETNS_DEFAULT_STATE_DIR */
+  /* the agent's DNS and redirected ports (see above) */
+  struct netns_proxyless proxyless;
 };
 
 struct netns_topology {
@@ -126,6 +141,7 @@ struct netns_topology {
   char uplink_host_ip[16];           /* UPLINK only: the sidecar's default gateway */
   char uplink_sidecar_ip[16];        /* UPLINK only */
   bool inbound;                      /* as the spec asked */
+  struct netns_proxyless proxyless;  /* as the spec asked */
 };
 
 /* Builds the topology for spec->name. On failure everything created so far is torn down

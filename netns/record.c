@@ -73,6 +73,12 @@ int nn_record_write(const char *state_dir, const struct nn_record *rec, struct n
           t->agent_netns, t->sidecar_netns, t->agent_ip, t->sidecar_ip, t->prefix, t->agent_ifname,
           t->sidecar_ifname, t->uplink_host_ifname, t->uplink_host_ip, t->uplink_sidecar_ip,
           rec->sidecar_dev, rec->sidecar_ino, t->inbound);
+  if (t->proxyless.on) {
+    fprintf(f, "proxyless %u %u", t->proxyless.dns_port, t->proxyless.redirect_port);
+    for (size_t i = 0; i < t->proxyless.n_ports; i++)
+      fprintf(f, " %u", t->proxyless.ports[i]);
+    fputc('\n', f);
+  }
   if (fclose(f) != 0) {
     int e = errno;
     unlink(tmp);
@@ -84,6 +90,27 @@ int nn_record_write(const char *state_dir, const struct nn_record *rec, struct n
     return nn_fail(err, e, "rename %s", tmp);
   }
   return 0;
+}
+
+/* "DNS_PORT REDIRECT_PORT PORT...", as nn_record_write puts it */
+static void read_proxyless(struct netns_proxyless *p, const char *value)
+{
+  char *end = NULL;
+  unsigned long v[2 + NN_MAX_PROXYLESS_PORTS];
+  size_t n = 0;
+  for (const char *s = value; n < 2 + NN_MAX_PROXYLESS_PORTS; s = end, n++) {
+    v[n] = strtoul(s, &end, 10);
+    if (end == s || v[n] == 0 || v[n] > 65535)
+      break;
+  }
+  if (n < 3)
+    return; /* unreadable: no proxyless rules expected, and the start gate sees any */
+  p->on = true;
+  p->dns_port = (uint16_t)v[0];
+  p->redirect_port = (uint16_t)v[1];
+  p->n_ports = n - 2;
+  for (size_t i = 0; i < p->n_ports; i++)
+    p->ports[i] = (uint16_t)v[2 + i];
 }
 
 static void copy_field(char *dst, size_t len, const char *value)
@@ -150,6 +177,8 @@ int nn_record_read(const char *state_dir, const char *name, struct nn_record *re
       sscanf(value, "%llu:%llu", &rec->sidecar_dev, &rec->sidecar_ino);
     else if (!strcmp(k, "inbound"))
       t->inbound = atoi(value) != 0;
+    else if (!strcmp(k, "proxyless"))
+      read_proxyless(&t->proxyless, value);
     else if (!strcmp(k, "uplink_sidecar_ip"))
       copy_field(t->uplink_sidecar_ip, sizeof(t->uplink_sidecar_ip), value);
   }

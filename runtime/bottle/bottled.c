@@ -21,6 +21,7 @@
 #include "netns/netns.h"
 #include "runtime/bottle/bottled_net.h"
 #include "runtime/bottle/bottled_namespaces.h"
+#include "runtime/bottle/bottled_proxyless.h"
 #include "runtime/bottle/bottled_ssh.h"
 #include "runtime/bottle/pod.h"
 #include "runtime/lib/cleanup.h"
@@ -357,6 +358,13 @@ static void print_plan(const struct create_opts *o, const struct bottle_policy *
            pol->ssh[i].port);
   printf("  sidecar:  %s\n", cfg->sidecar_bundle ? cfg->sidecar_bundle : "(not configured)");
   printf("  network:  %s\n", net_mode_name(mode));
+  if (cfg->proxyless) {
+    printf("  proxyless: on: the agent's DNS answers allowed names only (nothing recurses); TCP "
+           "to port");
+    for (size_t i = 0; i < cfg->n_proxyless_ports; i++)
+      printf("%s %u", i ? "," : "", cfg->proxyless_ports[i]);
+    printf(" goes through the proxy by its TLS SNI or HTTP Host\n");
+  }
   fflush(stdout);
 }
 
@@ -389,6 +397,7 @@ static struct netns_spec topology_spec(const struct build *b)
       .uplink_pool = b->cfg->uplink_pool.text,
       .proxy_port = (uint16_t)b->cfg->sidecar_port,
       .inbound = b->pol->inbound,
+      .proxyless = proxyless_netns(b->cfg),
       /* shared: the uplink pool is leased across every bottle of the host */
       .run_dir = NULL,
       .state_dir = NULL,
@@ -501,6 +510,14 @@ static int make_sidecar(const struct build *b, const char *rootfs,
       cfg_sidecar_argv(cfg, topo->sidecar_ip, cfg->sidecar_port, &ce);
   if (argv == NULL)
     return berr(err, 0, "%s", ce.msg);
+  cleanup_free char *helper = NULL;
+  if (cfg->proxyless) {
+    if (proxyless_helper(b->dir, &helper, err) < 0)
+      return -1;
+    char **wrapped = proxyless_argv(argv, topo->sidecar_ip, cfg->sidecar_port);
+    cfg_argv_free(argv);
+    argv = wrapped;
+  }
   cleanup_free char *cgpath = sidecar_cgroups_path(b);
   const struct cfg_sidecar_resources *r = &cfg->sidecar_resources;
   struct sidecar_spec_in in = {
@@ -512,6 +529,7 @@ static int make_sidecar(const struct build *b, const char *rootfs,
       .cpu_period_us = SIDECAR_CPU_PERIOD_US,
       .memory_limit = r->memory_bytes,
       .pids_limit = r->pids,
+      .egress_helper = helper,
   };
   if (create_sidecar(b->g, b->dir, sidecar_spec(&in), sidecar, err) < 0)
     return berr_wrap(err, "sidecar");
@@ -537,6 +555,8 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
   cJSON_AddItemToObject(b->record, "agent_bounding", agent_bounding(process));
   agent_readonly_proc_sys(b->config);
   agent_set_netns(b->config, topo->agent_netns);
+  if (cfg->proxyless && proxyless_agent_resolver(b->dir, topo->sidecar_ip, b->config, err) < 0)
+    return -1;
   cJSON_AddItemToObject(b->record, "proxy_env", penv);
   cJSON_AddStringToObject(b->record, "sidecar_ip", topo->sidecar_ip);
   cJSON_AddStringToObject(b->record, "agent_netns", topo->agent_netns);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/bottle/bottled_proxyless.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/rootfs/safepath.h"
 #include "runtime/lib/util.h"
@@ -209,6 +210,11 @@ cJSON *sidecar_spec(const struct sidecar_spec_in *in)
   cJSON_AddItemToArray(mounts, mount_entry("/proc", "proc", "proc", proc_opts));
   cJSON_AddItemToArray(mounts, mount_entry("/dev", "tmpfs", "tmpfs", dev_opts));
   cJSON_AddItemToArray(mounts, mount_entry("/tmp", "tmpfs", "tmpfs", tmp_opts));
+  if (in->egress_helper != NULL) {
+    static const char *const helper_opts[] = {"bind", "ro", "nosuid", "nodev", NULL};
+    cJSON_AddItemToArray(
+        mounts, mount_entry(BOTTLED_EGRESS_HELPER, "bind", in->egress_helper, helper_opts));
+  }
 
   cJSON *linux_ = cJSON_AddObjectToObject(spec, "linux");
   cJSON *nss = cJSON_AddArrayToObject(linux_, "namespaces");

@@ -45,6 +45,7 @@ struct sidecar_spec_in {
   long long cpu_period_us;
   long long memory_limit; /* bytes */
   long long pids_limit;
+  const char *egress_helper; /* network.proxyless: bottle-egress, bind-mounted for argv[0] */
 };
 /* The sidecar's config.json: SIDECAR_UID/GID, its own pid, mount, ipc and uts namespaces, the
  * given network namespace, no capabilities, no_new_privs, read-only root, CPU, memory and pids
