@@ -7,6 +7,15 @@ source "$(dirname "$0")/../tests/lib.sh"
 source "$(dirname "$0")/../tests/bundle.lib.sh"
 source "$(dirname "$0")/runtime_conformance.lib.sh"
 
+# crun leaves the cgroups of a create it failed behind.
+cleanup_extra() {
+  local d
+  for d in /sys/fs/cgroup/*/bottle-test/{classid,prio,none}-{runc,crun,bottle}-$$; do
+    [ -d "$d" ] && rmdir "$d"
+  done
+  return 0
+}
+
 grep -qw net_cls /proc/self/mountinfo && skip "net_cls is mounted here: this test is for hosts without it"
 grep -qw net_prio /proc/self/mountinfo && skip "net_prio is mounted here: this test is for hosts without it"
 
