@@ -16,6 +16,7 @@ bottled_setup bench-proxyless
 export BOTTLE_EGRESS_HELPER=$BUILD/bottle-egress
 [ -x "$BOTTLE_EGRESS_HELPER" ] || skip "bottle-egress not built"
 bottled_config "$BT/proxyless.json" 'c["network"]["proxyless"] = True'
+# shellcheck disable=SC2034 # read by bt in bottled.lib.sh
 BT_CONFIG_FILE=$BT/proxyless.json
 id=pxbench-$$
 bottled_agent "$BT/$id" sleep 3600
