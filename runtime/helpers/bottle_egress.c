@@ -435,6 +435,10 @@ static int http_head(struct conn *c, char *host, size_t hostcap, const char **wh
     *why = "not an origin-form HTTP/1 request";
     return -1;
   }
+  if (sp1 - buf > 16) { /* the method goes into a fixed-size line below */
+    *why = "not an HTTP method";
+    return -1;
+  }
   for (const char *m = buf; m < sp1; m++)
     if (!isupper((unsigned char)*m)) {
       *why = "not an HTTP method";
