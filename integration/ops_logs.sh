@@ -93,6 +93,17 @@ check_contains "--json: the raw audit line" "\"target\":\"blocked-a-$$.test:80\"
 out=$(L logs --json --blocked "$name" 2>&1)
 check_eq "--json --blocked: the one denial" 1 "$(grep -c '"event":"blocked"' <<<"$out")"
 check_eq "--json --blocked: nothing else" 1 "$(wc -l <<<"$out")"
+# A member of a's bottle (--network container:NAME): found by its own name, a's log shown.
+m=$(dkt run -d --runtime=bottle --network "container:$name" --name "$name-m" "$IMG" sleep 600) ||
+  fail "docker run -d member"
+dkt exec "$m" wget -q -O- "http://blocked-m-$$.test/" >/dev/null 2>&1
+out=$(L logs "$name-m" 2>&1)
+check_contains "a member, by its name: its bottle's log, its own block" "BLOCKED GET blocked-m-$$.test:80" "$out"
+check_contains "a member, by its name: the bottle's earlier block" "BLOCKED GET blocked-a-$$.test:80" "$out"
+# bottle policy finds a container the same way (no --root, a Docker name).
+out=$(L policy "$name" 2>&1)
+check_contains "policy by Docker name, no --root: the allowlist with its origins" "example.test" "$out"
+check_contains "policy by a member's name: the bottle's" "example.test" "$(L policy "$name-m" 2>&1)"
 
 # Ambiguous and unknown: one line, non-zero.
 out=$(L logs "opsamb-$$-" 2>&1)

@@ -100,12 +100,14 @@ static const struct verb {
      "  --follow, -f           keep printing new lines\n"
      "  --blocked              denials only\n"
      "  --json                 the raw audit lines\n"},
-    {"policy", verb_policy, 0, "ID [--allow HOST]... [--deny HOST]...",
+    {"policy", verb_policy, SEARCHES_ROOTS, "ID [--allow HOST]... [--deny HOST]...",
      "shows a bottled container's egress allowlist, or changes it while the agent runs\n"
      "Without flags, each allowed host with where it came from (default, profile NAME,\n"
      "annotation, container env, command line --allow, ssh ALIAS, bottle policy --allow).\n"
      "With flags, pipelock reloads the changed list; the agent keeps running. All or none:\n"
-     "a bad host changes nothing. A pod member's id changes its pod's bottle.",
+     "a bad host changes nothing. A pod member's id changes its pod's bottle. The container\n"
+     "is found as bottle logs finds it: id, unique id prefix or Docker name, in every engine's\n"
+     "state root, or in --root alone.",
      "  --allow, -a HOST       add HOST (a name, *.domain or IPv4), as in the allowlists\n"
      "  --deny, -d HOST        remove the entry HOST, whatever its origin\n"},
     {"gc", bottle_gc_main, 0, "[--stopped]",

@@ -1,14 +1,7 @@
 /* `bottle logs`: the sidecar's audit log of a bottled container, found the way a Docker user
- * names it. Without --root every state root an engine gives bottle is searched (runc-cli.md
- * §2: Docker's <exec-root>/runtime-runc/moby, containerd's <root>/<namespace> for the runc
- * shim and for a runtime class with its own Root (docs/engines.md), bottle's and podman's
- * /run/bottle). A container is named by its id, a unique id prefix or, for Docker, its name.
- *
- * Docker does not tell the runtime a container's name. It is in dockerd's
- * <data-root>/containers/<id>/config.v2.json, and the bundle dockerd wrote says where that
- * directory is: the source of the /etc/hostname bind mount. Only root-owned files with the
- * right id are believed, so nothing an agent or its image writes can name another container. */
+ * names it (find_bottled.c). */
 #include "runtime/cli/verb_logs.h"
+#include "runtime/cli/find_bottled.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,194 +20,7 @@
 #include "runtime/lib/log.h"
 #include "runtime/lib/util.h"
 
-/* Roots with one directory per containerd namespace below them. */
-static const char *const namespaced_roots[] = {"/run/containerd/runc", "/run/containerd/bottle"};
-static const char *const flat_roots[] = {"/run/bottle", "/run/docker/runtime-runc/moby"};
-#define DOCKER_CONFIG_MAX (4 << 20)
 #define FOLLOW_POLL_MS 200
-
-struct roots {
-  char **v;
-  size_t n;
-};
-
-struct bottled_container {
-  char *root, *id, *docker_name; /* docker_name: NULL when not a Docker container */
-};
-
-struct found {
-  struct bottled_container *v;
-  size_t n;
-};
-
-static void roots_add(struct roots *r, char *root)
-{
-  r->v = realloc(r->v, (r->n + 1) * sizeof(*r->v));
-  if (r->v == NULL)
-    abort();
-  r->v[r->n++] = root;
-}
-
-static void roots_free(struct roots *r)
-{
-  for (size_t i = 0; i < r->n; i++)
-    free(r->v[i]);
-  free(r->v);
-}
-
-static void search_roots(struct roots *r)
-{
-  for (size_t i = 0; i < sizeof(flat_roots) / sizeof(*flat_roots); i++)
-    roots_add(r, xstrdup(flat_roots[i]));
-  for (size_t i = 0; i < sizeof(namespaced_roots) / sizeof(*namespaced_roots); i++) {
-    DIR *d = opendir(namespaced_roots[i]);
-    if (d == NULL)
-      continue;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-      if (e->d_name[0] != '.' && e->d_type == DT_DIR)
-        roots_add(r, xasprintf("%s/%s", namespaced_roots[i], e->d_name));
-    closedir(d);
-  }
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (geteuid() != 0 && xdg != NULL && *xdg != '\0')
-    roots_add(r, xasprintf("%s/bottle", xdg));
-}
-
-/* A file only root (or we) could have written: not a symlink, regular, owned by root or the
- * caller, writable by nobody else. */
-static char *read_trusted_file(const char *path)
-{
-  cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > DOCKER_CONFIG_MAX ||
-      (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    return NULL;
-  return read_fd_all(fd, NULL);
-}
-
-/* The name dockerd gave container id, or NULL. */
-static char *docker_name(const char *root, const char *id)
-{
-  struct container *c = NULL;
-  bottle_error_t err = NULL;
-  if (state_load(root, id, false, &c, &err) < 0) {
-    berr_free(&err);
-    return NULL;
-  }
-  char *name = NULL;
-  const char *hostname_src = NULL;
-  const cJSON *m;
-  cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(c->config, "mounts"))
-  {
-    if (strcmp(json_str(m, "destination", ""), "/etc/hostname") == 0)
-      hostname_src = json_str(m, "source", NULL);
-  }
-  /* <data-root>/containers/<id>/hostname: the directory must carry this container's id. */
-  const char *slash =
-      hostname_src != NULL && c->owner == geteuid() ? strrchr(hostname_src, '/') : NULL;
-  size_t idlen = strlen(id);
-  if (slash != NULL && strcmp(slash, "/hostname") == 0 && (size_t)(slash - hostname_src) > idlen &&
-      strncmp(slash - idlen, id, idlen) == 0 && slash[-(ptrdiff_t)idlen - 1] == '/') {
-    cleanup_free char *path =
-        xasprintf("%.*s/config.v2.json", (int)(slash - hostname_src), hostname_src);
-    cleanup_free char *text = read_trusted_file(path);
-    cleanup_cjson cJSON *j = text != NULL ? cJSON_Parse(text) : NULL;
-    const char *n = json_str(j, "Name", "");
-    if (strcmp(json_str(j, "ID", ""), id) == 0 && n[0] == '/' && n[1] != '\0')
-      name = xstrdup(n + 1);
-  }
-  container_free(c);
-  return name;
-}
-
-/* Every bottled container under the roots: those with a <root>/.bottle/<id> directory. */
-static void list_bottled(const struct roots *r, struct found *all)
-{
-  for (size_t i = 0; i < r->n; i++) {
-    cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, r->v[i]);
-    DIR *d = opendir(dir);
-    if (d == NULL)
-      continue;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-      if (e->d_name[0] == '.' || !state_valid_id(e->d_name))
-        continue;
-      all->v = realloc(all->v, (all->n + 1) * sizeof(*all->v));
-      if (all->v == NULL)
-        abort();
-      all->v[all->n++] = (struct bottled_container){.root = r->v[i],
-                                                    .id = xstrdup(e->d_name),
-                                                    .docker_name = docker_name(r->v[i], e->d_name)};
-    }
-    closedir(d);
-  }
-}
-
-static void found_free(struct found *f)
-{
-  for (size_t i = 0; i < f->n; i++) {
-    free(f->v[i].id);
-    free(f->v[i].docker_name);
-  }
-  free(f->v);
-}
-
-enum match { BY_ID, BY_NAME, BY_PREFIX };
-
-static bool matches(const struct bottled_container *b, const char *q, enum match how)
-{
-  switch (how) {
-  case BY_ID:
-    return strcmp(b->id, q) == 0;
-  case BY_NAME:
-    return b->docker_name != NULL && strcmp(b->docker_name, q[0] == '/' ? q + 1 : q) == 0;
-  default:
-    return strncmp(b->id, q, strlen(q)) == 0;
-  }
-}
-
-/* Docker's order: an exact id, then a name, then a unique id prefix. One line on failure. */
-static const struct bottled_container *pick(const struct found *all, const struct roots *r,
-                                            const char *q)
-{
-  for (enum match how = BY_ID; how <= BY_PREFIX; how++) {
-    const struct bottled_container *hit = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < all->n; i++)
-      if (matches(&all->v[i], q, how)) {
-        hit = &all->v[i];
-        n++;
-      }
-    if (n == 1)
-      return hit;
-    if (n > 1) {
-      cleanup_free char *list = xstrdup("");
-      for (size_t i = 0; i < all->n; i++)
-        if (matches(&all->v[i], q, how)) {
-          char *more =
-              xasprintf("%s%s %s%s%s (%s)", list, *list ? "," : "", all->v[i].id,
-                        all->v[i].docker_name ? " /" : "",
-                        all->v[i].docker_name ? all->v[i].docker_name : "", all->v[i].root);
-          free(list);
-          list = more;
-        }
-      log_fatal("\"%s\" names %zu bottled containers:%s; give more of the id, or --root", q, n,
-                list);
-      return NULL;
-    }
-  }
-  cleanup_free char *where = xstrdup("");
-  for (size_t i = 0; i < r->n; i++) {
-    char *more = xasprintf("%s%s%s", where, i ? ", " : "", r->v[i]);
-    free(where);
-    where = more;
-  }
-  log_fatal("no bottled container \"%s\" (by id, id prefix or Docker name) under %s%s%s", q, where,
-            r->n == 1 ? "" : "; give --root for another state root",
-            geteuid() == 0 ? "" : " (the engines' roots are readable by root only)");
-  return NULL;
-}
 
 /* What goes to a terminal: the agent chooses hosts and paths, so controls (escape sequences)
  * and non-ASCII (bidi overrides) are shown as '?'. */
@@ -472,21 +278,12 @@ int verb_logs(struct globals *g, int argc, char **argv)
     log_fatal("an empty name matches nothing; give a container id, id prefix or Docker name");
     return 1;
   }
-  struct roots roots = {0};
-  if (g->root != NULL)
-    roots_add(&roots, xstrdup(g->root));
-  else
-    search_roots(&roots);
-  struct found all = {0};
-  list_bottled(&roots, &all);
-  const struct bottled_container *b = pick(&all, &roots, query);
+  cleanup_free char *root = NULL, *id = NULL;
   int rc = 1;
-  if (b != NULL) {
+  if (find_bottled(g->root, query, &root, &id) == 0) {
     struct globals at = *g;
-    at.root = b->root;
-    rc = print_log(&at, b->id, &o);
+    at.root = root;
+    rc = print_log(&at, id, &o);
   }
-  found_free(&all);
-  roots_free(&roots);
   return rc;
 }

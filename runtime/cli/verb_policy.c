@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "runtime/bottle/live_policy.h"
+#include "runtime/cli/find_bottled.h"
 #include "runtime/cli/verbs.h"
 #include "runtime/lib/cleanup.h"
 
@@ -30,9 +31,18 @@ int verb_policy(struct globals *g, int argc, char **argv)
   const char *id = cli_one_id(argc, argv, optind, "policy");
   if (id == NULL)
     return 1;
+  /* Without --root, found the way bottle logs finds it, in whichever engine's root it is. */
+  cleanup_free char *root = NULL, *found = NULL;
+  struct globals at = *g;
+  if (g->root == NULL) {
+    if (find_bottled(NULL, id, &root, &found) < 0)
+      return 1;
+    at.root = root;
+    id = found;
+  }
   bottle_error_t err = NULL;
-  if (n == 0 ? live_policy_show(g, id, stdout, &err) < 0
-             : live_policy_change(g, id, changes, n, &err) < 0)
+  if (n == 0 ? live_policy_show(&at, id, stdout, &err) < 0
+             : live_policy_change(&at, id, changes, n, &err) < 0)
     return verb_fail(&err, NULL, 1);
-  return n == 0 ? 0 : live_policy_show(g, id, stdout, &err) < 0 ? verb_fail(&err, NULL, 1) : 0;
+  return n == 0 ? 0 : live_policy_show(&at, id, stdout, &err) < 0 ? verb_fail(&err, NULL, 1) : 0;
 }
