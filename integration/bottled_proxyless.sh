@@ -162,7 +162,18 @@ check_contains "refused: silence past the deadline" "no ClientHello or request h
 check_fails "pipelock never saw blocked.test" grep -q '"target":"blocked.test' <<<"$log"
 check_eq "the TLS server got one connection (the allowed one)" 1 "$(wc -l <"$TLS_LOG")"
 
-# 6. The test internet's DNS: only the sidecar's own lookups of the allowed name.
+# 6. Malformed first bytes are closed, and the redirector still serves the next client.
+out=$(ax 'printf "\026\003\001\000\010\001\377\377\377\003\003\000\000" | nc example.test 443; echo "bad-hello=$?"
+printf "\026\003\001\377\377" | nc example.test 443; echo "huge-record=$?"
+printf "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA / HTTP/1.1\r\nHost: example.test\r\n\r\n" | nc example.test 80; echo "long-method=$?"
+wget -q -O- http://example.test/; echo "wget-after=$?"')
+check_fails "no answer to malformed first bytes" grep -q "HTTP/1\|tls-server-got" <<<"$out"
+check_contains "the redirector still serves after malformed input" "hello from the test internet
+wget-after=0" "$out"
+check_contains "refused: a ClientHello that does not parse" "not a TLS ClientHello" "$(cat "$SIDECAR_LOG")"
+check_contains "refused: a method too long" "not an HTTP method" "$(cat "$SIDECAR_LOG")"
+
+# 7. The test internet's DNS: only the sidecar's own lookups of the allowed name.
 queries=$(sort -u "$INTERNET_DNS_COUNT")
 check_eq "the test DNS saw nothing but the sidecar's lookups of example.test" "example.test" "$queries"
 
