@@ -160,7 +160,7 @@ int engine_hooks_run(const void *arg, struct nn_error *err)
     rc = job_fail(err, holder < 0 ? errno : 0, "no process could join the sidecar netns");
   } else {
     cleanup_free char *state =
-        hooks_state_json(job->config, job->id, "creating", (int)holder, job->bundle);
+        hooks_state_json(job->config, job->id, "created", (int)holder, job->bundle);
     bottle_error_t e = NULL;
     if (hooks_run(job->config, "prestart", state, &e) < 0) {
       snprintf(err->msg, sizeof(err->msg), "%s", e->msg);
