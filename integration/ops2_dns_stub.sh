@@ -54,6 +54,7 @@ echo "$out"
 check_fails "without systemd-resolved's upstream list: create fails" test "$rc" = 0
 check_eq "one line" 1 "$(wc -l <<<"$out")"
 check_contains "it names network.dns" "network.dns" "$out"
+check_contains "it names both files it read" "/run/systemd/resolve/resolv.conf" "$out"
 # An upstream list of loopback servers only is no better.
 printf 'nameserver 127.0.0.1\nnameserver ::1\n' >/run/systemd/resolve/resolv.conf
 out=$(bt create --bundle "$BT/agent" "$B" 2>&1)

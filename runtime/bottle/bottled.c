@@ -260,8 +260,9 @@ static char *resolv_conf(const struct bottle_config *cfg, enum net_mode mode, bo
     host = host_resolv_part("/run/systemd/resolve/resolv.conf");
   if (host == NULL) {
     berr(err, 0,
-         "%s: network.dns is not set and the host's /etc/resolv.conf names no resolver the "
-         "sidecar can reach (only loopback ones, or none); set network.dns to the resolvers "
+         "%s: network.dns is not set and neither the host's /etc/resolv.conf nor "
+         "systemd-resolved's /run/systemd/resolve/resolv.conf names a resolver the sidecar can "
+         "reach (only loopback ones, or none); set network.dns to the resolvers "
          "pipelock should use (docs/configuration.md)",
          cfg->source);
     return NULL;
