@@ -153,13 +153,17 @@ check_fails "no byte reached the TLS server for a refused hello" grep -q "tls-se
 check_contains "a client that never sends a ClientHello is closed (not killed by timeout)" \
   "silent=0" "$out"
 log=$(cat "$SIDECAR_LOG")
-check_contains "refused: a Host the policy does not allow" "port 80: host not in the allowlist: blocked.test" "$log"
+check_contains "refused: a Host the policy does not allow" '"target":"blocked.test:80","scanner":"proxyless","reason":"host not in the allowlist"' "$log"
 check_contains "refused: two Host headers" "more than one Host header" "$log"
 check_contains "refused: an absolute-form request" "not an origin-form HTTP/1 request" "$log"
-check_contains "refused: an SNI the policy does not allow" "port 443: host not in the allowlist: blocked.test" "$log"
+check_contains "refused: an SNI the policy does not allow" '"target":"blocked.test:443","scanner":"proxyless","reason":"host not in the allowlist"' "$log"
 check_contains "refused: a ClientHello without SNI" "ClientHello without SNI" "$log"
 check_contains "refused: silence past the deadline" "no ClientHello or request head in time" "$log"
-check_fails "pipelock never saw blocked.test" grep -q '"target":"blocked.test' <<<"$log"
+pipelock_log=$(grep -v '"component":"bottle-egress"' <<<"$log")
+check_fails "pipelock never saw blocked.test" grep -q blocked.test <<<"$pipelock_log"
+check_contains "bottle logs --blocked shows the redirector's refusals" \
+  "BLOCKED REDIRECT blocked.test:443 (proxyless: host not in the allowlist)" \
+  "$(bt logs --blocked "$id" 2>&1)"
 check_eq "the TLS server got one connection (the allowed one)" 1 "$(wc -l <"$TLS_LOG")"
 
 # 6. Malformed first bytes are closed, and the redirector still serves the next client.

@@ -301,8 +301,13 @@ static void conn_close(size_t i)
 static void refuse(size_t i, const char *why, const char *host)
 {
   struct conn *c = conns[i];
-  say("warn", "proxyless_refused", "port %u: %s%s%s", c->port, why, host ? ": " : "",
-      host ? host : "");
+  /* As pipelock's own refusals, so that bottle logs --blocked shows them: "BLOCKED REDIRECT
+   * host:port (proxyless: why)". host is a validated name or NULL; why is one of ours. */
+  fprintf(stderr,
+          "{\"level\":\"warn\",\"component\":\"bottle-egress\",\"event\":\"blocked\","
+          "\"method\":\"REDIRECT\",\"target\":\"%s:%u\",\"scanner\":\"proxyless\","
+          "\"reason\":\"%s\",\"message\":\"redirected connection closed\"}\n",
+          host ? host : "", c->port, why);
   conn_close(i);
 }
 
