@@ -206,7 +206,7 @@ static void test_unknown_and_duplicate_keys(void)
           "spelling (known keys: Host, Hostname, Port, User)");
   REJECTS("{\"network\": {\"dns_servers\": []}}",
           "/etc/bottle/bottle.json: network: unknown key \"dns_servers\"; check the spelling "
-          "(known keys: link_pool, uplink_pool, dns, inbound)");
+          "(known keys: link_pool, uplink_pool, dns, inbound, proxyless, proxyless_ports)");
   REJECTS("{\"egress\": {\"default_allowlist\": [\"a.com\"]}, \"egress\": {}}",
           "/etc/bottle/bottle.json: top level: key \"egress\" appears twice; keep one (JSON "
           "duplicates are ambiguous)");
@@ -487,6 +487,26 @@ static void test_network(void)
           "engine's connections to the container reach the agent) or \"none\"");
   REJECTS("{\"network\": {\"inbound\": false}}",
           "/etc/bottle/bottle.json: network.inbound: expected a string, got a boolean");
+
+  /* network.proxyless: off by default, ports 80 and 443 */
+  cfg = parse("{}");
+  CHECK(cfg && !cfg->proxyless && cfg->n_proxyless_ports == 2 && cfg->proxyless_ports[0] == 80 &&
+        cfg->proxyless_ports[1] == 443);
+  cfg_free(cfg);
+  cfg = parse("{\"network\": {\"proxyless\": true, \"proxyless_ports\": [443, 8443]}}");
+  CHECK(cfg && cfg->proxyless && cfg->n_proxyless_ports == 2 && cfg->proxyless_ports[1] == 8443);
+  cfg_free(cfg);
+  REJECTS("{\"network\": {\"proxyless\": \"yes\"}}",
+          "/etc/bottle/bottle.json: network.proxyless: expected true or false, got a string");
+  REJECTS("{\"network\": {\"proxyless_ports\": [80, 80]}}",
+          "/etc/bottle/bottle.json: network.proxyless_ports[1]: 80 is listed twice");
+  REJECTS("{\"network\": {\"proxyless_ports\": []}}",
+          "/etc/bottle/bottle.json: network.proxyless_ports: has 0 entries; list 1 to 8 TCP "
+          "ports, e.g. [80, 443]");
+  REJECTS_WITH("{\"network\": {\"proxyless_ports\": [53]}}", "53 is the resolver's port");
+  REJECTS_WITH("{\"network\": {\"proxyless_ports\": [8888]}}", "8888 is the proxy's port");
+  REJECTS_WITH("{\"sidecar\": {\"port\": 10080}, \"network\": {\"proxyless\": true}}",
+               "sidecar.port 10080 is a port of bottle's own resolver or redirector");
 }
 
 static void test_default_allowlist_env(void)
