@@ -177,7 +177,16 @@ wget-after=0" "$out"
 check_contains "refused: a ClientHello that does not parse" "not a TLS ClientHello" "$(cat "$SIDECAR_LOG")"
 check_contains "refused: a method too long" "not an HTTP method" "$(cat "$SIDECAR_LOG")"
 
-# 7. The test internet's DNS: only the sidecar's own lookups of the allowed name.
+# 7. A running bottle's policy change (bottle policy) applies to the resolver too: the helper
+# reads the allowlist again from the pipelock config that bottle policy rewrites.
+bt policy "$id" --allow other.test >/dev/null 2>&1
+out=$(ax 'nslookup other.test; echo "ns-other=$?"')
+check_contains "bottle policy --allow: the new name resolves" "ns-other=0" "$out"
+bt policy "$id" --deny other.test >/dev/null 2>&1
+out=$(ax 'nslookup other.test; echo "ns-other=$?"')
+check_fails "bottle policy --deny: the name no longer resolves" grep -q "ns-other=0" <<<"$out"
+
+# 8. The test internet's DNS: only the sidecar's own lookups of the allowed name.
 queries=$(sort -u "$INTERNET_DNS_COUNT")
 check_eq "the test DNS saw nothing but the sidecar's lookups of example.test" "example.test" "$queries"
 
