@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/policy.h"
 #include "runtime/bottle/bottled_proxyless.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/rootfs/safepath.h"
@@ -471,4 +472,80 @@ char *sidecar_log_tail(const char *path, size_t max_bytes)
   if (buf[n - 1] == '\n')
     buf[n - 1] = '\0';
   return buf;
+}
+
+/* "nameserver A" for an IPv4 or IPv6 literal A outside loopback (127/8, ::1), which is the host's
+ * own and cannot be reached from the sidecar's netns. */
+static bool usable_nameserver(const char *line)
+{
+  char addr[64];
+  if (sscanf(line, "nameserver %63s", addr) != 1)
+    return false;
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, addr, buf) == 1)
+    return buf[0] != 127;
+  return inet_pton(AF_INET6, addr, buf) == 1 && !IN6_IS_ADDR_LOOPBACK((struct in6_addr *)buf);
+}
+
+/* The usable part of a resolv.conf the host wrote: its nameservers outside loopback, its search
+ * and options lines. NULL when no nameserver is left. */
+static char *host_resolv_part(const char *path)
+{
+  cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
+  if (text == NULL)
+    return NULL;
+  char *out = xstrdup("");
+  bool any = false;
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+    bool ns = strncmp(line, "nameserver", 10) == 0;
+    if (ns ? !usable_nameserver(line)
+           : strncmp(line, "search", 6) != 0 && strncmp(line, "options", 7) != 0)
+      continue;
+    any |= ns;
+    char *n = xasprintf("%s%s\n", out, line);
+    free(out);
+    out = n;
+  }
+  if (!any) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* The sidecar's resolv.conf. Never the agent's own (a bind mount of a file the agent can write,
+ * which under CRI outlives a container restart): network.dns, else the host's resolvers as the
+ * runtime sees them (systemd-resolved's upstream list when /etc/resolv.conf names only its
+ * loopback stub, as dockerd does). With Docker's hook the sidecar sits in the container's own
+ * netns, where Docker's embedded DNS (127.0.0.11, user-defined networks: container names, and
+ * --dns as its upstream) answers when Docker set it up; nothing else can listen there. */
+char *sidecar_resolv_conf(const struct bottle_config *cfg, bool engine_hook, bottle_error_t *err)
+{
+  if (cfg->n_dns > 0) {
+    char *s = xstrdup("");
+    for (size_t i = 0; i < cfg->n_dns; i++) {
+      uint32_t a = cfg->dns[i];
+      char *n = xasprintf("%snameserver %u.%u.%u.%u\n", s, a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                          a & 255);
+      free(s);
+      s = n;
+    }
+    return s;
+  }
+  cleanup_free char *host = host_resolv_part("/etc/resolv.conf");
+  if (host == NULL)
+    host = host_resolv_part("/run/systemd/resolve/resolv.conf");
+  if (host == NULL) {
+    berr(err, 0,
+         "%s: network.dns is not set and neither the host's /etc/resolv.conf nor "
+         "systemd-resolved's /run/systemd/resolve/resolv.conf names a resolver the sidecar can "
+         "reach (only loopback ones, or none); set network.dns to the resolvers "
+         "pipelock should use (docs/configuration.md)",
+         cfg->source);
+    return NULL;
+  }
+  if (engine_hook)
+    return xasprintf("nameserver 127.0.0.11\n%s", host);
+  return take_ptr(host);
 }

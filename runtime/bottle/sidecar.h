@@ -70,4 +70,12 @@ int sidecar_check_health(const char *netns, const char *ip, unsigned port, const
 /* The last lines of a log file (at most max_bytes), for error messages; malloc'd. */
 char *sidecar_log_tail(const char *path, size_t max_bytes);
 
+struct bottle_config;
+/* The sidecar's resolv.conf. Never the agent's own (a bind mount of a file the agent can write,
+ * which under CRI outlives a container restart): network.dns, else the host's resolvers as the
+ * runtime sees them (systemd-resolved's upstream list when /etc/resolv.conf names only its
+ * loopback stub, as dockerd does), 127.0.0.11 first with Docker's hook (engine_hook). NULL and
+ * one line naming network.dns when no resolver the sidecar can reach is left. */
+char *sidecar_resolv_conf(const struct bottle_config *cfg, bool engine_hook, bottle_error_t *err);
+
 #endif
