@@ -48,28 +48,6 @@ static const char *origin_of(const struct ask *a, char *buf, size_t size)
   return buf;
 }
 
-int cfg_mode_parse(const char *s, enum bottle_mode *mode)
-{
-  if (strcmp(s, "bottled") == 0)
-    *mode = BOTTLE_MODE_BOTTLED;
-  else if (strcmp(s, "plain") == 0)
-    *mode = BOTTLE_MODE_PLAIN;
-  else
-    return -1;
-  return 0;
-}
-
-int cfg_inbound_parse(const char *s, bool *inbound)
-{
-  if (strcmp(s, "tcp") == 0)
-    *inbound = true;
-  else if (strcmp(s, "none") == 0)
-    *inbound = false;
-  else
-    return -1;
-  return 0;
-}
-
 static int read_annotations(const cJSON *annotations, struct container_asks *asks,
                             struct cfg_error *err)
 {
