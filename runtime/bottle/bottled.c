@@ -226,8 +226,8 @@ static int write_record(const char *dir, const cJSON *rec, bottle_error_t *err)
   return 0;
 }
 
-/* Creates the sidecar container with its stdio on the log file: it must never hold the
- * caller's pipes (a shim waits for them to close). */
+/* Creates the sidecar container with its stdio on the log file (create_opts.stdio): it must
+ * never hold the caller's pipes (a shim waits for them to close). */
 static int create_sidecar(const struct globals *g, const char *dir, cJSON *spec,
                           struct container **out, bottle_error_t *err)
 {
@@ -239,28 +239,16 @@ static int create_sidecar(const struct globals *g, const char *dir, cJSON *spec,
   cleanup_close int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (logfd < 0 || nullfd < 0)
     return berr(err, errno, "open %s", log);
-  int saved[3];
-  for (int i = 0; i < 3; i++)
-    saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
-  dup2(nullfd, 0);
-  dup2(logfd, 1);
-  dup2(logfd, 2);
+  int stdio[3] = {nullfd, logfd, logfd};
   struct globals sg = *g;
   sg.root = state_root;
   struct create_opts so = {.id = SIDECAR_ID,
                            .bundle = dir,
                            .config = spec,
                            .egress_hardening = true,
-                           .die_with_caller = g->bottled != NULL};
+                           .die_with_caller = g->bottled != NULL,
+                           .stdio = stdio};
   int r = container_create(&sg, &so, out, err);
-  for (int i = 0; i < 3; i++) {
-    if (saved[i] >= 0) {
-      dup2(saved[i], i);
-      close(saved[i]);
-    } else {
-      close(i);
-    }
-  }
   return r;
 }
 

@@ -491,6 +491,8 @@ static int clone_init(struct create_run *r, bottle_error_t *err)
       .no_new_keyring = o->no_new_keyring,
       .first_closed_fd = r->first_closed,
       .late_pidns_fd = r->late_pidns_fd,
+      .stdio = {o->stdio ? o->stdio[0] : -1, o->stdio ? o->stdio[1] : -1,
+                o->stdio ? o->stdio[2] : -1},
   };
 
   fflush(NULL);
@@ -502,8 +504,9 @@ static int clone_init(struct create_run *r, bottle_error_t *err)
         (pid_t)syscall(SYS_clone, (unsigned long)r->clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
   if (r->pid == 0) {
     close(r->c->dirfd); /* the flock must not outlive create */
-    int keep[4] = {r->sync_pair[1], r->fifo_fd, r->console_fd, r->late_pidns_fd};
-    close_fds_except(r->first_closed, keep, 4);
+    int keep[7] = {r->sync_pair[1], r->fifo_fd,      r->console_fd,  r->late_pidns_fd,
+                   r->ctx.stdio[0], r->ctx.stdio[1], r->ctx.stdio[2]};
+    close_fds_except(r->first_closed, keep, 7);
     init_main(&r->ctx);
   }
   if (r->pid < 0) {

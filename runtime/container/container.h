@@ -25,6 +25,8 @@ struct create_opts {
   bool egress_hardening; /* add seccomp_add_egress_hardening() to the init and to every exec */
   bool die_with_caller;  /* bottle-run: SIGKILL the init when this runtime process dies (never
                             for create, whose caller's subreaper owns the init, §6.2) */
+  const int *stdio;      /* NULL: the init inherits the runtime's fds 0-2; else the three fds
+                            (above 2) it gets as 0, 1 and 2 instead, the runtime's own untouched */
 };
 
 /* On success the container is `created`, its state saved and locked in *out. */

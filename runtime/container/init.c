@@ -137,6 +137,22 @@ static cJSON *late_proc_mounts(const cJSON *mounts, int pidns_fd, bottle_error_t
 
 static _Noreturn void init_finish(struct init_ctx *ctx, int host_pid);
 
+static void set_stdio(struct init_ctx *ctx, bottle_error_t *err)
+{
+  for (int i = 0; i < 3; i++)
+    if (ctx->stdio[i] > 2 && dup2(ctx->stdio[i], i) < 0) {
+      berr(err, errno, "stdio: dup2 fd %d to %d", ctx->stdio[i], i);
+      fail(ctx, err);
+    }
+  for (int i = 0; i < 3; i++) {
+    bool seen = false;
+    for (int j = 0; j < i; j++)
+      seen |= ctx->stdio[j] == ctx->stdio[i];
+    if (ctx->stdio[i] > 2 && !seen)
+      close(ctx->stdio[i]);
+  }
+}
+
 _Noreturn void init_main(struct init_ctx *ctx)
 {
   bottle_error_t err = NULL;
@@ -147,6 +163,9 @@ _Noreturn void init_main(struct init_ctx *ctx)
   /* Set before waiting for the parent's go: had it died already, the wait sees EOF. */
   prctl(PR_SET_PDEATHSIG, ctx->die_with_caller ? SIGKILL : 0, 0, 0, 0);
   setsid();
+  /* The creator's choice of stdio (the sidecar's log), made here so that the runtime's own
+   * fds 0-2 never change; the late init inherits it from this one. */
+  set_stdio(ctx, &err);
   free(wait_go(ctx));
 
   /* After setns into a user namespace our ids may be unmapped there, and

@@ -27,6 +27,7 @@ struct init_ctx {
    * pidns=, and exits; init_late_main runs the container process, born in it
    * with the container's root (issue 9, item 1). */
   int late_pidns_fd;
+  int stdio[3]; /* fds above 2 to become 0, 1, 2 (-1 each: keep the inherited ones) */
 };
 
 _Noreturn void init_main(struct init_ctx *ctx);
