@@ -71,17 +71,24 @@ check_eq "not allowlisted: 403" 403 \
   "$(in_ns curl -s -o /dev/null -w '%{http_code}' -x http://127.0.0.1:8888 http://other.test:8080/)"
 check_eq "only the allowlisted name was resolved" "web.test" "$(cut -d' ' -f1 "$WORK/dns.log" | sort -u)"
 check "audit log on the sidecar's stdout" grep -q '"event":"blocked".*"target":"other.test:8080"' "$WORK/sidecar.log"
-# Exhaust the pids limit with tunnels that wait in the SNI window; the next
-# client gets a 503 instead of a silent close.
-for i in 1 2 3 4; do
-  in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/8888; printf "CONNECT web.test:8080 HTTP/1.1\r\n\r\n" >&3; head -n 1 <&3; sleep 3' \
+# Exhaust the pids limit with tunnels held open until the checks are done, however slow the
+# machine (a tunnel left in the 5 s SNI window would end and free its thread): each sends the
+# first line of a request the upstream httpd then waits for. The next client gets a 503
+# instead of a silent close. How many fit depends on the double's own threads (main, signals,
+# the config watcher), so tunnels are added until one is refused.
+holders=()
+for i in 1 2 3 4 5 6; do
+  in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/8888; printf "CONNECT web.test:8080 HTTP/1.1\r\n\r\n" >&3; head -n 1 <&3; printf "GET / HTTP/1.1\r\n" >&3; sleep 60' \
     >"$WORK/hold.$i" 2>&1 &
+  holders+=("$!")
   _pids+=("$!")
+  wait_for grep -q . "$WORK/hold.$i"
+  grep -q 'Connection Established' "$WORK/hold.$i" || break
 done
-for i in 1 2 3 4; do wait_for grep -q 'Connection Established' "$WORK/hold.$i"; done
 check_eq "pids limit reached: 503 from the double" 503 \
   "$(in_ns curl -s -o /dev/null -w '%{http_code}' --noproxy '*' http://127.0.0.1:8888/health)"
 check "pids limit reached: logged" grep -q '"event":"overloaded"' "$WORK/sidecar.log"
+kill "${holders[@]}" 2>/dev/null
 runc kill "$ID" TERM
 wait_for bash -c "runc state '$ID' 2>/dev/null | grep -q '\"status\": \"stopped\"'"
 check "SIGTERM stops the sidecar (pid 1)" bash -c "runc state '$ID' | grep -q '\"status\": \"stopped\"'"
