@@ -2,7 +2,8 @@
 # The runtime itself under ASan/UBSan (make asan builds build/asan/bottle): the bottled and plain
 # lifecycles and exec (create, start, exec, kill, delete, the sidecar, the network) and the
 # failed creates and bad configs (the error paths), and the refusals, the start gate, the
-# sidecar and the late pid-namespace join of issue 9, run again with that binary. A memory error
+# sidecar and the late pid-namespace join of issue 9, a pod's members joining a bottle and a
+# running bottle's policy change, run again with that binary. A memory error
 # or leak in any of its processes fails the run it is in; unit tests cannot reach these paths.
 #
 # Each test gets SANITIZED_TEST_TIMEOUT seconds (they take 5 to 30 each). One that hangs is
@@ -37,7 +38,7 @@ hang_report() {
 
 for t in ${SANITIZED_TESTS:-bottled_lifecycle.sh bottled_crash.sh threats_config.sh runtime_lifecycle.sh runtime_exec.sh \
   bottled_fds.sh bottled_pidns.sh bottled_start_gate.sh security_privilege_run.sh sidecar_hardening.sh \
-  security_create_pidns.sh}; do
+  security_create_pidns.sh bottled_pod.sh ops_policy.sh}; do
   log=$(mktemp)
   # A session of its own, so that a hang can be reported on and killed as one.
   setsid bash "$(dirname "$0")/$t" >"$log" 2>&1 </dev/null &
