@@ -451,8 +451,8 @@ int agent_check_privileges(const cJSON *config, const struct bottle_config *cfg,
     return 0;
   if (!looks_privileged(config))
     return -1;
-  cleanup_free char *first = xstrdup((*err)->msg);
-  berr_free(err);
+  cleanup_free char *first = xstrdup(err->msg);
+  berr_clear(err);
   return berr(err, 0,
               "the container is privileged (docker --privileged: every capability and host "
               "device, /proc and /sys open), which lets a bottled agent leave its bottle; drop "

@@ -505,8 +505,8 @@ static int wait_for_proxy(const struct build *b, const struct netns_topology *to
     return 0;
   cleanup_free char *logpath = xasprintf("%s/sidecar.log", b->dir);
   cleanup_free char *tail = sidecar_log_tail(logpath, 600);
-  cleanup_free char *why = xstrdup((*err)->msg);
-  berr_free(err);
+  cleanup_free char *why = xstrdup(err->msg);
+  berr_clear(err);
   return berr(err, 0, "%s; the sidecar's last log lines: %s", why, tail);
 }
 
@@ -546,10 +546,9 @@ static int step_record(struct build *b, struct build_run *r, bottle_error_t *err
 static void undo_record(struct build *b, struct build_run *r)
 {
   (void)r;
-  bottle_error_t e = NULL;
+  bottle_error_t e = {0};
   if (bottled_destroy(b->g, b->o->id, &e) < 0) {
-    log_msg(LOG_WARNING, "cleanup after failed create: %s", e->msg);
-    berr_free(&e);
+    log_msg(LOG_WARNING, "cleanup after failed create: %s", e.msg);
   }
 }
 
@@ -841,14 +840,11 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
       rc = netns_error(err, &ne);
   }
   struct container *sidecar = NULL;
-  bottle_error_t e = NULL;
-  if (load_sidecar(dir, &sidecar, &e) == 0) {
-    if (container_destroy(sidecar, &e) < 0 && rc == 0)
-      rc = berr(err, e->errnum, "sidecar: %s", e->msg);
-    berr_free(&e);
+  bottle_error_t ignored = {0};
+  if (load_sidecar(dir, &sidecar, &ignored) == 0) {
+    if (container_destroy(sidecar, rc == 0 ? err : NULL) < 0 && rc == 0)
+      rc = berr_wrap(err, "sidecar");
     container_free(sidecar);
-  } else {
-    berr_free(&e);
   }
   cleanup_free char *fsdir = xasprintf("%s/fs", dir);
   if (sidecar_rootfs_release(fsdir, rc == 0 ? err : NULL) < 0)
@@ -880,9 +876,9 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process)
 static char *bottle_of(const struct globals *g, const char *id)
 {
   struct container *c = NULL;
-  bottle_error_t e = NULL;
+  bottle_error_t e = {0};
   if (state_load(g->root, id, false, &c, &e) < 0) {
-    berr_free(&e);
+    berr_clear(&e);
     return xstrdup(id);
   }
   char *owner = xstrdup(json_str(c->bottle, "pod", id));
@@ -895,9 +891,9 @@ const char *bottled_sidecar_status(const struct globals *g, const char *id)
   cleanup_free char *owner = bottle_of(g, id);
   cleanup_free char *dir = side_dir(g, owner);
   struct container *sidecar = NULL;
-  bottle_error_t e = NULL;
+  bottle_error_t e = {0};
   if (load_sidecar(dir, &sidecar, &e) < 0) {
-    berr_free(&e);
+    berr_clear(&e);
     return NULL;
   }
   bool alive = container_init_alive(sidecar);

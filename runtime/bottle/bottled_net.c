@@ -99,8 +99,8 @@ void netns_child_settle(struct netns_child *c)
 int netns_error(bottle_error_t *err, const struct nn_error *ne)
 {
   berr(err, 0, "network: %s", ne->msg);
-  if (err != NULL && *err != NULL)
-    (*err)->errnum = ne->errnum;
+  if (err != NULL && err->set)
+    err->errnum = ne->errnum;
   return -1;
 }
 
@@ -161,13 +161,12 @@ int engine_hooks_run(const void *arg, struct nn_error *err)
   } else {
     cleanup_free char *state =
         hooks_state_json(job->config, job->id, "created", (int)holder, job->bundle);
-    bottle_error_t e = NULL;
+    bottle_error_t e = {0};
     if (hooks_run(job->config, "prestart", state, &e) < 0) {
-      snprintf(err->msg, sizeof(err->msg), "%s", e->msg);
-      err->errnum = e->errnum;
+      snprintf(err->msg, sizeof(err->msg), "%.*s", (int)sizeof(err->msg) - 1, e.msg);
+      err->errnum = e.errnum;
       rc = -1;
     }
-    berr_free(&e);
   }
   /* The holder goes when this end closes; its exit (dropping its mount namespace takes a
    * few ms) is not waited for, like this process's own (see the top of the file). */

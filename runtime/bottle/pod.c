@@ -112,9 +112,9 @@ void pod_join_free(struct pod_join *j)
 static pid_t running_init(const struct globals *g, const char *id, bool *bottled)
 {
   struct container *c = NULL;
-  bottle_error_t e = NULL;
+  bottle_error_t e = {0};
   if (state_load(g->root, id, false, &c, &e) < 0) {
-    berr_free(&e);
+    berr_clear(&e);
     return 0;
   }
   pid_t pid = container_init_alive(c) ? c->pid : 0;
@@ -266,9 +266,9 @@ bool pod_has_running_members(const struct globals *g, const char *bottle)
     if (!state_valid_id(e->d_name) || strcmp(e->d_name, bottle) == 0)
       continue;
     struct container *c = NULL;
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     if (state_load(g->root, e->d_name, false, &c, &err) < 0) {
-      berr_free(&err);
+      berr_clear(&err);
       continue;
     }
     running = c->bottle != NULL && strcmp(json_str(c->bottle, "pod", ""), bottle) == 0 &&

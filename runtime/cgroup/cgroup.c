@@ -64,9 +64,9 @@ static void cpuset_inherit(const char *parent, const char *dir)
       continue;
     cleanup_free char *theirs = cg_read(parent, files[i]);
     if (theirs && theirs[0] != '\0') {
-      bottle_error_t ignored = NULL;
+      bottle_error_t ignored = {0};
       cg_write(dir, files[i], theirs, &ignored);
-      berr_free(&ignored);
+      berr_clear(&ignored);
     }
   }
 }
@@ -110,9 +110,9 @@ int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const 
   }
   if (cg->unified) {
     const char *top = cg->unified_mount;
-    bottle_error_t soft = NULL;
+    bottle_error_t soft = {0};
     if (top == NULL || mkdir_below(top, cg->unified, NULL, cg->unified_only ? err : &soft) < 0) {
-      berr_free(&soft);
+      berr_clear(&soft);
       if (cg->unified_only) {
         berr(err, ENOMEM, "mkdir %s", cg->unified);
         goto fail;
@@ -140,9 +140,9 @@ int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const 
 fail:
   berr_wrap(err, "cgroup");
   {
-    bottle_error_t ignored = NULL;
+    bottle_error_t ignored = {0};
     cgroup_destroy(cg, &ignored);
-    berr_free(&ignored);
+    berr_clear(&ignored);
   }
   cgroup_free(cg);
   return -1;
@@ -212,9 +212,9 @@ int cgroup_enter_sub(const struct cgroup *cg, pid_t pid, const char *const *subs
       return berr_wrap(err, "cgroup: join %s", cg->hier[i].controllers);
   }
   if (cg->unified) {
-    bottle_error_t soft = NULL;
+    bottle_error_t soft = {0};
     int rc = join_dir(cg->unified, sub_for(subs, n, NULL), pid, cg->unified_only ? err : &soft);
-    berr_free(&soft);
+    berr_clear(&soft);
     if (rc < 0 && cg->unified_only)
       return berr_wrap(err, "cgroup: join");
   }
@@ -279,10 +279,10 @@ int cgroup_destroy(struct cgroup *cg, bottle_error_t *err)
       rc = berr_wrap(err, "cgroup: remove %s", cg->hier[i].controllers);
   }
   if (cg->unified) {
-    bottle_error_t soft = NULL;
+    bottle_error_t soft = {0};
     if (rmdir_tree(cg->unified, cg->unified_only ? err : &soft) < 0 && cg->unified_only && rc == 0)
       rc = berr_wrap(err, "cgroup: remove");
-    berr_free(&soft);
+    berr_clear(&soft);
   }
   return rc;
 }

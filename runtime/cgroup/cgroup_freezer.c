@@ -44,9 +44,9 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, bottle_error_t *err)
         delay++;
     }
     if (frozen) {
-      bottle_error_t ignored = NULL;
+      bottle_error_t ignored = {0};
       cg_write(v1, "freezer.state", "THAWED", &ignored);
-      berr_free(&ignored);
+      berr_clear(&ignored);
     }
     return berr(err, EBUSY, "cgroup: %s: %s/freezer.state did not reach %s",
                 frozen ? "pause" : "resume", v1, want);

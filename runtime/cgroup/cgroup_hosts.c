@@ -309,9 +309,9 @@ int cgroup_resolve(const char *id, const char *cgroups_path, struct cgroup **out
   cg->unified_only = !any_v1;
   for (size_t i = 0; i < hm.n; i++) {
     bool extra_unified = any_v1 && hm.m[i].controllers[0] == '\0';
-    bottle_error_t soft = NULL;
+    bottle_error_t soft = {0};
     char *dir = join_dir(&hm.m[i], cgpath, relative, extra_unified ? &soft : err);
-    berr_free(&soft);
+    berr_clear(&soft);
     if (dir == NULL && extra_unified)
       continue; /* hybrid: the unified tree is joined only when we can */
     if (dir == NULL) {
@@ -343,14 +343,14 @@ int cgroup_resolve(const char *id, const char *cgroups_path, struct cgroup **out
 char *cgroup_own_procs_file(void)
 {
   struct host_mounts hm = {0};
-  bottle_error_t ignored = NULL;
+  bottle_error_t ignored = {0};
   char *file = NULL;
   if (read_host_mounts(&hm, &ignored) == 0) {
     cleanup_free char *dir = join_dir(&hm.m[0], "", true, &ignored);
     if (dir != NULL)
       file = xasprintf("%s/cgroup.procs", dir);
   }
-  berr_free(&ignored);
+  berr_clear(&ignored);
   host_mounts_free(&hm);
   return file;
 }
@@ -358,14 +358,14 @@ char *cgroup_own_procs_file(void)
 char *cgroup_unified_mount_of(const char *dir)
 {
   struct host_mounts hm = {0};
-  bottle_error_t ignored = NULL;
+  bottle_error_t ignored = {0};
   char *mount = NULL;
   if (read_host_mounts(&hm, &ignored) == 0 && hm.unified) {
     size_t ml = strlen(hm.unified->mountpoint);
     if (strncmp(dir, hm.unified->mountpoint, ml) == 0 && dir[ml] == '/')
       mount = strdup(hm.unified->mountpoint);
   }
-  berr_free(&ignored);
+  berr_clear(&ignored);
   host_mounts_free(&hm);
   return mount;
 }

@@ -102,9 +102,9 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, bottle_error_t *err)
 {
   /* Freeze first so nothing forks between listing and signalling. */
   bool was_frozen = cgroup_is_frozen(cg);
-  bottle_error_t soft = NULL;
+  bottle_error_t soft = {0};
   bool froze = was_frozen || cgroup_freeze(cg, true, &soft) == 0;
-  berr_free(&soft);
+  berr_clear(&soft);
   pid_t *pids = NULL;
   size_t n = 0;
   int rc = cgroup_pids(cg, &pids, &n, err);
@@ -120,7 +120,7 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, bottle_error_t *err)
    * frozen v1 task cannot act on until thawed. */
   if (froze && (!was_frozen || sig == SIGKILL)) {
     cgroup_freeze(cg, false, &soft);
-    berr_free(&soft);
+    berr_clear(&soft);
   }
   return rc;
 }

@@ -89,9 +89,9 @@ static int v1_cpu(const char *dir, const cJSON *cpu, bottle_error_t *err)
   bool period_pending = false;
   if (period != 0 && cg_writef(dir, "cpu.cfs_period_us", err, "%" PRIu64, period) < 0) {
     /* A shorter period can exceed the parent's quota until the new quota is in. */
-    if (err == NULL || *err == NULL || (*err)->errnum != EINVAL || quota == 0)
+    if (err == NULL || !err->set || err->errnum != EINVAL || quota == 0)
       return berr_wrap(err, "cpu.period");
-    berr_free(err);
+    berr_clear(err);
     period_pending = true;
   }
   if (quota != 0) {

@@ -209,7 +209,7 @@ int cgroup_v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bo
   if (v2_apply(cg, res, creating, err) == 0)
     return 0;
   /* A missing control file means the controller was not delegated. */
-  if (err && *err && (*err)->errnum == ENOENT)
+  if (err && err->set && err->errnum == ENOENT)
     berr_wrap(err,
               "the controller is not enabled for %s (see cgroup.controllers there and its "
               "parent's cgroup.subtree_control)",
@@ -230,7 +230,7 @@ static int v2_apply(const struct cgroup *cg, const cJSON *res, bool creating, bo
     if (cgroup_v2_devices(dir, rules, err) < 0) {
       if (cJSON_GetArraySize(devices) > 0)
         return berr_wrap(err, "devices");
-      berr_free(err);
+      berr_clear(err);
     }
   }
   const cJSON *pids = cJSON_GetObjectItemCaseSensitive(res, "pids");
@@ -266,9 +266,9 @@ static void delegate_one(const char *cgdir, const char *only)
       continue;
     /* fails for a cgroup with processes of its own (no internal
      * processes rule); the resource write then names the controller */
-    bottle_error_t ignored = NULL;
+    bottle_error_t ignored = {0};
     cg_writef(cgdir, "cgroup.subtree_control", &ignored, "+%s", c);
-    berr_free(&ignored);
+    berr_clear(&ignored);
   }
 }
 

@@ -128,7 +128,7 @@ int bottle_run_main(int argc, char **argv)
   snprintf(id, sizeof(id), "bottle-run-%d", (int)getpid());
 
   if (ov.dry_run) {
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     struct create_opts o = {.id = id, .bundle = bundle};
     struct container *c = NULL;
     if (chdir(bundle) < 0) {
@@ -157,9 +157,9 @@ int bottle_run_main(int argc, char **argv)
 static int gc_one(const struct globals *g, const char *id, bool stopped_too)
 {
   struct container *c = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   bool has_state = state_load(g->root, id, true, &c, &err) == 0;
-  berr_free(&err);
+  berr_clear(&err);
   bool stopped = has_state && container_status(c) == STATUS_STOPPED;
   /* A pod's bottle is its network: it stays while a container that joined it runs. */
   if ((has_state && !(stopped && stopped_too)) || pod_has_running_members(g, id)) {
@@ -167,8 +167,7 @@ static int gc_one(const struct globals *g, const char *id, bool stopped_too)
     return 0;
   }
   if (bottle_delete(g, id, has_state ? c : NULL, &err) < 0) {
-    log_msg(LOG_WARNING, "gc %s: %s", id, err->msg);
-    berr_free(&err);
+    log_msg(LOG_WARNING, "gc %s: %s", id, err.msg);
     return -1;
   }
   return 1;

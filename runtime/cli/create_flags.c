@@ -43,7 +43,7 @@ int create_args_finish(struct create_args *a, int argc, char **argv, const char 
   if (a->o.id == NULL)
     return -1;
   if (!state_valid_id(a->o.id)) {
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     berr(&err, 0, "invalid container ID format: %s", a->o.id);
     char prefix[32];
     snprintf(prefix, sizeof(prefix), "bottle %s failed: ", verb);

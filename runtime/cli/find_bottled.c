@@ -95,9 +95,9 @@ static char *read_trusted_file(const char *path)
 static char *docker_name(const char *root, const char *id)
 {
   struct container *c = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   if (state_load(root, id, false, &c, &err) < 0) {
-    berr_free(&err);
+    berr_clear(&err);
     return NULL;
   }
   char *name = NULL;
@@ -148,9 +148,9 @@ static void found_add(struct found *all, char *root, const char *id)
 static bool is_member(const char *root, const char *id)
 {
   struct container *c = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   if (state_load(root, id, false, &c, &err) < 0) {
-    berr_free(&err);
+    berr_clear(&err);
     return false;
   }
   bool member = c->bottle != NULL && *json_str(c->bottle, "pod", "") != '\0';

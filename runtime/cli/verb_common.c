@@ -5,11 +5,11 @@
 
 int verb_fail(bottle_error_t *err, const char *prefix, int code)
 {
-  const char *msg = (err && *err) ? (*err)->msg : "unknown error";
+  const char *msg = (err && err->set) ? err->msg : "unknown error";
   if (prefix)
     log_fatal("%s%s", prefix, msg);
   else
     log_fatal("%s", msg);
-  berr_free(err);
+  berr_clear(err);
   return code;
 }

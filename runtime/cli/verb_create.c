@@ -25,14 +25,14 @@ int verb_create(struct globals *g, int argc, char **argv)
       return cli_usage_error("create", "flag provided but not defined");
   if (create_args_finish(&a, argc, argv, "create") < 0)
     return 1;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   struct container *c = NULL;
   int rc = 0;
   if (chdir(a.bundle) < 0)
     berr(&err, errno, "chdir to bundle %s", a.bundle);
   else if (bottle_create(g, &a.o, g->bottled, &c, &err) == 0)
     container_free(c);
-  if (err)
+  if (err.set)
     rc = verb_fail(&err, "bottle create failed: ", 1);
   create_args_free(&a);
   return rc;

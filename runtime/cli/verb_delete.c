@@ -18,19 +18,19 @@ int verb_delete(struct globals *g, int argc, char **argv)
   const char *id = cli_one_id(argc, argv, optind, "delete");
   if (id == NULL)
     return 1;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   struct container *c = NULL;
   if (state_load(g->root, id, true, &c, &err) < 0) {
     /* A crash mid-create can leave a directory without a state file, and a
      * bottle's sidecar and network without an agent. */
-    bottle_error_t e2 = NULL;
+    bottle_error_t e2 = {0};
     if (bottle_delete(g, id, NULL, &e2) < 0 && force) {
-      berr_free(&err);
+      berr_clear(&err);
       return verb_fail(&e2, NULL, 1);
     }
-    berr_free(&e2);
+    berr_clear(&e2);
     if (force) {
-      berr_free(&err);
+      berr_clear(&err);
       return 0;
     }
     return verb_fail(&err, NULL, 1);

@@ -37,11 +37,11 @@ static int print_stats(struct container *c, bottle_error_t *err)
     return -1;
   /* A bottled agent's refused bypass attempts ride along (docs/security.md §5a); clients that
    * parse runc's stats ignore a field they do not know. */
-  bottle_error_t ignored = NULL;
+  bottle_error_t ignored = {0};
   cJSON *bypass = c->bottle != NULL ? bypass_counts_json(c, &ignored) : NULL;
   if (bypass != NULL)
     cJSON_AddItemToObject(data, "bypass", bypass);
-  berr_free(&ignored);
+  berr_clear(&ignored);
   print_event(c, "stats", data);
   return 0;
 }
@@ -83,7 +83,7 @@ int verb_events(struct globals *g, int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
   long interval_ms = 5000;
   bool stats = false;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   cli_normalize(argc, argv, opts);
   optind = 0;
   int ch;

@@ -79,7 +79,7 @@ int verb_exec(struct globals *g, int argc, char **argv)
   cleanup_cjson cJSON *envs = cJSON_CreateArray();
   cleanup_cjson cJSON *caps = cJSON_CreateArray();
   cleanup_cjson cJSON *gids = cJSON_CreateArray();
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   cli_normalize(argc, argv, exec_opts);
   optind = 0;
   int ch;
@@ -242,7 +242,7 @@ int verb_exec(struct globals *g, int argc, char **argv)
   }
   int exit_code = 0;
   if (container_exec(c, &o, &exit_code, &err) < 0) {
-    bool setup = err && strncmp(err->msg, "cannot exec", 11) != 0;
+    bool setup = err.set && strncmp(err.msg, "cannot exec", 11) != 0;
     rc = verb_fail(
         &err, setup ? "exec failed: unable to start container process: " : "exec failed: ", 255);
     goto done;

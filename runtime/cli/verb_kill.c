@@ -21,7 +21,7 @@ int verb_kill(struct globals *g, int argc, char **argv)
     return cli_usage_error("kill", "requires a minimum of 1 and a maximum of 2 argument(s)");
   const char *id = argv[optind];
   int sig = SIGTERM;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   if (n == 2) {
     sig = parse_signal(argv[optind + 1]);
     if (sig < 0) {

@@ -75,11 +75,10 @@ int verb_list(struct globals *g, int argc, char **argv)
   cJSON *arr = cJSON_CreateArray();
   for (size_t i = 0; i < n; i++) {
     struct container *c = NULL;
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     if (state_load(g->root, names[i], false, &c, &err) < 0) {
       /* Docker shares this root with runc: skip what we cannot read. */
-      log_msg(LOG_WARNING, "load container %s: %s", names[i], err->msg);
-      berr_free(&err);
+      log_msg(LOG_WARNING, "load container %s: %s", names[i], err.msg);
       continue;
     }
     char *owner = owner_name(c->owner);

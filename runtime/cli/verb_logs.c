@@ -134,15 +134,15 @@ static void note_dead_sidecar(const struct globals *g, const char *id, const str
 static void print_bypass(const struct globals *g, const char *id, const struct logs_opts *o)
 {
   struct container *c = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   cleanup_cjson cJSON *counts = NULL;
   if (state_load(g->root, id, false, &c, &err) == 0) {
     counts = bypass_counts_json(c, &err);
     container_free(c);
   }
   if (counts == NULL)
-    log_msg(LOG_DEBUG, "no bypass counts for %s: %s", id, err ? err->msg : "?");
-  berr_free(&err);
+    log_msg(LOG_DEBUG, "no bypass counts for %s: %s", id, err.set ? err.msg : "?");
+  berr_clear(&err);
   if (counts == NULL)
     return;
   if (o->json) {

@@ -11,7 +11,7 @@ static int freeze_verb(struct globals *g, int argc, char **argv, const char *ver
   const char *id = cli_one_id(argc, argv, optind, verb);
   if (id == NULL)
     return 1;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   struct container *c = NULL;
   if (state_load(g->root, id, true, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);

@@ -40,7 +40,7 @@ int verb_policy(struct globals *g, int argc, char **argv)
     at.root = root;
     id = found;
   }
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   if (n == 0 ? live_policy_show(&at, id, stdout, &err) < 0
              : live_policy_change(&at, id, changes, n, &err) < 0)
     return verb_fail(&err, NULL, 1);

@@ -110,7 +110,7 @@ int verb_ps(struct globals *g, int argc, char **argv)
   if (argc - optind < 1)
     return cli_usage_error("ps", "requires a minimum of 1 argument(s)");
   const char *id = argv[optind];
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   struct container *c = NULL;
   if (state_load(g->root, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);

@@ -53,7 +53,7 @@ int verb_run(struct globals *g, int argc, char **argv)
   if (create_args_finish(&a, argc, argv, "run") < 0)
     return 1;
   struct create_opts o = a.o;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   int rc = 0;
   struct container *c = NULL;
   int tty_pair[2] = {-1, -1};
@@ -86,18 +86,16 @@ int verb_run(struct globals *g, int argc, char **argv)
       rc = terminal && tty_pair[0] >= 0 ? waitloop_run_tty(pid, tty_pair[0]) : waitloop_run(pid);
       if (!keep) {
         struct container *again = NULL;
-        bottle_error_t e2 = NULL;
+        bottle_error_t e2 = {0};
         if (state_load(g->root, o.id, true, &again, &e2) == 0)
           bottle_delete(g, o.id, again, &e2);
-        if (e2) {
-          log_msg(LOG_WARNING, "run: cleanup: %s", e2->msg);
-          berr_free(&e2);
-        }
+        if (e2.set)
+          log_msg(LOG_WARNING, "run: cleanup: %s", e2.msg);
       }
     }
     container_free(c);
   }
-  if (err)
+  if (err.set)
     /* bottle-run's plain log lines already begin with its name */
     rc = verb_fail(&err, g->bottled != NULL ? NULL : "bottle run failed: ", 1);
   for (int i = 0; i < 2; i++)

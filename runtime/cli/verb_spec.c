@@ -28,7 +28,7 @@ int verb_spec(struct globals *g, int argc, char **argv)
     else
       return cli_usage_error("spec", "flag provided but not defined");
   }
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   char *path = xasprintf("%s/config.json", bundle);
   if (access(path, F_OK) == 0) {
     berr(&err, 0, "File %s exists. Remove it first", path);

@@ -16,7 +16,7 @@ int verb_state(struct globals *g, int argc, char **argv)
   const char *id = cli_one_id(argc, argv, optind, "state");
   if (id == NULL)
     return 1;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   struct container *c = NULL;
   if (state_load(g->root, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
@@ -26,7 +26,7 @@ int verb_state(struct globals *g, int argc, char **argv)
   cJSON *bypass = c->bottle != NULL ? bypass_counts_json(c, &err) : NULL;
   if (bypass != NULL)
     cJSON_AddItemToObject(j, "bypass", bypass);
-  berr_free(&err);
+  berr_clear(&err);
   container_free(c);
   /* A bottled container also says whether its proxy still runs (clients ignore the field). */
   const char *sidecar = bottled_sidecar_status(g, id);

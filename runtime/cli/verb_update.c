@@ -138,7 +138,7 @@ int verb_update(struct globals *g, int argc, char **argv)
   };
   const char *resources_file = NULL;
   cleanup_cjson cJSON *flags = cJSON_CreateObject();
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   cli_normalize(argc, argv, opts);
   optind = 0;
   int ch;

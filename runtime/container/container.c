@@ -624,10 +624,9 @@ static void create_undo(struct create_run *r)
   if (r->c->cgroup != NULL)
     cg = take_ptr(r->c->cgroup);
   if (cg != NULL) {
-    bottle_error_t e2 = NULL;
+    bottle_error_t e2 = {0};
     if (cgroup_destroy(cg, &e2) < 0)
-      log_msg(LOG_WARNING, "cleanup: %s", e2->msg);
-    berr_free(&e2);
+      log_msg(LOG_WARNING, "cleanup: %s", e2.msg);
     cgroup_free(cg);
   }
   state_remove(r->c, NULL);
@@ -807,19 +806,17 @@ int container_destroy(struct container *c, bottle_error_t *err)
   if (c->cgroup != NULL) {
     if (!c->private_pidns)
       cgroup_signal_all(c->cgroup, SIGKILL, NULL);
-    bottle_error_t e2 = NULL;
+    bottle_error_t e2 = {0};
     if (cgroup_destroy(c->cgroup, &e2) < 0) {
-      log_msg(LOG_WARNING, "delete: %s", e2->msg);
-      berr_free(&e2);
+      log_msg(LOG_WARNING, "delete: %s", e2.msg);
     }
   }
   if (state_remove(c, err) < 0)
     return -1;
   cleanup_free char *hs = hooks_state_json(c->config, c->id, "stopped", 0, c->bundle);
-  bottle_error_t he = NULL;
+  bottle_error_t he = {0};
   if (hooks_run(c->config, "poststop", hs, &he) < 0) {
-    log_msg(LOG_WARNING, "%s", he->msg);
-    berr_free(&he);
+    log_msg(LOG_WARNING, "%s", he.msg);
   }
   return 0;
 }

@@ -40,7 +40,7 @@ struct exec_child {
 static void exec_final(void *arg)
 {
   const struct exec_child *x = arg;
-  bottle_error_t cerr = NULL;
+  bottle_error_t cerr = {0};
   enum sync_type t;
   /* The parent moves us into the cgroup first. */
   if (sync_recv(x->sync, &t, NULL) < 0 || t != SYNC_GO)
@@ -136,9 +136,9 @@ static int exec_release(struct container *c, const struct exec_opts *o, pid_t pi
     return -1;
   {
     /* As before: the container's score, best effort (the process inherits ours otherwise). */
-    bottle_error_t ignored = NULL;
+    bottle_error_t ignored = {0};
     if (process_set_oom_score(pid, json_path(c->config, "process"), &ignored) < 0)
-      berr_free(&ignored);
+      berr_clear(&ignored);
   }
   sync_send(sync, SYNC_GO, NULL);
   enum sync_type t;

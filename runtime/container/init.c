@@ -26,7 +26,7 @@
 
 static _Noreturn void fail(struct init_ctx *ctx, bottle_error_t *err)
 {
-  sync_send(ctx->sync_fd, SYNC_ERROR, (err && *err) ? (*err)->msg : "container init failed");
+  sync_send(ctx->sync_fd, SYNC_ERROR, (err && err->set) ? err->msg : "container init failed");
   _exit(1);
 }
 
@@ -155,7 +155,7 @@ static void set_stdio(struct init_ctx *ctx, bottle_error_t *err)
 
 _Noreturn void init_main(struct init_ctx *ctx)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   const cJSON *config = ctx->config;
 
   /* Never dumpable: nothing in the container may open our /proc/<pid>/exe or fds. */
@@ -189,7 +189,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
   if (ctx->late_pidns_fd >= 0) {
     late_mounts = late_proc_mounts(cJSON_GetObjectItemCaseSensitive(config, "mounts"),
                                    ctx->late_pidns_fd, &err);
-    if (late_mounts == NULL && err != NULL)
+    if (late_mounts == NULL && err.set)
       fail(ctx, &err);
   }
   const cJSON *root = cJSON_GetObjectItemCaseSensitive(config, "root");
@@ -231,7 +231,7 @@ _Noreturn void init_main(struct init_ctx *ctx)
 void init_late_main(void *arg)
 {
   struct init_ctx *ctx = arg;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl(PR_SET_PDEATHSIG, ctx->die_with_caller ? SIGKILL : 0, 0, 0, 0);
   setsid();
@@ -252,7 +252,7 @@ void init_late_main(void *arg)
  * and for one started after a late pid namespace join. */
 static _Noreturn void init_finish(struct init_ctx *ctx, int host_pid)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   const cJSON *config = ctx->config;
   const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
   const cJSON *user = cJSON_GetObjectItemCaseSensitive(process, "user");
@@ -292,10 +292,10 @@ static _Noreturn void init_finish(struct init_ctx *ctx, int host_pid)
 
   cleanup_free char *state = hooks_state_json(config, ctx->id, "created", host_pid, ctx->bundle);
   if (hooks_run(config, "startContainer", state, &err) < 0) {
-    fprintf(stderr, "%s\n", err->msg);
+    fprintf(stderr, "%s\n", err.msg);
     _exit(1);
   }
   process_exec(&ps, &err);
-  fprintf(stderr, "bottle: %s\n", err ? err->msg : "exec failed");
+  fprintf(stderr, "bottle: %s\n", err.set ? err.msg : "exec failed");
   _exit(127);
 }

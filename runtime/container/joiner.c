@@ -87,8 +87,7 @@ void ns_joins_close(struct ns_joins *j)
 
 _Noreturn void joiner_child_fail(int sync, bottle_error_t *err)
 {
-  sync_send(sync, SYNC_ERROR, (err && *err) ? (*err)->msg : "exec failed");
-  berr_free(err); /* the joiner allocated it in our memory */
+  sync_send(sync, SYNC_ERROR, (err && err->set) ? err->msg : "exec failed");
   _exit(1);
 }
 
@@ -101,7 +100,7 @@ _Noreturn void joiner_child_fail(int sync, bottle_error_t *err)
  * subreaper). Reports the process's pid on the sync socket, then exits. */
 static _Noreturn void joiner_main(const struct joiner *jn)
 {
-  bottle_error_t cerr = NULL;
+  bottle_error_t cerr = {0};
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (jn->dirfd >= 0)
     close(jn->dirfd);

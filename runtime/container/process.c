@@ -335,10 +335,10 @@ static char *lookup(const char *arg0, char **envp, const struct exec_creds *c, b
 /* Lowercase strerror text the way Go prints syscall errors. */
 static void go_style(bottle_error_t *err)
 {
-  if (err == NULL || *err == NULL || (*err)->errnum == 0)
+  if (err == NULL || !err->set || err->errnum == 0)
     return;
-  const char *s = strerror((*err)->errnum);
-  char *hit = strstr((*err)->msg, s);
+  const char *s = strerror(err->errnum);
+  char *hit = strstr(err->msg, s);
   if (hit && hit[0] >= 'A' && hit[0] <= 'Z')
     hit[0] = (char)(hit[0] - 'A' + 'a');
 }

@@ -310,16 +310,16 @@ int rootfs_pivot_root(const struct rootfs_opts *o, bottle_error_t *err)
 static int open_listed_path(int rootfd, const char *path, bool *missing, bottle_error_t *err)
 {
   *missing = false;
-  bottle_error_t lookup = NULL;
+  bottle_error_t lookup = {0};
   int fd = safepath_open(rootfd, path, O_PATH, 0, &lookup);
   if (fd >= 0)
     return fd;
-  if (lookup->errnum == ENOENT) {
+  if (lookup.errnum == ENOENT) {
     *missing = true;
-    berr_free(&lookup);
     return -1;
   }
-  *err = lookup;
+  if (err != NULL && !err->set)
+    *err = lookup;
   return -1;
 }
 

@@ -57,8 +57,8 @@ static int write_proc(const char *path, const char *value)
 
 static int die(bottle_error_t *err)
 {
-  fprintf(stderr, "rootfs_probe: %s\n", (*err)->msg);
-  berr_free(err);
+  fprintf(stderr, "rootfs_probe: %s\n", err->msg);
+  berr_clear(err);
   return 125;
 }
 
@@ -97,9 +97,9 @@ static int open_console(void)
   if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
     return -1;
   char *name = ptsname(master);
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   if (name == NULL || rootfs_bind_console(name, &err) < 0) {
-    if (err)
+    if (err.set)
       die(&err);
     return -1;
   }
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
   if (pid < 0)
     return 125;
   if (pid == 0) {
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     if (rootfs_mount(&o, &err) < 0 || rootfs_pivot_root(&o, &err) < 0)
       _exit(die(&err));
     int master = console ? open_console() : -2;

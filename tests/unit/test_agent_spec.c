@@ -107,11 +107,11 @@ static char *run_check(check_fn *check, cJSON *c, const char *agent_json, char *
 {
   struct bottle_config *cfg = agent_cfg(agent_json);
   struct agent_grants g = {0};
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   char *msg = NULL;
   if (c != NULL && cfg != NULL && check(c, cfg, &g, &err) < 0) {
-    msg = xstrdup(err->msg);
-    berr_free(&err);
+    msg = xstrdup(err.msg);
+    berr_clear(&err);
   }
   if (granted)
     *granted = g.list ? xstrdup(g.list) : NULL;

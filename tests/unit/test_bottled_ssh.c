@@ -79,7 +79,7 @@ static void test_no_targets_change_nothing(void)
   struct bottle_policy pol = {0};
   cleanup_cjson cJSON *config = spec_for(rootfs);
   cleanup_cjson cJSON *env = cJSON_CreateArray();
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(bottled_ssh_setup(dir, &pol, "10.231.0.1", 8888, config, env, &err) == 0);
   CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(config, "mounts")) == 0);
   CHECK(cJSON_GetArraySize(env) == 0);
@@ -96,7 +96,7 @@ static void test_targets_with_ssh_config_dir(void)
   struct bottle_policy pol = {.profile = "git", .ssh = targets, .n_ssh = 2};
   cleanup_cjson cJSON *config = spec_for(rootfs);
   cleanup_cjson cJSON *env = cJSON_CreateArray();
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(bottled_ssh_setup(dir, &pol, "10.231.0.1", 8888, config, env, &err) == 0);
 
   cleanup_free char *copy = xasprintf("%s/bottle-connect", dir);
@@ -144,7 +144,7 @@ static void test_symlink_out_of_rootfs_is_not_followed(void)
   struct bottle_policy pol = {.ssh = targets, .n_ssh = 1};
   cleanup_cjson cJSON *config = spec_for(rootfs);
   cleanup_cjson cJSON *env = cJSON_CreateArray();
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(bottled_ssh_setup(dir, &pol, "10.231.0.5", 8888, config, env, &err) == 0);
   CHECK(mount_at(config, BOTTLED_SSH_HELPER) != NULL);
   CHECK(mount_at(config, BOTTLED_SSH_CONFIG) == NULL);
@@ -160,9 +160,9 @@ static void test_missing_helper_is_not_an_error(void)
   struct bottle_policy pol = {.ssh = targets, .n_ssh = 2};
   cleanup_cjson cJSON *config = spec_for(rootfs);
   cleanup_cjson cJSON *env = cJSON_CreateArray();
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(bottled_ssh_setup(dir, &pol, "10.231.0.1", 8888, config, env, &err) == 0);
-  CHECK(err == NULL);
+  CHECK(!err.set);
   CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(config, "mounts")) == 0);
   CHECK(cJSON_GetArraySize(env) == 0);
 }

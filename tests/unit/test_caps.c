@@ -102,7 +102,7 @@ static struct observed observe_in_child(const struct scenario *s)
 {
   struct observed o = {0};
   cleanup_cjson cJSON *caps = s->caps ? json(s->caps) : NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   o.rc = caps_drop_bounding(caps, &err);
   if (o.rc == 0 && s->uid != 0) {
     gid_t gid = (gid_t)s->uid;
@@ -113,9 +113,9 @@ static struct observed observe_in_child(const struct scenario *s)
   }
   if (o.rc == 0)
     o.rc = caps_apply(caps, &err);
-  if (err)
-    snprintf(o.msg, sizeof(o.msg), "%s", err->msg);
-  berr_free(&err);
+  if (err.set)
+    snprintf(o.msg, sizeof(o.msg), "%.*s", (int)sizeof(o.msg) - 1, err.msg);
+  berr_clear(&err);
   char status[8192];
   read_status(status, sizeof(status));
   o.bnd = cap_line(status, "CapBnd:");

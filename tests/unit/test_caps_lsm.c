@@ -38,11 +38,11 @@ static void apply_in_child(const char *process_json, char *msg, size_t size)
     int rc = 0;
     {
       cleanup_cjson cJSON *proc = cJSON_Parse(process_json);
-      bottle_error_t err = NULL;
-      const char *out = lsm_set_exec_label(proc, &err) == 0 ? "" : err->msg;
+      bottle_error_t err = {0};
+      const char *out = lsm_set_exec_label(proc, &err) == 0 ? "" : err.msg;
       if (write(p[1], out, strlen(out)) < 0)
         rc = 3;
-      berr_free(&err);
+      berr_clear(&err);
     }
     _exit(rc);
   }

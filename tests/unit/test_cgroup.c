@@ -27,9 +27,9 @@ static bool path_exists(const char *p)
   return stat(p, &st) == 0;
 }
 
-static const char *errmsg(bottle_error_t e)
+static const char *errmsg(const bottle_error_t *e)
 {
-  return e ? e->msg : "(no error)";
+  return e->set ? e->msg : "(no error)";
 }
 
 /* Where the v1 hierarchy of `ctrl` is mounted, or the v2 mount when ctrl is "". */
@@ -48,11 +48,11 @@ static void cleanup_everything(void)
     live_child = -1;
   }
   if (live_cg) {
-    bottle_error_t e = NULL;
+    bottle_error_t e = {0};
     cgroup_signal_all(live_cg, SIGKILL, &e);
-    berr_free(&e);
+    berr_clear(&e);
     cgroup_destroy(live_cg, &e);
-    berr_free(&e);
+    berr_clear(&e);
     cgroup_free(live_cg);
     live_cg = NULL;
   }
@@ -121,7 +121,7 @@ static bool file_is(const char *dir_ctrl, const char *file, const char *want)
 
 static void test_v1_lifecycle(void)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   bool memsw = path_exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
   char path[160];
   snprintf(path, sizeof(path), "%s/cgtest", top);
@@ -133,7 +133,7 @@ static void test_v1_lifecycle(void)
             "\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
             "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]}");
   int rc = cgroup_create("cgtest", path, false, res, &live_cg, &err);
-  CHECK(rc == 0, "cgroup_create %s: %s", path, errmsg(err));
+  CHECK(rc == 0, "cgroup_create %s: %s", path, errmsg(&err));
   if (rc != 0)
     return;
   CHECK(file_is("memory", "memory.limit_in_bytes", "67108864"), "memory.limit -> limit_in_bytes");
@@ -167,8 +167,8 @@ static void test_v1_lifecycle(void)
     abort();
   live_child = spawn_forker(go[0], report[1], 20);
   rc = cgroup_enter(live_cg, live_child, &err);
-  CHECK(rc == 0, "cgroup_enter %d: %s", (int)live_child, errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "cgroup_enter %d: %s", (int)live_child, errmsg(&err));
+  berr_clear(&err);
   {
     cleanup_free char *pcg = read_file("/proc/%d/cgroup", (int)live_child);
     char want[200];
@@ -208,8 +208,8 @@ static void test_v1_lifecycle(void)
   free(pids);
 
   rc = cgroup_freeze(live_cg, true, &err);
-  CHECK(rc == 0 && cgroup_is_frozen(live_cg), "freeze: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0 && cgroup_is_frozen(live_cg), "freeze: %s", errmsg(&err));
+  berr_clear(&err);
   if (v1_mounted("freezer"))
     CHECK(file_is("freezer", "freezer.state", "FROZEN"), "v1 freezer.state FROZEN");
   {
@@ -217,8 +217,8 @@ static void test_v1_lifecycle(void)
     (void)st;
   }
   rc = cgroup_freeze(live_cg, false, &err);
-  CHECK(rc == 0 && !cgroup_is_frozen(live_cg), "thaw: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0 && !cgroup_is_frozen(live_cg), "thaw: %s", errmsg(&err));
+  berr_clear(&err);
   if (v1_mounted("freezer"))
     CHECK(file_is("freezer", "freezer.state", "THAWED"), "v1 freezer.state THAWED");
 
@@ -228,8 +228,8 @@ static void test_v1_lifecycle(void)
                                     "\"period\":0},\"memory\":{\"limit\":0,\"reservation\":0,"
                                     "\"kernel\":0},\"pids\":null}");
     rc = cgroup_update(live_cg, up, &err);
-    CHECK(rc == 0, "update with zeros and a null: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc == 0, "update with zeros and a null: %s", errmsg(&err));
+    berr_clear(&err);
     CHECK(file_is("memory", "memory.limit_in_bytes", "67108864") &&
               file_is("cpu", "cpu.shares", "512") && file_is("cpu", "cpu.cfs_quota_us", "50000") &&
               file_is("pids", "pids.max", "8"),
@@ -240,8 +240,8 @@ static void test_v1_lifecycle(void)
     rc = cgroup_update(live_cg, up, &err);
     CHECK(rc == 0 && file_is("cpu", "cpu.cfs_quota_us", "20000") &&
               file_is("cpu", "cpu.cfs_period_us", "100000"),
-          "quota alone changes only the quota: %s", errmsg(err));
-    berr_free(&err);
+          "quota alone changes only the quota: %s", errmsg(&err));
+    berr_clear(&err);
   }
   if (memsw) {
     /* growing: memsw must be raised before the limit */
@@ -249,37 +249,37 @@ static void test_v1_lifecycle(void)
     rc = cgroup_update(live_cg, grow, &err);
     CHECK(rc == 0 && file_is("memory", "memory.limit_in_bytes", "268435456") &&
               file_is("memory", "memory.memsw.limit_in_bytes", "402653184"),
-          "grow memory above the old memsw: %s", errmsg(err));
-    berr_free(&err);
+          "grow memory above the old memsw: %s", errmsg(&err));
+    berr_clear(&err);
     cleanup_cjson cJSON *shrink = parse("{\"memory\":{\"limit\":50331648,\"swap\":58720256}}");
     rc = cgroup_update(live_cg, shrink, &err);
     CHECK(rc == 0 && file_is("memory", "memory.limit_in_bytes", "50331648") &&
               file_is("memory", "memory.memsw.limit_in_bytes", "58720256"),
-          "shrink memsw below the old limit: %s", errmsg(err));
-    berr_free(&err);
+          "shrink memsw below the old limit: %s", errmsg(&err));
+    berr_clear(&err);
   }
   {
     cleanup_cjson cJSON *up = parse("{\"memory\":{\"limit\":0},\"pids\":{\"limit\":-1}}");
     rc = cgroup_update(live_cg, up, &err);
-    CHECK(rc == 0 && file_is("pids", "pids.max", "max"), "pids -1 -> max: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc == 0 && file_is("pids", "pids.max", "max"), "pids -1 -> max: %s", errmsg(&err));
+    berr_clear(&err);
   }
   {
     cleanup_cjson cJSON *up = parse("{\"memory\":{\"swappiness\":101}}");
     rc = cgroup_update(live_cg, up, &err);
-    CHECK(rc != 0 && strstr(errmsg(err), "swappiness"), "bad swappiness named: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc != 0 && strstr(errmsg(&err), "swappiness"), "bad swappiness named: %s", errmsg(&err));
+    berr_clear(&err);
   }
 
   /* stats */
   {
     /* counters are raw literals: read them back the way a client would */
     cleanup_cjson cJSON *raw = cgroup_stats(live_cg, &err);
-    CHECK(raw != NULL, "stats: %s", errmsg(err));
+    CHECK(raw != NULL, "stats: %s", errmsg(&err));
     cleanup_free char *printed = raw ? cJSON_PrintUnformatted(raw) : NULL;
     cleanup_cjson cJSON *stats = printed ? cJSON_Parse(printed) : NULL;
     CHECK(stats != NULL, "stats print as valid JSON");
-    berr_free(&err);
+    berr_clear(&err);
     cJSON *mem = cJSON_GetObjectItem(stats, "memory");
     cJSON *usage = cJSON_GetObjectItem(mem, "usage");
     cJSON *pidsj = cJSON_GetObjectItem(stats, "pids");
@@ -304,8 +304,8 @@ static void test_v1_lifecycle(void)
     cleanup_cjson cJSON *saved = cgroup_to_json(live_cg);
     struct cgroup *loaded = NULL;
     rc = cgroup_from_json(saved, &loaded, &err);
-    CHECK(rc == 0, "from_json: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc == 0, "from_json: %s", errmsg(&err));
+    berr_clear(&err);
     if (rc == 0) {
       cleanup_cjson cJSON *again = cgroup_to_json(loaded);
       CHECK(cJSON_Compare(saved, again, 1), "to_json(from_json(x)) == x");
@@ -313,23 +313,23 @@ static void test_v1_lifecycle(void)
       size_t ln = 0;
       CHECK(cgroup_pids(loaded, &lp, &ln, &err) == 0 && ln == 8, "loaded handle lists 8 pids");
       free(lp);
-      berr_free(&err);
+      berr_clear(&err);
       CHECK(cgroup_freeze(loaded, true, &err) == 0 && cgroup_is_frozen(live_cg),
             "loaded handle freezes");
-      berr_free(&err);
+      berr_clear(&err);
       /* SIGKILL on a frozen cgroup: everything dies and it is thawed */
       rc = cgroup_signal_all(loaded, SIGKILL, &err);
       CHECK(rc == 0 && !cgroup_is_frozen(loaded), "signal_all KILL on a paused cgroup thaws: %s",
-            errmsg(err));
-      berr_free(&err);
+            errmsg(&err));
+      berr_clear(&err);
       int status = 0;
       CHECK(waitpid(live_child, &status, 0) == live_child && WIFSIGNALED(status) &&
                 WTERMSIG(status) == SIGKILL,
             "child killed by SIGKILL");
       live_child = -1;
       rc = cgroup_destroy(loaded, &err);
-      CHECK(rc == 0, "destroy through the loaded handle: %s", errmsg(err));
-      berr_free(&err);
+      CHECK(rc == 0, "destroy through the loaded handle: %s", errmsg(&err));
+      berr_clear(&err);
       cgroup_free(loaded);
     }
   }
@@ -339,32 +339,32 @@ static void test_v1_lifecycle(void)
   snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids%s/cgtest", top);
   CHECK(!path_exists(dir), "pids dir removed");
   rc = cgroup_destroy(live_cg, &err);
-  CHECK(rc == 0, "destroy is idempotent: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "destroy is idempotent: %s", errmsg(&err));
+  berr_clear(&err);
   cgroup_free(live_cg);
   live_cg = NULL;
 }
 
 static void test_paths(void)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   struct cgroup *cg = NULL;
 
   int rc = cgroup_create("x", "slice:prefix:name", true, NULL, &cg, &err);
-  CHECK(rc != 0 && strstr(errmsg(err), "cgroupfs"), "systemd driver refused clearly: %s",
-        errmsg(err));
-  berr_free(&err);
+  CHECK(rc != 0 && strstr(errmsg(&err), "cgroupfs"), "systemd driver refused clearly: %s",
+        errmsg(&err));
+  berr_clear(&err);
 
   rc = cgroup_create("x", "/../..", false, NULL, &cg, &err);
-  CHECK(rc != 0 && strstr(errmsg(err), "cgroupsPath"), "root cgroup refused: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc != 0 && strstr(errmsg(&err), "cgroupsPath"), "root cgroup refused: %s", errmsg(&err));
+  berr_clear(&err);
 
   /* empty path: /bottle/<id> */
   char id[64];
   snprintf(id, sizeof(id), "cgtest-empty-%d", (int)getpid());
   rc = cgroup_create(id, "", false, NULL, &cg, &err);
-  CHECK(rc == 0, "create with an empty cgroupsPath: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "create with an empty cgroupsPath: %s", errmsg(&err));
+  berr_clear(&err);
   if (rc == 0) {
     cleanup_cjson cJSON *j = cgroup_to_json(cg);
     char want[128];
@@ -376,8 +376,8 @@ static void test_paths(void)
       CHECK(list && !strstr(list, "a *:* rwm") && strstr(list, "c 1:3 rwm"),
             "no linux.resources: devices still deny-all plus runc's defaults, like runc");
     }
-    CHECK(cgroup_destroy(cg, &err) == 0, "destroy: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(cgroup_destroy(cg, &err) == 0, "destroy: %s", errmsg(&err));
+    berr_clear(&err);
     cgroup_free(cg);
     cg = NULL;
   }
@@ -386,8 +386,8 @@ static void test_paths(void)
   char rel[160];
   snprintf(rel, sizeof(rel), "cgtest-rel-%d/./x/../c", (int)getpid());
   rc = cgroup_create("c", rel, false, NULL, &cg, &err);
-  CHECK(rc == 0, "create with a relative cgroupsPath: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "create with a relative cgroupsPath: %s", errmsg(&err));
+  berr_clear(&err);
   if (rc == 0) {
     cleanup_cjson cJSON *j = cgroup_to_json(cg);
     const char *mem =
@@ -402,8 +402,8 @@ static void test_paths(void)
              strcmp(own, "/") == 0 ? "" : own, (int)getpid());
     if (mem)
       CHECK(strcmp(mem, want) == 0, "relative path below our own memory cgroup: %s", mem);
-    CHECK(cgroup_destroy(cg, &err) == 0, "destroy: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(cgroup_destroy(cg, &err) == 0, "destroy: %s", errmsg(&err));
+    berr_clear(&err);
     cgroup_free(cg);
     cg = NULL;
     if (mem) {
@@ -432,15 +432,15 @@ static void test_paths(void)
     snprintf(p2, sizeof(p2), "%s/typed", top);
     cleanup_cjson cJSON *typed = parse("{\"memory\":{\"limit\":\"100M\"}}");
     rc = cgroup_create("typed", p2, false, typed, &cg, &err);
-    CHECK(rc != 0 && strstr(errmsg(err), "linux.resources.memory.limit must be a number"),
-          "string memory limit refused: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc != 0 && strstr(errmsg(&err), "linux.resources.memory.limit must be a number"),
+          "string memory limit refused: %s", errmsg(&err));
+    berr_clear(&err);
     cleanup_cjson cJSON *typed2 =
         parse("{\"devices\":[{\"allow\":\"yes\"}],\"pids\":null,\"cpu\":{\"cpus\":3}}");
     rc = cgroup_create("typed", p2, false, typed2, &cg, &err);
-    CHECK(rc != 0 && strstr(errmsg(err), "linux.resources.cpu.cpus must be a string"),
-          "numeric cpus refused: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc != 0 && strstr(errmsg(&err), "linux.resources.cpu.cpus must be a string"),
+          "numeric cpus refused: %s", errmsg(&err));
+    berr_clear(&err);
   }
 
   /* hugetlb: v1 hierarchy when mounted */
@@ -453,16 +453,17 @@ static void test_paths(void)
     cleanup_free char *v =
         read_file("/sys/fs/cgroup/hugetlb%s/huge/hugetlb.2MB.limit_in_bytes", top);
     CHECK(rc == 0 && v && strcmp(v, "4194304") == 0, "hugepageLimits 2MB -> %s: %s", v ? v : "?",
-          errmsg(err));
-    berr_free(&err);
+          errmsg(&err));
+    berr_clear(&err);
     if (rc == 0) {
       cleanup_cjson cJSON *bad_size =
           parse("{\"hugepageLimits\":[{\"pageSize\":\"3MB\",\"limit\":1}]}");
       rc = cgroup_update(cg, bad_size, &err);
-      CHECK(rc != 0 && strstr(errmsg(err), "3MB"), "unsupported page size named: %s", errmsg(err));
-      berr_free(&err);
+      CHECK(rc != 0 && strstr(errmsg(&err), "3MB"), "unsupported page size named: %s",
+            errmsg(&err));
+      berr_clear(&err);
       cgroup_destroy(cg, &err);
-      berr_free(&err);
+      berr_clear(&err);
       cgroup_free(cg);
       cg = NULL;
     }
@@ -473,8 +474,8 @@ static void test_paths(void)
   snprintf(bad, sizeof(bad), "%s/bad", top);
   cleanup_cjson cJSON *res = parse("{\"devices\":[{\"allow\":true,\"type\":\"x\"}]}");
   rc = cgroup_create("bad", bad, false, res, &cg, &err);
-  CHECK(rc != 0 && strstr(errmsg(err), "devices"), "bad device type refused: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc != 0 && strstr(errmsg(&err), "devices"), "bad device type refused: %s", errmsg(&err));
+  berr_clear(&err);
   char dir[256];
   snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s/bad", top);
   CHECK(!path_exists(dir), "failed create removed its directories");
@@ -483,7 +484,7 @@ static void test_paths(void)
 /* A process that outgrows memory.limit is OOM-killed and counted. */
 static void test_oom(void)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   char path[160];
   snprintf(path, sizeof(path), "%s/oom", top);
   bool memsw = path_exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
@@ -491,8 +492,8 @@ static void test_oom(void)
                                          : "{\"memory\":{\"limit\":16777216}}");
   struct cgroup *cg = NULL;
   int rc = cgroup_create("oom", path, false, res, &cg, &err);
-  CHECK(rc == 0, "create oom cgroup: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "create oom cgroup: %s", errmsg(&err));
+  berr_clear(&err);
   if (rc != 0)
     return;
   unsigned long long before = 99;
@@ -515,7 +516,7 @@ static void test_oom(void)
   }
   live_child = pid;
   rc = cgroup_enter(cg, pid, &err);
-  berr_free(&err);
+  berr_clear(&err);
   if (write(go[1], "g", 1) != 1)
     abort();
   int status = 0;
@@ -528,9 +529,9 @@ static void test_oom(void)
   unsigned long long after = 0;
   CHECK(cgroup_oom_kills(cg, &after, &err) == 0 && after >= 1, "cgroup_oom_kills counts it (%llu)",
         after);
-  berr_free(&err);
-  CHECK(cgroup_destroy(cg, &err) == 0, "destroy oom cgroup: %s", errmsg(err));
-  berr_free(&err);
+  berr_clear(&err);
+  CHECK(cgroup_destroy(cg, &err) == 0, "destroy oom cgroup: %s", errmsg(&err));
+  berr_clear(&err);
   cgroup_free(cg);
 }
 

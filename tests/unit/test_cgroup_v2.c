@@ -27,9 +27,9 @@ static char root_subtree_before[512];
 
 #include "tests/unit/unit.h"
 
-static const char *errmsg(bottle_error_t e)
+static const char *errmsg(const bottle_error_t *e)
 {
-  return e ? e->msg : "(no error)";
+  return e->set ? e->msg : "(no error)";
 }
 
 /* Creating enables every available controller on the way down; put the
@@ -63,11 +63,11 @@ static void cleanup_everything(void)
     live_child = -1;
   }
   if (live_cg) {
-    bottle_error_t e = NULL;
+    bottle_error_t e = {0};
     cgroup_signal_all(live_cg, SIGKILL, &e);
-    berr_free(&e);
+    berr_clear(&e);
     cgroup_destroy(live_cg, &e);
-    berr_free(&e);
+    berr_clear(&e);
     cgroup_free(live_cg);
     live_cg = NULL;
   }
@@ -126,7 +126,7 @@ int main(void)
   snprintf(top, sizeof(top), "/bottle-test-v2-%d", (int)getpid());
   atexit(cleanup_everything);
 
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   char path[160];
   snprintf(path, sizeof(path), "%s/c", top);
   cleanup_cjson cJSON *res =
@@ -134,8 +134,8 @@ int main(void)
                   "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rw\"}],"
                   "\"memory\":{\"limit\":0},\"pids\":{\"limit\":0}}");
   int rc = cgroup_create("c", path, false, res, &live_cg, &err);
-  CHECK(rc == 0, "create on a pure v2 view with device rules (eBPF): %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "create on a pure v2 view with device rules (eBPF): %s", errmsg(&err));
+  berr_clear(&err);
   if (rc != 0)
     return 1;
   {
@@ -149,8 +149,8 @@ int main(void)
     abort();
   live_child = spawn_prober(go[0], report[1]);
   rc = cgroup_enter(live_cg, live_child, &err);
-  CHECK(rc == 0, "enter: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0, "enter: %s", errmsg(&err));
+  berr_clear(&err);
   {
     cleanup_free char *pcg = read_file("/proc/%d/cgroup", (int)live_child);
     char want[200];
@@ -168,24 +168,24 @@ int main(void)
   rc = cgroup_freeze(live_cg, true, &err);
   cleanup_free char *events = read_file("/sys/fs/cgroup%s/c/cgroup.events", top);
   CHECK(rc == 0 && cgroup_is_frozen(live_cg) && events && strstr(events, "frozen 1"),
-        "cgroup.freeze: frozen 1 (%s)", errmsg(err));
-  berr_free(&err);
+        "cgroup.freeze: frozen 1 (%s)", errmsg(&err));
+  berr_clear(&err);
   rc = cgroup_freeze(live_cg, false, &err);
-  CHECK(rc == 0 && !cgroup_is_frozen(live_cg), "thawed: %s", errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0 && !cgroup_is_frozen(live_cg), "thawed: %s", errmsg(&err));
+  berr_clear(&err);
 
   {
     cleanup_cjson cJSON *stats = cgroup_stats(live_cg, &err);
     CHECK(stats && cJSON_GetObjectItem(stats, "cpu") && cJSON_GetObjectItem(stats, "memory") &&
               cJSON_GetObjectItem(stats, "pids"),
-          "v2 stats object: %s", errmsg(err));
-    berr_free(&err);
+          "v2 stats object: %s", errmsg(&err));
+    berr_clear(&err);
   }
   {
     cleanup_cjson cJSON *up = cJSON_Parse("{\"cpu\":{\"shares\":0},\"memory\":{\"limit\":0}}");
     rc = cgroup_update(live_cg, up, &err);
-    CHECK(rc == 0, "v2 update with zeros touches nothing: %s", errmsg(err));
-    berr_free(&err);
+    CHECK(rc == 0, "v2 update with zeros touches nothing: %s", errmsg(&err));
+    berr_clear(&err);
   }
 
   pid_t *pids = NULL;
@@ -193,21 +193,21 @@ int main(void)
   rc = cgroup_pids(live_cg, &pids, &n, &err);
   CHECK(rc == 0 && n == 1 && pids[0] == live_child, "pids lists the prober");
   free(pids);
-  berr_free(&err);
+  berr_clear(&err);
 
   rc = cgroup_freeze(live_cg, true, &err);
-  berr_free(&err);
+  berr_clear(&err);
   rc = cgroup_signal_all(live_cg, SIGKILL, &err);
   int status = 0;
   CHECK(rc == 0 && waitpid(live_child, &status, 0) == live_child && WIFSIGNALED(status),
-        "SIGKILL reaches a frozen v2 cgroup: %s", errmsg(err));
+        "SIGKILL reaches a frozen v2 cgroup: %s", errmsg(&err));
   live_child = -1;
-  berr_free(&err);
+  berr_clear(&err);
   rc = cgroup_destroy(live_cg, &err);
   char dir[256];
   snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s/c", top);
-  CHECK(rc == 0 && access(dir, F_OK) != 0, "destroy removes %s: %s", dir, errmsg(err));
-  berr_free(&err);
+  CHECK(rc == 0 && access(dir, F_OK) != 0, "destroy removes %s: %s", dir, errmsg(&err));
+  berr_clear(&err);
   cgroup_free(live_cg);
   live_cg = NULL;
 
@@ -216,9 +216,9 @@ int main(void)
   struct cgroup *cg = NULL;
   snprintf(path, sizeof(path), "%s/bad", top);
   rc = cgroup_create("bad", path, false, bad, &cg, &err);
-  CHECK(rc != 0 && strstr(errmsg(err), "linux.resources.devices"), "bad access refused: %s",
-        errmsg(err));
-  berr_free(&err);
+  CHECK(rc != 0 && strstr(errmsg(&err), "linux.resources.devices"), "bad access refused: %s",
+        errmsg(&err));
+  berr_clear(&err);
 
   cleanup_everything();
   return unit_finish();

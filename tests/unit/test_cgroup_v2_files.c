@@ -102,9 +102,9 @@ int main(void)
   cJSON *paths = cJSON_AddObjectToObject(saved, "paths");
   cJSON_AddStringToObject(paths, "", dir);
   struct cgroup *cg = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   int rc = cgroup_from_json(saved, &cg, &err);
-  CHECK(rc == 0, "load a v2 cgroup: %s", err ? err->msg : "");
+  CHECK(rc == 0, "load a v2 cgroup: %s", err.set ? err.msg : "");
   if (rc != 0)
     return 1;
 
@@ -117,8 +117,8 @@ int main(void)
               "\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}],"
               "\"unified\":{\"memory.high\":\"90000000\"}}",
               &err);
-  CHECK(rc == 0, "full update: %s", err ? err->msg : "");
-  berr_free(&err);
+  CHECK(rc == 0, "full update: %s", err.set ? err.msg : "");
+  berr_clear(&err);
   CHECK(is("memory.max", "104857600"), "memory.limit -> memory.max");
   CHECK(is("memory.swap.max", "104857600"), "swap (memory+swap) -> memory.swap.max = swap - limit");
   CHECK(is("memory.low", "52428800"), "reservation -> memory.low");
@@ -138,8 +138,8 @@ int main(void)
               "{\"blockIO\":{\"weight\":0},\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0},"
               "\"memory\":{\"limit\":0,\"reservation\":0,\"kernel\":0},\"pids\":{\"limit\":0}}",
               &err);
-  CHECK(rc == 0, "docker's all-zero update: %s", err ? err->msg : "");
-  berr_free(&err);
+  CHECK(rc == 0, "docker's all-zero update: %s", err.set ? err.msg : "");
+  berr_clear(&err);
   bool untouched = true;
   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
     if (strcmp(files[i], "cpu.max") != 0)
@@ -148,45 +148,45 @@ int main(void)
   put("cpu.max", "50000 100000\n");
   rc = update(cg, "{\"cpu\":{\"period\":200000}}", &err);
   CHECK(rc == 0 && is("cpu.max", "50000 200000"), "period alone keeps the quota");
-  berr_free(&err);
+  berr_clear(&err);
   put("cpu.max", "5 200000\n");
   rc = update(cg, "{\"cpu\":{\"quota\":-1}}", &err);
   CHECK(rc == 0 && is("cpu.max", "max 200000"), "quota -1 -> max, period kept");
-  berr_free(&err);
+  berr_clear(&err);
 
   /* unlimited */
   reset();
   rc = update(cg, "{\"memory\":{\"limit\":-1},\"pids\":{\"limit\":-1}}", &err);
   CHECK(rc == 0 && is("memory.max", "max") && is("memory.swap.max", "max") && is("pids.max", "max"),
         "-1 -> max for memory, swap (implied) and pids");
-  berr_free(&err);
+  berr_clear(&err);
   rc = update(cg, "{\"cpu\":{\"shares\":2}}", &err);
   CHECK(rc == 0 && is("cpu.weight", "1"), "shares 2 -> weight 1");
-  berr_free(&err);
+  berr_clear(&err);
   rc = update(cg, "{\"cpu\":{\"shares\":262144}}", &err);
   CHECK(rc == 0 && is("cpu.weight", "10000"), "shares 262144 -> weight 10000");
-  berr_free(&err);
+  berr_clear(&err);
 
   /* swap below the limit is refused, naming the field */
   rc = update(cg, "{\"memory\":{\"limit\":104857600,\"swap\":1048576}}", &err);
-  CHECK(rc != 0 && err && strstr(err->msg, "memory.swap"), "swap < limit refused: %s",
-        err ? err->msg : "");
-  berr_free(&err);
+  CHECK(rc != 0 && err.set && strstr(err.msg, "memory.swap"), "swap < limit refused: %s",
+        err.set ? err.msg : "");
+  berr_clear(&err);
   /* swap with the limit already in place uses the current memory.max */
   reset();
   put("memory.max", "104857600\n");
   rc = update(cg, "{\"memory\":{\"swap\":157286400}}", &err);
   CHECK(rc == 0 && is("memory.swap.max", "52428800"), "swap alone uses the current limit: %s",
-        err ? err->msg : "");
-  berr_free(&err);
+        err.set ? err.msg : "");
+  berr_clear(&err);
   /* a missing control file names the undelegated controller */
   char p[512];
   snprintf(p, sizeof(p), "%s/pids.max", dir);
   unlink(p);
   rc = update(cg, "{\"pids\":{\"limit\":5}}", &err);
-  CHECK(rc != 0 && err && strstr(err->msg, "not enabled") && strstr(err->msg, "pids"),
-        "missing pids.max explained: %s", err ? err->msg : "");
-  berr_free(&err);
+  CHECK(rc != 0 && err.set && strstr(err.msg, "not enabled") && strstr(err.msg, "pids"),
+        "missing pids.max explained: %s", err.set ? err.msg : "");
+  berr_clear(&err);
   put("pids.max", "");
 
   /* stats from v2 files, in runc's events --stats shape */
@@ -208,8 +208,8 @@ int main(void)
     cleanup_cjson cJSON *raw = cgroup_stats(cg, &err);
     cleanup_free char *text = raw ? cJSON_PrintUnformatted(raw) : NULL;
     cleanup_cjson cJSON *st = text ? cJSON_Parse(text) : NULL;
-    CHECK(st != NULL, "v2 stats: %s", err ? err->msg : "");
-    berr_free(&err);
+    CHECK(st != NULL, "v2 stats: %s", err.set ? err.msg : "");
+    berr_clear(&err);
     printf("# %s\n", text ? text : "");
     cJSON *usage = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "cpu"), "usage");
     cJSON *thr = cJSON_GetObjectItem(cJSON_GetObjectItem(st, "cpu"), "throttling");
@@ -249,7 +249,7 @@ int main(void)
           "hugetlb 2MB failcnt from events");
     unsigned long long kills = 0;
     CHECK(cgroup_oom_kills(cg, &kills, &err) == 0 && kills == 1, "oom_kill from memory.events");
-    berr_free(&err);
+    berr_clear(&err);
   }
 
   cgroup_free(cg);

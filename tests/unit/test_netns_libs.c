@@ -112,12 +112,12 @@ static void test_message_crosses_the_netns_child(void)
                             .run_dir = NOWHERE "/run",
                             .state_dir = NOWHERE "/netns-state"};
   struct netns_child child;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(netns_child_start(&child, build_finish, NULL, &spec) == 0);
-  CHECK(netns_child_result(&child, &err) < 0 && err != NULL && err->errnum == ELIBACC);
-  CHECK_CONTAINS(err ? err->msg : NULL, "network: netns unit-libs: cannot load " MISSING);
-  CHECK_CONTAINS(err ? err->msg : NULL, "cannot open shared object file");
-  berr_free(&err);
+  CHECK(netns_child_result(&child, &err) < 0 && err.set && err.errnum == ELIBACC);
+  CHECK_CONTAINS(err.set ? err.msg : NULL, "network: netns unit-libs: cannot load " MISSING);
+  CHECK_CONTAINS(err.set ? err.msg : NULL, "cannot open shared object file");
+  berr_clear(&err);
 }
 
 /* A library that loads but lacks a function of the table: refused whole. */

@@ -20,7 +20,7 @@ static int parse(const char *json)
 {
   cleanup_cjson cJSON *j = cJSON_Parse(json);
   mount_options_free(&parsed);
-  berr_free(&perr);
+  berr_clear(&perr);
   int rc = mount_options_parse(j, &parsed, &perr);
   /* The parsed data must not point into the JSON freed here. */
   return rc;
@@ -108,19 +108,19 @@ static void test_extensions_and_errors(void)
   CHECK_STREQ(parsed.data, "mode=1777");
 
   CHECK(parse("[\"idmap\"]") < 0);
-  CHECK(perr != NULL);
-  if (perr)
-    CHECK_CONTAINS(perr->msg, "\"idmap\"");
+  CHECK(perr.set);
+  if (perr.set)
+    CHECK_CONTAINS(perr.msg, "\"idmap\"");
   CHECK(parse("[\"ro\", 3]") < 0);
-  if (perr)
-    CHECK_CONTAINS(perr->msg, "array of strings");
+  if (perr.set)
+    CHECK_CONTAINS(perr.msg, "array of strings");
   CHECK(parse("\"ro\"") < 0);
   CHECK(parse("null") == 0);
   CHECK(parsed.flags == 0 && parsed.data == NULL);
   CHECK(parse("[\"private\",\"private\",\"private\",\"private\",\"private\",\"private\","
               "\"private\",\"private\",\"private\"]") < 0);
-  if (perr)
-    CHECK_CONTAINS(perr->msg, "propagation");
+  if (perr.set)
+    CHECK_CONTAINS(perr.msg, "propagation");
 }
 
 static void test_flags_to_attr(void)
@@ -143,6 +143,6 @@ int main(void)
   RUN(test_extensions_and_errors);
   RUN(test_flags_to_attr);
   mount_options_free(&parsed);
-  berr_free(&perr);
+  berr_clear(&perr);
   return unit_finish();
 }

@@ -110,7 +110,7 @@ static void test_pid_file(void)
   char dir[] = "/tmp/test_runtime_core.XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
   cleanup_free char *path = xasprintf("%s/init.pid", dir);
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   /* a stale temp file from a crash must not break it */
   cleanup_free char *stale = xasprintf("%s/.init.pid.tmp", dir);
   close(open(stale, O_CREAT | O_WRONLY, 0644));
@@ -120,7 +120,7 @@ static void test_pid_file(void)
   CHECK(access(stale, F_OK) != 0);
   unlink(path);
   rmdir(dir);
-  berr_free(&err);
+  berr_clear(&err);
 }
 
 static void test_rfc3339(void)
@@ -209,13 +209,13 @@ static void test_spec_validation(void)
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
     cleanup_cjson cJSON *j = cJSON_Parse(cases[i].json);
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     CHECK(spec_validate(j, &err) < 0);
-    CHECK_CONTAINS(err ? err->msg : NULL, cases[i].msg);
-    berr_free(&err);
+    CHECK_CONTAINS(err.set ? err.msg : NULL, cases[i].msg);
+    berr_clear(&err);
   }
   cleanup_cjson cJSON *ok = spec_template(false);
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(spec_validate(ok, &err) == 0);
   CHECK(spec_new_namespace(ok, "network"));
   CHECK(!spec_has_namespace(ok, "user"));
@@ -223,7 +223,7 @@ static void test_spec_validation(void)
   CHECK(spec_validate(rootless, &err) == 0);
   CHECK(spec_new_namespace(rootless, "user"));
   CHECK(!spec_has_namespace(rootless, "network"));
-  berr_free(&err);
+  berr_clear(&err);
 }
 
 static void test_sync_framing(void)

@@ -122,17 +122,17 @@ static void test_open_symlinks_stay_inside(void)
       "../../secret", "/../outside/secret", "etc/to_outside_file",
   };
   for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     cleanup_close int fd = safepath_open(rootfd, paths[i], O_RDONLY, 0, &err);
     /* Either not found inside the root, or a file inside it: never "outside". */
     if (fd >= 0)
       CHECK(strcmp(read_fd(fd), "outside\n") != 0);
     else
-      CHECK(err != NULL && err->errnum == ENOENT);
-    berr_free(&err);
+      CHECK(err.set && err.errnum == ENOENT);
+    berr_clear(&err);
   }
   /* Symlinks that resolve inside the root are followed, as if it were "/". */
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   cleanup_close int fd = safepath_open(rootfd, "dir/sub/etclink/secret", O_RDONLY, 0, &err);
   CHECK(fd >= 0);
   if (fd >= 0)
@@ -143,19 +143,19 @@ static void test_open_symlinks_stay_inside(void)
     CHECK_STREQ(read_fd(fd2), "inside\n");
   cleanup_close int fd3 = safepath_open(rootfd, "/", O_PATH | O_DIRECTORY, 0, &err);
   CHECK(fd3 >= 0);
-  berr_free(&err);
+  berr_clear(&err);
 }
 
 static void test_open_errors_name_the_path(void)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(safepath_open(rootfd, "no/such/file", O_RDONLY, 0, &err) < 0);
-  CHECK(err != NULL);
-  if (err) {
-    CHECK_CONTAINS(err->msg, "no/such/file");
-    CHECK(err->errnum == ENOENT);
+  CHECK(err.set);
+  if (err.set) {
+    CHECK_CONTAINS(err.msg, "no/such/file");
+    CHECK(err.errnum == ENOENT);
   }
-  berr_free(&err);
+  berr_clear(&err);
 }
 
 /* /proc mounted inside the root (as in a container): a symlink to
@@ -177,23 +177,23 @@ static void test_open_refuses_magic_links(void)
     char via_fd[64];
     snprintf(via_fd, sizeof(via_fd), "fds/%d/secret", outfd);
     int failures = 0;
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     int fd = safepath_open(rootfd, "magic/secret", O_RDONLY, 0, &err);
-    if (fd >= 0 || err == NULL || err->errnum != ELOOP)
+    if (fd >= 0 || !err.set || err.errnum != ELOOP)
       failures |= 1;
-    berr_free(&err);
+    berr_clear(&err);
     fd = safepath_open(rootfd, via_fd, O_RDONLY, 0, &err);
-    if (fd >= 0 || err == NULL || err->errnum != ELOOP)
+    if (fd >= 0 || !err.set || err.errnum != ELOOP)
       failures |= 2;
-    berr_free(&err);
+    berr_clear(&err);
     fd = safepath_mkdirs(rootfd, "magic/newdir", 0755, &err);
     if (fd >= 0)
       failures |= 4;
-    berr_free(&err);
+    berr_clear(&err);
     fd = safepath_write_file(rootfd, "proc/self/root/planted", "x", 1, 0644, &err);
     if (fd >= 0)
       failures |= 8;
-    berr_free(&err);
+    berr_clear(&err);
     _exit(failures);
   }
   int status = 0;
@@ -211,7 +211,7 @@ static void test_open_refuses_magic_links(void)
 
 static void test_mkdirs_stays_inside(void)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   cleanup_close int a = safepath_mkdirs(rootfd, "abs/made_abs/x", 0755, &err);
   CHECK(a >= 0);
   CHECK(!exists_outside("made_abs"));
@@ -247,9 +247,9 @@ static void test_mkdirs_stays_inside(void)
         mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
       _exit(77);
     int fd2 = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    bottle_error_t e2 = NULL;
+    bottle_error_t e2 = {0};
     int rc = safepath_mkdirs(fd2, "dir/newsub", 0755, &e2);
-    _exit(rc < 0 && e2 != NULL && e2->errnum == EROFS ? 0 : 1);
+    _exit(rc < 0 && e2.set && e2.errnum == EROFS ? 0 : 1);
   }
   int status = 0;
   waitpid(pid, &status, 0);
@@ -258,13 +258,13 @@ static void test_mkdirs_stays_inside(void)
 
   /* A file in the way is an error, not a silent success. */
   CHECK(safepath_mkdirs(rootfd, "etc/secret/below", 0755, &err) < 0);
-  CHECK(err != NULL && err->errnum == ENOTDIR);
-  berr_free(&err);
+  CHECK(err.set && err.errnum == ENOTDIR);
+  berr_clear(&err);
 }
 
 static void test_write_file(void)
 {
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   mode_t old = umask(077);
   const char conf[] = "version: 1\n";
   CHECK(safepath_write_file(rootfd, "/etc/pipelock/pipelock.yaml", conf, strlen(conf), 0644,
@@ -287,15 +287,14 @@ static void test_write_file(void)
 
   /* Never through a symlink, even one that would stay inside. */
   CHECK(safepath_write_file(rootfd, "etc/to_outside_file", "pwned", 5, 0644, &err) < 0);
-  CHECK(err != NULL && err->errnum == ELOOP);
-  berr_free(&err);
+  CHECK(err.set && err.errnum == ELOOP);
+  berr_clear(&err);
   CHECK(safepath_write_file(rootfd, "abs/secret", "pwned", 5, 0644, &err) < 0);
-  berr_free(&err);
+  berr_clear(&err);
   CHECK(safepath_write_file(rootfd, "dir/sub/etclink/secret", "pwned", 5, 0644, &err) < 0);
-  berr_free(&err);
-  CHECK(safepath_write_file(rootfd, "../outside/secret", "pwned", 5, 0644, &err) == 0 ||
-        err != NULL);
-  berr_free(&err);
+  berr_clear(&err);
+  CHECK(safepath_write_file(rootfd, "../outside/secret", "pwned", 5, 0644, &err) == 0 || err.set);
+  berr_clear(&err);
   snprintf(p, sizeof(p), "%s/secret", outside);
   cleanup_close int sf = open(p, O_RDONLY | O_CLOEXEC);
   CHECK_STREQ(read_fd(sf), "outside\n");
@@ -307,8 +306,8 @@ static void test_write_file(void)
   snprintf(p, sizeof(p), "%s/etc/fifo", root);
   CHECK(mkfifo(p, 0644) == 0);
   CHECK(safepath_write_file(rootfd, "etc/fifo", "x", 1, 0644, &err) < 0);
-  CHECK(err != NULL && strstr(err->msg, "not a regular file") != NULL);
-  berr_free(&err);
+  CHECK(err.set && strstr(err.msg, "not a regular file") != NULL);
+  berr_clear(&err);
 
   /* A hard link (to a file outside the root on the same fs) is refused. */
   char src[512], dst[512];
@@ -316,15 +315,15 @@ static void test_write_file(void)
   snprintf(dst, sizeof(dst), "%s/etc/hardlink", root);
   if (link(src, dst) == 0) {
     CHECK(safepath_write_file(rootfd, "etc/hardlink", "pwned", 5, 0644, &err) < 0);
-    CHECK(err != NULL && strstr(err->msg, "hard links") != NULL);
-    berr_free(&err);
+    CHECK(err.set && strstr(err.msg, "hard links") != NULL);
+    berr_clear(&err);
     cleanup_close int hf = open(src, O_RDONLY | O_CLOEXEC);
     CHECK_STREQ(read_fd(hf), "outside\n");
   }
 
   /* Directory parents are created without following symlinks either. */
   CHECK(safepath_write_file(rootfd, "abs/newfile", "x", 1, 0644, &err) < 0);
-  berr_free(&err);
+  berr_clear(&err);
   CHECK(!exists_outside("newfile"));
 }
 

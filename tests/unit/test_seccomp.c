@@ -69,10 +69,10 @@ static struct seccomp_filter *compile_ok(const char *text)
 {
   cleanup_cjson cJSON *j = json(text);
   struct seccomp_filter *f = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   int rc = seccomp_compile(j, &f, &err);
-  CHECK(rc == 0 && f != NULL, "compile %s: %s", text, err ? err->msg : "no filter");
-  berr_free(&err);
+  CHECK(rc == 0 && f != NULL, "compile %s: %s", text, err.set ? err.msg : "no filter");
+  berr_clear(&err);
   return f;
 }
 
@@ -80,12 +80,12 @@ static void compile_fails(const char *text, const char *want)
 {
   cleanup_cjson cJSON *j = json(text);
   struct seccomp_filter *f = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   int rc = seccomp_compile(j, &f, &err);
-  CHECK(rc == -1 && f == NULL && err != NULL && strstr(err->msg, want) != NULL,
+  CHECK(rc == -1 && f == NULL && err.set && strstr(err.msg, want) != NULL,
         "compile %s should fail mentioning \"%s\", got rc %d: %s", text, want, rc,
-        err ? err->msg : "(no error)");
-  berr_free(&err);
+        err.set ? err.msg : "(no error)");
+  berr_clear(&err);
   seccomp_filter_free(f);
 }
 
@@ -111,9 +111,9 @@ static int in_child(struct seccomp_filter *f, child_fn fn)
     exit(2);
   }
   if (pid == 0) {
-    bottle_error_t err = NULL;
+    bottle_error_t err = {0};
     if (seccomp_filter_load(f, &err) < 0) {
-      fprintf(stderr, "not ok: load: %s\n", err->msg);
+      fprintf(stderr, "not ok: load: %s\n", err.msg);
       _exit(100);
     }
     /* A probe that blocks (a ptrace stop, say, with the filter missing) fails the check
@@ -147,7 +147,7 @@ static void expect_child_signal(const char *what, struct seccomp_filter *f, chil
 static void test_validation(void)
 {
   struct seccomp_filter *f = (struct seccomp_filter *)1;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(seccomp_compile(NULL, &f, &err) == 0 && f == NULL, "NULL seccomp means no filter");
   CHECK(seccomp_filter_load(NULL, &err) == 0, "loading no filter is a no-op");
 
@@ -327,13 +327,13 @@ static struct seccomp_filter *docker_filter(const char *extra_caps, cJSON **oci_
   snprintf(caps_text, sizeof(caps_text), DOCKER_CAPS_FMT, extra_caps);
   cleanup_cjson cJSON *caps = json(caps_text);
   cJSON *oci = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(seccomp_from_docker_profile(profile, caps, &oci, &err) == 0, "convert: %s",
-        err ? err->msg : "");
+        err.set ? err.msg : "");
   struct seccomp_filter *f = NULL;
   CHECK(seccomp_compile(oci, &f, &err) == 0 && f != NULL, "compile docker profile: %s",
-        err ? err->msg : "");
-  berr_free(&err);
+        err.set ? err.msg : "");
+  berr_clear(&err);
   if (oci_out)
     *oci_out = oci;
   else
@@ -608,9 +608,9 @@ static int child_int80(void)
 static void test_egress(void)
 {
   struct seccomp_filter *f = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(seccomp_add_egress_hardening(&f, &err) == 0 && f != NULL,
-        "hardening without a spec filter: %s", err ? err->msg : "");
+        "hardening without a spec filter: %s", err.set ? err.msg : "");
   expect_child_ok("hardening alone", f, child_egress);
   /* The control: without the filter the same calls never say EPERM here (root, every
    * capability), so "hardening alone" saw the filter's answer, not the kernel's. */
@@ -626,14 +626,14 @@ static void test_egress(void)
   /* On top of Docker's profile, which allows socket() and ptrace outright. */
   f = docker_filter(",\"CAP_SYS_ADMIN\",\"CAP_SYS_PTRACE\"", NULL);
   CHECK(seccomp_add_egress_hardening(&f, &err) == 0, "hardening on docker profile: %s",
-        err ? err->msg : "");
+        err.set ? err.msg : "");
   expect_child_ok("hardening on docker profile", f, child_egress);
   expect_child_ok("docker profile still works under hardening", f, child_docker_ordinary);
 #if defined(__x86_64__)
   expect_child_signal("hardening kills x32 despite the profile", f, child_x32, SIGSYS);
 #endif
   seccomp_filter_free(f);
-  berr_free(&err);
+  berr_clear(&err);
 }
 
 /* ---- the compiled-program cache ---- */
@@ -656,10 +656,10 @@ static struct seccomp_filter *cached(const char *text, const char *dir)
 {
   cleanup_cjson cJSON *j = json(text);
   struct seccomp_filter *f = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(seccomp_compile_cached(j, dir, &f, &err) == 0 && f != NULL, "cached compile: %s",
-        err ? err->msg : "no filter");
-  berr_free(&err);
+        err.set ? err.msg : "no filter");
+  berr_clear(&err);
   return f;
 }
 
@@ -722,17 +722,17 @@ static void test_cache(void)
   cleanup_cjson cJSON *profile = docker_profile();
   cleanup_cjson cJSON *caps = json("{\"bounding\":[\"CAP_CHOWN\"]}");
   cJSON *oci = NULL;
-  bottle_error_t err = NULL;
+  bottle_error_t err = {0};
   CHECK(seccomp_from_docker_profile(profile, caps, &oci, &err) == 0, "convert");
   for (int i = 0; i < 2; i++) {
     struct seccomp_filter *d = NULL;
     CHECK(seccomp_compile_cached(oci, cache, &d, &err) == 0, "docker profile via cache: %s",
-          err ? err->msg : "");
+          err.set ? err.msg : "");
     expect_child_ok("docker profile via cache", d, child_docker_default);
     seccomp_filter_free(d);
   }
   cJSON_Delete(oci);
-  berr_free(&err);
+  berr_clear(&err);
 
   /* No cache dir, or an unusable one: plain compile. */
   a = cached(errno42, NULL);
