@@ -97,7 +97,8 @@ $(BUILD)/libbottle-%.a: $$(call obj,$$(filter-out runtime/cli/main.c,$$(wildcard
 
 # Linked in the layer order, without --start-group: a call from a folder to one above it (which
 # the include check cannot see when the declaration is elsewhere) fails the link. config/ and
-# netns/ come after bottle/, the one folder that uses them; they use nothing of runtime/.
+# netns/ come after bottle/, the one folder that uses them; of runtime/ they use only lib's
+# error value (error.c), and lib comes last.
 rlib = $(foreach d,$(1),$(BUILD)/libbottle-$(d).a)
 LIBS_ALL = $(call rlib,cli bottle) $(CONFIG_LIB) $(NETNS_LIB) $(call rlib,container rootfs cgroup security lib)
 
@@ -140,12 +141,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/helpers/%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# libFuzzer targets: clang, config/ only (it is pure), ASan+UBSan.
+# libFuzzer targets: clang, config/ only (it is pure: the error value is all it uses of
+# runtime/), ASan+UBSan.
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
-build/fuzz/%: tests/fuzz/%.c $(CONFIG_SRC) $(wildcard config/*.h) $(wildcard tests/fuzz/*.h)
+FUZZ_DEPS := $(CONFIG_SRC) runtime/lib/error.c
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) $(wildcard config/*.h) runtime/lib/error.h $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(CONFIG_SRC) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS) $(PKG_LIBS)
 fuzz: $(FUZZ_BINS)
 
 asan:

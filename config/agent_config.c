@@ -32,14 +32,14 @@ const struct cfg_refused_cap *cfg_agent_refused_cap(const char *name)
 }
 
 static int agent_bool(const cJSON *obj, const char *key, const char *source, bool *out,
-                      struct cfg_error *err)
+                      bottle_error_t *err)
 {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (item == NULL)
     return 0;
   if (!cJSON_IsBool(item))
-    return cfg_fail(err, "%s: agent.%s: expected true or false, got %s", source, key,
-                    json_type_name(item));
+    return berr(err, 0, "%s: agent.%s: expected true or false, got %s", source, key,
+                json_type_name(item));
   *out = cJSON_IsTrue(item);
   return 0;
 }
@@ -47,8 +47,8 @@ static int agent_bool(const cJSON *obj, const char *key, const char *source, boo
 /* agent.KEY: an array of strings, each passing ok() (which explains a bad one). */
 static int
 agent_list(const cJSON *obj, const char *key, const char *source, struct cfg_strlist *out,
-           int (*ok)(const char *v, const char *source, const char *path, struct cfg_error *err),
-           struct cfg_error *err)
+           int (*ok)(const char *v, const char *source, const char *path, bottle_error_t *err),
+           bottle_error_t *err)
 {
   const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (list == NULL)
@@ -64,53 +64,51 @@ agent_list(const cJSON *obj, const char *key, const char *source, struct cfg_str
     if (json_expect(v, cJSON_String, iat, err) < 0 || ok(v->valuestring, source, ipath, err) < 0)
       return -1;
     if (strlist_add(out, v->valuestring) < 0)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   }
   return 0;
 }
 
-static int cap_ok(const char *v, const char *source, const char *path, struct cfg_error *err)
+static int cap_ok(const char *v, const char *source, const char *path, bottle_error_t *err)
 {
   if (cfg_agent_refused_cap(v) != NULL)
     return 0;
   char shown[128];
   const char *q = cfg_quote(v, strlen(v), shown, sizeof(shown));
   if (strcmp(v, "CAP_NET_RAW") == 0 || strcmp(v, "CAP_NET_ADMIN") == 0)
-    return cfg_fail(err,
-                    "%s: %s: %s is dropped from every bottled agent (raw packets and routing would "
-                    "go around the proxy) and cannot be allowed; remove it",
-                    source, path, q);
+    return berr(err, 0,
+                "%s: %s: %s is dropped from every bottled agent (raw packets and routing would "
+                "go around the proxy) and cannot be allowed; remove it",
+                source, path, q);
   if (strcmp(v, "CAP_WAKE_ALARM") == 0)
-    return cfg_fail(
-        err,
-        "%s: %s: %s is dropped from every bottled agent (it is what keeps a process "
-        "with the sidecar's uid out of pipelock's memory) and cannot be allowed; remove it",
-        source, path, q);
+    return berr(err, 0,
+                "%s: %s: %s is dropped from every bottled agent (it is what keeps a process "
+                "with the sidecar's uid out of pipelock's memory) and cannot be allowed; remove it",
+                source, path, q);
   char names[512] = "";
   for (const struct cfg_refused_cap *c = cfg_agent_refused_caps; c->name; c++) {
     strncat(names, c->name, sizeof(names) - strlen(names) - 1);
     if (c[1].name)
       strncat(names, ", ", sizeof(names) - strlen(names) - 1);
   }
-  return cfg_fail(err,
-                  "%s: %s: %s is not a capability bottle refuses (the others need no allowing); "
-                  "name one of %s",
-                  source, path, q, names);
+  return berr(err, 0,
+              "%s: %s: %s is not a capability bottle refuses (the others need no allowing); "
+              "name one of %s",
+              source, path, q, names);
 }
 
-static int mount_ok(const char *v, const char *source, const char *path, struct cfg_error *err)
+static int mount_ok(const char *v, const char *source, const char *path, bottle_error_t *err)
 {
   if (v[0] == '/')
     return 0;
   char shown[128];
-  return cfg_fail(err,
-                  "%s: %s: %s is not an absolute host path; write it as the mount's source "
-                  "on the host, e.g. \"/var/run/docker.sock\"",
-                  source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+  return berr(err, 0,
+              "%s: %s: %s is not an absolute host path; write it as the mount's source "
+              "on the host, e.g. \"/var/run/docker.sock\"",
+              source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
 }
 
-int cfg_parse_agent(struct cfg_agent *a, const cJSON *obj, const char *source,
-                    struct cfg_error *err)
+int cfg_parse_agent(struct cfg_agent *a, const cJSON *obj, const char *source, bottle_error_t *err)
 {
   static const char *const keys[] = {"allow_capabilities",  "allow_devices",      "allow_mounts",
                                      "allow_unmasked_proc", "allow_writable_sys", NULL};

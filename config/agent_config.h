@@ -8,8 +8,7 @@
 #include "config/error.h"
 #include "config/policy.h"
 
-int cfg_parse_agent(struct cfg_agent *a, const cJSON *obj, const char *source,
-                    struct cfg_error *err);
+int cfg_parse_agent(struct cfg_agent *a, const cJSON *obj, const char *source, bottle_error_t *err);
 void cfg_agent_free(struct cfg_agent *a);
 
 #endif

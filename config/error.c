@@ -1,25 +1,6 @@
 #include "config/error.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-
-int cfg_fail(struct cfg_error *err, const char *fmt, ...)
-{
-  if (err == NULL || err->msg[0] != '\0')
-    return -1;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-void cfg_error_clear(struct cfg_error *err)
-{
-  if (err)
-    err->msg[0] = '\0';
-}
 
 const char *cfg_quote(const char *value, size_t len, char *out, size_t outsz)
 {

@@ -6,15 +6,15 @@
 #include "config/hostname.h"
 
 int hostlist_add(struct cfg_strlist *list, const char *value, size_t len, const char *origin,
-                 struct cfg_error *err)
+                 bottle_error_t *err)
 {
   char host[CFG_HOST_MAX + 1], shown[128];
   enum cfg_host_kind kind;
   const char *why;
   if (host_normalize(value, len, host, &kind, &why) < 0)
-    return cfg_fail(err, "%s: %s %s", origin, cfg_quote(value, len, shown, sizeof(shown)), why);
+    return berr(err, 0, "%s: %s %s", origin, cfg_quote(value, len, shown, sizeof(shown)), why);
   if (strlist_add(list, host) < 0)
-    return cfg_fail(err, "%s: out of memory", origin);
+    return berr(err, 0, "%s: out of memory", origin);
   return 0;
 }
 
@@ -24,7 +24,7 @@ static int is_blank(char c)
 }
 
 int hostlist_add_csv(struct cfg_strlist *list, const char *value, const char *origin,
-                     struct cfg_error *err)
+                     bottle_error_t *err)
 {
   size_t total = strlen(value);
   size_t blanks = 0;
@@ -44,8 +44,7 @@ int hostlist_add_csv(struct cfg_strlist *list, const char *value, const char *or
     char where[300];
     snprintf(where, sizeof(where), "%s entry %zu", origin, entry);
     if (start == end)
-      return cfg_fail(err, "%s is empty (a stray comma?); separate hosts with single commas",
-                      where);
+      return berr(err, 0, "%s is empty (a stray comma?); separate hosts with single commas", where);
     if (hostlist_add(list, start, (size_t)(end - start), where, err) < 0)
       return -1;
     if (comma == NULL)
@@ -55,7 +54,7 @@ int hostlist_add_csv(struct cfg_strlist *list, const char *value, const char *or
 }
 
 int hostlist_add_json(struct cfg_strlist *list, const cJSON *array, struct json_where at,
-                      struct cfg_error *err)
+                      bottle_error_t *err)
 {
   if (json_expect(array, cJSON_Array, at, err) < 0)
     return -1;
@@ -65,8 +64,8 @@ int hostlist_add_json(struct cfg_strlist *list, const cJSON *array, struct json_
     json_path_index(path, sizeof(path), at.path, i);
     struct json_where here = {at.source, path};
     if (!cJSON_IsString(item))
-      return cfg_fail(err, "%s: %s: expected a host name string, got %s; quote it", at.source, path,
-                      json_type_name(item));
+      return berr(err, 0, "%s: %s: expected a host name string, got %s; quote it", at.source, path,
+                  json_type_name(item));
     snprintf(origin, sizeof(origin), "%s: %s", here.source, here.path);
     if (hostlist_add(list, item->valuestring, strlen(item->valuestring), origin, err) < 0)
       return -1;

@@ -12,13 +12,13 @@
 /* origin: full text naming the entry, e.g. "/etc/bottle/bottle.json: egress.default_allowlist[2]".
  */
 int hostlist_add(struct cfg_strlist *list, const char *value, size_t len, const char *origin,
-                 struct cfg_error *err);
+                 bottle_error_t *err);
 /* A comma-separated value (annotation, env). Blanks around entries are ignored; an empty value
  * adds nothing; an empty entry between commas is an error. origin: "annotation bottle.x". */
 int hostlist_add_csv(struct cfg_strlist *list, const char *value, const char *origin,
-                     struct cfg_error *err);
+                     bottle_error_t *err);
 /* A JSON array of strings. */
 int hostlist_add_json(struct cfg_strlist *list, const cJSON *array, struct json_where at,
-                      struct cfg_error *err);
+                      bottle_error_t *err);
 
 #endif

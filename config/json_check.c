@@ -32,16 +32,16 @@ static const char *where_text(struct json_where at, char *buf, size_t size)
 }
 
 int json_check_keys(const cJSON *obj, const char *const *known, struct json_where at,
-                    struct cfg_error *err)
+                    bottle_error_t *err)
 {
   char where[300], shown[128];
   for (const cJSON *child = obj->child; child; child = child->next) {
     const char *key = child->string ? child->string : "";
     for (const cJSON *prev = obj->child; prev != child; prev = prev->next)
       if (prev->string && strcmp(prev->string, key) == 0)
-        return cfg_fail(err, "%s: key %s appears twice; keep one (JSON duplicates are ambiguous)",
-                        where_text(at, where, sizeof(where)),
-                        cfg_quote(key, strlen(key), shown, sizeof(shown)));
+        return berr(err, 0, "%s: key %s appears twice; keep one (JSON duplicates are ambiguous)",
+                    where_text(at, where, sizeof(where)),
+                    cfg_quote(key, strlen(key), shown, sizeof(shown)));
     bool ok = false;
     for (size_t i = 0; known[i]; i++)
       ok = ok || strcmp(known[i], key) == 0;
@@ -50,15 +50,15 @@ int json_check_keys(const cJSON *obj, const char *const *known, struct json_wher
       size_t used = 0;
       for (size_t i = 0; known[i] && used < sizeof(list); i++)
         used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", known[i]);
-      return cfg_fail(err, "%s: unknown key %s; check the spelling (known keys: %s)",
-                      where_text(at, where, sizeof(where)),
-                      cfg_quote(key, strlen(key), shown, sizeof(shown)), list);
+      return berr(err, 0, "%s: unknown key %s; check the spelling (known keys: %s)",
+                  where_text(at, where, sizeof(where)),
+                  cfg_quote(key, strlen(key), shown, sizeof(shown)), list);
     }
   }
   return 0;
 }
 
-int json_expect(const cJSON *item, int cjson_type, struct json_where at, struct cfg_error *err)
+int json_expect(const cJSON *item, int cjson_type, struct json_where at, bottle_error_t *err)
 {
   if (item && (item->type & 0xff) == cjson_type)
     return 0;
@@ -78,21 +78,21 @@ int json_expect(const cJSON *item, int cjson_type, struct json_where at, struct 
     break;
   }
   char where[300];
-  return cfg_fail(err, "%s: expected %s, got %s", where_text(at, where, sizeof(where)), want,
-                  json_type_name(item));
+  return berr(err, 0, "%s: expected %s, got %s", where_text(at, where, sizeof(where)), want,
+              json_type_name(item));
 }
 
 int json_uint(const cJSON *item, unsigned min, unsigned max, struct json_where at, unsigned *out,
-              struct cfg_error *err)
+              bottle_error_t *err)
 {
   char where[300];
   if (!cJSON_IsNumber(item))
-    return cfg_fail(err, "%s: expected an integer %u-%u, got %s",
-                    where_text(at, where, sizeof(where)), min, max, json_type_name(item));
+    return berr(err, 0, "%s: expected an integer %u-%u, got %s",
+                where_text(at, where, sizeof(where)), min, max, json_type_name(item));
   double v = item->valuedouble;
   if (!(v >= min && v <= max) || (double)(unsigned)v != v)
-    return cfg_fail(err, "%s: %g is out of range; expected an integer %u-%u",
-                    where_text(at, where, sizeof(where)), v, min, max);
+    return berr(err, 0, "%s: %g is out of range; expected an integer %u-%u",
+                where_text(at, where, sizeof(where)), v, min, max);
   *out = (unsigned)v;
   return 0;
 }

@@ -158,50 +158,51 @@ static int emit_document(yaml_emitter_t *e, const struct bottle_policy *pol, con
 }
 
 /* The policy may have been assembled by hand; nothing unvalidated reaches pipelock. */
-static int check_policy(const struct bottle_policy *pol, struct cfg_error *err)
+static int check_policy(const struct bottle_policy *pol, bottle_error_t *err)
 {
   char normal[CFG_HOST_MAX + 1], shown[128];
   enum cfg_host_kind kind;
   const char *why;
   if (pol->allowlist.len == 0)
-    return cfg_fail(err, "pipelock config: api_allowlist is empty; strict mode needs at least one "
-                         "allowed host");
+    return berr(err, 0,
+                "pipelock config: api_allowlist is empty; strict mode needs at least one "
+                "allowed host");
   for (size_t i = 0; i < pol->allowlist.len; i++) {
     const char *h = pol->allowlist.items[i];
     if (host_normalize(h, strlen(h), normal, &kind, &why) < 0 || strcmp(normal, h) != 0)
-      return cfg_fail(err, "pipelock config: api_allowlist entry %s is not a normalised host",
-                      cfg_quote(h, strlen(h), shown, sizeof(shown)));
+      return berr(err, 0, "pipelock config: api_allowlist entry %s is not a normalised host",
+                  cfg_quote(h, strlen(h), shown, sizeof(shown)));
   }
   for (size_t i = 0; i < pol->ssrf_ip_allowlist.len; i++) {
     const char *c = pol->ssrf_ip_allowlist.items[i];
     struct cfg_ipv4_net net;
     if (ipv4_net_parse(c, &net, &why) < 0 || net.prefix != 32 || strcmp(net.text, c) != 0)
-      return cfg_fail(err, "pipelock config: ssrf.ip_allowlist entry %s is not a canonical /32",
-                      cfg_quote(c, strlen(c), shown, sizeof(shown)));
+      return berr(err, 0, "pipelock config: ssrf.ip_allowlist entry %s is not a canonical /32",
+                  cfg_quote(c, strlen(c), shown, sizeof(shown)));
   }
   for (size_t i = 0; i < pol->trusted_domains.len; i++) {
     const char *h = pol->trusted_domains.items[i];
     if (host_normalize(h, strlen(h), normal, &kind, &why) < 0 || strcmp(normal, h) != 0 ||
         kind == CFG_HOST_IPV4)
-      return cfg_fail(err, "pipelock config: trusted_domains entry %s is not a host name",
-                      cfg_quote(h, strlen(h), shown, sizeof(shown)));
+      return berr(err, 0, "pipelock config: trusted_domains entry %s is not a host name",
+                  cfg_quote(h, strlen(h), shown, sizeof(shown)));
   }
   return 0;
 }
 
 char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, unsigned port,
-                        size_t *len, struct cfg_error *err)
+                        size_t *len, bottle_error_t *err)
 {
-  cfg_error_clear(err);
+  berr_clear(err);
   uint32_t addr;
   char shown[128];
   if (listen_ip == NULL || ipv4_parse(listen_ip, strlen(listen_ip), &addr) < 0) {
-    cfg_fail(err, "pipelock config: listen address %s is not a canonical IPv4 address",
-             listen_ip ? cfg_quote(listen_ip, strlen(listen_ip), shown, sizeof(shown)) : "NULL");
+    berr(err, 0, "pipelock config: listen address %s is not a canonical IPv4 address",
+         listen_ip ? cfg_quote(listen_ip, strlen(listen_ip), shown, sizeof(shown)) : "NULL");
     return NULL;
   }
   if (port == 0 || port > 65535) {
-    cfg_fail(err, "pipelock config: listen port %u is out of range 1-65535", port);
+    berr(err, 0, "pipelock config: listen port %u is out of range 1-65535", port);
     return NULL;
   }
   if (check_policy(pol, err) < 0)
@@ -215,7 +216,7 @@ char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, 
   struct out_buf out = {0};
   yaml_emitter_t emitter;
   if (!yaml_emitter_initialize(&emitter)) {
-    cfg_fail(err, "pipelock config: cannot initialise the YAML emitter");
+    berr(err, 0, "pipelock config: cannot initialise the YAML emitter");
     return NULL;
   }
   yaml_emitter_set_output(&emitter, write_out, &out);
@@ -225,10 +226,10 @@ char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, 
   int rc = emit_document(&emitter, pol, listen, metrics);
   const char *problem = emitter.problem;
   if (rc < 0 || out.oom)
-    cfg_fail(err, "pipelock config: YAML emitter failed: %s",
-             out.oom   ? "out of memory"
-             : problem ? problem
-                       : "unknown error");
+    berr(err, 0, "pipelock config: YAML emitter failed: %s",
+         out.oom   ? "out of memory"
+         : problem ? problem
+                   : "unknown error");
   yaml_emitter_delete(&emitter);
   if (rc < 0 || out.oom) {
     free(out.data);

@@ -5,7 +5,7 @@
  *
  * The runtime's sequence:
  *
- *   struct cfg_error err = {0};
+ *   bottle_error_t err = {0};
  *   struct bottle_config *cfg = NULL;          // --config FILE, else BOTTLE_CONFIG, else
  *   cfg_load(opt_config, environ, &cfg, &err); // /etc/bottle/bottle.json, else built-in defaults
  *
@@ -169,13 +169,13 @@ struct bottle_config {
  * A missing explicit file (path or BOTTLE_CONFIG) is an error; a missing default file gives the
  * built-in defaults. */
 int cfg_load(const char *path, char *const *host_env, struct bottle_config **out,
-             struct cfg_error *err);
+             bottle_error_t *err);
 /* As cfg_load with another default location (tests). */
 int cfg_load_from(const char *path, char *const *host_env, const char *default_path,
-                  struct bottle_config **out, struct cfg_error *err);
+                  struct bottle_config **out, bottle_error_t *err);
 /* Parses bottle.json text; source names it in messages. json == NULL gives the defaults. */
 int cfg_parse(const char *json, size_t len, const char *source, char *const *host_env,
-              struct bottle_config **out, struct cfg_error *err);
+              struct bottle_config **out, bottle_error_t *err);
 void cfg_free(struct bottle_config *cfg);
 const struct cfg_profile *cfg_find_profile(const struct bottle_config *cfg, const char *name);
 
@@ -231,7 +231,7 @@ struct bottle_policy {
  * (bottle-run's flags) and need no trust. Annotations and env are validated in plain mode too.
  * Unknown "bottle.*" annotations are errors (typos must not silently drop policy). */
 int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
-                struct bottle_policy **out, struct cfg_error *err);
+                struct bottle_policy **out, bottle_error_t *err);
 void cfg_policy_free(struct bottle_policy *pol);
 
 /* The "*.d" entry of list, other than host itself, that lets pipelock reach host (pipelock's "*.d"
@@ -247,22 +247,22 @@ int cfg_policy_note_origin(struct bottle_policy *pol, const char *host, const ch
  * bottle's state, so that its pipelock YAML can be made again, byte for byte, with the changes
  * `bottle policy` makes; the JSON is root's, but it is validated as any input. */
 cJSON *cfg_policy_to_json(const struct bottle_policy *pol);
-int cfg_policy_from_json(const cJSON *json, struct bottle_policy **out, struct cfg_error *err);
+int cfg_policy_from_json(const cJSON *json, struct bottle_policy **out, bottle_error_t *err);
 /* Adds host (as the operator typed it; validated and normalised as every allowlist entry) with
  * origin. A host already listed gains the origin only. normal gets the normalised entry. */
 int cfg_policy_allow(struct bottle_policy *pol, const char *host, const char *origin,
-                     char normal[254], struct cfg_error *err);
+                     char normal[254], bottle_error_t *err);
 /* Removes the entry host (validated, normalised) whatever its origins. Refused: a host that is
  * not an entry (one a wildcard entry covers names that entry), and the last entry (pipelock's
  * strict mode needs one). */
 int cfg_policy_deny(struct bottle_policy *pol, const char *host, char normal[254],
-                    struct cfg_error *err);
+                    bottle_error_t *err);
 
 /* The pipelock 2.3.0 YAML for pol, listening on listen_ip:port (also passed as --listen).
  * Returns a malloc'd NUL-terminated buffer (length in *len if len != NULL), or NULL. The runtime
  * writes it with mode 0600. It holds host names and addresses only, never env values. */
 char *cfg_pipelock_yaml(const struct bottle_policy *pol, const char *listen_ip, unsigned port,
-                        size_t *len, struct cfg_error *err);
+                        size_t *len, bottle_error_t *err);
 
 /* "<N> hosts allowed (h1, h2, h3 +M more)"; malloc'd, NULL when out of memory. */
 char *cfg_summary(const struct bottle_policy *pol);
@@ -270,7 +270,7 @@ char *cfg_summary(const struct bottle_policy *pol);
 /* The sidecar argv for listen_ip:port: the template with {listen} -> "ip:port", {ip}, {port}
  * substituted. malloc'd, NULL-terminated; free with cfg_argv_free. */
 char **cfg_sidecar_argv(const struct bottle_config *cfg, const char *listen_ip, unsigned port,
-                        struct cfg_error *err);
+                        bottle_error_t *err);
 void cfg_argv_free(char **argv);
 
 const char *cfg_mode_name(enum bottle_mode mode);

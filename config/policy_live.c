@@ -70,25 +70,25 @@ static bool normal_host(const char *h)
 }
 
 static int read_strings(const cJSON *j, const char *key, struct cfg_strlist *list,
-                        struct cfg_error *err)
+                        bottle_error_t *err)
 {
   const cJSON *item;
   cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(j, key))
   {
     if (!cJSON_IsString(item) || strlist_add(list, item->valuestring) < 0)
-      return cfg_fail(err, "bottle policy state: %s holds a non-string", key);
+      return berr(err, 0, "bottle policy state: %s holds a non-string", key);
   }
   return 0;
 }
 
-static int read_ssh(const cJSON *j, struct bottle_policy *pol, struct cfg_error *err)
+static int read_ssh(const cJSON *j, struct bottle_policy *pol, bottle_error_t *err)
 {
   const cJSON *ssh = cJSON_GetObjectItemCaseSensitive(j, "ssh");
   int n = cJSON_GetArraySize(ssh);
   if (n == 0)
     return 0;
   if ((pol->ssh = calloc((size_t)n, sizeof(*pol->ssh))) == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   const cJSON *item;
   cJSON_ArrayForEach(item, ssh)
   {
@@ -98,27 +98,27 @@ static int read_ssh(const cJSON *j, struct bottle_policy *pol, struct cfg_error 
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(item, "port");
     if (host == NULL || !normal_host(hostname) || !cJSON_IsNumber(port) || port->valueint < 1 ||
         port->valueint > 65535)
-      return cfg_fail(err, "bottle policy state: an ssh target is malformed");
+      return berr(err, 0, "bottle policy state: an ssh target is malformed");
     t->host = strdup(host);
     t->hostname = strdup(hostname);
     t->user = user ? strdup(user) : NULL;
     t->port = (unsigned)port->valueint;
     t->hostname_is_ipv4 = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "hostname_is_ipv4"));
     if (t->host == NULL || t->hostname == NULL || (user && t->user == NULL))
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   }
   return 0;
 }
 
-int cfg_policy_from_json(const cJSON *j, struct bottle_policy **out, struct cfg_error *err)
+int cfg_policy_from_json(const cJSON *j, struct bottle_policy **out, bottle_error_t *err)
 {
-  cfg_error_clear(err);
+  berr_clear(err);
   *out = NULL;
   if (!cJSON_IsObject(j))
-    return cfg_fail(err, "bottle policy state: not an object");
+    return berr(err, 0, "bottle policy state: not an object");
   struct bottle_policy *pol = calloc(1, sizeof(*pol));
   if (pol == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   pol->mode = BOTTLE_MODE_BOTTLED;
   const cJSON *h;
   cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(j, "allowlist"))
@@ -126,8 +126,8 @@ int cfg_policy_from_json(const cJSON *j, struct bottle_policy **out, struct cfg_
     const char *host = str_at(h, "host");
     char shown[128];
     if (!normal_host(host)) {
-      cfg_fail(err, "bottle policy state: allowlist entry %s is not a normalised host",
-               host ? cfg_quote(host, strlen(host), shown, sizeof(shown)) : "(none)");
+      berr(err, 0, "bottle policy state: allowlist entry %s is not a normalised host",
+           host ? cfg_quote(host, strlen(host), shown, sizeof(shown)) : "(none)");
       goto fail;
     }
     if (strlist_add(&pol->allowlist, host) < 0)
@@ -152,34 +152,34 @@ int cfg_policy_from_json(const cJSON *j, struct bottle_policy **out, struct cfg_
   if (profile != NULL && (pol->profile = strdup(profile)) == NULL)
     goto oom;
   if (pol->allowlist.len == 0) {
-    cfg_fail(err, "bottle policy state: the allowlist is empty");
+    berr(err, 0, "bottle policy state: the allowlist is empty");
     goto fail;
   }
   *out = pol;
   return 0;
 oom:
-  cfg_fail(err, "out of memory");
+  berr(err, 0, "out of memory");
 fail:
   cfg_policy_free(pol);
   return -1;
 }
 
 int cfg_policy_allow(struct bottle_policy *pol, const char *host, const char *origin,
-                     char normal[CFG_HOST_MAX + 1], struct cfg_error *err)
+                     char normal[CFG_HOST_MAX + 1], bottle_error_t *err)
 {
   struct cfg_strlist one = {0};
   int rc = hostlist_add(&one, host, strlen(host), "--allow", err);
   if (rc == 0) {
     snprintf(normal, CFG_HOST_MAX + 1, "%s", one.items[0]);
     if (strlist_add(&pol->allowlist, normal) < 0 || cfg_policy_note_origin(pol, normal, origin) < 0)
-      rc = cfg_fail(err, "out of memory");
+      rc = berr(err, 0, "out of memory");
   }
   strlist_free(&one);
   return rc;
 }
 
 int cfg_policy_deny(struct bottle_policy *pol, const char *host, char normal[CFG_HOST_MAX + 1],
-                    struct cfg_error *err)
+                    bottle_error_t *err)
 {
   struct cfg_strlist one = {0};
   if (hostlist_add(&one, host, strlen(host), "--deny", err) < 0) {
@@ -195,20 +195,20 @@ int cfg_policy_deny(struct bottle_policy *pol, const char *host, char normal[CFG
   if (at == pol->allowlist.len) {
     const char *w = cfg_covering_wildcard(&pol->allowlist, normal);
     if (w != NULL)
-      return cfg_fail(err,
-                      "--deny \"%s\": the entry \"%s\" allows it; deny \"%s\" (and allow the "
-                      "names to keep)",
-                      normal, w, w);
-    return cfg_fail(err,
-                    "--deny \"%s\": not in the allowlist, so there is nothing to remove "
-                    "(bottle policy ID lists it)",
-                    normal);
+      return berr(err, 0,
+                  "--deny \"%s\": the entry \"%s\" allows it; deny \"%s\" (and allow the "
+                  "names to keep)",
+                  normal, w, w);
+    return berr(err, 0,
+                "--deny \"%s\": not in the allowlist, so there is nothing to remove "
+                "(bottle policy ID lists it)",
+                normal);
   }
   if (pol->allowlist.len == 1)
-    return cfg_fail(err,
-                    "--deny \"%s\": it is the last allowed host, and pipelock's strict mode needs "
-                    "one; allow another host first, or stop the container",
-                    normal);
+    return berr(err, 0,
+                "--deny \"%s\": it is the last allowed host, and pipelock's strict mode needs "
+                "one; allow another host first, or stop the container",
+                normal);
   free(pol->allowlist.items[at]);
   memmove(&pol->allowlist.items[at], &pol->allowlist.items[at + 1],
           (pol->allowlist.len - at - 1) * sizeof(char *));

@@ -27,7 +27,7 @@ static bool valid_word(const char *s, size_t max)
 }
 
 static int parse_ssh_target(struct cfg_ssh_target *t, const cJSON *obj, const char *source,
-                            const char *path, struct cfg_error *err)
+                            const char *path, bottle_error_t *err)
 {
   static const char *const keys[] = {"Host", "Hostname", "Port", "User", NULL};
   struct json_where at = {source, path};
@@ -39,23 +39,23 @@ static int parse_ssh_target(struct cfg_ssh_target *t, const cJSON *obj, const ch
   const cJSON *port = cJSON_GetObjectItemCaseSensitive(obj, "Port");
   const cJSON *user = cJSON_GetObjectItemCaseSensitive(obj, "User");
   if (host == NULL || hostname == NULL || port == NULL)
-    return cfg_fail(err,
-                    "%s: %s: needs \"%s\"; an SSH target has Host, Hostname, Port and "
-                    "optionally User",
-                    source, path,
-                    host == NULL       ? "Host"
-                    : hostname == NULL ? "Hostname"
-                                       : "Port");
+    return berr(err, 0,
+                "%s: %s: needs \"%s\"; an SSH target has Host, Hostname, Port and "
+                "optionally User",
+                source, path,
+                host == NULL       ? "Host"
+                : hostname == NULL ? "Hostname"
+                                   : "Port");
 
   struct json_where hat = {source, json_path_key(sub, sizeof(sub), path, "Host")};
   if (json_expect(host, cJSON_String, hat, err) < 0)
     return -1;
   if (!valid_word(host->valuestring, 253))
-    return cfg_fail(
-        err, "%s: %s: %s is not a usable ssh alias; use letters, digits, '.', '-' and '_'", source,
-        sub, cfg_quote(host->valuestring, strlen(host->valuestring), shown, sizeof(shown)));
+    return berr(
+        err, 0, "%s: %s: %s is not a usable ssh alias; use letters, digits, '.', '-' and '_'",
+        source, sub, cfg_quote(host->valuestring, strlen(host->valuestring), shown, sizeof(shown)));
   if ((t->host = strdup(host->valuestring)) == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
 
   struct json_where nat = {source, json_path_key(sub, sizeof(sub), path, "Hostname")};
   if (json_expect(hostname, cJSON_String, nat, err) < 0)
@@ -65,15 +65,15 @@ static int parse_ssh_target(struct cfg_ssh_target *t, const cJSON *obj, const ch
   const char *why;
   const char *v = hostname->valuestring;
   if (host_normalize(v, strlen(v), normal, &kind, &why) < 0)
-    return cfg_fail(err, "%s: %s: %s %s", source, sub,
-                    cfg_quote(v, strlen(v), shown, sizeof(shown)), why);
+    return berr(err, 0, "%s: %s: %s %s", source, sub, cfg_quote(v, strlen(v), shown, sizeof(shown)),
+                why);
   if (kind == CFG_HOST_WILDCARD)
-    return cfg_fail(err,
-                    "%s: %s: %s is a wildcard; an SSH Hostname names one host (put wildcards "
-                    "in egress.allowlist)",
-                    source, sub, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+    return berr(err, 0,
+                "%s: %s: %s is a wildcard; an SSH Hostname names one host (put wildcards "
+                "in egress.allowlist)",
+                source, sub, cfg_quote(v, strlen(v), shown, sizeof(shown)));
   if ((t->hostname = strdup(normal)) == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   t->hostname_is_ipv4 = kind == CFG_HOST_IPV4;
 
   struct json_where pat = {source, json_path_key(sub, sizeof(sub), path, "Port")};
@@ -85,20 +85,19 @@ static int parse_ssh_target(struct cfg_ssh_target *t, const cJSON *obj, const ch
     if (json_expect(user, cJSON_String, uat, err) < 0)
       return -1;
     if (!valid_word(user->valuestring, 64))
-      return cfg_fail(
-          err,
-          "%s: %s: %s is not a usable user name; use letters, digits, '.', '-' and "
-          "'_' (not starting with '-' or '.')",
-          source, sub,
-          cfg_quote(user->valuestring, strlen(user->valuestring), shown, sizeof(shown)));
+      return berr(err, 0,
+                  "%s: %s: %s is not a usable user name; use letters, digits, '.', '-' and "
+                  "'_' (not starting with '-' or '.')",
+                  source, sub,
+                  cfg_quote(user->valuestring, strlen(user->valuestring), shown, sizeof(shown)));
     if ((t->user = strdup(user->valuestring)) == NULL)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   }
   return 0;
 }
 
 static int parse_profile(struct cfg_profile *prof, const cJSON *obj, const char *source,
-                         struct cfg_error *err)
+                         bottle_error_t *err)
 {
   static const char *const keys[] = {"egress", "ssh", NULL};
   static const char *const egress_keys[] = {"allowlist", NULL};
@@ -126,7 +125,7 @@ static int parse_profile(struct cfg_profile *prof, const cJSON *obj, const char 
       return -1;
     size_t n = (size_t)cJSON_GetArraySize(ssh);
     if (n && (prof->ssh = calloc(n, sizeof(*prof->ssh))) == NULL)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
     for (const cJSON *item = ssh->child; item; item = item->next) {
       char ipath[360];
       json_path_index(ipath, sizeof(ipath), sub, prof->n_ssh);
@@ -135,37 +134,37 @@ static int parse_profile(struct cfg_profile *prof, const cJSON *obj, const char 
         return -1;
       for (size_t j = 0; j + 1 < prof->n_ssh; j++)
         if (strcmp(prof->ssh[j].host, t->host) == 0)
-          return cfg_fail(err,
-                          "%s: %s.Host: \"%s\" is already used by %s[%zu]; give each SSH target "
-                          "its own Host",
-                          source, ipath, t->host, sub, j);
+          return berr(err, 0,
+                      "%s: %s.Host: \"%s\" is already used by %s[%zu]; give each SSH target "
+                      "its own Host",
+                      source, ipath, t->host, sub, j);
     }
   }
   return 0;
 }
 
 int cfg_parse_bottles(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                      struct cfg_error *err)
+                      bottle_error_t *err)
 {
   struct json_where at = {source, "bottles"};
   if (json_expect(obj, cJSON_Object, at, err) < 0)
     return -1;
   size_t n = (size_t)cJSON_GetArraySize(obj);
   if (n && (cfg->profiles = calloc(n, sizeof(*cfg->profiles))) == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   char shown[128];
   for (const cJSON *item = obj->child; item; item = item->next) {
     const char *name = item->string ? item->string : "";
     if (!valid_word(name, 64))
-      return cfg_fail(err,
-                      "%s: bottles: profile name %s is not usable; use 1-64 letters, digits, "
-                      "'.', '-' and '_' (not starting with '-' or '.')",
-                      source, cfg_quote(name, strlen(name), shown, sizeof(shown)));
+      return berr(err, 0,
+                  "%s: bottles: profile name %s is not usable; use 1-64 letters, digits, "
+                  "'.', '-' and '_' (not starting with '-' or '.')",
+                  source, cfg_quote(name, strlen(name), shown, sizeof(shown)));
     if (cfg_find_profile(cfg, name))
-      return cfg_fail(err, "%s: bottles: profile \"%s\" is defined twice; keep one", source, name);
+      return berr(err, 0, "%s: bottles: profile \"%s\" is defined twice; keep one", source, name);
     struct cfg_profile *prof = &cfg->profiles[cfg->n_profiles++];
     if ((prof->name = strdup(name)) == NULL)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
     if (parse_profile(prof, item, source, err) < 0)
       return -1;
   }

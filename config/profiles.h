@@ -9,6 +9,6 @@
 
 /* Parses the "bottles" object into cfg->profiles; one line naming the entry on error. */
 int cfg_parse_bottles(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                      struct cfg_error *err);
+                      bottle_error_t *err);
 
 #endif

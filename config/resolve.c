@@ -49,14 +49,14 @@ static const char *origin_of(const struct ask *a, char *buf, size_t size)
 }
 
 static int read_annotations(const cJSON *annotations, struct container_asks *asks,
-                            struct cfg_error *err)
+                            bottle_error_t *err)
 {
   static const char *const known[] = {ANN_PROFILE, ANN_ALLOWLIST, ANN_MODE, ANN_INBOUND, NULL};
   if (annotations == NULL || cJSON_IsNull(annotations))
     return 0;
   if (!cJSON_IsObject(annotations))
-    return cfg_fail(err, "config.json annotations: expected an object of strings, got %s",
-                    json_type_name(annotations));
+    return berr(err, 0, "config.json annotations: expected an object of strings, got %s",
+                json_type_name(annotations));
   char shown[128];
   for (const cJSON *item = annotations->child; item; item = item->next) {
     const char *key = item->string ? item->string : "";
@@ -72,16 +72,16 @@ static int read_annotations(const cJSON *annotations, struct container_asks *ask
     else if (strcmp(key, ANN_INBOUND) == 0)
       slot = &asks->ann_inbound;
     if (slot == NULL)
-      return cfg_fail(err,
-                      "annotation %s: unknown bottle annotation; check the spelling (known: %s, "
-                      "%s, %s, %s)",
-                      cfg_quote(key, strlen(key), shown, sizeof(shown)), known[0], known[1],
-                      known[2], known[3]);
+      return berr(err, 0,
+                  "annotation %s: unknown bottle annotation; check the spelling (known: %s, "
+                  "%s, %s, %s)",
+                  cfg_quote(key, strlen(key), shown, sizeof(shown)), known[0], known[1], known[2],
+                  known[3]);
     if (*slot != NULL)
-      return cfg_fail(err, "annotation %s appears twice; keep one", key);
+      return berr(err, 0, "annotation %s appears twice; keep one", key);
     if (!cJSON_IsString(item))
-      return cfg_fail(err, "annotation %s: expected a string value, got %s", key,
-                      json_type_name(item));
+      return berr(err, 0, "annotation %s: expected a string value, got %s", key,
+                  json_type_name(item));
     *slot = item->valuestring;
   }
   return 0;
@@ -103,22 +103,22 @@ static void read_env(char *const *env, struct container_asks *asks)
 
 /* One line: the setting, the value, who can set it, and the exact bottle.json key to allow it. */
 static int refuse(const struct bottle_config *cfg, const struct ask *a, const char *value,
-                  const char *allow, struct cfg_error *err)
+                  const char *allow, bottle_error_t *err)
 {
   char shown[128], origin[64];
   bool env = from_env(a);
-  return cfg_fail(err,
-                  "%s=%s would loosen the bottle, and %s does not trust %s with that (%s); to "
-                  "allow it set \"trust\": {\"%s\": %s} in %s",
-                  origin_of(a, origin, sizeof(origin)),
-                  cfg_quote(value, strlen(value), shown, sizeof(shown)), cfg->source,
-                  env ? "the container env" : "annotations",
-                  env ? "an image's ENV sets it" : "an image or a pod's author can set them",
-                  a->trust_key, allow, cfg->source);
+  return berr(err, 0,
+              "%s=%s would loosen the bottle, and %s does not trust %s with that (%s); to "
+              "allow it set \"trust\": {\"%s\": %s} in %s",
+              origin_of(a, origin, sizeof(origin)),
+              cfg_quote(value, strlen(value), shown, sizeof(shown)), cfg->source,
+              env ? "the container env" : "annotations",
+              env ? "an image's ENV sets it" : "an image or a pod's author can set them",
+              a->trust_key, allow, cfg->source);
 }
 
 static int resolve_mode(struct bottle_policy *pol, const struct bottle_config *cfg,
-                        const struct container_asks *asks, struct cfg_error *err)
+                        const struct container_asks *asks, bottle_error_t *err)
 {
   char shown[128], source[300];
   struct ask a = pick(cfg, asks->ann_mode, ANN_MODE, asks->env_mode, "BOTTLE_MODE");
@@ -128,21 +128,21 @@ static int resolve_mode(struct bottle_policy *pol, const struct bottle_config *c
   } else {
     origin_of(&a, source, sizeof(source));
     if (cfg_mode_parse(a.value, &pol->mode) < 0)
-      return cfg_fail(err, "%s: %s is not a mode; use \"bottled\" or \"plain\"", source,
-                      cfg_quote(a.value, strlen(a.value), shown, sizeof(shown)));
+      return berr(err, 0, "%s: %s is not a mode; use \"bottled\" or \"plain\"", source,
+                  cfg_quote(a.value, strlen(a.value), shown, sizeof(shown)));
     /* bottled only tightens; plain repeating the configured mode changes nothing. */
     if (pol->mode == BOTTLE_MODE_PLAIN && cfg->mode != BOTTLE_MODE_PLAIN && !a.trust->plain)
       return refuse(cfg, &a, a.value, "{\"plain\": true}", err);
   }
   if ((pol->mode_source = strdup(source)) == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   return 0;
 }
 
 /* Inbound: the container's side may close it, never open what the runtime config closed (no
  * trust opens it: who may connect in is the operator's to say). */
 static int resolve_inbound(struct bottle_policy *pol, const struct bottle_config *cfg,
-                           const struct container_asks *asks, struct cfg_error *err)
+                           const struct container_asks *asks, bottle_error_t *err)
 {
   char shown[128], origin[64];
   struct ask a =
@@ -152,14 +152,14 @@ static int resolve_inbound(struct bottle_policy *pol, const struct bottle_config
     return 0;
   bool asked;
   if (cfg_inbound_parse(a.value, &asked) < 0)
-    return cfg_fail(err, "%s: %s is not a setting; use \"none\" (or \"tcp\", the default)",
-                    origin_of(&a, origin, sizeof(origin)),
-                    cfg_quote(a.value, strlen(a.value), shown, sizeof(shown)));
+    return berr(err, 0, "%s: %s is not a setting; use \"none\" (or \"tcp\", the default)",
+                origin_of(&a, origin, sizeof(origin)),
+                cfg_quote(a.value, strlen(a.value), shown, sizeof(shown)));
   if (asked && !cfg->inbound)
-    return cfg_fail(err,
-                    "%s=\"tcp\" would open what %s closes (network.inbound \"none\"); only "
-                    "the runtime config can let connections in",
-                    origin_of(&a, origin, sizeof(origin)), cfg->source);
+    return berr(err, 0,
+                "%s=\"tcp\" would open what %s closes (network.inbound \"none\"); only "
+                "the runtime config can let connections in",
+                origin_of(&a, origin, sizeof(origin)), cfg->source);
   pol->inbound = asked;
   return 0;
 }
@@ -177,7 +177,7 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
                                                  const struct bottle_config *cfg,
                                                  const struct cfg_container_input *input,
                                                  const struct container_asks *asks,
-                                                 struct cfg_error *err)
+                                                 bottle_error_t *err)
 {
   /* A profile brings hosts and SSH targets: from annotations or env, only those trusted. */
   struct ask a = pick(cfg, asks->ann_profile, ANN_PROFILE, asks->env_profile, "BOTTLE_PROFILE");
@@ -192,19 +192,19 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
     return &none;
   char shown[128], known[200];
   if (name[0] == '\0') {
-    cfg_fail(err, "%s is empty; name a profile from bottles in %s, or remove it", origin,
-             cfg->source);
+    berr(err, 0, "%s is empty; name a profile from bottles in %s, or remove it", origin,
+         cfg->source);
     return NULL;
   }
   const struct cfg_profile *prof = cfg_find_profile(cfg, name);
   if (prof == NULL) {
     list_profiles(cfg, known, sizeof(known));
     if (cfg->n_profiles == 0)
-      cfg_fail(err, "%s: unknown profile %s; %s defines no profiles (add it under \"bottles\")",
-               origin, cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source);
+      berr(err, 0, "%s: unknown profile %s; %s defines no profiles (add it under \"bottles\")",
+           origin, cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source);
     else
-      cfg_fail(err, "%s: unknown profile %s; the profiles in %s are: %s", origin,
-               cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source, known);
+      berr(err, 0, "%s: unknown profile %s; the profiles in %s are: %s", origin,
+           cfg_quote(name, strlen(name), shown, sizeof(shown)), cfg->source, known);
     return NULL;
   }
   if (input->profile == NULL && !a.trust->any_profile &&
@@ -216,7 +216,7 @@ static const struct cfg_profile *resolve_profile(struct bottle_policy *pol,
   }
   if ((pol->profile = strdup(prof->name)) == NULL ||
       (pol->profile_source = strdup(origin)) == NULL) {
-    cfg_fail(err, "out of memory");
+    berr(err, 0, "out of memory");
     return NULL;
   }
   return prof;
@@ -288,7 +288,7 @@ const char *cfg_policy_origins(const struct bottle_policy *pol, const char *host
 
 static int add_container_allowlist(struct bottle_policy *pol, const struct bottle_config *cfg,
                                    const struct cfg_container_input *input,
-                                   const struct container_asks *asks, struct cfg_error *err)
+                                   const struct container_asks *asks, bottle_error_t *err)
 {
   struct ask a =
       pick(cfg, asks->ann_allowlist, ANN_ALLOWLIST, asks->env_allowlist, "BOTTLE_EGRESS_ALLOWLIST");
@@ -302,7 +302,7 @@ static int add_container_allowlist(struct bottle_policy *pol, const struct bottl
         rc = refuse(cfg, &a, a.value, "{\"extra_hosts\": true}", err);
     if (rc == 0 && (strlist_add_all(&pol->allowlist, &asked) < 0 ||
                     note_all(pol, &asked, origin_of(&a, origin, sizeof(origin))) < 0))
-      rc = cfg_fail(err, "out of memory");
+      rc = berr(err, 0, "out of memory");
     strlist_free(&asked);
     if (rc < 0)
       return -1;
@@ -314,7 +314,7 @@ static int add_container_allowlist(struct bottle_policy *pol, const struct bottl
     int rc = hostlist_add(&one, input->allow[i], strlen(input->allow[i]), origin, err);
     if (rc == 0 && (strlist_add_all(&pol->allowlist, &one) < 0 ||
                     note_all(pol, &one, "command line --allow") < 0))
-      rc = cfg_fail(err, "out of memory");
+      rc = berr(err, 0, "out of memory");
     strlist_free(&one);
     if (rc < 0)
       return -1;
@@ -322,12 +322,12 @@ static int add_container_allowlist(struct bottle_policy *pol, const struct bottl
   return 0;
 }
 
-static int add_ssh(struct bottle_policy *pol, const struct cfg_profile *prof, struct cfg_error *err)
+static int add_ssh(struct bottle_policy *pol, const struct cfg_profile *prof, bottle_error_t *err)
 {
   if (prof->n_ssh == 0)
     return 0;
   if ((pol->ssh = ssh_targets_copy(prof->ssh, prof->n_ssh)) == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   pol->n_ssh = prof->n_ssh;
   for (size_t i = 0; i < pol->n_ssh; i++) {
     const struct cfg_ssh_target *t = &pol->ssh[i];
@@ -344,7 +344,7 @@ static int add_ssh(struct bottle_policy *pol, const struct cfg_profile *prof, st
       rc = strlist_add(&pol->trusted_domains, t->hostname);
     }
     if (rc < 0)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   }
   return 0;
 }
@@ -359,16 +359,16 @@ static int note_profile(struct bottle_policy *pol, const struct cfg_profile *pro
 }
 
 int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_input *input,
-                struct bottle_policy **out, struct cfg_error *err)
+                struct bottle_policy **out, bottle_error_t *err)
 {
   static const struct cfg_container_input no_input;
-  cfg_error_clear(err);
+  berr_clear(err);
   *out = NULL;
   if (input == NULL)
     input = &no_input;
   struct bottle_policy *pol = calloc(1, sizeof(*pol));
   if (pol == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   pol->max_requests_per_minute = cfg->sidecar_max_requests_per_minute;
   struct container_asks asks = {0};
   const struct cfg_profile *prof = NULL;
@@ -382,17 +382,17 @@ int cfg_resolve(const struct bottle_config *cfg, const struct cfg_container_inpu
       add_ssh(pol, prof, err) < 0 || add_container_allowlist(pol, cfg, input, &asks, err) < 0)
     goto fail;
   if (pol->mode == BOTTLE_MODE_BOTTLED && pol->allowlist.len == 0) {
-    cfg_fail(err,
-             "no host is allowed (the default allowlist in %s is empty and nothing was added); "
-             "pipelock's strict mode needs at least one: add hosts to egress.default_allowlist, "
-             "the profile or the annotation %s",
-             cfg->source, ANN_ALLOWLIST);
+    berr(err, 0,
+         "no host is allowed (the default allowlist in %s is empty and nothing was added); "
+         "pipelock's strict mode needs at least one: add hosts to egress.default_allowlist, "
+         "the profile or the annotation %s",
+         cfg->source, ANN_ALLOWLIST);
     goto fail;
   }
   *out = pol;
   return 0;
 fail:
-  cfg_fail(err, "out of memory");
+  berr(err, 0, "out of memory");
   cfg_policy_free(pol);
   return -1;
 }

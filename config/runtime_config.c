@@ -54,7 +54,7 @@ static int set_args(struct bottle_config *cfg, const char *const *args, size_t n
   return 0;
 }
 
-static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
+static int set_defaults(struct bottle_config *cfg, bottle_error_t *err)
 {
   const char *why;
   cfg->mode = BOTTLE_MODE_BOTTLED;
@@ -69,13 +69,13 @@ static int set_defaults(struct bottle_config *cfg, struct cfg_error *err)
   cfg->sidecar_resources =
       (struct cfg_sidecar_resources){.cpus = 1.0, .memory_bytes = 256LL << 20, .pids = 256};
   if (set_args(cfg, default_sidecar_args, 6) < 0)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   for (size_t i = 0; default_allowlist[i]; i++)
     if (strlist_add(&cfg->default_allowlist, default_allowlist[i]) < 0)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   if (ipv4_net_parse("10.231.0.0/24", &cfg->link_pool, &why) < 0 ||
       ipv4_net_parse("10.232.0.0/16", &cfg->uplink_pool, &why) < 0)
-    return cfg_fail(err, "built-in network defaults: %s", why);
+    return berr(err, 0, "built-in network defaults: %s", why);
   return 0;
 }
 
@@ -94,7 +94,7 @@ static void where_line_col(const char *text, size_t offset, size_t *line, size_t
 }
 
 static int fail_at(const char *source, const char *text, size_t len, size_t offset,
-                   const char *what, struct cfg_error *err)
+                   const char *what, bottle_error_t *err)
 {
   size_t line, col;
   if (offset > len)
@@ -106,27 +106,27 @@ static int fail_at(const char *source, const char *text, size_t len, size_t offs
   if (nl)
     n = (size_t)(nl - (text + offset));
   if (n == 0)
-    return cfg_fail(err, "%s: line %zu, column %zu: %s at the end of the input", source, line, col,
-                    what);
-  return cfg_fail(err, "%s: line %zu, column %zu: %s near %s", source, line, col, what,
-                  cfg_quote(text + offset, n, shown, sizeof(shown)));
+    return berr(err, 0, "%s: line %zu, column %zu: %s at the end of the input", source, line, col,
+                what);
+  return berr(err, 0, "%s: line %zu, column %zu: %s near %s", source, line, col, what,
+              cfg_quote(text + offset, n, shown, sizeof(shown)));
 }
 
 static int parse_mode_value(const cJSON *item, struct json_where at, enum bottle_mode *mode,
-                            struct cfg_error *err)
+                            bottle_error_t *err)
 {
   if (json_expect(item, cJSON_String, at, err) < 0)
     return -1;
   if (cfg_mode_parse(item->valuestring, mode) < 0) {
     char shown[128];
     const char *v = item->valuestring;
-    return cfg_fail(err, "%s: %s: %s is not a mode; use \"bottled\" or \"plain\"", at.source,
-                    at.path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+    return berr(err, 0, "%s: %s: %s is not a mode; use \"bottled\" or \"plain\"", at.source,
+                at.path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
   }
   return 0;
 }
 
-static int check_arg_template(const char *arg, struct json_where at, struct cfg_error *err)
+static int check_arg_template(const char *arg, struct json_where at, bottle_error_t *err)
 {
   static const char *const placeholders[] = {"{listen}", "{ip}", "{port}", NULL};
   char shown[128];
@@ -135,35 +135,35 @@ static int check_arg_template(const char *arg, struct json_where at, struct cfg_
     for (size_t i = 0; placeholders[i]; i++)
       known = known || strncmp(p, placeholders[i], strlen(placeholders[i])) == 0;
     if (!known)
-      return cfg_fail(err,
-                      "%s: %s: %s has an unknown placeholder; the placeholders are {listen} "
-                      "(ip:port), {ip} and {port}",
-                      at.source, at.path, cfg_quote(arg, strlen(arg), shown, sizeof(shown)));
+      return berr(err, 0,
+                  "%s: %s: %s has an unknown placeholder; the placeholders are {listen} "
+                  "(ip:port), {ip} and {port}",
+                  at.source, at.path, cfg_quote(arg, strlen(arg), shown, sizeof(shown)));
   }
   for (const char *p = arg; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      return cfg_fail(err, "%s: %s: %s contains a control character", at.source, at.path,
-                      cfg_quote(arg, strlen(arg), shown, sizeof(shown)));
+      return berr(err, 0, "%s: %s: %s contains a control character", at.source, at.path,
+                  cfg_quote(arg, strlen(arg), shown, sizeof(shown)));
   return 0;
 }
 
 /* A number of sidecar.resources within [min, max]. */
 static int resource_number(const cJSON *obj, const char *key, double min, double max,
-                           const char *hint, const char *source, double *out, struct cfg_error *err)
+                           const char *hint, const char *source, double *out, bottle_error_t *err)
 {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (item == NULL)
     return 0;
   if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max))
-    return cfg_fail(err, "%s: sidecar.resources.%s: must be a number from %.16g to %.16g (%s)",
-                    source, key, min, max, hint);
+    return berr(err, 0, "%s: sidecar.resources.%s: must be a number from %.16g to %.16g (%s)",
+                source, key, min, max, hint);
   *out = item->valuedouble;
   return 0;
 }
 
 /* sidecar.resources: CPU, memory and pids limits of the sidecar's cgroup. */
 static int parse_sidecar_resources(struct cfg_sidecar_resources *r, const cJSON *obj,
-                                   const char *source, struct cfg_error *err)
+                                   const char *source, bottle_error_t *err)
 {
   static const char *const keys[] = {"cpus", "memory_bytes", "pids", NULL};
   struct json_where at = {source, "sidecar.resources"};
@@ -177,8 +177,8 @@ static int parse_sidecar_resources(struct cfg_sidecar_resources *r, const cJSON 
       resource_number(obj, "pids", 16, 1 << 22, "tasks, threads included", source, &pids, err) < 0)
     return -1;
   if (mem != (double)(long long)mem || pids != (double)(unsigned)pids)
-    return cfg_fail(err, "%s: sidecar.resources: memory_bytes and pids must be whole numbers",
-                    source);
+    return berr(err, 0, "%s: sidecar.resources: memory_bytes and pids must be whole numbers",
+                source);
   *r = (struct cfg_sidecar_resources){cpus, (long long)mem, (unsigned)pids};
   return 0;
 }
@@ -186,7 +186,7 @@ static int parse_sidecar_resources(struct cfg_sidecar_resources *r, const cJSON 
 /* sidecar.readiness: {"http": "/path"} or {"tcp": true}. The path goes into a request line as
  * is, so it is printable ASCII without spaces. */
 static int parse_sidecar_readiness(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                                   struct cfg_error *err)
+                                   bottle_error_t *err)
 {
   static const char *const keys[] = {"http", "tcp", NULL};
   struct json_where at = {source, "sidecar.readiness"};
@@ -195,16 +195,16 @@ static int parse_sidecar_readiness(struct bottle_config *cfg, const cJSON *obj, 
   const cJSON *http = cJSON_GetObjectItemCaseSensitive(obj, "http");
   const cJSON *tcp = cJSON_GetObjectItemCaseSensitive(obj, "tcp");
   if ((http == NULL) == (tcp == NULL))
-    return cfg_fail(err,
-                    "%s: sidecar.readiness: give exactly one of {\"http\": \"/path\"} (a GET "
-                    "that answers 200) or {\"tcp\": true} (a connect to the proxy port)",
-                    source);
+    return berr(err, 0,
+                "%s: sidecar.readiness: give exactly one of {\"http\": \"/path\"} (a GET "
+                "that answers 200) or {\"tcp\": true} (a connect to the proxy port)",
+                source);
   if (tcp != NULL) {
     if (!cJSON_IsTrue(tcp))
-      return cfg_fail(err,
-                      "%s: sidecar.readiness.tcp: must be true; use {\"http\": \"/path\"} for "
-                      "an HTTP probe",
-                      source);
+      return berr(err, 0,
+                  "%s: sidecar.readiness.tcp: must be true; use {\"http\": \"/path\"} for "
+                  "an HTTP probe",
+                  source);
     cfg->sidecar_readiness_path[0] = '\0';
     return 0;
   }
@@ -218,16 +218,16 @@ static int parse_sidecar_readiness(struct bottle_config *cfg, const cJSON *obj, 
     printable &= *p > 0x20 && *p < 0x7f;
   char shown[160];
   if (v[0] != '/' || n > CFG_MAX_READINESS_PATH || !printable)
-    return cfg_fail(err,
-                    "%s: sidecar.readiness.http: %s is not a path of at most %d printable "
-                    "characters without spaces that starts with '/', e.g. \"/health\"",
-                    source, cfg_quote(v, n, shown, sizeof(shown)), CFG_MAX_READINESS_PATH);
+    return berr(err, 0,
+                "%s: sidecar.readiness.http: %s is not a path of at most %d printable "
+                "characters without spaces that starts with '/', e.g. \"/health\"",
+                source, cfg_quote(v, n, shown, sizeof(shown)), CFG_MAX_READINESS_PATH);
   memcpy(cfg->sidecar_readiness_path, v, n + 1);
   return 0;
 }
 
 static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                         struct cfg_error *err)
+                         bottle_error_t *err)
 {
   static const char *const keys[] = {"bundle",           "args",      "port",
                                      "ready_timeout_ms", "resources", "max_requests_per_minute",
@@ -243,16 +243,16 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
       return -1;
     const char *v = item->valuestring;
     if (v[0] != '/')
-      return cfg_fail(err,
-                      "%s: sidecar.bundle: %s is not an absolute path; give the full path of "
-                      "the unpacked pipelock bundle, e.g. \"/var/lib/bottle/pipelock\"",
-                      source, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+      return berr(err, 0,
+                  "%s: sidecar.bundle: %s is not an absolute path; give the full path of "
+                  "the unpacked pipelock bundle, e.g. \"/var/lib/bottle/pipelock\"",
+                  source, cfg_quote(v, strlen(v), shown, sizeof(shown)));
     for (const char *p = v; *p; p++)
       if ((unsigned char)*p < 0x20 || *p == 0x7f)
-        return cfg_fail(err, "%s: sidecar.bundle: %s contains a control character", source,
-                        cfg_quote(v, strlen(v), shown, sizeof(shown)));
+        return berr(err, 0, "%s: sidecar.bundle: %s contains a control character", source,
+                    cfg_quote(v, strlen(v), shown, sizeof(shown)));
     if ((cfg->sidecar_bundle = strdup(v)) == NULL)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "args"))) {
     struct json_where here = {source, "sidecar.args"};
@@ -260,10 +260,10 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
       return -1;
     size_t n = (size_t)cJSON_GetArraySize(item);
     if (n == 0 || n > CFG_MAX_ARGS)
-      return cfg_fail(err,
-                      "%s: sidecar.args: needs 1 to %d arguments, got %zu; omit the key for "
-                      "pipelock's default argv",
-                      source, CFG_MAX_ARGS, n);
+      return berr(err, 0,
+                  "%s: sidecar.args: needs 1 to %d arguments, got %zu; omit the key for "
+                  "pipelock's default argv",
+                  source, CFG_MAX_ARGS, n);
     const char *args[CFG_MAX_ARGS];
     size_t i = 0;
     for (const cJSON *arg = item->child; arg; arg = arg->next, i++) {
@@ -275,12 +275,12 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
       args[i] = arg->valuestring;
     }
     if (args[0][0] != '/')
-      return cfg_fail(err,
-                      "%s: sidecar.args[0]: %s must be the absolute path of the program inside "
-                      "the bundle, e.g. \"/pipelock\"",
-                      source, cfg_quote(args[0], strlen(args[0]), shown, sizeof(shown)));
+      return berr(err, 0,
+                  "%s: sidecar.args[0]: %s must be the absolute path of the program inside "
+                  "the bundle, e.g. \"/pipelock\"",
+                  source, cfg_quote(args[0], strlen(args[0]), shown, sizeof(shown)));
     if (set_args(cfg, args, n) < 0)
-      return cfg_fail(err, "out of memory");
+      return berr(err, 0, "out of memory");
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "port"))) {
     struct json_where here = {source, "sidecar.port"};
@@ -295,10 +295,10 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "max_requests_per_minute"))) {
     struct json_where here = {source, "sidecar.max_requests_per_minute"};
     if (cJSON_IsNumber(item) && item->valuedouble <= 0)
-      return cfg_fail(err,
-                      "%s: sidecar.max_requests_per_minute: pipelock cannot turn its rate limit "
-                      "off (0 means 60 there); give the requests a minute per site, 1-%u",
-                      source, CFG_MAX_REQUESTS_PER_MINUTE);
+      return berr(err, 0,
+                  "%s: sidecar.max_requests_per_minute: pipelock cannot turn its rate limit "
+                  "off (0 means 60 there); give the requests a minute per site, 1-%u",
+                  source, CFG_MAX_REQUESTS_PER_MINUTE);
     if (json_uint(item, 1, CFG_MAX_REQUESTS_PER_MINUTE, here, &cfg->sidecar_max_requests_per_minute,
                   err) < 0)
       return -1;
@@ -313,7 +313,7 @@ static int parse_sidecar(struct bottle_config *cfg, const cJSON *obj, const char
 }
 
 static int parse_egress(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                        struct cfg_error *err)
+                        bottle_error_t *err)
 {
   static const char *const keys[] = {"default_allowlist", NULL};
   struct json_where at = {source, "egress"};
@@ -350,7 +350,7 @@ static const char *reserved_overlap(const struct cfg_ipv4_net *net)
 }
 
 static int parse_pool(struct cfg_ipv4_net *net, const cJSON *item, const char *source,
-                      const char *path, const char *example, struct cfg_error *err)
+                      const char *path, const char *example, bottle_error_t *err)
 {
   struct json_where at = {source, path};
   if (json_expect(item, cJSON_String, at, err) < 0)
@@ -358,37 +358,36 @@ static int parse_pool(struct cfg_ipv4_net *net, const cJSON *item, const char *s
   char shown[128];
   const char *v = item->valuestring, *why, *reserved;
   if (ipv4_net_parse(v, net, &why) < 0)
-    return cfg_fail(err, "%s: %s: %s %s", source, path,
-                    cfg_quote(v, strlen(v), shown, sizeof(shown)), why);
+    return berr(err, 0, "%s: %s: %s %s", source, path,
+                cfg_quote(v, strlen(v), shown, sizeof(shown)), why);
   if (net->prefix < 8 || net->prefix > 30)
-    return cfg_fail(err,
-                    "%s: %s: %s has a /%u prefix; it must be /8 to /30 so that /30 links fit, "
-                    "e.g. \"%s\"",
-                    source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), net->prefix,
-                    example);
+    return berr(err, 0,
+                "%s: %s: %s has a /%u prefix; it must be /8 to /30 so that /30 links fit, "
+                "e.g. \"%s\"",
+                source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), net->prefix, example);
   if ((reserved = reserved_overlap(net)))
-    return cfg_fail(err, "%s: %s: %s overlaps the %s range; use a private range, e.g. \"%s\"",
-                    source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), reserved, example);
+    return berr(err, 0, "%s: %s: %s overlaps the %s range; use a private range, e.g. \"%s\"",
+                source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), reserved, example);
   return 0;
 }
 
 static int parse_bool(const cJSON *item, const char *source, const char *path, bool *out,
-                      struct cfg_error *err);
+                      bottle_error_t *err);
 
 /* network.proxyless_ports: 1 to CFG_MAX_PROXYLESS_PORTS distinct TCP ports, none of them 53 (the
  * resolver's), the proxy's own or the helpers' (their DNAT would hide them). */
 static int parse_proxyless_ports(struct bottle_config *cfg, const cJSON *item, const char *source,
-                                 struct cfg_error *err)
+                                 bottle_error_t *err)
 {
   struct json_where at = {source, "network.proxyless_ports"};
   if (json_expect(item, cJSON_Array, at, err) < 0)
     return -1;
   int n = cJSON_GetArraySize(item);
   if (n < 1 || n > CFG_MAX_PROXYLESS_PORTS)
-    return cfg_fail(err,
-                    "%s: network.proxyless_ports: has %d entries; list 1 to %d TCP ports, e.g. "
-                    "[80, 443]",
-                    source, n, CFG_MAX_PROXYLESS_PORTS);
+    return berr(err, 0,
+                "%s: network.proxyless_ports: has %d entries; list 1 to %d TCP ports, e.g. "
+                "[80, 443]",
+                source, n, CFG_MAX_PROXYLESS_PORTS);
   cfg->n_proxyless_ports = 0;
   size_t i = 0;
   for (const cJSON *p = item->child; p; p = p->next, i++) {
@@ -400,21 +399,21 @@ static int parse_proxyless_ports(struct bottle_config *cfg, const cJSON *item, c
       return -1;
     if (port == 53 || port == cfg->sidecar_port || port == CFG_PROXYLESS_DNS_PORT ||
         port == CFG_PROXYLESS_REDIRECT_PORT)
-      return cfg_fail(err, "%s: %s: %u is the %s; list the ports tools connect to, e.g. [80, 443]",
-                      source, path, port,
-                      port == 53                  ? "resolver's port (always served)"
-                      : port == cfg->sidecar_port ? "proxy's port (sidecar.port)"
-                                                  : "port of bottle's own resolver or redirector");
+      return berr(err, 0, "%s: %s: %u is the %s; list the ports tools connect to, e.g. [80, 443]",
+                  source, path, port,
+                  port == 53                  ? "resolver's port (always served)"
+                  : port == cfg->sidecar_port ? "proxy's port (sidecar.port)"
+                                              : "port of bottle's own resolver or redirector");
     for (size_t k = 0; k < cfg->n_proxyless_ports; k++)
       if (cfg->proxyless_ports[k] == port)
-        return cfg_fail(err, "%s: %s: %u is listed twice", source, path, port);
+        return berr(err, 0, "%s: %s: %u is listed twice", source, path, port);
     cfg->proxyless_ports[cfg->n_proxyless_ports++] = (uint16_t)port;
   }
   return 0;
 }
 
 static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                         struct cfg_error *err)
+                         bottle_error_t *err)
 {
   static const char *const keys[] = {"link_pool", "uplink_pool",     "dns", "inbound",
                                      "proxyless", "proxyless_ports", NULL};
@@ -436,10 +435,10 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
     return -1;
   if (cfg->proxyless && (cfg->sidecar_port == CFG_PROXYLESS_DNS_PORT ||
                          cfg->sidecar_port == CFG_PROXYLESS_REDIRECT_PORT))
-    return cfg_fail(err,
-                    "%s: sidecar.port %u is a port of bottle's own resolver or redirector, which "
-                    "network.proxyless needs; choose another sidecar.port",
-                    source, cfg->sidecar_port);
+    return berr(err, 0,
+                "%s: sidecar.port %u is a port of bottle's own resolver or redirector, which "
+                "network.proxyless needs; choose another sidecar.port",
+                source, cfg->sidecar_port);
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "inbound"))) {
     struct json_where iat = {source, "network.inbound"};
     char shown[128];
@@ -447,18 +446,18 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
       return -1;
     const char *v = item->valuestring;
     if (cfg_inbound_parse(v, &cfg->inbound) < 0)
-      return cfg_fail(err,
-                      "%s: network.inbound: %s is not a setting; use \"tcp\" (the engine's "
-                      "connections to the container reach the agent) or \"none\"",
-                      source, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+      return berr(err, 0,
+                  "%s: network.inbound: %s is not a setting; use \"tcp\" (the engine's "
+                  "connections to the container reach the agent) or \"none\"",
+                  source, cfg_quote(v, strlen(v), shown, sizeof(shown)));
   }
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "dns"))) {
     struct json_where dat = {source, "network.dns"};
     if (json_expect(item, cJSON_Array, dat, err) < 0)
       return -1;
     if (cJSON_GetArraySize(item) > CFG_MAX_DNS)
-      return cfg_fail(err, "%s: network.dns: has %d entries; resolv.conf uses at most %d", source,
-                      cJSON_GetArraySize(item), CFG_MAX_DNS);
+      return berr(err, 0, "%s: network.dns: has %d entries; resolv.conf uses at most %d", source,
+                  cJSON_GetArraySize(item), CFG_MAX_DNS);
     size_t i = 0;
     for (const cJSON *dns = item->child; dns; dns = dns->next, i++) {
       char path[64], shown[128];
@@ -468,29 +467,29 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
       const char *v = dns->valuestring;
       uint32_t addr;
       if (ipv4_parse(v, strlen(v), &addr) < 0)
-        return cfg_fail(err,
-                        "%s: %s: %s is not a canonical IPv4 address (four numbers 0-255 "
-                        "without leading zeros), e.g. \"192.0.2.53\"",
-                        source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+        return berr(err, 0,
+                    "%s: %s: %s is not a canonical IPv4 address (four numbers 0-255 "
+                    "without leading zeros), e.g. \"192.0.2.53\"",
+                    source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)));
       struct cfg_ipv4_net single = {.addr = addr, .prefix = 32};
       const char *reserved = reserved_overlap(&single);
       if (reserved)
-        return cfg_fail(err,
-                        "%s: %s: %s is a %s address, which the sidecar cannot use as a "
-                        "resolver; give a reachable DNS server",
-                        source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), reserved);
+        return berr(err, 0,
+                    "%s: %s: %s is a %s address, which the sidecar cannot use as a "
+                    "resolver; give a reachable DNS server",
+                    source, path, cfg_quote(v, strlen(v), shown, sizeof(shown)), reserved);
       for (size_t j = 0; j < cfg->n_dns; j++)
         if (cfg->dns[j] == addr)
-          return cfg_fail(err, "%s: %s: %s is listed twice", source, path,
-                          cfg_quote(v, strlen(v), shown, sizeof(shown)));
+          return berr(err, 0, "%s: %s: %s is listed twice", source, path,
+                      cfg_quote(v, strlen(v), shown, sizeof(shown)));
       cfg->dns[cfg->n_dns++] = addr;
     }
   }
   if (ipv4_nets_overlap(&cfg->link_pool, &cfg->uplink_pool))
-    return cfg_fail(err,
-                    "%s: network: link_pool %s and uplink_pool %s overlap; give them disjoint "
-                    "ranges",
-                    source, cfg->link_pool.text, cfg->uplink_pool.text);
+    return berr(err, 0,
+                "%s: network: link_pool %s and uplink_pool %s overlap; give them disjoint "
+                "ranges",
+                source, cfg->link_pool.text, cfg->uplink_pool.text);
   return 0;
 }
 
@@ -499,7 +498,7 @@ static int parse_network(struct bottle_config *cfg, const cJSON *obj, const char
  * ranges would open the proxy's side of the boundary to the agent. Checked once the pools are
  * known (network may follow bottles in the file). */
 static int check_ssh_hostnames(const struct bottle_config *cfg, const char *source,
-                               struct cfg_error *err)
+                               bottle_error_t *err)
 {
   for (size_t p = 0; p < cfg->n_profiles; p++) {
     const struct cfg_profile *prof = &cfg->profiles[p];
@@ -530,27 +529,27 @@ static int check_ssh_hostnames(const struct bottle_config *cfg, const char *sour
                    cfg->uplink_pool.text);
       }
       if (what[0])
-        return cfg_fail(err,
-                        "%s: %s: \"%s\" %s, which would exempt the proxy's own side from its "
-                        "SSRF check; give the SSH server's address or name on the network",
-                        source, path, h, what);
+        return berr(err, 0,
+                    "%s: %s: \"%s\" %s, which would exempt the proxy's own side from its "
+                    "SSRF check; give the SSH server's address or name on the network",
+                    source, path, h, what);
     }
   }
   return 0;
 }
 
 static int parse_bool(const cJSON *item, const char *source, const char *path, bool *out,
-                      struct cfg_error *err)
+                      bottle_error_t *err)
 {
   if (!cJSON_IsBool(item))
-    return cfg_fail(err, "%s: %s: expected true or false, got %s", source, path,
-                    json_type_name(item));
+    return berr(err, 0, "%s: %s: expected true or false, got %s", source, path,
+                json_type_name(item));
   *out = cJSON_IsTrue(item);
   return 0;
 }
 
 static int parse_trust_input(struct cfg_trust *t, const struct bottle_config *cfg, const cJSON *obj,
-                             const char *source, const char *path, struct cfg_error *err)
+                             const char *source, const char *path, bottle_error_t *err)
 {
   static const char *const keys[] = {"plain", "profiles", "extra_hosts", NULL};
   struct json_where at = {source, path};
@@ -579,23 +578,23 @@ static int parse_trust_input(struct cfg_trust *t, const struct bottle_config *cf
       if (strcmp(v, "*") == 0) {
         t->any_profile = true;
       } else if (cfg_find_profile(cfg, v) == NULL) {
-        return cfg_fail(err,
-                        "%s: %s: %s is not a profile defined under \"bottles\"; name one, or "
-                        "write [\"*\"] for any",
-                        source, npath, cfg_quote(v, strlen(v), shown, sizeof(shown)));
+        return berr(err, 0,
+                    "%s: %s: %s is not a profile defined under \"bottles\"; name one, or "
+                    "write [\"*\"] for any",
+                    source, npath, cfg_quote(v, strlen(v), shown, sizeof(shown)));
       } else if (strlist_add(&t->profiles, v) < 0) {
-        return cfg_fail(err, "out of memory");
+        return berr(err, 0, "out of memory");
       }
     }
     if (t->any_profile && i > 1)
-      return cfg_fail(err, "%s: %s: \"*\" already allows every profile; write [\"*\"] alone",
-                      source, sub);
+      return berr(err, 0, "%s: %s: \"*\" already allows every profile; write [\"*\"] alone", source,
+                  sub);
   }
   return 0;
 }
 
 static int parse_trust(struct bottle_config *cfg, const cJSON *obj, const char *source,
-                       struct cfg_error *err)
+                       bottle_error_t *err)
 {
   static const char *const keys[] = {"annotations", "env", NULL};
   struct json_where at = {source, "trust"};
@@ -607,10 +606,10 @@ static int parse_trust(struct bottle_config *cfg, const cJSON *obj, const char *
     return -1;
   if ((item = cJSON_GetObjectItemCaseSensitive(obj, "env"))) {
     if (cfg->trust_container_env)
-      return cfg_fail(err,
-                      "%s: trust.env: \"trust_container_env\": true already lets the container "
-                      "env do everything; remove one of the two (trust.env says what exactly)",
-                      source);
+      return berr(err, 0,
+                  "%s: trust.env: \"trust_container_env\": true already lets the container "
+                  "env do everything; remove one of the two (trust.env says what exactly)",
+                  source);
     if (parse_trust_input(&cfg->trust_env, cfg, item, source, "trust.env", err) < 0)
       return -1;
   }
@@ -618,15 +617,15 @@ static int parse_trust(struct bottle_config *cfg, const cJSON *obj, const char *
 }
 
 static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *source,
-                      struct cfg_error *err)
+                      bottle_error_t *err)
 {
   static const char *const keys[] = {
       "mode", "trust_container_env", "trust", "sidecar", "egress", "bottles", "network", "agent",
       NULL};
   struct json_where at = {source, ""};
   if (!cJSON_IsObject(root))
-    return cfg_fail(err, "%s: the top level must be a JSON object ({...}), got %s", source,
-                    json_type_name(root));
+    return berr(err, 0, "%s: the top level must be a JSON object ({...}), got %s", source,
+                json_type_name(root));
   if (json_check_keys(root, keys, at, err) < 0)
     return -1;
   const cJSON *item;
@@ -663,7 +662,7 @@ static int parse_root(struct bottle_config *cfg, const cJSON *root, const char *
 }
 
 static int parse_text(struct bottle_config *cfg, const char *json, size_t len, const char *source,
-                      struct cfg_error *err)
+                      bottle_error_t *err)
 {
   const char *nul = memchr(json, '\0', len);
   if (nul)
@@ -672,7 +671,7 @@ static int parse_text(struct bottle_config *cfg, const char *json, size_t len, c
   while (lead < len && strchr(" \t\r\n", json[lead]))
     lead++;
   if (lead == len)
-    return cfg_fail(err, "%s: the file is empty; write {} for the built-in defaults", source);
+    return berr(err, 0, "%s: the file is empty; write {} for the built-in defaults", source);
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
   if (root == NULL) {
@@ -691,7 +690,7 @@ static int parse_text(struct bottle_config *cfg, const char *json, size_t len, c
   return rc;
 }
 
-static int apply_host_env(struct bottle_config *cfg, char *const *host_env, struct cfg_error *err)
+static int apply_host_env(struct bottle_config *cfg, char *const *host_env, bottle_error_t *err)
 {
   const char *value = env_lookup(host_env, "BOTTLE_DEFAULT_ALLOWLIST");
   if (value == NULL || value[strspn(value, " \t")] == '\0')
@@ -707,18 +706,18 @@ static int apply_host_env(struct bottle_config *cfg, char *const *host_env, stru
 }
 
 int cfg_parse(const char *json, size_t len, const char *source, char *const *host_env,
-              struct bottle_config **out, struct cfg_error *err)
+              struct bottle_config **out, bottle_error_t *err)
 {
-  cfg_error_clear(err);
+  berr_clear(err);
   *out = NULL;
   struct bottle_config *cfg = calloc(1, sizeof(*cfg));
   if (cfg == NULL)
-    return cfg_fail(err, "out of memory");
+    return berr(err, 0, "out of memory");
   if ((cfg->source = dup_or_null(json ? (source ? source : "bottle.json") : "built-in defaults")) ==
           NULL ||
       set_defaults(cfg, err) < 0 || (json && parse_text(cfg, json, len, cfg->source, err) < 0) ||
       apply_host_env(cfg, host_env, err) < 0) {
-    cfg_fail(err, "out of memory");
+    berr(err, 0, "out of memory");
     cfg_free(cfg);
     return -1;
   }
@@ -726,7 +725,7 @@ int cfg_parse(const char *json, size_t len, const char *source, char *const *hos
   return 0;
 }
 
-static int read_file(const char *path, char **text, size_t *len, struct cfg_error *err)
+static int read_file(const char *path, char **text, size_t *len, bottle_error_t *err)
 {
   FILE *f = fopen(path, "re");
   if (f == NULL)
@@ -752,7 +751,7 @@ static int read_file(const char *path, char **text, size_t *len, struct cfg_erro
       free(buf);
       fclose(f);
       errno = EFBIG;
-      return cfg_fail(err, "%s: larger than %d bytes; is this the right file?", path, CFG_MAX_FILE);
+      return berr(err, 0, "%s: larger than %d bytes; is this the right file?", path, CFG_MAX_FILE);
     }
   }
   int failed = buf == NULL || ferror(f);
@@ -761,7 +760,7 @@ static int read_file(const char *path, char **text, size_t *len, struct cfg_erro
   if (failed) {
     free(buf);
     errno = saved ? saved : ENOMEM;
-    return cfg_fail(err, "%s: cannot read: %s", path, strerror(errno));
+    return berr(err, errno, "%s: cannot read", path);
   }
   *text = buf;
   *len = used;
@@ -769,28 +768,28 @@ static int read_file(const char *path, char **text, size_t *len, struct cfg_erro
 }
 
 int cfg_load_from(const char *path, char *const *host_env, const char *default_path,
-                  struct bottle_config **out, struct cfg_error *err)
+                  struct bottle_config **out, bottle_error_t *err)
 {
-  cfg_error_clear(err);
+  berr_clear(err);
   *out = NULL;
   const char *how = "--config";
   if (path == NULL && (path = env_lookup(host_env, "BOTTLE_CONFIG")) != NULL)
     how = "BOTTLE_CONFIG";
   if (path != NULL && path[0] == '\0')
-    return cfg_fail(err, "%s is empty; give the path of a bottle.json", how);
+    return berr(err, 0, "%s is empty; give the path of a bottle.json", how);
   bool explicit_path = path != NULL;
   if (!explicit_path)
     path = default_path;
   char *text = NULL;
   size_t len = 0;
   if (read_file(path, &text, &len, err) < 0) {
-    if (err && err->msg[0])
+    if (err && err->set)
       return -1;
     if (errno == ENOENT && !explicit_path)
       return cfg_parse(NULL, 0, NULL, host_env, out, err);
     if (errno == ENOENT)
-      return cfg_fail(err, "%s: no such file (named by %s); create it or fix the path", path, how);
-    return cfg_fail(err, "%s: cannot open: %s", path, strerror(errno));
+      return berr(err, 0, "%s: no such file (named by %s); create it or fix the path", path, how);
+    return berr(err, errno, "%s: cannot open", path);
   }
   int rc = cfg_parse(text, len, path, host_env, out, err);
   free(text);
@@ -798,7 +797,7 @@ int cfg_load_from(const char *path, char *const *host_env, const char *default_p
 }
 
 int cfg_load(const char *path, char *const *host_env, struct bottle_config **out,
-             struct cfg_error *err)
+             bottle_error_t *err)
 {
   return cfg_load_from(path, host_env, CFG_DEFAULT_PATH, out, err);
 }

@@ -44,18 +44,18 @@ static char *substitute(const char *arg, const char *listen, const char *ip, con
 }
 
 char **cfg_sidecar_argv(const struct bottle_config *cfg, const char *listen_ip, unsigned port,
-                        struct cfg_error *err)
+                        bottle_error_t *err)
 {
-  cfg_error_clear(err);
+  berr_clear(err);
   uint32_t addr;
   char shown[128];
   if (listen_ip == NULL || ipv4_parse(listen_ip, strlen(listen_ip), &addr) < 0) {
-    cfg_fail(err, "sidecar argv: listen address %s is not a canonical IPv4 address",
-             listen_ip ? cfg_quote(listen_ip, strlen(listen_ip), shown, sizeof(shown)) : "NULL");
+    berr(err, 0, "sidecar argv: listen address %s is not a canonical IPv4 address",
+         listen_ip ? cfg_quote(listen_ip, strlen(listen_ip), shown, sizeof(shown)) : "NULL");
     return NULL;
   }
   if (port == 0 || port > 65535) {
-    cfg_fail(err, "sidecar argv: listen port %u is out of range 1-65535", port);
+    berr(err, 0, "sidecar argv: listen port %u is out of range 1-65535", port);
     return NULL;
   }
   char port_text[8], listen[CFG_IPV4_STRLEN + 8];
@@ -63,13 +63,13 @@ char **cfg_sidecar_argv(const struct bottle_config *cfg, const char *listen_ip, 
   snprintf(listen, sizeof(listen), "%s:%u", listen_ip, port);
   char **argv = calloc(cfg->n_sidecar_args + 1, sizeof(*argv));
   if (argv == NULL) {
-    cfg_fail(err, "out of memory");
+    berr(err, 0, "out of memory");
     return NULL;
   }
   for (size_t i = 0; i < cfg->n_sidecar_args; i++)
     if ((argv[i] = substitute(cfg->sidecar_args[i], listen, listen_ip, port_text)) == NULL) {
       cfg_argv_free(argv);
-      cfg_fail(err, "out of memory");
+      berr(err, 0, "out of memory");
       return NULL;
     }
   return argv;

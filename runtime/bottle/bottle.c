@@ -30,10 +30,9 @@ int bottle_create(const struct globals *g, struct create_opts *o,
   if (spec_validate(config, err) < 0)
     return -1;
 
-  struct cfg_error ce = {0};
   __attribute__((cleanup(cfg_cleanup))) struct bottle_config *cfg = NULL;
-  if (cfg_load(g->config_path, environ, &cfg, &ce) < 0)
-    return berr(err, 0, "%s", ce.msg);
+  if (cfg_load(g->config_path, environ, &cfg, err) < 0)
+    return -1;
   const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
   cleanup_free char **env = NULL;
   {
@@ -57,8 +56,8 @@ int bottle_create(const struct globals *g, struct create_opts *o,
       .allow = ov ? ov->allow : NULL,
   };
   __attribute__((cleanup(pol_cleanup))) struct bottle_policy *pol = NULL;
-  if (cfg_resolve(cfg, &in, &pol, &ce) < 0)
-    return berr(err, 0, "%s", ce.msg);
+  if (cfg_resolve(cfg, &in, &pol, err) < 0)
+    return -1;
 
   __attribute__((cleanup(pod_join_free))) struct pod_join join = {0};
   if (pod_find_join(g, config, &join, err) < 0)

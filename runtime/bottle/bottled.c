@@ -374,13 +374,10 @@ static char *sidecar_rootfs(const struct build *b, const char *lower, const char
                             bottle_error_t *err)
 {
   const struct bottle_config *cfg = b->cfg;
-  struct cfg_error ce = {0};
   size_t ylen = 0;
-  cleanup_free char *yaml = cfg_pipelock_yaml(b->pol, listen_ip, cfg->sidecar_port, &ylen, &ce);
-  if (yaml == NULL) {
-    berr(err, 0, "%s", ce.msg);
+  cleanup_free char *yaml = cfg_pipelock_yaml(b->pol, listen_ip, cfg->sidecar_port, &ylen, err);
+  if (yaml == NULL)
     return NULL;
-  }
   cleanup_free char *resolv = sidecar_resolv_conf(cfg, b->mode == NET_ENGINE_HOOK, err);
   if (resolv == NULL)
     return NULL;
@@ -418,11 +415,10 @@ static int make_sidecar(const struct build *b, const char *rootfs,
                         bottle_error_t *err)
 {
   const struct bottle_config *cfg = b->cfg;
-  struct cfg_error ce = {0};
   __attribute__((cleanup(argv_cleanup))) char **argv =
-      cfg_sidecar_argv(cfg, topo->sidecar_ip, cfg->sidecar_port, &ce);
+      cfg_sidecar_argv(cfg, topo->sidecar_ip, cfg->sidecar_port, err);
   if (argv == NULL)
-    return berr(err, 0, "%s", ce.msg);
+    return -1;
   cleanup_free char *helper = NULL;
   if (cfg->proxyless) {
     if (proxyless_helper(b->dir, &helper, err) < 0)

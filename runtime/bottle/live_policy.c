@@ -87,7 +87,7 @@ static int load_policy(const struct live_bottle *b, struct bottle_policy **pol, 
                 "bottle %s was created by a bottle that did not record its policy; recreate the "
                 "container to show or change it",
                 b->owner);
-  struct cfg_error ce = {0};
+  bottle_error_t ce = {0};
   if (cfg_policy_from_json(j, pol, &ce) < 0)
     return berr(err, 0, "bottle %s: %s", b->owner, ce.msg);
   return 0;
@@ -247,7 +247,7 @@ int live_policy_change(const struct globals *g, const char *id,
     return -1;
   cleanup_free char *allowed = xstrdup(""), *denied = xstrdup("");
   for (size_t i = 0; i < n; i++) {
-    struct cfg_error ce = {0};
+    bottle_error_t ce = {0};
     char normal[CFG_HOST_MAX + 1];
     int rc = changes[i].allow
                  ? cfg_policy_allow(pol, changes[i].host, "bottle policy --allow", normal, &ce)
@@ -260,7 +260,7 @@ int live_policy_change(const struct globals *g, const char *id,
   long long port = json_int(b.record, "proxy_port", 0);
   if (ip == NULL || port <= 0)
     return berr(err, 0, "bottle %s: its record names no sidecar address", b.owner);
-  struct cfg_error ce = {0};
+  bottle_error_t ce = {0};
   size_t len = 0;
   cleanup_free char *yaml = cfg_pipelock_yaml(pol, ip, (unsigned)port, &len, &ce);
   if (yaml == NULL)

@@ -209,9 +209,8 @@ static bool asks_policy(const cJSON *config)
 
 char *pod_policy_fingerprint(const struct bottle_policy *pol, unsigned port)
 {
-  struct cfg_error ce = {0};
   size_t len = 0;
-  cleanup_free char *yaml = cfg_pipelock_yaml(pol, "0.0.0.0", port, &len, &ce);
+  cleanup_free char *yaml = cfg_pipelock_yaml(pol, "0.0.0.0", port, &len, NULL);
   uint64_t h = 1469598103934665603ULL;
   for (size_t i = 0; yaml != NULL && i < len; i++)
     h = (h ^ (unsigned char)yaml[i]) * 1099511628211ULL;

@@ -20,7 +20,7 @@ static struct bottle_config *load(bool trusted)
                              : CONFIG_JSON("");
   char *const host_env[] = {NULL};
   struct bottle_config *cfg = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   FUZZ_ASSERT(cfg_parse(json, strlen(json), "fuzz.json", host_env, &cfg, &err) == 0);
   return cfg;
 }
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   for (int trusted = 0; trusted < 2; trusted++) {
     struct cfg_container_input in = {.annotations = annotations, .env = env};
     struct bottle_policy *pol = NULL;
-    struct cfg_error err = {0};
+    bottle_error_t err = {0};
     if (cfg_resolve(configs[trusted], &in, &pol, &err) < 0) {
       FUZZ_ASSERT(pol == NULL);
       fuzz_check_error(&err);

@@ -9,13 +9,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *const host_env[] = {NULL};
   struct bottle_config *cfg = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   if (cfg_parse((const char *)data, size, "fuzz.json", host_env, &cfg, &err) < 0) {
     FUZZ_ASSERT(cfg == NULL);
     fuzz_check_error(&err);
     return 0;
   }
-  FUZZ_ASSERT(cfg != NULL && err.msg[0] == '\0');
+  FUZZ_ASSERT(cfg != NULL && !err.set);
   fuzz_check_hostlist(&cfg->default_allowlist);
   FUZZ_ASSERT(cfg->sidecar_port >= 1 && cfg->sidecar_port <= 65535);
   FUZZ_ASSERT(cfg->link_pool.prefix >= 8 && cfg->link_pool.prefix <= 30);
@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bottle_policy *pol = NULL;
     if (cfg_resolve(cfg, &in, &pol, &err) < 0) {
       fuzz_check_error(&err);
-      cfg_error_clear(&err);
+      berr_clear(&err);
       continue;
     }
     fuzz_check_policy(cfg, pol);

@@ -19,9 +19,9 @@
   } while (0)
 
 /* An error is one printable line. */
-static inline void fuzz_check_error(const struct cfg_error *err)
+static inline void fuzz_check_error(const bottle_error_t *err)
 {
-  FUZZ_ASSERT(err->msg[0] != '\0');
+  FUZZ_ASSERT(err->set && err->msg[0] != '\0');
   for (const char *p = err->msg; *p; p++)
     FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f);
 }
@@ -44,7 +44,7 @@ static inline void fuzz_check_hostlist(const struct cfg_strlist *list)
 /* The YAML parses as exactly one document whose api_allowlist holds the policy's hosts. */
 static inline void fuzz_check_yaml(const struct bottle_policy *pol)
 {
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   size_t len = 0;
   char *yaml = cfg_pipelock_yaml(pol, "10.231.0.1", 8888, &len, &err);
   if (pol->allowlist.len == 0) {
@@ -105,7 +105,7 @@ static inline void fuzz_check_policy(const struct bottle_config *cfg,
   char *line = cfg_summary(pol);
   FUZZ_ASSERT(line != NULL && strstr(line, "allowed") != NULL);
   free(line);
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   char **argv = cfg_sidecar_argv(cfg, "10.231.0.1", cfg->sidecar_port, &err);
   FUZZ_ASSERT(argv != NULL && argv[0] != NULL && argv[0][0] == '/');
   cfg_argv_free(argv);

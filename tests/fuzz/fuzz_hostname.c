@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memcpy(text, data, size);
   text[size] = '\0';
   struct cfg_strlist list = {0};
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   if (hostlist_add_csv(&list, text, "fuzz", &err) == 0)
     fuzz_check_hostlist(&list);
   else

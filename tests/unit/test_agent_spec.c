@@ -92,7 +92,7 @@ static const char *const docker_default =
 static struct bottle_config *agent_cfg(const char *agent_json)
 {
   struct bottle_config *cfg = NULL;
-  struct cfg_error ce = {0};
+  bottle_error_t ce = {0};
   cleanup_free char *json = xasprintf("{\"agent\": %s}", agent_json ? agent_json : "{}");
   CHECK(cfg_parse(json, strlen(json), "bottle.json", (char *const[]){NULL}, &cfg, &ce) == 0);
   return cfg;

@@ -167,7 +167,7 @@ static void test_cidrs(void)
 static void test_csv_lists(void)
 {
   struct cfg_strlist list = {0};
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   CHECK(hostlist_add_csv(&list, " B.example.com , a.example.com,b.example.com.", "annotation x",
                          &err) == 0);
   CHECK(list.len == 2);
@@ -180,10 +180,10 @@ static void test_csv_lists(void)
   CHECK(hostlist_add_csv(&list, "a.com,,b.com", "annotation bottle.egress.allowlist", &err) < 0);
   CHECK_STREQ(err.msg, "annotation bottle.egress.allowlist entry 2 is empty (a stray comma?); "
                        "separate hosts with single commas");
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(hostlist_add_csv(&list, "a.com,", "env X", &err) < 0);
   CHECK_CONTAINS(err.msg, "env X entry 2 is empty");
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(hostlist_add_csv(&list, "a.com, example.com:443", "container env BOTTLE_EGRESS_ALLOWLIST",
                          &err) < 0);
   CHECK_STREQ(err.msg, "container env BOTTLE_EGRESS_ALLOWLIST entry 2: \"example.com:443\" has a "
@@ -205,11 +205,11 @@ static void test_quote_for_messages(void)
 
 static void test_first_error_wins(void)
 {
-  struct cfg_error err = {0};
-  CHECK(cfg_fail(&err, "first %d", 1) == -1);
-  CHECK(cfg_fail(&err, "second") == -1);
+  bottle_error_t err = {0};
+  CHECK(berr(&err, 0, "first %d", 1) == -1);
+  CHECK(berr(&err, 0, "second") == -1);
   CHECK_STREQ(err.msg, "first 1");
-  CHECK(cfg_fail(NULL, "nowhere") == -1);
+  CHECK(berr(NULL, 0, "nowhere") == -1);
 }
 
 int main(void)

@@ -9,18 +9,18 @@
 #include "tests/unit/unit.h"
 
 static char *const no_env[] = {NULL};
-static struct cfg_error err;
+static bottle_error_t err;
 
 static struct bottle_config *parse_env(const char *json, char *const *env)
 {
   struct bottle_config *cfg = NULL;
-  cfg_error_clear(&err);
+  berr_clear(&err);
   if (cfg_parse(json, json ? strlen(json) : 0, "/etc/bottle/bottle.json", env, &cfg, &err) < 0) {
     CHECK(cfg == NULL);
-    CHECK(err.msg[0] != '\0');
+    CHECK(err.set);
     return NULL;
   }
-  CHECK(err.msg[0] == '\0');
+  CHECK(!err.set);
   return cfg;
 }
 
@@ -177,7 +177,7 @@ static void test_malformed_json(void)
   REJECTS_WITH("{\n// no\n}", "line 2, column 2: malformed JSON near \"/ no\"");
 
   struct bottle_config *cfg = NULL;
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(cfg_parse("{\"a\"\0}", 6, "f.json", no_env, &cfg, &err) < 0);
   CHECK_STREQ(err.msg, "f.json: line 1, column 5: NUL byte in the file near \"\\x00}\"");
 }

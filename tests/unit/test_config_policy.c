@@ -8,7 +8,7 @@
 #include "tests/unit/unit.h"
 
 static char *const no_env[] = {NULL};
-static struct cfg_error err;
+static bottle_error_t err;
 
 static const char *profiles_json =
     "{\n"
@@ -48,10 +48,10 @@ static struct bottle_policy *resolve(const struct bottle_config *cfg,
                                      const struct cfg_container_input *in)
 {
   struct bottle_policy *pol = NULL;
-  cfg_error_clear(&err);
+  berr_clear(&err);
   if (cfg_resolve(cfg, in, &pol, &err) < 0) {
     CHECK(pol == NULL);
-    CHECK(err.msg[0] != '\0');
+    CHECK(err.set);
     return NULL;
   }
   return pol;
@@ -784,7 +784,7 @@ static void test_origins(void)
 
 static char *yaml_of(const struct bottle_policy *pol)
 {
-  struct cfg_error e = {0};
+  bottle_error_t e = {0};
   return cfg_pipelock_yaml(pol, "10.231.0.1", 8888, NULL, &e);
 }
 
@@ -813,7 +813,7 @@ static void test_live_policy(void)
   CHECK_STREQ(normal, "new.example.org");
   CHECK(strlist_contains(&back->allowlist, "new.example.org"));
   CHECK_STREQ(origins_of(back, "new.example.org"), "bottle policy --allow");
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(cfg_policy_allow(back, "https://x.example.org/", "bottle policy --allow", normal, &err) <
         0);
   CHECK(strstr(err.msg, "--allow: \"https://x.example.org/\"") == err.msg, "%s", err.msg);
@@ -823,14 +823,14 @@ static void test_live_policy(void)
   free(again);
 
   /* a host a wildcard covers is denied by its entry; an unknown one is a typo */
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(cfg_policy_deny(back, "api.corp.example", normal, &err) < 0);
   CHECK_STREQ(err.msg, "--deny \"api.corp.example\": the entry \"*.corp.example\" allows it; "
                        "deny \"*.corp.example\" (and allow the names to keep)");
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(cfg_policy_deny(back, "nowhere.example", normal, &err) < 0);
   CHECK(strstr(err.msg, "not in the allowlist") != NULL, "%s", err.msg);
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(cfg_policy_deny(back, "bad host", normal, &err) < 0);
   CHECK(strstr(err.msg, "--deny: \"bad host\" ") == err.msg, "%s", err.msg);
   /* a profile's or default's host may be denied (tightening), but not the last one */
@@ -839,7 +839,7 @@ static void test_live_policy(void)
   CHECK_STREQ(origins_of(back, "claude.ai"), "");
   while (back->allowlist.len > 1)
     CHECK(cfg_policy_deny(back, back->allowlist.items[0], normal, &err) == 0);
-  cfg_error_clear(&err);
+  berr_clear(&err);
   CHECK(cfg_policy_deny(back, back->allowlist.items[0], normal, &err) < 0);
   CHECK(strstr(err.msg, "last allowed host") != NULL, "%s", err.msg);
 

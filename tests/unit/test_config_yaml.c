@@ -241,7 +241,7 @@ static struct bottle_config *config(const char *json)
 {
   static char *const no_env[] = {NULL};
   struct bottle_config *cfg = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   if (cfg_parse(json, strlen(json), "bottle.json", no_env, &cfg, &err) < 0)
     printf("    %s\n", err.msg);
   return cfg;
@@ -257,7 +257,7 @@ static const char *forge_json =
 static void check_round_trip(const struct bottle_policy *pol, const char *listen_ip, unsigned port)
 {
   size_t len = 0;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   char *yaml = cfg_pipelock_yaml(pol, listen_ip, port, &len, &err);
   CHECK(yaml != NULL);
   if (yaml == NULL) {
@@ -321,7 +321,7 @@ static void test_schema_defaults(void)
 {
   struct bottle_config *cfg = config("{}");
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
   if (pol)
     check_round_trip(pol, "10.231.0.1", 8888);
@@ -334,7 +334,7 @@ static void test_metrics_port_never_the_proxy_port(void)
 {
   struct bottle_config *cfg = config("{}");
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
   char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 9464, NULL, &err) : NULL;
   CHECK_CONTAINS(yaml, "\nmetrics_listen: \"127.0.0.1:9465\"\n");
@@ -357,7 +357,7 @@ static void test_rate_limit(void)
 {
   struct bottle_config *cfg = config("{\"sidecar\": {\"max_requests_per_minute\": 7}}");
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   CHECK(cfg && cfg_resolve(cfg, NULL, &pol, &err) == 0);
   CHECK(pol && pol->max_requests_per_minute == 7);
   char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 8888, NULL, &err) : NULL;
@@ -377,7 +377,7 @@ static void test_schema_with_ssh_and_tricky_names(void)
 {
   struct bottle_config *cfg = config(forge_json);
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   struct cfg_container_input in = {.profile = "forge"};
   CHECK(cfg && cfg_resolve(cfg, &in, &pol, &err) == 0);
   if (pol) {
@@ -397,7 +397,7 @@ static void test_exact_document(void)
       " \"bottles\": {\"dev\": {\"ssh\": [{\"Host\": \"lan\", \"Hostname\": \"10.20.0.5\", "
       "\"Port\": 22}, {\"Host\": \"git\", \"Hostname\": \"git.corp.example\", \"Port\": 22}]}}}");
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   struct cfg_container_input in = {.profile = "dev"};
   CHECK(cfg && cfg_resolve(cfg, &in, &pol, &err) == 0);
   char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 8888, NULL, &err) : NULL;
@@ -441,7 +441,7 @@ static void test_no_env_values_or_secrets(void)
                        "BOTTLE_EGRESS_ALLOWLIST=ok.example", NULL};
   struct cfg_container_input in = {.annotations = ann, .env = env};
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   CHECK(cfg && cfg_resolve(cfg, &in, &pol, &err) == 0);
   char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", 8888, NULL, &err) : NULL;
   CHECK(yaml != NULL);
@@ -464,7 +464,7 @@ static void test_no_env_values_or_secrets(void)
 /* A policy put together by hand must not smuggle anything into the YAML. */
 static void test_refuses_unvalidated_policy(void)
 {
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   struct bottle_policy pol = {0};
   CHECK(cfg_pipelock_yaml(&pol, "10.231.0.1", 8888, NULL, &err) == NULL);
   CHECK_STREQ(err.msg, "pipelock config: api_allowlist is empty; strict mode needs at least one "
@@ -494,7 +494,7 @@ static void test_refuses_unvalidated_policy(void)
   CHECK(cfg_pipelock_yaml(&pol, "10.231.0.1", 70000, NULL, &err) == NULL);
   CHECK_STREQ(err.msg, "pipelock config: listen port 70000 is out of range 1-65535");
   char *yaml = cfg_pipelock_yaml(&pol, "10.231.0.1", 8888, NULL, &err);
-  CHECK(yaml != NULL && err.msg[0] == '\0');
+  CHECK(yaml != NULL && !err.set);
   free(yaml);
   strlist_free(&pol.allowlist);
 }
@@ -509,7 +509,7 @@ static void test_long_names_not_folded(void)
     name[i] = '.';
   name[253] = '\0';
   strlist_add(&pol.allowlist, name);
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   char *yaml = cfg_pipelock_yaml(&pol, "10.231.0.1", 8888, NULL, &err);
   CHECK(yaml != NULL);
   char line[300];
@@ -550,7 +550,7 @@ static void test_documented_example(void)
   CHECK(json != NULL && want != NULL);
   struct bottle_config *cfg = json ? config(json) : NULL;
   struct bottle_policy *pol = NULL;
-  struct cfg_error err = {0};
+  bottle_error_t err = {0};
   struct cfg_container_input in = {.profile = "dev"};
   CHECK(cfg && cfg_resolve(cfg, &in, &pol, &err) == 0);
   char *yaml = pol ? cfg_pipelock_yaml(pol, "10.231.0.1", cfg->sidecar_port, NULL, &err) : NULL;
