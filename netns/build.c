@@ -37,7 +37,7 @@ static void nn_step(void)
 }
 #endif
 
-static int mkdir_private(const char *dir, struct nn_error *err)
+static int mkdir_private(const char *dir, bottle_error_t *err)
 {
   char buf[PATH_MAX];
   snprintf(buf, sizeof(buf), "%s", dir);
@@ -46,16 +46,16 @@ static int mkdir_private(const char *dir, struct nn_error *err)
       continue;
     *p = '\0';
     if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-      return nn_fail(err, errno, "mkdir %s", buf);
+      return berr(err, errno, "mkdir %s", buf);
     *p = '/';
   }
   if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-    return nn_fail(err, errno, "mkdir %s", buf);
+    return berr(err, errno, "mkdir %s", buf);
   return 0;
 }
 
 /* Sets each "key=value" (keys below /proc/sys) inside netns nsfd. */
-static int sysctls_in(int nsfd, const char *const *kv, size_t n, struct nn_error *err)
+static int sysctls_in(int nsfd, const char *const *kv, size_t n, bottle_error_t *err)
 {
   int saved = nn_enter(nsfd, err);
   if (saved < 0)
@@ -77,39 +77,39 @@ static int sysctls_in(int nsfd, const char *const *kv, size_t n, struct nn_error
     sysctls_in(nsfd, kv_, sizeof(kv_) / sizeof(kv_[0]), err);                                      \
   })
 
-static int check_spec(const struct netns_spec *s, struct nn_cidr *link_pool, struct nn_error *err)
+static int check_spec(const struct netns_spec *s, struct nn_cidr *link_pool, bottle_error_t *err)
 {
   if (s == NULL)
-    return nn_fail(err, EINVAL, "netns spec: missing");
+    return berr(err, EINVAL, "netns spec: missing");
   if (nn_check_name(s->name, err) < 0)
     return -1;
   if (s->mode != NETNS_MODE_ENGINE && s->mode != NETNS_MODE_UPLINK && s->mode != NETNS_MODE_BARE)
-    return nn_fail(err, EINVAL, "mode: %d is not engine (1), uplink (2) or bare (3)", s->mode);
+    return berr(err, EINVAL, "mode: %d is not engine (1), uplink (2) or bare (3)", s->mode);
   if (s->mode == NETNS_MODE_ENGINE && (s->engine_netns == NULL || s->engine_netns[0] != '/'))
-    return nn_fail(err, EINVAL, "engine_netns: engine mode needs the absolute path of a netns");
+    return berr(err, EINVAL, "engine_netns: engine mode needs the absolute path of a netns");
   if (s->proxy_port == 0)
-    return nn_fail(err, EINVAL, "proxy_port: 0 (give the port the proxy listens on)");
+    return berr(err, EINVAL, "proxy_port: 0 (give the port the proxy listens on)");
   const char *lp = s->link_pool ? s->link_pool : NETNS_DEFAULT_LINK_POOL;
   if (nn_cidr_parse(lp, link_pool) < 0 || link_pool->prefix > 30)
-    return nn_fail(err, EINVAL, "link_pool '%s': need an IPv4 CIDR with prefix <= 30", lp);
+    return berr(err, EINVAL, "link_pool '%s': need an IPv4 CIDR with prefix <= 30", lp);
   const char *run = s->run_dir ? s->run_dir : NETNS_DEFAULT_RUN_DIR;
   if (run[0] != '/' || strlen(run) + strlen(s->name) + 4 >= PATH_MAX)
-    return nn_fail(err, EINVAL, "run_dir '%s': need a short absolute path", run);
+    return berr(err, EINVAL, "run_dir '%s': need a short absolute path", run);
   const char *st = nn_state_dir(s->state_dir);
   if (st[0] != '/' || strlen(st) + strlen(s->name) + 16 >= PATH_MAX)
-    return nn_fail(err, EINVAL, "state_dir '%s': need a short absolute path", st);
+    return berr(err, EINVAL, "state_dir '%s': need a short absolute path", st);
   return 0;
 }
 
 /* The first /30 of the pool that the sidecar netns does not already use. */
 static int pick_link(struct nl_sock *sk, struct nn_cidr pool, const struct nn_record *rec,
-                     struct nn_cidr *out, struct nn_error *err)
+                     struct nn_cidr *out, bottle_error_t *err)
 {
   struct nn_cidr c;
   for (uint32_t i = 0; nn_cidr_slot(pool, i, &c); i++) {
     bool used = false;
     if (nn_subnet_in_use(sk, c, &used, err) < 0)
-      return nn_wrap(err, "link_pool");
+      return berr_wrap(err, "link_pool");
     if (rec->lease_held && nn_cidr_overlap(c, rec->lease))
       used = true;
     if (!used) {
@@ -119,10 +119,10 @@ static int pick_link(struct nl_sock *sk, struct nn_cidr pool, const struct nn_re
   }
   char p[16];
   nn_ip_str(pool.addr, p);
-  return nn_fail(err, EADDRINUSE,
-                 "link_pool %s/%d: every /30 overlaps an address or route of the sidecar "
-                 "netns (choose a link_pool that the engine network does not use)",
-                 p, pool.prefix);
+  return berr(err, EADDRINUSE,
+              "link_pool %s/%d: every /30 overlaps an address or route of the sidecar "
+              "netns (choose a link_pool that the engine network does not use)",
+              p, pool.prefix);
 }
 
 struct ctx {
@@ -133,12 +133,12 @@ struct ctx {
   int agent_fd, side_fd;
 };
 
-static int save(struct ctx *c, struct nn_error *err)
+static int save(struct ctx *c, bottle_error_t *err)
 {
   return nn_record_write(c->state_dir, &c->rec, err);
 }
 
-static int build_agent(struct ctx *c, struct nn_error *err)
+static int build_agent(struct ctx *c, bottle_error_t *err)
 {
   struct netns_topology *t = &c->rec.topo;
   nn_step();
@@ -154,7 +154,7 @@ static int build_agent(struct ctx *c, struct nn_error *err)
                  "net/ipv4/conf/all/forwarding=0");
 }
 
-static int open_sidecar(struct ctx *c, struct nn_error *err)
+static int open_sidecar(struct ctx *c, bottle_error_t *err)
 {
   struct netns_topology *t = &c->rec.topo;
   if (c->rec.sidecar_owned) {
@@ -166,13 +166,13 @@ static int open_sidecar(struct ctx *c, struct nn_error *err)
     return -1;
   struct stat st;
   if (fstat(c->side_fd, &st) < 0)
-    return nn_fail(err, errno, "stat %s", t->sidecar_netns);
+    return berr(err, errno, "stat %s", t->sidecar_netns);
   c->rec.sidecar_dev = st.st_dev;
   c->rec.sidecar_ino = st.st_ino;
   /* Probing that it is a netns: joining anything else fails here, before any change. */
   int saved = nn_enter(c->side_fd, err);
   if (saved < 0)
-    return nn_wrap(err, "sidecar netns %s", t->sidecar_netns);
+    return berr_wrap(err, "sidecar netns %s", t->sidecar_netns);
   nn_leave(saved);
   return (c->side_sk = nn_rtnl_open(c->side_fd, err)) ? 0 : -1;
 }
@@ -181,20 +181,21 @@ static int open_sidecar(struct ctx *c, struct nn_error *err)
  * a pair to go with its netns, see teardown.c) is waited for: the same container id built
  * again at once reuses the name. A link that stays is reported as before. */
 static int veth_create(struct nl_sock *sk, const char *name, int ns, const char *peer, int peer_ns,
-                       struct nn_error *err)
+                       bottle_error_t *err)
 {
   for (int tries = 0;; tries++) {
     if (nn_veth_create(sk, name, ns, peer, peer_ns, err) == 0)
       return 0;
     if (err->errnum != EEXIST || tries == 2500)
       return -1;
+    berr_clear(err);
     usleep(2000);
   }
 }
 
 /* Chooses the agent link's /30: known once begin returns, so a caller can write the
  * sidecar's config while finish still builds. */
-static int pick_addresses(struct ctx *c, struct nn_cidr pool, struct nn_error *err)
+static int pick_addresses(struct ctx *c, struct nn_cidr pool, bottle_error_t *err)
 {
   struct netns_topology *t = &c->rec.topo;
   struct nn_cidr link = {0};
@@ -206,23 +207,23 @@ static int pick_addresses(struct ctx *c, struct nn_cidr pool, struct nn_error *e
   return save(c, err);
 }
 
-static int build_link(struct ctx *c, struct nn_error *err)
+static int build_link(struct ctx *c, bottle_error_t *err)
 {
   struct netns_topology *t = &c->rec.topo;
   struct in_addr side;
   if (inet_pton(AF_INET, t->sidecar_ip, &side) != 1)
-    return nn_fail(err, EINVAL, "record of %s: sidecar_ip '%s'", c->rec.name, t->sidecar_ip);
+    return berr(err, EINVAL, "record of %s: sidecar_ip '%s'", c->rec.name, t->sidecar_ip);
   struct nn_cidr link = {.addr = ntohl(side.s_addr) - 1, .prefix = 30};
   if (c->rec.mode == NETNS_MODE_BARE) {
     /* The engine configured the netns after begin chose the /30. */
     bool used = false;
     if (nn_subnet_in_use(c->side_sk, link, &used, err) < 0)
-      return nn_wrap(err, "link_pool");
+      return berr_wrap(err, "link_pool");
     if (used)
-      return nn_fail(err, EADDRINUSE,
-                     "link_pool: %s/30 overlaps an address or route the engine gave the sidecar "
-                     "netns (choose a link_pool that the engine network does not use)",
-                     t->sidecar_ip);
+      return berr(err, EADDRINUSE,
+                  "link_pool: %s/30 overlaps an address or route the engine gave the sidecar "
+                  "netns (choose a link_pool that the engine network does not use)",
+                  t->sidecar_ip);
   }
   nn_step();
   if (veth_create(c->host, t->sidecar_ifname, c->side_fd, t->agent_ifname, c->agent_fd, err) < 0)
@@ -234,7 +235,7 @@ static int build_link(struct ctx *c, struct nn_error *err)
               "net/ipv6/conf/eth0/accept_ra=0") < 0 ||
       nn_addr_add(c->agent_sk, t->agent_ifname, link.addr + 2, 30, err) < 0 ||
       nn_link_up(c->agent_sk, "lo", err) < 0 || nn_link_up(c->agent_sk, t->agent_ifname, err) < 0)
-    return nn_wrap(err, "agent netns");
+    return berr_wrap(err, "agent netns");
   nn_step();
   char k1[96], k2[96], k3[96], k4[96];
   snprintf(k1, sizeof(k1), "net/ipv6/conf/%s/disable_ipv6=1", t->sidecar_ifname);
@@ -252,7 +253,7 @@ static int build_link(struct ctx *c, struct nn_error *err)
       nn_addr_add(c->side_sk, t->sidecar_ifname, link.addr + 1, 30, err) < 0 ||
       (c->rec.sidecar_owned && nn_link_up(c->side_sk, "lo", err) < 0) ||
       nn_link_up(c->side_sk, t->sidecar_ifname, err) < 0)
-    return nn_wrap(err, "sidecar netns");
+    return berr_wrap(err, "sidecar netns");
   nn_step();
   return nn_sidecar_rules(c->side_fd, c->rec.hash, t, c->rec.proxy_port, err);
 }
@@ -262,14 +263,14 @@ static int build_link(struct ctx *c, struct nn_error *err)
  * uplink0 included) and for btla<hash>, where the agent's replies come in; never conf.all or
  * ip_forward, so that another bottle's link in the same netns keeps its own. The forward
  * chains decide what passes (firewall.c). */
-static int inbound_forwarding(struct ctx *c, struct nn_error *err)
+static int inbound_forwarding(struct ctx *c, bottle_error_t *err)
 {
   const struct netns_topology *t = &c->rec.topo;
   int saved = nn_enter(c->side_fd, err);
   if (saved < 0)
     return -1;
   struct if_nameindex *ifs = if_nameindex();
-  int rc = ifs == NULL ? nn_fail(err, errno, "sidecar netns: list its links") : 0;
+  int rc = ifs == NULL ? berr(err, errno, "sidecar netns: list its links") : 0;
   for (struct if_nameindex *p = ifs; rc == 0 && p->if_index != 0; p++) {
     bool ours = strcmp(p->if_name, t->sidecar_ifname) == 0;
     if (strcmp(p->if_name, "lo") == 0 || (!ours && strncmp(p->if_name, "btla", 4) == 0))
@@ -281,10 +282,10 @@ static int inbound_forwarding(struct ctx *c, struct nn_error *err)
   if (ifs != NULL)
     if_freenameindex(ifs);
   nn_leave(saved);
-  return rc < 0 ? nn_wrap(err, "inbound forwarding") : 0;
+  return rc < 0 ? berr_wrap(err, "inbound forwarding") : 0;
 }
 
-static int build_uplink(struct ctx *c, struct nn_error *err)
+static int build_uplink(struct ctx *c, bottle_error_t *err)
 {
   struct netns_topology *t = &c->rec.topo;
   uint32_t base = c->rec.lease.addr;
@@ -303,14 +304,14 @@ static int build_uplink(struct ctx *c, struct nn_error *err)
   close(home);
   if (rc < 0 || nn_addr_add(c->host, t->uplink_host_ifname, base + 1, 30, err) < 0 ||
       nn_link_up(c->host, t->uplink_host_ifname, err) < 0)
-    return nn_wrap(err, "host uplink");
+    return berr_wrap(err, "host uplink");
   nn_step();
   if (SYSCTLS(c->side_fd, err, "net/ipv6/conf/uplink0/disable_ipv6=1",
               "net/ipv6/conf/uplink0/accept_ra=0", "net/ipv4/conf/uplink0/rp_filter=1") < 0 ||
       nn_addr_add(c->side_sk, "uplink0", base + 2, 30, err) < 0 ||
       nn_link_up(c->side_sk, "uplink0", err) < 0 ||
       nn_default_route_add(c->side_sk, "uplink0", base + 1, err) < 0)
-    return nn_wrap(err, "sidecar uplink");
+    return berr_wrap(err, "sidecar uplink");
   nn_step();
   char subnet[24], ip[16];
   nn_ip_str(base, ip);
@@ -325,7 +326,7 @@ static int build_uplink(struct ctx *c, struct nn_error *err)
   return rc;
 }
 
-static int begin(struct ctx *c, struct nn_cidr link_pool, struct nn_error *err)
+static int begin(struct ctx *c, struct nn_cidr link_pool, bottle_error_t *err)
 {
   const struct netns_spec *s = c->spec;
   struct nn_record *r = &c->rec;
@@ -351,7 +352,7 @@ static int begin(struct ctx *c, struct nn_cidr link_pool, struct nn_error *err)
 
 /* Opens again what begin opened, in this process (finish may run in a child). The sidecar
  * netns must still be the one begin recorded. */
-static int reopen(struct ctx *c, struct nn_error *err)
+static int reopen(struct ctx *c, bottle_error_t *err)
 {
   const struct netns_topology *t = &c->rec.topo;
   if ((c->host = nn_rtnl_open(-1, err)) == NULL ||
@@ -360,14 +361,14 @@ static int reopen(struct ctx *c, struct nn_error *err)
     return -1;
   struct stat st;
   if (fstat(c->side_fd, &st) < 0)
-    return nn_fail(err, errno, "stat %s", t->sidecar_netns);
+    return berr(err, errno, "stat %s", t->sidecar_netns);
   if (st.st_dev != c->rec.sidecar_dev || st.st_ino != c->rec.sidecar_ino)
-    return nn_fail(err, ESTALE, "sidecar netns %s: no longer the one the build began in",
-                   t->sidecar_netns);
+    return berr(err, ESTALE, "sidecar netns %s: no longer the one the build began in",
+                t->sidecar_netns);
   return (c->side_sk = nn_rtnl_open(c->side_fd, err)) ? 0 : -1;
 }
 
-static int finish(struct ctx *c, struct nn_error *err)
+static int finish(struct ctx *c, bottle_error_t *err)
 {
   if (reopen(c, err) < 0 || build_link(c, err) < 0)
     return -1;
@@ -394,7 +395,7 @@ static void ctx_close(struct ctx *c)
 }
 
 int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
-                      struct nn_error *err)
+                      bottle_error_t *err)
 {
   struct nn_cidr link_pool;
   if (check_spec(spec, &link_pool, err) < 0)
@@ -402,7 +403,7 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   /* Both, before anything is made: finish needs libnftables, and a network half made without it
    * could not be torn down either. */
   if (nn_lib_load(NN_LIB_NL, err) < 0 || nn_lib_load(NN_LIB_NFT, err) < 0)
-    return nn_wrap(err, "netns %s", spec->name);
+    return berr_wrap(err, "netns %s", spec->name);
   nn_fault_injection_arm();
   struct ctx c = {
       .spec = spec, .state_dir = nn_state_dir(spec->state_dir), .agent_fd = -1, .side_fd = -1};
@@ -411,11 +412,11 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   char path[PATH_MAX];
   nn_record_path(c.state_dir, spec->name, path, sizeof(path));
   if (access(path, F_OK) == 0)
-    return nn_fail(err, EEXIST, "netns for '%s': already built (tear it down first)", spec->name);
+    return berr(err, EEXIST, "netns for '%s': already built (tear it down first)", spec->name);
   if (spec->mode == NETNS_MODE_ENGINE) {
     int fd = nn_netns_open(spec->engine_netns, err);
     if (fd < 0)
-      return nn_wrap(err, "engine_netns");
+      return berr_wrap(err, "engine_netns");
     close(fd);
   }
 
@@ -444,8 +445,8 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   int rc = begin(&c, link_pool, err);
   ctx_close(&c);
   if (rc < 0) {
-    nn_wrap(err, "netns %s", spec->name);
-    struct nn_error ignored;
+    berr_wrap(err, "netns %s", spec->name);
+    bottle_error_t ignored = {0};
     /* Nothing on disk when the record was never written: the lease is all there is. */
     if (access(path, F_OK) == 0)
       nn_teardown_record(c.state_dir, r, NULL, &ignored);
@@ -457,33 +458,33 @@ int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
   return 0;
 }
 
-int netns_build_finish(const struct netns_spec *spec, struct nn_error *err)
+int netns_build_finish(const struct netns_spec *spec, bottle_error_t *err)
 {
   if (nn_check_name(spec->name, err) < 0)
     return -1;
   if (nn_lib_load(NN_LIB_NL, err) < 0 || nn_lib_load(NN_LIB_NFT, err) < 0)
-    return nn_wrap(err, "netns %s", spec->name);
+    return berr_wrap(err, "netns %s", spec->name);
   struct ctx c = {
       .spec = spec, .state_dir = nn_state_dir(spec->state_dir), .agent_fd = -1, .side_fd = -1};
   if (nn_record_read(c.state_dir, spec->name, &c.rec, err) < 0)
-    return nn_wrap(err, "netns %s", spec->name);
+    return berr_wrap(err, "netns %s", spec->name);
   if (c.rec.complete)
-    return nn_fail(err, EEXIST, "netns for '%s': already built (tear it down first)", spec->name);
+    return berr(err, EEXIST, "netns for '%s': already built (tear it down first)", spec->name);
   /* This process builds from here on: gc and teardown watch it (teardown.c). */
   c.rec.builder_pid = getpid();
   c.rec.builder_start = nn_proc_start_time(c.rec.builder_pid);
   int rc = save(&c, err) < 0 ? -1 : finish(&c, err);
   ctx_close(&c);
   if (rc < 0) {
-    nn_wrap(err, "netns %s", spec->name);
-    struct nn_error ignored;
+    berr_wrap(err, "netns %s", spec->name);
+    bottle_error_t ignored = {0};
     nn_teardown_record(c.state_dir, &c.rec, NULL, &ignored);
     return -1;
   }
   return 0;
 }
 
-int netns_build(const struct netns_spec *spec, struct netns_topology *out, struct nn_error *err)
+int netns_build(const struct netns_spec *spec, struct netns_topology *out, bottle_error_t *err)
 {
   if (netns_build_begin(spec, out, err) < 0)
     return -1;

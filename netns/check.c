@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* Moves the calling thread into the netns at path; returns where it was (for nn_leave). */
-static int enter_path(const char *path, struct nn_error *err)
+static int enter_path(const char *path, bottle_error_t *err)
 {
   int fd = nn_netns_open(path, err);
   if (fd < 0)
@@ -23,7 +23,7 @@ static int enter_path(const char *path, struct nn_error *err)
   return saved;
 }
 
-int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct nn_error *err)
+int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, bottle_error_t *err)
 {
   int saved = enter_path(t->agent_netns, err);
   if (saved < 0)
@@ -32,7 +32,7 @@ int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct n
   int e = errno;
   nn_leave(saved);
   if (ifs == NULL)
-    return nn_fail(err, e, "agent netns: list its links");
+    return berr(err, e, "agent netns: list its links");
   int rc = 0, found = 0;
   for (struct if_nameindex *p = ifs; p->if_index != 0; p++) {
     if (strcmp(p->if_name, "lo") == 0)
@@ -42,35 +42,35 @@ int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct n
       found = (int)p->if_index;
       continue;
     }
-    rc = nn_fail(err, 0,
-                 "agent netns: link %s is not bottle's (a hook of the container added or replaced "
-                 "it), and the sidecar must be the agent's only way out: remove that hook or set "
-                 "bottle.mode=plain",
-                 p->if_name);
+    rc = berr(err, 0,
+              "agent netns: link %s is not bottle's (a hook of the container added or replaced "
+              "it), and the sidecar must be the agent's only way out: remove that hook or set "
+              "bottle.mode=plain",
+              p->if_name);
     err->errnum = EPERM;
     break;
   }
   if_freenameindex(ifs);
   if (rc == 0 && found == 0)
-    rc = nn_fail(err, ENODEV, "agent netns: its link %s is gone", t->agent_ifname);
+    rc = berr(err, ENODEV, "agent netns: its link %s is gone", t->agent_ifname);
   if (rc == 0)
     *eth_ifindex = found;
   return rc;
 }
 
 /* Reads /proc/sys/<key> of the calling thread's netns into out (trimmed). */
-static int sysctl_get(const char *key, char *out, size_t len, struct nn_error *err)
+static int sysctl_get(const char *key, char *out, size_t len, bottle_error_t *err)
 {
   char path[256];
   snprintf(path, sizeof(path), "/proc/sys/%s", key);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return nn_fail(err, errno, "read sysctl %s", key);
+    return berr(err, errno, "read sysctl %s", key);
   ssize_t n = read(fd, out, len - 1);
   int e = errno;
   close(fd);
   if (n < 0)
-    return nn_fail(err, e, "read sysctl %s", key);
+    return berr(err, e, "read sysctl %s", key);
   out[n] = '\0';
   out[strcspn(out, "\n")] = '\0';
   return 0;
@@ -78,19 +78,19 @@ static int sysctl_get(const char *key, char *out, size_t len, struct nn_error *e
 
 /* Each key must read want; else EPERM naming the invariant and the key. */
 static int sysctls_are(const char *invariant, const char *const *keys, const char *want,
-                       struct nn_error *err)
+                       bottle_error_t *err)
 {
   for (; *keys != NULL; keys++) {
     char v[32];
     if (sysctl_get(*keys, v, sizeof(v), err) < 0)
-      return nn_wrap(err, "%s", invariant);
+      return berr_wrap(err, "%s", invariant);
     if (strcmp(v, want) != 0) {
       char dotted[128];
       snprintf(dotted, sizeof(dotted), "%s", *keys);
       for (char *c = dotted; *c != '\0'; c++)
         if (*c == '/')
           *c = '.';
-      nn_fail(err, 0, "%s: %s is %s, not %s", invariant, dotted, v, want);
+      berr(err, 0, "%s: %s is %s, not %s", invariant, dotted, v, want);
       err->errnum = EPERM;
       return -1;
     }
@@ -100,7 +100,7 @@ static int sysctls_are(const char *invariant, const char *const *keys, const cha
 
 /* One rtnetlink dump on fd; each(msg, arg) for every answer, stopping at its first -1. */
 static int nl_dump(int fd, uint16_t type, unsigned char family,
-                   int (*each)(const struct nlmsghdr *, void *), void *arg, struct nn_error *err)
+                   int (*each)(const struct nlmsghdr *, void *), void *arg, bottle_error_t *err)
 {
   struct {
     struct nlmsghdr h;
@@ -111,19 +111,19 @@ static int nl_dump(int fd, uint16_t type, unsigned char family,
                  .nlmsg_seq = 1},
            .r = {.rtm_family = family}};
   if (send(fd, &req, sizeof(req), 0) < 0)
-    return nn_fail(err, errno, "netlink dump");
+    return berr(err, errno, "netlink dump");
   char buf[16384];
   int rc = 0;
   for (;;) {
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n < 0)
-      return nn_fail(err, errno, "netlink dump");
+      return berr(err, errno, "netlink dump");
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
          h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type == NLMSG_DONE)
         return rc;
       if (h->nlmsg_type == NLMSG_ERROR)
-        return nn_fail(err, -((struct nlmsgerr *)NLMSG_DATA(h))->error, "netlink dump");
+        return berr(err, -((struct nlmsgerr *)NLMSG_DATA(h))->error, "netlink dump");
       if (rc == 0 && each(h, arg) < 0)
         rc = -1; /* read the dump to its end all the same */
     }
@@ -133,7 +133,7 @@ static int nl_dump(int fd, uint16_t type, unsigned char family,
 struct route_check {
   uint32_t net; /* the agent link's /30, network byte order */
   int prefix, oif;
-  struct nn_error *err;
+  bottle_error_t *err;
 };
 
 static void addr_text(int family, const void *a, char *out, size_t len)
@@ -175,29 +175,29 @@ static int check_route(const struct nlmsghdr *h, void *arg)
   addr_text(r->rtm_family, gw, g, sizeof(g));
   if (oif > 0)
     if_indextoname((unsigned)oif, dev);
-  nn_fail(rc->err, 0,
-          "agent routes: a route to %s/%d%s%s dev %s (table %u) besides its link's own: the "
-          "agent must have no way out but its link to the proxy",
-          d, r->rtm_dst_len, gw ? " via " : "", gw ? g : "", dev, table);
+  berr(rc->err, 0,
+       "agent routes: a route to %s/%d%s%s dev %s (table %u) besides its link's own: the "
+       "agent must have no way out but its link to the proxy",
+       d, r->rtm_dst_len, gw ? " via " : "", gw ? g : "", dev, table);
   rc->err->errnum = EPERM;
   return -1;
 }
 
 static int refuse_addr6(const struct nlmsghdr *h, void *arg)
 {
-  struct nn_error *err = arg;
+  bottle_error_t *err = arg;
   if (h->nlmsg_type != RTM_NEWADDR)
     return 0;
   const struct ifaddrmsg *a = NLMSG_DATA(h);
   char dev[IF_NAMESIZE] = "?";
   if_indextoname(a->ifa_index, dev);
-  nn_fail(err, 0, "agent IPv6: %s has an IPv6 address: IPv6 must be off in the agent netns", dev);
+  berr(err, 0, "agent IPv6: %s has an IPv6 address: IPv6 must be off in the agent netns", dev);
   err->errnum = EPERM;
   return -1;
 }
 
 /* In the agent netns (the calling thread is there). */
-static int check_agent_inside(const struct netns_topology *t, struct nn_error *err)
+static int check_agent_inside(const struct netns_topology *t, bottle_error_t *err)
 {
   char k_eth[96];
   snprintf(k_eth, sizeof(k_eth), "net/ipv6/conf/%s/disable_ipv6", t->agent_ifname);
@@ -208,13 +208,13 @@ static int check_agent_inside(const struct netns_topology *t, struct nn_error *e
   struct in_addr ip;
   int oif = (int)if_nametoindex(t->agent_ifname);
   if (inet_pton(AF_INET, t->agent_ip, &ip) != 1 || t->prefix < 1 || t->prefix > 32 || oif == 0)
-    return nn_fail(err, EINVAL, "agent routes: bottle's link %s (%s/%d)", t->agent_ifname,
-                   t->agent_ip, t->prefix);
+    return berr(err, EINVAL, "agent routes: bottle's link %s (%s/%d)", t->agent_ifname, t->agent_ip,
+                t->prefix);
   uint32_t mask = htonl(~0U << (32 - t->prefix));
   struct route_check rc = {.net = ip.s_addr & mask, .prefix = t->prefix, .oif = oif, .err = err};
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
-    return nn_fail(err, errno, "agent netns: netlink socket");
+    return berr(err, errno, "agent netns: netlink socket");
   int r = nl_dump(fd, RTM_GETROUTE, AF_UNSPEC, check_route, &rc, err);
   if (r == 0)
     r = nl_dump(fd, RTM_GETADDR, AF_INET6, refuse_addr6, err, err);
@@ -223,11 +223,11 @@ static int check_agent_inside(const struct netns_topology *t, struct nn_error *e
 }
 
 /* The bottle's table name: "bottle_" and the hash its link's name carries (btla<hash>). */
-static int table_name(const struct netns_topology *t, char *out, size_t len, struct nn_error *err)
+static int table_name(const struct netns_topology *t, char *out, size_t len, bottle_error_t *err)
 {
   const char *hash = t->sidecar_ifname + 4;
   if (strncmp(t->sidecar_ifname, "btla", 4) != 0 || strlen(hash) != NN_HASH_LEN)
-    return nn_fail(err, EINVAL, "sidecar filter: bottle's link %s has no hash", t->sidecar_ifname);
+    return berr(err, EINVAL, "sidecar filter: bottle's link %s has no hash", t->sidecar_ifname);
   snprintf(out, len, "bottle_%s", hash);
   return 0;
 }
@@ -325,7 +325,7 @@ static void first_difference(const char *a, const char *b, char *out, size_t len
 }
 
 /* In the sidecar netns (the calling thread is there). */
-static int check_sidecar_inside(const struct netns_topology *t, unsigned port, struct nn_error *err)
+static int check_sidecar_inside(const struct netns_topology *t, unsigned port, bottle_error_t *err)
 {
   /* With inbound the bottle's link forwards (the agent's replies come in there), behind the
    * forward chain checked below; without, nothing forwards it. */
@@ -342,27 +342,27 @@ static int check_sidecar_inside(const struct netns_topology *t, unsigned port, s
   }
   struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
   if (ctx == NULL)
-    return nn_fail(err, ENOMEM, "sidecar filter: nftables context");
+    return berr(err, ENOMEM, "sidecar filter: nftables context");
   nft_ctx_buffer_output(ctx);
   nft_ctx_buffer_error(ctx);
   int rc = 0;
   char cmd[64];
   snprintf(cmd, sizeof(cmd), "list table inet %s\n", table);
   if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
-    rc = nn_fail(err, 0,
-                 "sidecar filter: the sidecar netns has no nftables table inet %s: the agent "
-                 "could reach every port of the sidecar",
-                 table);
+    rc = berr(err, 0,
+              "sidecar filter: the sidecar netns has no nftables table inet %s: the agent "
+              "could reach every port of the sidecar",
+              table);
   } else {
     char want[8192], got[12288], diff[600];
     expected_filter(t, table, port, want, sizeof(want));
     normalize_listing(nft_ctx_get_output_buffer(ctx), got, sizeof(got));
     if (strcmp(want, got) != 0) {
       first_difference(got, want, diff, sizeof(diff));
-      rc = nn_fail(err, 0,
-                   "sidecar filter: table inet %s of the sidecar netns is not bottle's (%s): the "
-                   "agent may reach more than the proxy port %u",
-                   table, diff, port);
+      rc = berr(err, 0,
+                "sidecar filter: table inet %s of the sidecar netns is not bottle's (%s): the "
+                "agent may reach more than the proxy port %u",
+                table, diff, port);
     }
   }
   nft_ctx_free(ctx);
@@ -373,8 +373,8 @@ static int check_sidecar_inside(const struct netns_topology *t, unsigned port, s
 
 /* Runs fn in the netns at path and returns there. */
 static int in_netns(const char *path,
-                    int (*fn)(const struct netns_topology *, unsigned, struct nn_error *),
-                    const struct netns_topology *t, unsigned port, struct nn_error *err)
+                    int (*fn)(const struct netns_topology *, unsigned, bottle_error_t *),
+                    const struct netns_topology *t, unsigned port, bottle_error_t *err)
 {
   int saved = enter_path(path, err);
   if (saved < 0)
@@ -384,17 +384,17 @@ static int in_netns(const char *path,
   return rc;
 }
 
-static int agent_inside(const struct netns_topology *t, unsigned port, struct nn_error *err)
+static int agent_inside(const struct netns_topology *t, unsigned port, bottle_error_t *err)
 {
   (void)port;
   return check_agent_inside(t, err);
 }
 
-int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, struct nn_error *err)
+int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, bottle_error_t *err)
 {
   int eth = 0;
   if (netns_check_agent(t, &eth, err) < 0)
-    return nn_wrap(err, "agent links");
+    return berr_wrap(err, "agent links");
   if (in_netns(t->agent_netns, agent_inside, t, proxy_port, err) < 0)
     return -1;
   return in_netns(t->sidecar_netns, check_sidecar_inside, t, proxy_port, err);

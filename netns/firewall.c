@@ -42,7 +42,7 @@ static void park(struct nft_ctx *ctx)
     nft_ctx_free(oldest);
 }
 
-static int nft_open(struct nft *n, int nsfd, struct nn_error *err)
+static int nft_open(struct nft *n, int nsfd, bottle_error_t *err)
 {
   n->saved_ns = -1;
   /* The context's netlink socket lives in the netns it was opened in. */
@@ -52,7 +52,7 @@ static int nft_open(struct nft *n, int nsfd, struct nn_error *err)
   if (n->ctx == NULL) {
     if (n->saved_ns >= 0)
       nn_leave(n->saved_ns);
-    return nn_fail(err, ENOMEM, "nftables context");
+    return berr(err, ENOMEM, "nftables context");
   }
   nft_ctx_buffer_output(n->ctx);
   nft_ctx_buffer_error(n->ctx);
@@ -71,7 +71,7 @@ static void nft_close(struct nft *n, bool deleted)
 }
 
 /* Runs cmds; on failure sets err (unless quiet) with nft's first error line. */
-static int nft_do(struct nft *n, const char *cmds, bool quiet, struct nn_error *err)
+static int nft_do(struct nft *n, const char *cmds, bool quiet, bottle_error_t *err)
 {
   if (nft_run_cmd_from_buffer(n->ctx, cmds) == 0)
     return 0;
@@ -79,7 +79,7 @@ static int nft_do(struct nft *n, const char *cmds, bool quiet, struct nn_error *
     return -1;
   const char *e = nft_ctx_get_error_buffer(n->ctx);
   int len = (int)strcspn(e ? e : "", "\n");
-  return nn_fail(err, EPROTO, "nftables: %.*s", len, e ? e : "");
+  return berr(err, EPROTO, "nftables: %.*s", len, e ? e : "");
 }
 
 /* The inbound part of the table: new TCP from the engine side (any link but lo and a bottle's
@@ -133,11 +133,11 @@ void nn_bypass_rules(char *out, size_t len, const char *i)
 }
 
 int netns_bypass_counts(const struct netns_topology *t,
-                        unsigned long long counts[NETNS_BYPASS_KINDS], struct nn_error *err)
+                        unsigned long long counts[NETNS_BYPASS_KINDS], bottle_error_t *err)
 {
   const char *hash = t->sidecar_ifname + 4;
   if (strncmp(t->sidecar_ifname, "btla", 4) != 0 || strlen(hash) != NN_HASH_LEN)
-    return nn_fail(err, EINVAL, "bypass counts: bottle's link %s has no hash", t->sidecar_ifname);
+    return berr(err, EINVAL, "bypass counts: bottle's link %s has no hash", t->sidecar_ifname);
   if (nn_lib_load(NN_LIB_NFT, err) < 0)
     return -1;
   int nsfd = nn_netns_open(t->sidecar_netns, err);
@@ -161,8 +161,7 @@ int netns_bypass_counts(const struct netns_topology *t,
       snprintf(name, sizeof(name), "counter bypass_%s {", netns_bypass_kinds[k]);
       const char *at = o ? strstr(o, name) : NULL;
       if (at == NULL || sscanf(at + strlen(name), " packets %llu", &counts[k]) != 1) {
-        rc = nn_fail(err, EPROTO, "bypass counts: table inet bottle_%s has no counter %s", hash,
-                     name);
+        rc = berr(err, EPROTO, "bypass counts: table inet bottle_%s has no counter %s", hash, name);
         break;
       }
     }
@@ -202,7 +201,7 @@ void nn_proxyless_rules(const struct netns_topology *t, char *accepts, size_t al
 }
 
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
-                     struct nn_error *err)
+                     bottle_error_t *err)
 {
   struct nft n;
   if (nft_open(&n, nsfd, err) < 0)
@@ -269,10 +268,10 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
            inbound, proxyless, forward_in, i, i);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, stale);
-  return rc < 0 ? nn_wrap(err, "sidecar rules") : 0;
+  return rc < 0 ? berr_wrap(err, "sidecar rules") : 0;
 }
 
-int nn_sidecar_rules_remove(int nsfd, const char *hash, struct nn_error *err)
+int nn_sidecar_rules_remove(int nsfd, const char *hash, bottle_error_t *err)
 {
   struct nft n;
   if (nft_open(&n, nsfd, err) < 0)
@@ -283,7 +282,7 @@ int nn_sidecar_rules_remove(int nsfd, const char *hash, struct nn_error *err)
            hash);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, true);
-  return rc < 0 ? nn_wrap(err, "remove sidecar rules") : 0;
+  return rc < 0 ? berr_wrap(err, "remove sidecar rules") : 0;
 }
 
 static bool chain_exists(struct nft *n, const char *family_table_chain)
@@ -306,7 +305,7 @@ static const char *forward_chain(struct nft *n)
 }
 
 int nn_host_rules(const char *hash, const char *ifname, const char *subnet, bool inbound,
-                  struct nn_error *err)
+                  bottle_error_t *err)
 {
   struct nft n;
   if (nft_open(&n, -1, err) < 0)
@@ -349,7 +348,7 @@ int nn_host_rules(const char *hash, const char *ifname, const char *subnet, bool
              fwd, ifname, hash, fwd, ifname, hash);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, false);
-  return rc < 0 ? nn_wrap(err, "host rules for %s", ifname) : 0;
+  return rc < 0 ? berr_wrap(err, "host rules for %s", ifname) : 0;
 }
 
 /* Appends to cmds a "delete rule" for each rule of chain tagged "bottle:<hash>" and counts
@@ -393,7 +392,7 @@ static int collect_tagged(struct nft *n, const char *chain, const char *hash, ch
   return 1;
 }
 
-int nn_host_rules_remove(const char *hash, struct nn_error *err)
+int nn_host_rules_remove(const char *hash, bottle_error_t *err)
 {
   struct nft n;
   if (nft_open(&n, -1, err) < 0)
@@ -403,14 +402,14 @@ int nn_host_rules_remove(const char *hash, struct nn_error *err)
   size_t used = 0;
   if (collect_tagged(&n, "ip filter DOCKER-USER", hash, cmds, &used, sizeof(cmds), &ignored) < 0 ||
       collect_tagged(&n, "ip filter FORWARD", hash, cmds, &used, sizeof(cmds), &ignored) < 0)
-    rc = nn_fail(err, ENOMEM, "list forward rules");
+    rc = berr(err, ENOMEM, "list forward rules");
   int left_fwd = 0, left_in = 0;
   int found = collect_tagged(&n, "ip bottle postrouting", hash, cmds, &used, sizeof(cmds), &left);
   int found_fwd =
       collect_tagged(&n, "ip bottle forward", hash, cmds, &used, sizeof(cmds), &left_fwd);
   int found_in = collect_tagged(&n, "ip bottle input", hash, cmds, &used, sizeof(cmds), &left_in);
   if (found < 0 || found_fwd < 0 || found_in < 0)
-    rc = nn_fail(err, ENOMEM, "list host rules");
+    rc = berr(err, ENOMEM, "list host rules");
   /* The table is ours; it goes with its last rule (callers hold the uplink lock), in the
    * same transaction: one commit, one grace period. */
   if (rc == 0 && (found > 0 || found_fwd > 0 || found_in > 0) && left + left_fwd + left_in == 0 &&
@@ -419,5 +418,5 @@ int nn_host_rules_remove(const char *hash, struct nn_error *err)
   if (rc == 0 && used > 0)
     rc = nft_do(&n, cmds, false, err);
   nft_close(&n, used > 0);
-  return rc < 0 ? nn_wrap(err, "host rules") : 0;
+  return rc < 0 ? berr_wrap(err, "host rules") : 0;
 }

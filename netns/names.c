@@ -4,22 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
-int nn_check_name(const char *name, struct nn_error *err)
+int nn_check_name(const char *name, bottle_error_t *err)
 {
   if (name == NULL || name[0] == '\0')
-    return nn_fail(err, EINVAL, "name: empty (pass the container id)");
+    return berr(err, EINVAL, "name: empty (pass the container id)");
   size_t len = strlen(name);
   if (len > NETNS_NAME_MAX)
-    return nn_fail(err, EINVAL, "name: %zu characters, at most %d allowed", len, NETNS_NAME_MAX);
+    return berr(err, EINVAL, "name: %zu characters, at most %d allowed", len, NETNS_NAME_MAX);
   if (name[0] == '.')
-    return nn_fail(err, EINVAL, "name '%s': must not start with '.'", name);
+    return berr(err, EINVAL, "name '%s': must not start with '.'", name);
   for (const char *p = name; *p; p++) {
     char c = *p;
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-' || c == '.';
     if (!ok)
-      return nn_fail(err, EINVAL, "name '%s': only letters, digits, '_', '-' and '.' allowed",
-                     name);
+      return berr(err, EINVAL, "name '%s': only letters, digits, '_', '-' and '.' allowed", name);
   }
   return 0;
 }

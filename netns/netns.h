@@ -80,7 +80,8 @@
  *
  * Functions change the calling thread's netns only for the duration of a call and always
  * return to it (or abort). They need CAP_NET_ADMIN and CAP_SYS_ADMIN (root). The "host" is
- * the netns of the calling thread. err must not be NULL.
+ * the netns of the calling thread. err must not be NULL: failures report in bottle's one error
+ * value (runtime/lib/error.h, the only header of runtime/ that netns/ uses), first error wins.
  */
 #ifndef BOTTLE_NETNS_H
 #define BOTTLE_NETNS_H
@@ -90,16 +91,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "runtime/lib/error.h"
+
 #define NETNS_DEFAULT_RUN_DIR "/run/bottle/netns"
 #define NETNS_DEFAULT_STATE_DIR "/run/bottle/netns-state"
 #define NETNS_DEFAULT_LINK_POOL "10.213.0.0/24"
 #define NETNS_DEFAULT_UPLINK_POOL "10.214.0.0/16"
 #define NETNS_NAME_MAX 128
-
-struct nn_error {
-  int errnum;    /* errno of the root cause, 0 when there is none */
-  char msg[512]; /* one line, context first */
-};
 
 enum netns_mode {
   NETNS_MODE_ENGINE = 1, /* the sidecar joins engine_netns */
@@ -147,19 +145,19 @@ struct netns_topology {
 /* Builds the topology for spec->name. On failure everything created so far is torn down
  * and -1 is returned with err set; on success 0 and *out filled. Fails with EEXIST when a
  * record for the name exists (tear it down first). */
-int netns_build(const struct netns_spec *spec, struct netns_topology *out, struct nn_error *err);
+int netns_build(const struct netns_spec *spec, struct netns_topology *out, bottle_error_t *err);
 
 /* netns_build in two halves, for a caller with work of its own to do meanwhile (the finish
  * may run in another process). begin takes the lease, creates both netns (their paths can be
  * joined once it returns) and chooses every address: *out is complete. finish adds the
  * links, addresses, routes and rules. Each tears down everything on failure, as netns_build. */
 int netns_build_begin(const struct netns_spec *spec, struct netns_topology *out,
-                      struct nn_error *err);
-int netns_build_finish(const struct netns_spec *spec, struct nn_error *err);
+                      bottle_error_t *err);
+int netns_build_finish(const struct netns_spec *spec, bottle_error_t *err);
 
 /* Removes everything recorded for name (state_dir NULL = default). Idempotent: 0 when
  * nothing is left, including when nothing was ever built. */
-int netns_teardown(const char *state_dir, const char *name, struct nn_error *err);
+int netns_teardown(const char *state_dir, const char *name, bottle_error_t *err);
 
 /* Our link ends in netns that stay, which a teardown has set down but not deleted. */
 struct netns_leftover {
@@ -176,14 +174,14 @@ struct netns_leftover {
  * usually the kernel has freed them with their netns, but a netns holding orphaned TCP
  * connections outlives its last process and mount, for minutes. */
 int netns_teardown_begin(const char *state_dir, const char *name, struct netns_leftover *left,
-                         struct nn_error *err);
+                         bottle_error_t *err);
 void netns_teardown_finish(const struct netns_leftover *left);
 
 /* Checks that the agent netns holds lo and t->agent_ifname only, so that the sidecar is its
  * only way out even after code of the container's own (its hooks) ran with root on the host:
  * EPERM naming any other link. *eth_ifindex: the index agent_ifname must have (0: any); set
  * to the one found, for a later check to compare. */
-int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct nn_error *err);
+int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, bottle_error_t *err);
 
 /* The start gate's checks (runtime/bottle/start_gate.c): read back from the kernel, from inside
  * each netns, that the topology still makes the proxy the agent's only way out. -1 with EPERM and
@@ -200,13 +198,13 @@ int netns_check_agent(const struct netns_topology *t, int *eth_ifindex, struct n
  *                        sidecar_ip:proxy_port from the link (and the replies of inbound
  *                        connections), a forward chain with policy drop
  * Other errnos: a netns or the kernel could not be read. */
-int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, struct nn_error *err);
+int netns_check_boundary(const struct netns_topology *t, unsigned proxy_port, bottle_error_t *err);
 
 /* libnl-route-3 and libnftables are loaded with dlopen when first needed, not linked, so that a
  * plain container never maps them (netns/optional_libs.c). The checks above call into both:
  * this loads them, -1 with the loader's own message when one is missing. Builds and teardowns
  * load what they need themselves, and fail the same way. */
-int netns_load_libraries(struct nn_error *err);
+int netns_load_libraries(bottle_error_t *err);
 
 /* Bypass telemetry: packets from the agent's link that the bottle's filter refused below the
  * proxy, per kind: TCP or UDP to a port but DNS's (other than the proxy's), DNS (TCP or UDP to
@@ -214,11 +212,11 @@ int netns_load_libraries(struct nn_error *err);
 enum { NETNS_BYPASS_KINDS = 5 };
 extern const char *const netns_bypass_kinds[NETNS_BYPASS_KINDS]; /* "tcp", "udp", "dns", ... */
 int netns_bypass_counts(const struct netns_topology *t,
-                        unsigned long long counts[NETNS_BYPASS_KINDS], struct nn_error *err);
+                        unsigned long long counts[NETNS_BYPASS_KINDS], bottle_error_t *err);
 
 /* Reads back the topology of a completed build. ENOENT when there is none. */
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
-               struct nn_error *err);
+               bottle_error_t *err);
 
 /* Says whether a completed topology is still owned by a live container. */
 typedef int (*netns_in_use_fn)(const char *name, void *data);
@@ -226,6 +224,6 @@ typedef int (*netns_in_use_fn)(const char *name, void *data);
 /* Tears down every unfinished build whose builder process is gone, every completed one for
  * which in_use returns 0 (all completed ones are kept when in_use is NULL), and leases
  * without a record. Returns the number of topologies removed, or -1. */
-int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct nn_error *err);
+int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, bottle_error_t *err);
 
 #endif

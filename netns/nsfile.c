@@ -12,18 +12,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int mkdir_p(const char *dir, struct nn_error *err)
+static int mkdir_p(const char *dir, bottle_error_t *err)
 {
   char buf[PATH_MAX];
   if (strlen(dir) >= sizeof(buf))
-    return nn_fail(err, ENAMETOOLONG, "mkdir %s", dir);
+    return berr(err, ENAMETOOLONG, "mkdir %s", dir);
   strcpy(buf, dir);
   for (char *p = buf + 1;; p++) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;
       *p = '\0';
       if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return nn_fail(err, errno, "mkdir %s", buf);
+        return berr(err, errno, "mkdir %s", buf);
       *p = saved;
       if (saved == '\0')
         return 0;
@@ -31,15 +31,15 @@ static int mkdir_p(const char *dir, struct nn_error *err)
   }
 }
 
-int nn_enter(int nsfd, struct nn_error *err)
+int nn_enter(int nsfd, bottle_error_t *err)
 {
   int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (saved < 0)
-    return nn_fail(err, errno, "open /proc/thread-self/ns/net");
+    return berr(err, errno, "open /proc/thread-self/ns/net");
   if (setns(nsfd, CLONE_NEWNET) < 0) {
     int e = errno;
     close(saved);
-    return nn_fail(err, e, "setns");
+    return berr(err, e, "setns");
   }
   return saved;
 }
@@ -52,19 +52,19 @@ void nn_leave(int saved)
   close(saved);
 }
 
-int nn_netns_open(const char *path, struct nn_error *err)
+int nn_netns_open(const char *path, bottle_error_t *err)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return nn_fail(err, errno, "open netns %s", path);
+    return berr(err, errno, "open netns %s", path);
   if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
     close(fd);
-    return nn_fail(err, EINVAL, "%s: not a network namespace", path);
+    return berr(err, EINVAL, "%s: not a network namespace", path);
   }
   return fd;
 }
 
-int nn_netns_create(const char *path, struct nn_error *err)
+int nn_netns_create(const char *path, bottle_error_t *err)
 {
   char dir[PATH_MAX];
   snprintf(dir, sizeof(dir), "%s", path);
@@ -76,37 +76,37 @@ int nn_netns_create(const char *path, struct nn_error *err)
   }
   int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0)
-    return nn_fail(err, errno, "create %s", path);
+    return berr(err, errno, "create %s", path);
   close(fd);
   int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (saved < 0) {
     int e = errno;
     unlink(path);
-    return nn_fail(err, e, "open /proc/thread-self/ns/net");
+    return berr(err, e, "open /proc/thread-self/ns/net");
   }
   if (unshare(CLONE_NEWNET) < 0) {
     int e = errno;
     close(saved);
     unlink(path);
-    return nn_fail(err, e, "unshare(CLONE_NEWNET)");
+    return berr(err, e, "unshare(CLONE_NEWNET)");
   }
   int rc = mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL);
   int e = errno;
   nn_leave(saved);
   if (rc < 0) {
     unlink(path);
-    return nn_fail(err, e, "bind-mount netns on %s", path);
+    return berr(err, e, "bind-mount netns on %s", path);
   }
   return 0;
 }
 
-int nn_netns_remove(const char *path, struct nn_error *err)
+int nn_netns_remove(const char *path, bottle_error_t *err)
 {
   if (path == NULL || path[0] == '\0')
     return 0;
   if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-    return nn_fail(err, errno, "unmount %s", path);
+    return berr(err, errno, "unmount %s", path);
   if (unlink(path) < 0 && errno != ENOENT)
-    return nn_fail(err, errno, "remove %s", path);
+    return berr(err, errno, "remove %s", path);
   return 0;
 }

@@ -8,7 +8,7 @@
  * libnftables as usual, and a call to a function missing from these tables fails the link.
  *
  * A table is resolved whole by nn_lib_load: every symbol or none, so no call can quietly do
- * nothing. A missing library or symbol is an nn_error that carries the loader's own message
+ * nothing. A missing library or symbol is an error that carries the loader's own message
  * (dlerror), which also crosses the pipe of the runtime's netns child. The entry points of
  * netns/ load what they use before their first call; a call into a table that is not loaded
  * loads it, and aborts when that fails (fail closed: it has no error to return).
@@ -154,22 +154,22 @@ static struct optional_lib libs[] = {
 };
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int load(struct optional_lib *lib, struct nn_error *err)
+static int load(struct optional_lib *lib, bottle_error_t *err)
 {
   const char *file = lib->file ? lib->file : lib->soname;
   void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL) {
-    nn_fail(err, 0, "cannot load %s (Debian package %s), which bottled networking needs: %s", file,
-            lib->package, dlerror());
+    berr(err, 0, "cannot load %s (Debian package %s), which bottled networking needs: %s", file,
+         lib->package, dlerror());
     err->errnum = ELIBACC;
     return -1;
   }
   const char *missing = NULL;
   if (lib->resolve(handle, &missing) < 0) {
-    nn_fail(err, 0,
-            "%s has no %s, which bottled networking calls (%s): install the version of %s bottle "
-            "was built with",
-            file, missing, dlerror(), lib->package);
+    berr(err, 0,
+         "%s has no %s, which bottled networking calls (%s): install the version of %s bottle "
+         "was built with",
+         file, missing, dlerror(), lib->package);
     err->errnum = ELIBBAD;
     dlclose(handle);
     return -1;
@@ -178,7 +178,7 @@ static int load(struct optional_lib *lib, struct nn_error *err)
   return 0;
 }
 
-int nn_lib_load(enum nn_lib which, struct nn_error *err)
+int nn_lib_load(enum nn_lib which, bottle_error_t *err)
 {
   struct optional_lib *lib = &libs[which];
   if (__atomic_load_n(&lib->ready, __ATOMIC_ACQUIRE))
@@ -196,7 +196,7 @@ void nn_lib_use_file(enum nn_lib which, const char *file)
   pthread_mutex_unlock(&load_lock);
 }
 
-int netns_load_libraries(struct nn_error *err)
+int netns_load_libraries(bottle_error_t *err)
 {
   return nn_lib_load(NN_LIB_NL, err) < 0 || nn_lib_load(NN_LIB_NFT, err) < 0 ? -1 : 0;
 }
@@ -205,7 +205,7 @@ static void require(enum nn_lib which)
 {
   if (__atomic_load_n(&libs[which].ready, __ATOMIC_ACQUIRE))
     return;
-  struct nn_error err = {0};
+  bottle_error_t err = {0};
   if (nn_lib_load(which, &err) < 0) {
     fprintf(stderr, "bottle: %s\n", err.msg);
     abort();

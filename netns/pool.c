@@ -14,18 +14,18 @@
  * and released under an exclusive flock on <state_dir>/uplink.lock. The same lock guards
  * the host's shared nftables table. */
 
-int nn_pool_lock(const char *state_dir, struct nn_error *err)
+int nn_pool_lock(const char *state_dir, bottle_error_t *err)
 {
   char path[PATH_MAX];
   snprintf(path, sizeof(path), "%s/uplink.lock", nn_state_dir(state_dir));
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
-    return nn_fail(err, errno, "open %s", path);
+    return berr(err, errno, "open %s", path);
   while (flock(fd, LOCK_EX) < 0) {
     if (errno != EINTR) {
       int e = errno;
       close(fd);
-      return nn_fail(err, e, "lock %s", path);
+      return berr(err, e, "lock %s", path);
     }
   }
   return fd;
@@ -45,22 +45,19 @@ static void lease_path(const char *state_dir, struct nn_cidr c, char *out, size_
 }
 
 int nn_lease_take(const char *state_dir, const char *pool, const char *name, struct nl_sock *host,
-                  struct nn_cidr *out, struct nn_error *err)
+                  struct nn_cidr *out, bottle_error_t *err)
 {
   struct nn_cidr p;
   if (nn_cidr_parse(pool, &p) < 0 || p.prefix > 30)
-    return nn_fail(err, EINVAL, "uplink_pool '%s': need an IPv4 CIDR with prefix <= 30", pool);
+    return berr(err, EINVAL, "uplink_pool '%s': need an IPv4 CIDR with prefix <= 30", pool);
   char dir[PATH_MAX];
   snprintf(dir, sizeof(dir), "%s/leases", nn_state_dir(state_dir));
   if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-    return nn_fail(err, errno, "mkdir %s", dir);
+    return berr(err, errno, "mkdir %s", dir);
   int lock = nn_pool_lock(state_dir, err);
   if (lock < 0)
     return -1;
-  int rc = nn_fail(err, ENOSPC,
-                   "uplink_pool %s: every /30 is leased or in use on the host "
-                   "(widen the pool or tear down stale bottles)",
-                   pool);
+  int rc = 1; /* until a free /30 is found */
   struct nn_cidr c;
   for (uint32_t i = 0; nn_cidr_slot(p, i, &c); i++) {
     char path[PATH_MAX];
@@ -69,21 +66,21 @@ int nn_lease_take(const char *state_dir, const char *pool, const char *name, str
       continue;
     bool used = false;
     if (nn_subnet_in_use(host, c, &used, err) < 0) {
-      rc = nn_wrap(err, "uplink_pool");
+      rc = berr_wrap(err, "uplink_pool");
       break;
     }
     if (used)
       continue;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-      rc = nn_fail(err, errno, "lease %s", path);
+      rc = berr(err, errno, "lease %s", path);
       break;
     }
     bool ok = write(fd, name, strlen(name)) == (ssize_t)strlen(name);
     close(fd);
     if (!ok) {
       unlink(path);
-      rc = nn_fail(err, EIO, "lease %s", path);
+      rc = berr(err, EIO, "lease %s", path);
       break;
     }
     *out = c;
@@ -91,6 +88,11 @@ int nn_lease_take(const char *state_dir, const char *pool, const char *name, str
     break;
   }
   nn_pool_unlock(lock);
+  if (rc > 0)
+    rc = berr(err, ENOSPC,
+              "uplink_pool %s: every /30 is leased or in use on the host (widen the pool or "
+              "tear down stale bottles)",
+              pool);
   return rc;
 }
 
@@ -106,7 +108,7 @@ static bool lease_owner_is(const char *path, const char *name)
 }
 
 int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *name,
-                     struct nn_error *err)
+                     bottle_error_t *err)
 {
   char path[PATH_MAX];
   lease_path(state_dir, lease, path, sizeof(path));
@@ -115,20 +117,20 @@ int nn_lease_release(const char *state_dir, struct nn_cidr lease, const char *na
     return -1;
   int rc = 0;
   if (lease_owner_is(path, name) && unlink(path) < 0 && errno != ENOENT)
-    rc = nn_fail(err, errno, "release %s", path);
+    rc = berr(err, errno, "release %s", path);
   nn_upstream_forwarding_restore(state_dir);
   nn_pool_unlock(lock);
   return rc;
 }
 
 /* Drops leases without a record (owner NULL) or held by owner. */
-static int drop_leases(const char *state_dir, const char *owner_only, struct nn_error *err)
+static int drop_leases(const char *state_dir, const char *owner_only, bottle_error_t *err)
 {
   char dir[PATH_MAX];
   snprintf(dir, sizeof(dir), "%s/leases", nn_state_dir(state_dir));
   DIR *d = opendir(dir);
   if (d == NULL)
-    return errno == ENOENT ? 0 : nn_fail(err, errno, "open %s", dir);
+    return errno == ENOENT ? 0 : berr(err, errno, "open %s", dir);
   int lock = nn_pool_lock(state_dir, err);
   if (lock < 0) {
     closedir(d);
@@ -162,12 +164,12 @@ static int drop_leases(const char *state_dir, const char *owner_only, struct nn_
   return 0;
 }
 
-int nn_lease_gc(const char *state_dir, struct nn_error *err)
+int nn_lease_gc(const char *state_dir, bottle_error_t *err)
 {
   return drop_leases(state_dir, NULL, err);
 }
 
-int nn_lease_drop_owner(const char *state_dir, const char *name, struct nn_error *err)
+int nn_lease_drop_owner(const char *state_dir, const char *name, bottle_error_t *err)
 {
   return drop_leases(state_dir, name, err);
 }
@@ -193,7 +195,7 @@ static int read_sysctl_char(const char *path)
   return n == 1 ? c : -1;
 }
 
-int nn_upstream_forwarding(const char *state_dir, struct nl_sock *host, struct nn_error *err)
+int nn_upstream_forwarding(const char *state_dir, struct nl_sock *host, bottle_error_t *err)
 {
   char devs[8][IFNAMSIZ];
   int n = nn_default_route_devs(host, devs, 8, err);
@@ -208,16 +210,16 @@ int nn_upstream_forwarding(const char *state_dir, struct nl_sock *host, struct n
       continue;
     FILE *f = fopen(rec, "ae");
     if (f == NULL)
-      return nn_fail(err, errno, "write %s", rec);
+      return berr(err, errno, "write %s", rec);
     /* The global switch is recorded too: setting it later (dockerd's first start does)
      * turns every interface's forwarding on, and the restore must not undo that. */
     fprintf(f, "%s 0 %c\n", devs[i], read_sysctl_char("/proc/sys/net/ipv4/ip_forward"));
     if (fclose(f) != 0)
-      return nn_fail(err, errno, "write %s", rec);
+      return berr(err, errno, "write %s", rec);
     char key[256];
     snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", devs[i]);
     if (nn_sysctl_set(key, "1", err) < 0)
-      return nn_wrap(err, "upstream forwarding");
+      return berr_wrap(err, "upstream forwarding");
   }
   return 0;
 }

@@ -50,15 +50,15 @@ bool nn_proc_running(long pid, unsigned long long start)
   return pid > 0 && start != 0 && proc_stat(pid, &state) == start && state != 'Z' && state != 'X';
 }
 
-int nn_record_write(const char *state_dir, const struct nn_record *rec, struct nn_error *err)
+int nn_record_write(const char *state_dir, const struct nn_record *rec, bottle_error_t *err)
 {
   char path[PATH_MAX], tmp[PATH_MAX + 8];
   if (nn_record_path(state_dir, rec->name, path, sizeof(path)) < 0)
-    return nn_fail(err, ENAMETOOLONG, "record path for %s", rec->name);
+    return berr(err, ENAMETOOLONG, "record path for %s", rec->name);
   snprintf(tmp, sizeof(tmp), "%s.tmp", path);
   FILE *f = fopen(tmp, "we");
   if (f == NULL)
-    return nn_fail(err, errno, "write %s", tmp);
+    return berr(err, errno, "write %s", tmp);
   const struct netns_topology *t = &rec->topo;
   char lease[16];
   nn_ip_str(rec->lease.addr, lease);
@@ -82,12 +82,12 @@ int nn_record_write(const char *state_dir, const struct nn_record *rec, struct n
   if (fclose(f) != 0) {
     int e = errno;
     unlink(tmp);
-    return nn_fail(err, e, "write %s", tmp);
+    return berr(err, e, "write %s", tmp);
   }
   if (rename(tmp, path) < 0) {
     int e = errno;
     unlink(tmp);
-    return nn_fail(err, e, "rename %s", tmp);
+    return berr(err, e, "rename %s", tmp);
   }
   return 0;
 }
@@ -119,14 +119,14 @@ static void copy_field(char *dst, size_t len, const char *value)
 }
 
 int nn_record_read(const char *state_dir, const char *name, struct nn_record *rec,
-                   struct nn_error *err)
+                   bottle_error_t *err)
 {
   char path[PATH_MAX];
   if (nn_record_path(state_dir, name, path, sizeof(path)) < 0)
-    return nn_fail(err, ENAMETOOLONG, "record path for %s", name);
+    return berr(err, ENAMETOOLONG, "record path for %s", name);
   FILE *f = fopen(path, "re");
   if (f == NULL)
-    return nn_fail(err, errno, "read %s", path);
+    return berr(err, errno, "read %s", path);
   memset(rec, 0, sizeof(*rec));
   char line[PATH_MAX + 64];
   struct netns_topology *t = &rec->topo;
@@ -184,22 +184,22 @@ int nn_record_read(const char *state_dir, const char *name, struct nn_record *re
   }
   fclose(f);
   if (strcmp(rec->name, name) != 0)
-    return nn_fail(err, EINVAL, "record %s: names '%s', not '%s'", path, rec->name, name);
+    return berr(err, EINVAL, "record %s: names '%s', not '%s'", path, rec->name, name);
   return 0;
 }
 
-int nn_record_remove(const char *state_dir, const char *name, struct nn_error *err)
+int nn_record_remove(const char *state_dir, const char *name, bottle_error_t *err)
 {
   char path[PATH_MAX];
   if (nn_record_path(state_dir, name, path, sizeof(path)) < 0)
-    return nn_fail(err, ENAMETOOLONG, "record path for %s", name);
+    return berr(err, ENAMETOOLONG, "record path for %s", name);
   if (unlink(path) < 0 && errno != ENOENT)
-    return nn_fail(err, errno, "remove %s", path);
+    return berr(err, errno, "remove %s", path);
   /* A replacement its writer never renamed: the writer was killed (a teardown waits for a
    * live builder first, teardown.c). */
   char tmp[PATH_MAX + 8];
   snprintf(tmp, sizeof(tmp), "%s.tmp", path);
   if (unlink(tmp) < 0 && errno != ENOENT)
-    return nn_fail(err, errno, "remove %s", tmp);
+    return berr(err, errno, "remove %s", tmp);
   return 0;
 }

@@ -10,7 +10,7 @@
 #include <netlink/route/route.h>
 #include <unistd.h>
 
-static int nl_err(struct nn_error *err, int nlerr, const char *what, const char *obj)
+static int nl_err(bottle_error_t *err, int nlerr, const char *what, const char *obj)
 {
   /* libnl maps kernel errnos onto its own codes; keep the errno callers test for. */
   int e = EIO;
@@ -39,12 +39,12 @@ static int nl_err(struct nn_error *err, int nlerr, const char *what, const char 
   default:
     break;
   }
-  nn_fail(err, 0, "%s %s: %s", what, obj, nl_geterror(nlerr));
+  berr(err, 0, "%s %s: %s", what, obj, nl_geterror(nlerr));
   err->errnum = e;
   return -1;
 }
 
-struct nl_sock *nn_rtnl_open(int nsfd, struct nn_error *err)
+struct nl_sock *nn_rtnl_open(int nsfd, bottle_error_t *err)
 {
   int saved = -1;
   if (nsfd >= 0 && (saved = nn_enter(nsfd, err)) < 0)
@@ -68,11 +68,11 @@ void nn_rtnl_close(struct nl_sock *sk)
 }
 
 int nn_veth_create(struct nl_sock *sk, const char *name, int ns, const char *peer, int peer_ns,
-                   struct nn_error *err)
+                   bottle_error_t *err)
 {
   struct rtnl_link *link = rtnl_link_veth_alloc();
   if (link == NULL)
-    return nn_fail(err, ENOMEM, "veth %s", name);
+    return berr(err, ENOMEM, "veth %s", name);
   struct rtnl_link *other = rtnl_link_veth_get_peer(link);
   rtnl_link_set_name(link, name);
   rtnl_link_set_name(other, peer);
@@ -90,7 +90,7 @@ int nn_veth_create(struct nl_sock *sk, const char *name, int ns, const char *pee
   return 0;
 }
 
-static int ifindex_of(struct nl_sock *sk, const char *name, struct nn_error *err)
+static int ifindex_of(struct nl_sock *sk, const char *name, bottle_error_t *err)
 {
   struct rtnl_link *link = NULL;
   int rc = rtnl_link_get_kernel(sk, 0, name, &link);
@@ -102,7 +102,7 @@ static int ifindex_of(struct nl_sock *sk, const char *name, struct nn_error *err
 }
 
 static int link_set_up(struct nl_sock *sk, const char *name, bool up, int *ifindex,
-                       struct nn_error *err)
+                       bottle_error_t *err)
 {
   struct rtnl_link *link = NULL;
   int rc = rtnl_link_get_kernel(sk, 0, name, &link);
@@ -123,24 +123,27 @@ static int link_set_up(struct nl_sock *sk, const char *name, bool up, int *ifind
   return 0;
 }
 
-int nn_link_up(struct nl_sock *sk, const char *name, struct nn_error *err)
+int nn_link_up(struct nl_sock *sk, const char *name, bottle_error_t *err)
 {
   return link_set_up(sk, name, true, NULL, err);
 }
 
-int nn_link_down(struct nl_sock *sk, const char *name, int *ifindex, struct nn_error *err)
+int nn_link_down(struct nl_sock *sk, const char *name, int *ifindex, bottle_error_t *err)
 {
   *ifindex = 0;
-  if (link_set_up(sk, name, false, ifindex, err) < 0)
-    return err->errnum == ENODEV || err->errnum == ENOENT ? 0 : -1;
+  if (link_set_up(sk, name, false, ifindex, err) < 0) {
+    if (err->errnum != ENODEV && err->errnum != ENOENT)
+      return -1;
+    berr_clear(err); /* already gone */
+  }
   return 0;
 }
 
-int nn_link_delete(struct nl_sock *sk, int ifindex, struct nn_error *err)
+int nn_link_delete(struct nl_sock *sk, int ifindex, bottle_error_t *err)
 {
   struct rtnl_link *link = rtnl_link_alloc();
   if (link == NULL)
-    return nn_fail(err, ENOMEM, "delete link %d", ifindex);
+    return berr(err, ENOMEM, "delete link %d", ifindex);
   rtnl_link_set_ifindex(link, ifindex);
   int rc = rtnl_link_delete(sk, link);
   rtnl_link_put(link);
@@ -162,7 +165,7 @@ static struct nl_addr *ip4(uint32_t ip, int prefix)
 }
 
 int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
-                struct nn_error *err)
+                bottle_error_t *err)
 {
   int idx = ifindex_of(sk, ifname, err);
   if (idx < 0)
@@ -172,7 +175,7 @@ int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
   if (addr == NULL || local == NULL) {
     rtnl_addr_put(addr);
     nl_addr_put(local);
-    return nn_fail(err, ENOMEM, "address on %s", ifname);
+    return berr(err, ENOMEM, "address on %s", ifname);
   }
   rtnl_addr_set_ifindex(addr, idx);
   rtnl_addr_set_local(addr, local);
@@ -184,7 +187,7 @@ int nn_addr_add(struct nl_sock *sk, const char *ifname, uint32_t ip, int prefix,
   return 0;
 }
 
-int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, struct nn_error *err)
+int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, bottle_error_t *err)
 {
   int idx = ifindex_of(sk, ifname, err);
   if (idx < 0)
@@ -198,7 +201,7 @@ int nn_default_route_add(struct nl_sock *sk, const char *ifname, uint32_t gw, st
     rtnl_route_nh_free(nh);
     nl_addr_put(dst);
     nl_addr_put(via);
-    return nn_fail(err, ENOMEM, "default route via %s", ifname);
+    return berr(err, ENOMEM, "default route via %s", ifname);
   }
   rtnl_route_set_family(route, AF_INET);
   rtnl_route_set_dst(route, dst);
@@ -227,7 +230,7 @@ static bool overlaps(struct nl_addr *a, struct nn_cidr c)
   return nn_cidr_overlap(c, other);
 }
 
-int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, struct nn_error *err)
+int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, bottle_error_t *err)
 {
   *used = false;
   struct nl_cache *addrs = NULL, *routes = NULL;
@@ -252,7 +255,7 @@ int nn_subnet_in_use(struct nl_sock *sk, struct nn_cidr c, bool *used, struct nn
   return 0;
 }
 
-int nn_default_route_devs(struct nl_sock *sk, char (*devs)[IFNAMSIZ], int max, struct nn_error *err)
+int nn_default_route_devs(struct nl_sock *sk, char (*devs)[IFNAMSIZ], int max, bottle_error_t *err)
 {
   struct nl_cache *routes = NULL;
   int rc = rtnl_route_alloc_cache(sk, AF_INET, 0, &routes);

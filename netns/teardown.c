@@ -10,14 +10,16 @@
 #include <unistd.h>
 
 /* Each removal tolerates "already gone", so teardown can run from any partial state and
- * again after a failure. The first error is reported; the rest still run. */
+ * again after a failure. The first error is reported; the rest still run, each with e
+ * cleared for it. */
 
-static void keep_first(int rc, struct nn_error *first, bool *failed, const struct nn_error *e)
+static void keep_first(int rc, bottle_error_t *first, bool *failed, bottle_error_t *e)
 {
-  if (rc < 0 && !*failed) {
-    *first = *e;
+  if (rc < 0) {
+    berr_pass(first, e);
     *failed = true;
   }
+  berr_clear(e);
 }
 
 /* Opens the recorded sidecar netns only if it is still the same namespace: an engine path
@@ -46,10 +48,10 @@ static int open_same_netns(const char *path, unsigned long long dev, unsigned lo
  * when it holds orphaned TCP connections (the sidecar's upstream ones, cut by the stop and
  * waiting for a FIN that cannot come once the uplink is down). left NULL: finish at once. */
 int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
-                       struct netns_leftover *left, struct nn_error *err)
+                       struct netns_leftover *left, bottle_error_t *err)
 {
   const struct netns_topology *t = &rec->topo;
-  struct nn_error e = {0};
+  bottle_error_t e = {0};
   bool failed = false;
   struct netns_leftover here = {0};
   struct netns_leftover *out = left != NULL ? left : &here;
@@ -112,7 +114,7 @@ int nn_teardown_record(const char *state_dir, const struct nn_record *rec,
 
 void netns_teardown_finish(const struct netns_leftover *left)
 {
-  struct nn_error e;
+  bottle_error_t e = {0};
   /* Left down by the teardown's first half, which loaded libnl: without it nothing is left. */
   if ((left->host_ifindex > 0 || left->sidecar_ifindex > 0) && nn_lib_load(NN_LIB_NL, &e) < 0)
     return;
@@ -150,7 +152,7 @@ static void wait_for_builder(const struct nn_record *rec)
 }
 
 int netns_teardown_begin(const char *state_dir, const char *name, struct netns_leftover *left,
-                         struct nn_error *err)
+                         bottle_error_t *err)
 {
   *left = (struct netns_leftover){0};
   if (nn_check_name(name, err) < 0)
@@ -159,19 +161,20 @@ int netns_teardown_begin(const char *state_dir, const char *name, struct netns_l
   struct nn_record rec;
   if (nn_record_read(state_dir, name, &rec, err) < 0) {
     if (err->errnum != ENOENT)
-      return nn_wrap(err, "teardown %s", name);
+      return berr_wrap(err, "teardown %s", name);
+    berr_clear(err);
     /* a build killed before its first record was in place: a lease, a replacement record */
     if (nn_lease_drop_owner(state_dir, name, err) < 0 || nn_record_remove(state_dir, name, err) < 0)
-      return nn_wrap(err, "teardown %s", name);
+      return berr_wrap(err, "teardown %s", name);
     return 0;
   }
   wait_for_builder(&rec);
   if (nn_teardown_record(state_dir, &rec, left, err) < 0)
-    return nn_wrap(err, "teardown %s", name);
+    return berr_wrap(err, "teardown %s", name);
   return 0;
 }
 
-int netns_teardown(const char *state_dir, const char *name, struct nn_error *err)
+int netns_teardown(const char *state_dir, const char *name, bottle_error_t *err)
 {
   struct netns_leftover left;
   int rc = netns_teardown_begin(state_dir, name, &left, err);
@@ -180,7 +183,7 @@ int netns_teardown(const char *state_dir, const char *name, struct nn_error *err
 }
 
 int netns_load(const char *state_dir, const char *name, struct netns_topology *out,
-               struct nn_error *err)
+               bottle_error_t *err)
 {
   if (nn_check_name(name, err) < 0)
     return -1;
@@ -188,17 +191,17 @@ int netns_load(const char *state_dir, const char *name, struct netns_topology *o
   if (nn_record_read(nn_state_dir(state_dir), name, &rec, err) < 0)
     return -1;
   if (!rec.complete)
-    return nn_fail(err, ENOENT, "netns %s: build never completed", name);
+    return berr(err, ENOENT, "netns %s: build never completed", name);
   *out = rec.topo;
   return 0;
 }
 
-int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct nn_error *err)
+int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, bottle_error_t *err)
 {
   state_dir = nn_state_dir(state_dir);
   DIR *d = opendir(state_dir);
   if (d == NULL)
-    return errno == ENOENT ? 0 : nn_fail(err, errno, "gc: open %s", state_dir);
+    return errno == ENOENT ? 0 : berr(err, errno, "gc: open %s", state_dir);
   int removed = 0, rc = 0;
   struct dirent *ent;
   while ((ent = readdir(d)) != NULL) {
@@ -219,25 +222,21 @@ int netns_gc(const char *state_dir, netns_in_use_fn in_use, void *data, struct n
       continue;
     snprintf(name, sizeof(name), "%.*s", (int)(len - 4), ent->d_name);
     struct nn_record rec;
-    struct nn_error e;
+    bottle_error_t e = {0};
     if (nn_record_read(state_dir, name, &rec, &e) < 0)
       continue;
     bool stale = rec.complete ? (in_use != NULL && !in_use(name, data)) : !builder_alive(&rec);
     if (!stale)
       continue;
     if (nn_teardown_record(state_dir, &rec, NULL, &e) < 0) {
-      if (rc == 0)
-        *err = e;
-      rc = -1;
+      rc = berr_pass(err, &e);
       continue;
     }
     removed++;
   }
   closedir(d);
-  struct nn_error e;
-  if (nn_lease_gc(state_dir, &e) < 0 && rc == 0) {
-    *err = e;
-    rc = -1;
-  }
-  return rc < 0 ? nn_wrap(err, "gc") : removed;
+  bottle_error_t e = {0};
+  if (nn_lease_gc(state_dir, &e) < 0)
+    rc = berr_pass(err, &e);
+  return rc < 0 ? berr_wrap(err, "gc") : removed;
 }

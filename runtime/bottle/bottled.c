@@ -317,7 +317,7 @@ static struct netns_spec topology_spec(const struct build *b)
   };
 }
 
-static int build_finish(const void *spec, struct nn_error *err)
+static int build_finish(const void *spec, bottle_error_t *err)
 {
   return netns_build_finish(spec, err);
 }
@@ -336,19 +336,18 @@ static int network_begin(struct build *b, struct netns_spec *ns, struct netns_to
                          struct engine_hooks_job *hooks, struct netns_child *net,
                          bottle_error_t *err)
 {
-  struct nn_error ne = {0};
-  if (netns_build_begin(ns, topo, &ne) < 0)
-    return netns_error(err, &ne);
+  if (netns_build_begin(ns, topo, err) < 0)
+    return berr_wrap(err, "network");
   if (b->mode == NET_ENGINE_HOOK) {
     b->network_hooks = take_network_hooks(b->config);
     *hooks =
         (struct engine_hooks_job){b->network_hooks, b->o->id, b->o->bundle, topo->sidecar_netns};
     if (netns_child_start(net, engine_hooks_run, NULL, hooks) < 0 &&
-        engine_hooks_run(hooks, &ne) < 0)
-      return netns_error(err, &ne);
+        engine_hooks_run(hooks, err) < 0)
+      return berr_wrap(err, "network");
   } else if (netns_child_start(net, build_finish, NULL, ns) < 0 &&
-             netns_build_finish(ns, &ne) < 0) {
-    return netns_error(err, &ne);
+             netns_build_finish(ns, err) < 0) {
+    return berr_wrap(err, "network");
   }
   return 0;
 }
@@ -362,9 +361,8 @@ static int network_finish(struct build *b, const struct netns_spec *ns, struct n
     return 0;
   /* The engine's hook took long enough for the cgroup lock to go cold again. */
   cgroup_warm_start(warm);
-  struct nn_error ne = {0};
-  if (netns_build_finish(ns, &ne) < 0)
-    return netns_error(err, &ne);
+  if (netns_build_finish(ns, err) < 0)
+    return berr_wrap(err, "network");
   return 0;
 }
 
@@ -479,15 +477,14 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
                 cJSON_GetArraySize(json_path(b->config, "hooks.prestart")) > 0 ||
                 cJSON_GetArraySize(json_path(b->config, "hooks.createContainer")) > 0;
   int eth = 0;
-  struct nn_error ne = {0};
-  if (hooked && netns_check_agent(topo, &eth, &ne) < 0)
-    return netns_error(err, &ne);
+  if (hooked && netns_check_agent(topo, &eth, err) < 0)
+    return berr_wrap(err, "network");
   b->o->config = take_ptr(b->config);
   b->o->egress_hardening = true;
   if (container_create(b->g, b->o, agent, err) < 0)
     return -1;
-  if (hooked && netns_check_agent(topo, &eth, &ne) < 0)
-    return netns_error(err, &ne);
+  if (hooked && netns_check_agent(topo, &eth, err) < 0)
+    return berr_wrap(err, "network");
   return 0;
 }
 
@@ -725,17 +722,16 @@ int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
                 cJSON_GetArraySize(json_path(config, "hooks.prestart")) > 0 ||
                 cJSON_GetArraySize(json_path(config, "hooks.createContainer")) > 0;
   struct netns_topology topo;
-  struct nn_error ne = {0};
   int eth = 0;
-  if (hooked && (netns_load(NULL, name, &topo, &ne) < 0 || netns_check_agent(&topo, &eth, &ne) < 0))
-    return netns_error(err, &ne);
+  if (hooked && (netns_load(NULL, name, &topo, err) < 0 || netns_check_agent(&topo, &eth, err) < 0))
+    return berr_wrap(err, "network");
   o->config = take_ptr(config_owner);
   o->egress_hardening = true;
   struct container *c = NULL;
   if (container_create(g, o, &c, err) < 0)
     return -1;
   c->bottle = take_ptr(member_owner);
-  if ((hooked && netns_check_agent(&topo, &eth, &ne) < 0 && netns_error(err, &ne) < 0) ||
+  if ((hooked && netns_check_agent(&topo, &eth, err) < 0 && berr_wrap(err, "network") < 0) ||
       state_save(c, err) < 0) {
     container_destroy(c, NULL);
     container_free(c);
@@ -803,7 +799,7 @@ struct teardown_job {
   struct netns_leftover *left;
 };
 
-static int teardown_begin(const void *arg, struct nn_error *err)
+static int teardown_begin(const void *arg, bottle_error_t *err)
 {
   const struct teardown_job *job = arg;
   return netns_teardown_begin(NULL, job->name, job->left, err);
@@ -831,9 +827,11 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   struct netns_leftover left = {0};
   struct teardown_job job = {.name = name, .left = &left};
   if (netns_child_start(&net, teardown_begin, teardown_finish, &job) < 0) {
-    struct nn_error ne = {0};
-    if (netns_teardown(NULL, name, &ne) < 0)
-      rc = netns_error(err, &ne);
+    bottle_error_t ne = {0};
+    if (netns_teardown(NULL, name, &ne) < 0) {
+      berr_wrap(&ne, "network");
+      rc = berr_pass(err, &ne);
+    }
   }
   struct container *sidecar = NULL;
   bottle_error_t ignored = {0};

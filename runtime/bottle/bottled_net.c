@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -14,12 +16,12 @@
 #include "runtime/lib/cleanup.h"
 #include "runtime/container/hooks.h"
 
-/* The child writes its result (an int errno, 0 on success, then the message) in one write
- * once its work is done, then exits; the parent reads that, not the exit status, and does
- * not wait for the exit. An exit closes the child's nftables sockets, and closing one after
- * a commit that deleted rules waits for the kernel's cleanup of that commit, an RCU grace
- * period (10-25 ms) nobody needs to wait for. A child still exiting when the parent is done
- * is reaped by whoever inherits it. */
+/* The child writes its result (its bottle_error_t, unset on success, up to the message's end)
+ * in one write once its work is done, then exits; the parent reads that, not the exit status, and
+ * does not wait for the exit. An exit closes the child's nftables sockets, and closing one after a
+ * commit that deleted rules waits for the kernel's cleanup of that commit, an RCU grace period
+ * (10-25 ms) nobody needs to wait for. A child still exiting when the parent is done is reaped by
+ * whoever inherits it. */
 
 int netns_child_start(struct netns_child *c, netns_child_fn fn, netns_child_then_fn then,
                       const void *arg)
@@ -47,15 +49,15 @@ int netns_child_start(struct netns_child *c, netns_child_fn fn, netns_child_then
     if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
       _exit(1);
     close(null);
-    struct nn_error ne = {0};
+    bottle_error_t ne = {0};
     int r = fn(arg, &ne);
-    int e = r < 0 ? (ne.errnum ? ne.errnum : EIO) : 0;
-    char msg[sizeof(int) + sizeof(ne.msg)];
-    memcpy(msg, &e, sizeof(e));
-    size_t mlen = r < 0 ? strnlen(ne.msg, sizeof(ne.msg) - 1) : 0;
-    memcpy(msg + sizeof(e), ne.msg, mlen);
+    if (r < 0 && !ne.set)
+      berr(&ne, EIO, "failed without a message");
+    else if (r == 0)
+      berr_clear(&ne);
     /* less than PIPE_BUF: the parent reads all of it or, if we die first, nothing */
-    (void)!write(p[1], msg, sizeof(e) + mlen);
+    _Static_assert(sizeof(ne) <= PIPE_BUF, "an error crosses the pipe in one write");
+    (void)!write(p[1], &ne, offsetof(bottle_error_t, msg) + strlen(ne.msg));
     close(p[1]);
     if (then != NULL) {
       /* reported: from here the work is the child's own, and outlives the caller */
@@ -74,21 +76,19 @@ int netns_child_result(struct netns_child *c, bottle_error_t *err)
 {
   if (c->pid <= 0)
     return 0;
-  char buf[sizeof(int) + sizeof(((struct nn_error *)0)->msg) + 1];
+  bottle_error_t ne = {0};
   ssize_t n;
-  while ((n = read(c->rfd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+  while ((n = read(c->rfd, &ne, sizeof(ne) - 1)) < 0 && errno == EINTR)
     ;
   close(c->rfd);
   waitpid(c->pid, NULL, WNOHANG);
   *c = (struct netns_child)NETNS_CHILD_NONE;
-  if (n < (ssize_t)sizeof(int))
+  if (n < (ssize_t)offsetof(bottle_error_t, msg))
     return berr(err, 0, "network: its process died before it finished");
-  struct nn_error ne = {0};
-  memcpy(&ne.errnum, buf, sizeof(ne.errnum));
-  if (ne.errnum == 0)
+  if (!ne.set)
     return 0;
-  memcpy(ne.msg, buf + sizeof(int), (size_t)n - sizeof(int));
-  return netns_error(err, &ne);
+  berr_wrap(&ne, "network");
+  return berr_pass(err, &ne);
 }
 
 void netns_child_settle(struct netns_child *c)
@@ -96,23 +96,12 @@ void netns_child_settle(struct netns_child *c)
   netns_child_result(c, NULL);
 }
 
-int netns_error(bottle_error_t *err, const struct nn_error *ne)
+static int job_fail(bottle_error_t *err, int errnum, const char *what)
 {
-  berr(err, 0, "network: %s", ne->msg);
-  if (err != NULL && err->set)
-    err->errnum = ne->errnum;
-  return -1;
+  return berr(err, errnum, "engine hook: %s", what);
 }
 
-static int job_fail(struct nn_error *err, int errnum, const char *what)
-{
-  snprintf(err->msg, sizeof(err->msg), "engine hook: %s%s%s", what, errnum ? ": " : "",
-           errnum ? strerror(errnum) : "");
-  err->errnum = errnum;
-  return -1;
-}
-
-int engine_hooks_run(const void *arg, struct nn_error *err)
+int engine_hooks_run(const void *arg, bottle_error_t *err)
 {
   const struct engine_hooks_job *job = arg;
   int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
@@ -161,12 +150,7 @@ int engine_hooks_run(const void *arg, struct nn_error *err)
   } else {
     cleanup_free char *state =
         hooks_state_json(job->config, job->id, "created", (int)holder, job->bundle);
-    bottle_error_t e = {0};
-    if (hooks_run(job->config, "prestart", state, &e) < 0) {
-      snprintf(err->msg, sizeof(err->msg), "%.*s", (int)sizeof(err->msg) - 1, e.msg);
-      err->errnum = e.errnum;
-      rc = -1;
-    }
+    rc = hooks_run(job->config, "prestart", state, err) < 0 ? -1 : 0;
   }
   /* The holder goes when this end closes; its exit (dropping its mount namespace takes a
    * few ms) is not waited for, like this process's own (see the top of the file). */

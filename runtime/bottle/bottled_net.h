@@ -20,7 +20,7 @@ struct netns_child {
     .pid = -1, .rfd = -1                                                                           \
   }
 
-typedef int (*netns_child_fn)(const void *arg, struct nn_error *err);
+typedef int (*netns_child_fn)(const void *arg, bottle_error_t *err);
 typedef void (*netns_child_then_fn)(const void *arg);
 
 /* Runs fn(arg) in a child that dies with the caller, then, once fn's result is reported,
@@ -44,9 +44,6 @@ struct engine_hooks_job {
   const char *netns; /* the sidecar netns to hand to the hooks */
 };
 /* A netns_child_fn: runs the prestart hooks against a holder process in job->netns. */
-int engine_hooks_run(const void *job, struct nn_error *err);
-
-/* "network: <ne's message>" with ne's errno (whose text the message already holds); -1. */
-int netns_error(bottle_error_t *err, const struct nn_error *ne);
+int engine_hooks_run(const void *job, bottle_error_t *err);
 
 #endif

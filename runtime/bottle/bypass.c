@@ -25,10 +25,10 @@ cJSON *bypass_counts_json(const struct container *c, bottle_error_t *err)
     return NULL;
   }
   struct netns_topology topo;
-  struct nn_error ne = {0};
+  bottle_error_t ne = {0};
   unsigned long long counts[NETNS_BYPASS_KINDS];
   if (netns_load(NULL, name, &topo, &ne) < 0 || netns_bypass_counts(&topo, counts, &ne) < 0) {
-    berr(err, 0, "%s", ne.msg);
+    berr_pass(err, &ne);
     return NULL;
   }
   cJSON *j = cJSON_CreateObject();

@@ -30,11 +30,9 @@ int start_gate(const struct container *c, bottle_error_t *err)
                 "start gate: the bottle's record names no netns or proxy_port (made by an older "
                 "bottle): delete the container and create it again");
   struct netns_topology topo;
-  struct nn_error ne = {0};
-  if (netns_load(NULL, name, &topo, &ne) < 0 || netns_load_libraries(&ne) < 0 ||
-      netns_check_boundary(&topo, (unsigned)port, &ne) < 0) {
-    return berr(err, 0, "start gate: %s", ne.msg);
-  }
+  if (netns_load(NULL, name, &topo, err) < 0 || netns_load_libraries(err) < 0 ||
+      netns_check_boundary(&topo, (unsigned)port, err) < 0)
+    return berr_wrap(err, "start gate");
   /* A record made before sidecar.readiness has none: pipelock's /health, as then. */
   const char *readiness = json_str(c->bottle, "readiness", SIDECAR_PIPELOCK_HEALTH);
   if (sidecar_check_health(topo.agent_netns, topo.sidecar_ip, (unsigned)port, readiness,

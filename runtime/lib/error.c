@@ -73,6 +73,13 @@ int berr_wrap(bottle_error_t *err, const char *fmt, ...)
   return -1;
 }
 
+int berr_pass(bottle_error_t *err, const bottle_error_t *from)
+{
+  if (err != NULL && !err->set && from->set)
+    *err = *from;
+  return -1;
+}
+
 void berr_clear(bottle_error_t *err)
 {
   if (err == NULL)

@@ -2,8 +2,10 @@
  * gain context as they travel up: "create: rootfs: mount /proc: Operation not permitted".
  *
  * The first error set wins: the deepest code states the precise problem and callers only
- * prefix context with berr_wrap, never overwrite it. Code that handles an error and goes on
- * clears it (berr_clear), so a later failure is not reported with a stale message.
+ * prefix context with berr_wrap, never overwrite it. So a function is handed an unset error,
+ * and code that handles an error and goes on (a retry, an "already gone" that is fine) clears
+ * it (berr_clear): a later failure is then not reported with a stale message, and a success
+ * leaves no error set.
  *
  * It is a plain fixed-size value (no allocation, nothing to free) so that it can be copied, set
  * in a forked or cloned child with no heap of its own, and cross a pipe (the network child's
@@ -31,6 +33,9 @@ int berr(bottle_error_t *err, int errnum, const char *fmt, ...)
 /* Prefixes the error's message with context and ": "; returns -1. Does nothing when no error
  * is set (or err is NULL). */
 int berr_wrap(bottle_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports *from, an error held elsewhere (a local one, or one read from another process), as
+ * *err's unless *err already holds one; returns -1. err may be NULL. */
+int berr_pass(bottle_error_t *err, const bottle_error_t *from);
 /* Forgets the error (after handling it), so that the next one can be set. */
 void berr_clear(bottle_error_t *err);
 

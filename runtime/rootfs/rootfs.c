@@ -318,9 +318,7 @@ static int open_listed_path(int rootfd, const char *path, bool *missing, bottle_
     *missing = true;
     return -1;
   }
-  if (err != NULL && !err->set)
-    *err = lookup;
-  return -1;
+  return berr_pass(err, &lookup);
 }
 
 static int readonly_path(int rootfd, const char *path, bottle_error_t *err)

@@ -72,7 +72,7 @@ static void test_call_without_library_aborts(void)
 
 static void test_missing_library(void)
 {
-  struct nn_error err = {0};
+  bottle_error_t err = {0};
   nn_lib_use_file(NN_LIB_NFT, MISSING);
   CHECK(nn_lib_load(NN_LIB_NFT, &err) < 0 && err.errnum == ELIBACC);
   CHECK_CONTAINS(err.msg, "cannot load " MISSING " (Debian package libnftables1)");
@@ -80,7 +80,7 @@ static void test_missing_library(void)
   CHECK(!mapped("libnftables.so.1"));
 
   /* the start gate's entry */
-  err = (struct nn_error){0};
+  err = (bottle_error_t){0};
   CHECK(netns_load_libraries(&err) < 0);
   CHECK_CONTAINS(err.msg, "cannot load " MISSING);
   /* a build fails before it reads or makes anything */
@@ -90,15 +90,15 @@ static void test_missing_library(void)
                             .run_dir = NOWHERE "/run",
                             .state_dir = NOWHERE "/netns-state"};
   struct netns_topology t;
-  err = (struct nn_error){0};
+  err = (bottle_error_t){0};
   CHECK(netns_build_begin(&spec, &t, &err) < 0 && err.errnum == ELIBACC);
   CHECK_CONTAINS(err.msg, "netns unit-libs: cannot load " MISSING);
-  err = (struct nn_error){0};
+  err = (bottle_error_t){0};
   CHECK(netns_build_finish(&spec, &err) < 0 && err.errnum == ELIBACC);
   CHECK_CONTAINS(err.msg, "netns unit-libs: cannot load " MISSING);
 }
 
-static int build_finish(const void *spec, struct nn_error *err)
+static int build_finish(const void *spec, bottle_error_t *err)
 {
   return netns_build_finish(spec, err);
 }
@@ -123,7 +123,7 @@ static void test_message_crosses_the_netns_child(void)
 /* A library that loads but lacks a function of the table: refused whole. */
 static void test_missing_symbol(void)
 {
-  struct nn_error err = {0};
+  bottle_error_t err = {0};
   nn_lib_use_file(NN_LIB_NFT, "libc.so.6");
   CHECK(nn_lib_load(NN_LIB_NFT, &err) < 0 && err.errnum == ELIBBAD);
   CHECK_CONTAINS(err.msg, "libc.so.6 has no nft_ctx_new");
@@ -133,7 +133,7 @@ static void test_missing_symbol(void)
 /* The real libraries: loaded by soname, and the functions netns/ calls reach them. */
 static void test_loaded(void)
 {
-  struct nn_error err = {0};
+  bottle_error_t err = {0};
   nn_lib_use_file(NN_LIB_NFT, NULL);
   nn_lib_use_file(NN_LIB_NL, NULL);
   int rc = netns_load_libraries(&err);
@@ -160,7 +160,7 @@ static void test_loaded(void)
 
   /* once loaded, a table stays: a later choice of file changes nothing */
   nn_lib_use_file(NN_LIB_NFT, MISSING);
-  err = (struct nn_error){0};
+  err = (bottle_error_t){0};
   CHECK(nn_lib_load(NN_LIB_NFT, &err) == 0);
   nn_lib_use_file(NN_LIB_NFT, NULL);
 }
