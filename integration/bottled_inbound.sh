@@ -28,6 +28,8 @@ HV=inbh$$
 canary=
 inbound_cleanup() {
   [ -z "$canary" ] || { kill "$canary"; wait "$canary"; } 2>/dev/null
+  # $canary is the shell that ran bt_host, not the httpd it started in the host netns
+  pkill -f "httpd -f -p 203.0.113.1:80 -h $BT/canary"
   bottled_cleanup
   ip netns del "$E" 2>/dev/null
 }
