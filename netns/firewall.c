@@ -92,20 +92,19 @@ static int inbound_chains(char *out, size_t len, const struct netns_topology *t,
 {
   const char *i = t->sidecar_ifname;
   return snprintf(out, len,
-                  "  chain inbound {\n"
-                  "    type nat hook prerouting priority dstnat; policy accept;\n"
-                  "    iifname != \"lo\" iifname != \"btla*\" fib daddr type local tcp dport != %u "
-                  "tcp flags & (syn | ack) == syn dnat ip to %s\n"
-                  "  }\n"
-                  "  chain inbound_source {\n"
-                  "    type nat hook postrouting priority srcnat; policy accept;\n"
-                  "    oifname \"%s\" ct status dnat snat ip to %s\n"
-                  "  }\n",
+                  "chain inbound {\n"
+                  "type nat hook prerouting priority dstnat; policy accept;\n"
+                  "iifname != \"lo\" iifname != \"btla*\" fib daddr type local tcp dport != %u "
+                  "tcp flags syn / syn,ack dnat ip to %s\n"
+                  "}\n"
+                  "chain inbound_source {\n"
+                  "type nat hook postrouting priority srcnat; policy accept;\n"
+                  "oifname \"%s\" ct status dnat snat ip to %s\n"
+                  "}\n",
                   port, t->agent_ip, i, t->sidecar_ip);
 }
 
-const char *const netns_bypass_kinds[NETNS_BYPASS_KINDS] = {"tcp", "udp", "dns", "icmp",
-                                                           "other"};
+const char *const netns_bypass_kinds[NETNS_BYPASS_KINDS] = {"tcp", "udp", "dns", "icmp", "other"};
 
 /* Bypass telemetry: what arrives from the agent's link and is refused below the proxy, counted
  * per kind (netns_bypass_kinds) in named counters of the bottle's table. The rules sit after
@@ -117,8 +116,8 @@ void nn_bypass_objects(char *out, size_t len)
   size_t used = 0;
   out[0] = '\0';
   for (int k = 0; k < NETNS_BYPASS_KINDS && used < len; k++)
-    used += (size_t)snprintf(out + used, len - used, "counter bypass_%s {\n}\n",
-                             netns_bypass_kinds[k]);
+    used +=
+        (size_t)snprintf(out + used, len - used, "counter bypass_%s {\n}\n", netns_bypass_kinds[k]);
 }
 
 void nn_bypass_rules(char *out, size_t len, const char *i)
@@ -200,6 +199,64 @@ void nn_proxyless_rules(const struct netns_topology *t, char *accepts, size_t al
     snprintf(chain + c, clen - c, "}\n");
 }
 
+/* The bottle's table in the sidecar netns, in the form libnftables lists it back (nft 1.0: the
+ * symbolic priorities, "tcp flags syn / syn,ack"), which nft also reads: the build loads it and
+ * the start gate (check.c) compares the listing with it, one text for both. */
+void nn_sidecar_table(const struct netns_topology *t, unsigned port, const char *hash, char *out,
+                      size_t len)
+{
+  const char *i = t->sidecar_ifname, *ip = t->sidecar_ip;
+  char inbound[1024] = "", replies[128] = "", forward_in[256] = "";
+  if (t->inbound) {
+    inbound_chains(inbound, sizeof(inbound), t, port);
+    /* Replies of inbound connections, before the rejects: a reply's destination is the
+     * link address with the port the source NAT chose. From the agent's own address only: a
+     * forged one could be the reply of another bottle's connection (conntrack looks a
+     * packet up by its addresses, not by the link it came in on). */
+    snprintf(replies, sizeof(replies),
+             "iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n", i,
+             t->agent_ip);
+    snprintf(forward_in, sizeof(forward_in),
+             "iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n"
+             "oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
+             i, t->agent_ip, i);
+  }
+  char counters[256], counting[1024];
+  nn_bypass_objects(counters, sizeof(counters));
+  nn_bypass_rules(counting, sizeof(counting), i);
+  char proxyless_in[1536], proxyless[2048];
+  nn_proxyless_rules(t, proxyless_in, sizeof(proxyless_in), proxyless, sizeof(proxyless));
+  /* Prerouting, not input: with forwarding off a packet for any other address would be
+   * dropped silently and the agent would wait for a timeout; a reject answers at once
+   * (connection refused for the sidecar's other ports, unreachable for anything else).
+   * Forward: a drop in any base chain is final, so each bottle's chain judges its own link
+   * only and leaves the other bottles' links to theirs; between any other links nothing is
+   * forwarded. */
+  snprintf(out, len,
+           "table inet bottle_%s {\n"
+           "%s"
+           "chain agent_in {\n"
+           "type filter hook prerouting priority mangle; policy accept;\n"
+           "iifname \"%s\" ip daddr %s tcp dport %u accept\n"
+           "%s%s"
+           "%s"
+           "iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
+           "iifname \"%s\" reject with icmpx admin-prohibited\n"
+           "}\n"
+           "%s%s"
+           "chain forward {\n"
+           "type filter hook forward priority filter; policy drop;\n"
+           "%s"
+           "iifname \"%s\" drop\n"
+           "oifname \"%s\" drop\n"
+           "iifname \"btla*\" accept\n"
+           "oifname \"btla*\" accept\n"
+           "}\n"
+           "}\n",
+           hash, counters, i, ip, port, replies, proxyless_in, counting, i, ip, i, inbound,
+           proxyless, forward_in, i, i);
+}
+
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      bottle_error_t *err)
 {
@@ -212,60 +269,9 @@ int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t,
   char cmd[128];
   snprintf(cmd, sizeof(cmd), "list table inet bottle_%s\n", hash);
   bool stale = nft_do(&n, cmd, true, NULL) == 0;
-  const char *i = t->sidecar_ifname, *ip = t->sidecar_ip;
-  char stale_cmd[64] = "", inbound[1024] = "", replies[128] = "", forward_in[256] = "";
-  if (stale)
-    snprintf(stale_cmd, sizeof(stale_cmd), "delete table inet bottle_%s\n", hash);
-  if (t->inbound) {
-    inbound_chains(inbound, sizeof(inbound), t, port);
-    /* Replies of inbound connections, before the rejects: a reply's destination is the
-     * link address with the port the source NAT chose. From the agent's own address only: a
-     * forged one could be the reply of another bottle's connection (conntrack looks a
-     * packet up by its addresses, not by the link it came in on). */
-    snprintf(replies, sizeof(replies),
-             "    iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n", i,
-             t->agent_ip);
-    snprintf(forward_in, sizeof(forward_in),
-             "    iifname \"%s\" ip saddr %s ct direction reply ct status dnat accept\n"
-             "    oifname \"%s\" ct direction original ct status dnat meta l4proto tcp accept\n",
-             i, t->agent_ip, i);
-  }
-  char counters[256], counting[1024];
-  nn_bypass_objects(counters, sizeof(counters));
-  nn_bypass_rules(counting, sizeof(counting), i);
-  char proxyless_in[1536], proxyless[2048];
-  nn_proxyless_rules(t, proxyless_in, sizeof(proxyless_in), proxyless, sizeof(proxyless));
   char cmds[12288];
-  /* Prerouting, not input: with forwarding off a packet for any other address would be
-   * dropped silently and the agent would wait for a timeout; a reject answers at once
-   * (connection refused for the sidecar's other ports, unreachable for anything else).
-   * Forward: a drop in any base chain is final, so each bottle's chain judges its own link
-   * only and leaves the other bottles' links to theirs; between any other links nothing is
-   * forwarded. */
-  snprintf(cmds, sizeof(cmds),
-           "%s"
-           "table inet bottle_%s {\n"
-           "%s"
-           "  chain agent_in {\n"
-           "    type filter hook prerouting priority -150; policy accept;\n"
-           "    iifname \"%s\" ip daddr %s tcp dport %u accept\n"
-           "%s%s"
-           "%s"
-           "    iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
-           "    iifname \"%s\" reject with icmpx type admin-prohibited\n"
-           "  }\n"
-           "%s%s"
-           "  chain forward {\n"
-           "    type filter hook forward priority 0; policy drop;\n"
-           "%s"
-           "    iifname \"%s\" drop\n"
-           "    oifname \"%s\" drop\n"
-           "    iifname \"btla*\" accept\n"
-           "    oifname \"btla*\" accept\n"
-           "  }\n"
-           "}\n",
-           stale_cmd, hash, counters, i, ip, port, replies, proxyless_in, counting, i, ip, i,
-           inbound, proxyless, forward_in, i, i);
+  int used = stale ? snprintf(cmds, sizeof(cmds), "delete table inet bottle_%s\n", hash) : 0;
+  nn_sidecar_table(t, port, hash, cmds + used, sizeof(cmds) - (size_t)used);
   int rc = nft_do(&n, cmds, false, err);
   nft_close(&n, stale);
   return rc < 0 ? berr_wrap(err, "sidecar rules") : 0;

@@ -71,6 +71,8 @@ int nn_sysctl_set(const char *key, const char *value, bottle_error_t *err);
 
 /* firewall.c */
 /* The bottle's own table "inet bottle_<hash>" in the sidecar netns (netns.h). */
+void nn_sidecar_table(const struct netns_topology *t, unsigned port, const char *hash, char *out,
+                      size_t len);
 int nn_sidecar_rules(int nsfd, const char *hash, const struct netns_topology *t, unsigned port,
                      bottle_error_t *err);
 int nn_sidecar_rules_remove(int nsfd, const char *hash, bottle_error_t *err);
