@@ -17,21 +17,8 @@ in_private_host_netns dbinbound "$@"
 engine_bottled_docker docker-inbound
 command -v docker-proxy >/dev/null || [ -x /usr/libexec/docker/docker-proxy ] ||
   skip "needs docker-proxy (docker -p)"
-SERVE='mkdir -p /www && echo "agent $0" >/www/index.html && exec busybox httpd -f -p 8080 -h /www'
-page() { curl -sS -m 5 "http://127.0.0.1:$1/" 2>&1; }
-inbound() {
-  python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["network"]["inbound"] = sys.argv[2]
-json.dump(c, open(sys.argv[1], "w"))' "$ENGINE_TMP/bottle.json" "$1"
-}
-# wait_page PORT TEXT: the server is up once the page comes (docker run -d returns before).
-wait_page() {
-  local _
-  for _ in $(seq 100); do
-    [ "$(page "$1")" = "$2" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. "$BOTTLE_TOP/integration/inbound.lib.sh"
+inbound() { set_inbound "$ENGINE_TMP/bottle.json" "$1"; }
 
 before=$(snapshot)
 

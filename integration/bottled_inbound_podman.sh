@@ -32,20 +32,8 @@ python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["trust"] = {"a
 json.dump(c, open(sys.argv[1], "w"))' "$T/bottle.json"
 engines_busybox_rootfs "$T/rootfs"
 IMG=(--rootfs "$T/rootfs")
-SERVE='mkdir -p /www && echo "agent $0" >/www/index.html && exec busybox httpd -f -p 8080 -h /www'
-page() { curl -sS -m 5 "http://127.0.0.1:$1/" 2>&1; }
-inbound() {
-  python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["network"]["inbound"] = sys.argv[2]
-json.dump(c, open(sys.argv[1], "w"))' "$T/bottle.json" "$1"
-}
-wait_page() {
-  local _
-  for _ in $(seq 100); do
-    [ "$(page "$1")" = "$2" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. "$BOTTLE_TOP/integration/inbound.lib.sh"
+inbound() { set_inbound "$T/bottle.json" "$1"; }
 
 PLAIN=(--annotation bottle.mode=plain)
 # A first published port: CNI's portmap makes its chains, which stay (empty) after.

@@ -17,13 +17,7 @@ in_private_host_netns cbhost "$@"
 # shellcheck source=integration/engine_bottled.lib.sh
 . "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 engine_bottled_init ctr-bottled
-# Forwarding on the upstream from the start: netns/ turns it on while an uplink lease exists
-# and restores it from a state dir shared by every bottle of the machine (see bottled.lib.sh).
-ip link add fakeup type veth peer name fakeup-peer
-sysctl -qw net.ipv4.conf.fakeup.forwarding=1
-ip link set fakeup up
-ip addr add 192.0.2.1/30 dev fakeup
-ip route add default via 192.0.2.2 dev fakeup
+engine_dead_uplink
 containerd_start
 ctr_busybox_image
 IMG=$ENGINE_CTR_IMAGE

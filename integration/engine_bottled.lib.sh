@@ -34,6 +34,18 @@
 . "$BOTTLE_TOP/integration/bottled.lib.sh" # _bt_sidecar_bundle, bt_netns_name, the agent probe
 [ -x "$BUILD/tests/testdns" ] || skip "testdns not built ($BUILD/tests/testdns)"
 
+# engine_dead_uplink: for bottles that take their own uplink (ctr, bottle-run) in the private host
+# netns: a default route into a veth nobody answers, and forwarding on it from the start (netns/
+# turns it on while an uplink lease exists and restores it from a state dir every bottle of the
+# machine shares; see bottled.lib.sh).
+engine_dead_uplink() {
+  ip link add fakeup type veth peer name fakeup-peer
+  sysctl -qw net.ipv4.conf.fakeup.forwarding=1
+  ip link set fakeup up
+  ip addr add 192.0.2.1/30 dev fakeup
+  ip route add default via 192.0.2.2 dev fakeup
+}
+
 engine_bottled_init() {
   ip link set lo up
   sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1

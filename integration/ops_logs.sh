@@ -18,12 +18,7 @@ in_private_host_netns opslogs "$@"
 # shellcheck source=integration/engine_bottled.lib.sh
 . "$BOTTLE_TOP/integration/engine_bottled.lib.sh"
 engine_bottled_docker ops-logs
-# ctr's bottles take their own uplink: a default route into a dead veth, forwarding on.
-ip link add fakeup type veth peer name fakeup-peer
-sysctl -qw net.ipv4.conf.fakeup.forwarding=1
-ip link set fakeup up
-ip addr add 192.0.2.1/30 dev fakeup
-ip route add default via 192.0.2.2 dev fakeup
+engine_dead_uplink
 containerd_start
 ctr_busybox_image
 ct() { timeout 120 ctr -a "$CTR_SOCK" -n "$CTR_NS" "$@"; }
