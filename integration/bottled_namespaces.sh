@@ -62,6 +62,23 @@ check_contains "another mount namespace: refused" "namespaces of its own bottle"
 kill -KILL "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 
+# A namespace path the bundle names may be anything, a FIFO too: create refuses it at once
+# rather than waiting in open() for a writer that never comes.
+mkfifo "$BT/fifo"
+for type in ipc network; do
+  joins "nsj-fifo-$type-$$" "$type" "$BT/fifo" &
+  waiter=$!
+  for _ in $(seq 100); do kill -0 "$waiter" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$waiter" 2>/dev/null; then
+    fail "$type path of a FIFO: create returns"
+    pkill -KILL -f "nsj-fifo-$type-$$"
+  else
+    ok "$type path of a FIFO: create returns"
+  fi
+  wait "$waiter" 2>/dev/null
+  check_fails "$type path of a FIFO: no state" bt state "nsj-fifo-$type-$$"
+done
+
 # Control: the agent's own namespaces are the ones a member of its bottle may join (a pod's
 # member joins its sandbox's ipc and uts namespaces, and the network namespace makes it one).
 bottled_agent "$BT/m" sh -c 'echo member-ran; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts'

@@ -54,7 +54,9 @@ void nn_leave(int saved)
 
 int nn_netns_open(const char *path, bottle_error_t *err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* Non-blocking: the path may come from a bundle, and a FIFO there would stall the open
+   * until a writer came; the type check below then refuses it. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return berr(err, errno, "open netns %s", path);
   if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {

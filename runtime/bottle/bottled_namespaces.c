@@ -14,14 +14,14 @@
 #define PLAIN_FIX "run it plain (bottle.json \"mode\": \"plain\", or a trusted bottle.mode=plain)"
 
 /* Whether path names the namespace /proc/self/ns/<proc_name> would name in pod_ns_dir. Judged
- * on an fd of ours; the path is joined later by name, like runc does, and a pid reused
- * meanwhile names a namespace the member may not have. */
+ * on an fd of ours (opened non-blocking: the bundle may name a FIFO); the path is joined later by
+ * name, like runc does, and a pid reused meanwhile names a namespace the member may not have. */
 static bool is_pods(const char *path, const char *pod_ns_dir, const char *proc_name)
 {
   if (pod_ns_dir == NULL)
     return false;
   struct stat st;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   bool opened = fd >= 0 && fstat(fd, &st) == 0;
   if (fd >= 0)
     close(fd);

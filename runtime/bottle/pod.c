@@ -131,12 +131,13 @@ int pod_find_join(const struct globals *g, const cJSON *config, struct pod_join 
   if (read_claim(config, &claim, err) < 0)
     return -1;
   const char *path = json_str(spec_namespace(config, "network"), "path", "");
-  /* The netns is judged once, on an fd of ours: what the path names later does not matter,
+  /* The netns is judged once, on an fd of ours (non-blocking: the bundle may name a FIFO):
+   * what the path names later does not matter,
    * a member joins the bottle's own bind mount of it (bottled.c). */
   struct stat st;
   bool have_ns = false;
   if (*path != '\0') {
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     have_ns = fd >= 0 && fstat(fd, &st) == 0;
     if (!have_ns && claim.role == ROLE_MEMBER)
       return berr(err, errno, "linux.namespaces: network path %s", path);
