@@ -22,7 +22,6 @@
 #define SIDECAR_STATE_ID "sidecar" /* bottled.c's SIDECAR_ID */
 #define YAML_DIR "/etc"
 #define YAML_NAME "pipelock.yaml"
-#define YAML_TEMP ".pipelock.yaml.bottle-policy"
 _Static_assert(sizeof(CFG_PIPELOCK_CONFIG_PATH) == sizeof(YAML_DIR "/" YAML_NAME),
                "the YAML's directory and name follow CFG_PIPELOCK_CONFIG_PATH");
 
@@ -169,28 +168,9 @@ static int write_yaml(const struct live_bottle *b, const char *yaml, size_t len,
       safepath_open(rootfd, YAML_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, err);
   if (etc < 0)
     return berr_wrap(err, "bottle %s: the sidecar's %s", b->owner, YAML_DIR);
-  unlinkat(etc, YAML_TEMP, 0);
-  cleanup_close int fd =
-      openat(etc, YAML_TEMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return berr(err, errno, "bottle %s: create %s/%s in the sidecar's root", b->owner, YAML_DIR,
-                YAML_TEMP);
-  size_t done = 0;
-  while (done < len) {
-    ssize_t w = write(fd, yaml + done, len - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      break;
-    done += (size_t)w;
-  }
-  if (done < len || fchown(fd, SIDECAR_UID, SIDECAR_GID) < 0 || fchmod(fd, 0600) < 0 ||
-      renameat(etc, YAML_TEMP, etc, YAML_NAME) < 0) {
-    int e = errno;
-    unlinkat(etc, YAML_TEMP, 0);
-    return berr(err, e, "bottle %s: replace %s in the sidecar's root", b->owner,
+  if (write_file_atomic_owned_at(etc, YAML_NAME, yaml, len, 0600, SIDECAR_UID, SIDECAR_GID) < 0)
+    return berr(err, errno, "bottle %s: replace %s in the sidecar's root", b->owner,
                 CFG_PIPELOCK_CONFIG_PATH);
-  }
   return 0;
 }
 

@@ -125,6 +125,12 @@ int write_all(int fd, const void *buf, size_t len)
 
 int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode)
 {
+  return write_file_atomic_owned_at(dirfd, name, data, len, mode, (uid_t)-1, (gid_t)-1);
+}
+
+int write_file_atomic_owned_at(int dirfd, const char *name, const char *data, size_t len,
+                               mode_t mode, uid_t uid, gid_t gid)
+{
   char tmp[PATH_MAX];
   const char *slash = strrchr(name, '/');
   if (slash)
@@ -135,7 +141,8 @@ int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t l
   int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
     return -1;
-  if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0) {
+  if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
+      ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)) {
     int e = errno;
     close(fd);
     unlinkat(dirfd, tmp, 0);

@@ -20,6 +20,9 @@ char *read_file_at(int dirfd, const char *path, size_t *len);
 char *read_fd_all(int fd, size_t *len);
 /* Writes dir/.name.tmp then renames it over dir/name. */
 int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+/* The same, the file owned by uid:gid (-1: unchanged) before it replaces name. */
+int write_file_atomic_owned_at(int dirfd, const char *name, const char *data, size_t len,
+                               mode_t mode, uid_t uid, gid_t gid);
 /* Writes the whole buffer to a file path (O_WRONLY|O_TRUNC, no create). */
 int write_file_path(const char *path, const char *data);
 int write_all(int fd, const void *buf, size_t len);
