@@ -131,44 +131,6 @@ void nn_bypass_rules(char *out, size_t len, const char *i)
            i, i, i, i, i);
 }
 
-int netns_bypass_counts(const struct netns_topology *t,
-                        unsigned long long counts[NETNS_BYPASS_KINDS], bottle_error_t *err)
-{
-  const char *hash = t->sidecar_ifname + 4;
-  if (strncmp(t->sidecar_ifname, "btla", 4) != 0 || strlen(hash) != NN_HASH_LEN)
-    return berr(err, EINVAL, "bypass counts: bottle's link %s has no hash", t->sidecar_ifname);
-  if (nn_lib_load(NN_LIB_NFT, err) < 0)
-    return -1;
-  int nsfd = nn_netns_open(t->sidecar_netns, err);
-  if (nsfd < 0)
-    return -1;
-  struct nft n;
-  int rc = nft_open(&n, nsfd, err);
-  close(nsfd);
-  if (rc < 0)
-    return -1;
-  char cmd[96];
-  snprintf(cmd, sizeof(cmd), "list counters table inet bottle_%s\n", hash);
-  rc = nft_do(&n, cmd, false, err);
-  for (int k = 0; k < NETNS_BYPASS_KINDS; k++)
-    counts[k] = 0;
-  if (rc == 0) {
-    /* "counter bypass_<kind> {", then "packets N bytes M" */
-    const char *o = nft_ctx_get_output_buffer(n.ctx);
-    for (int k = 0; k < NETNS_BYPASS_KINDS; k++) {
-      char name[48];
-      snprintf(name, sizeof(name), "counter bypass_%s {", netns_bypass_kinds[k]);
-      const char *at = o ? strstr(o, name) : NULL;
-      if (at == NULL || sscanf(at + strlen(name), " packets %llu", &counts[k]) != 1) {
-        rc = berr(err, EPROTO, "bypass counts: table inet bottle_%s has no counter %s", hash, name);
-        break;
-      }
-    }
-  }
-  nft_close(&n, false);
-  return rc < 0 ? -1 : 0;
-}
-
 void nn_proxyless_rules(const struct netns_topology *t, char *accepts, size_t alen, char *chain,
                         size_t clen)
 {
