@@ -15,6 +15,7 @@ int bottle_create(const struct globals *g, struct create_opts *o,
  * loaded, as after a crash mid-create: then whatever is left of its state dir), then what its
  * bottle made beside it (sidecar, network, overlay, <root>/.bottle/<id>). Frees c. The first
  * error is returned; the bottle is not touched when the container could not be removed. */
-int bottle_delete(const struct globals *g, const char *id, struct container *c, bottle_error_t *err);
+int bottle_delete(const struct globals *g, const char *id, struct container *c,
+                  bottle_error_t *err);
 
 #endif

@@ -1,3 +1,4 @@
+#include "runtime/container/container.h"
 #include "runtime/bottle/bypass.h"
 
 #include "netns/netns.h"

@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "runtime/lib/error.h"
-#include "runtime/container/state.h"
+#include "runtime/container/container.h"
 
 /* {"tcp": N, "udp": N, "dns": N, "icmp": N, "other": N}, packets refused so far; NULL with err
  * when c is not bottled or its bottle's counters cannot be read (gone, or not root). */

@@ -1,3 +1,4 @@
+#include "runtime/container/container.h"
 #include "runtime/bottle/start_gate.h"
 
 #include <time.h>

@@ -5,7 +5,7 @@
 #define BOTTLE_START_GATE_H
 
 #include "runtime/lib/error.h"
-#include "runtime/container/state.h"
+#include "runtime/container/container.h"
 
 /* 0 when c is plain or every invariant holds; else one line "start gate: <invariant>: ...",
  * and the container stays created (delete removes it). */

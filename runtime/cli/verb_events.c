@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/container/container.h"
 #include "runtime/bottle/bypass.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/container/state.h"

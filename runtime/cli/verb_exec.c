@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/container/state.h"
 #include "runtime/bottle/bottled.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/container/exec.h"

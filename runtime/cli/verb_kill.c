@@ -1,5 +1,6 @@
 #include <signal.h>
 
+#include "runtime/container/state.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/verbs.h"
 

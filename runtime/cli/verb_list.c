@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/container/container.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"
 #include "runtime/container/state.h"

@@ -1,3 +1,4 @@
+#include "runtime/container/container.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/container/state.h"
 #include "runtime/cli/verbs.h"

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/container/container.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/container/state.h"
 #include "runtime/bottle/bottle.h"
 #include "runtime/bottle/start_gate.h"
 #include "runtime/lib/cleanup.h"

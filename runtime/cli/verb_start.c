@@ -1,3 +1,4 @@
+#include "runtime/container/state.h"
 #include "runtime/bottle/start_gate.h"
 #include "runtime/container/container.h"
 #include "runtime/cli/verbs.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/container/container.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/log.h"

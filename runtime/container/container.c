@@ -1,3 +1,4 @@
+#include "runtime/container/state.h"
 #include "runtime/container/container.h"
 
 #include <errno.h>

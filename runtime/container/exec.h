@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <cJSON.h>
 #include "runtime/lib/error.h"
-#include "runtime/container/state.h"
+#include "runtime/container/container.h"
 
 struct exec_opts {
   const cJSON *process; /* complete OCI process object */

@@ -7,32 +7,12 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-#include <cJSON.h>
 #include "runtime/lib/error.h"
 
 #define STATE_FILE "bottle.json"
 #define EXEC_FIFO "exec.fifo"
 
-enum status { STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED };
-
-struct cgroup;
-
-struct container {
-  char *id;
-  char *dir;                     /* <root>/<id> */
-  int dirfd;                     /* O_DIRECTORY, carries the flock when locked */
-  pid_t pid;                     /* host pid of the init */
-  unsigned long long start_time; /* /proc/<pid>/stat field 22 */
-  char *bundle;
-  char *rootfs;
-  char *created; /* RFC 3339 */
-  cJSON *config; /* the config.json it was created from (resources kept merged) */
-  struct cgroup *cgroup;
-  bool private_pidns; /* a new pid namespace (not joined by path) */
-  uid_t owner;
-  bool egress_hardening; /* exec'd processes get the egress seccomp hardening too */
-  cJSON *bottle; /* bottled containers (runtime/bottle/bottled.c): their record; NULL if plain */
-};
+struct container;
 
 /* runc's id rule: ^[\w+-\.]+$ and not "." or "..". The id names the state directory under
  * --root, so the rule lives with the state that relies on it. */
@@ -50,14 +30,5 @@ int state_save(const struct container *c, bottle_error_t *err);
 /* rm -rf <root>/<id>. */
 int state_remove(struct container *c, bottle_error_t *err);
 int state_remove_path(const char *root, const char *id);
-void container_free(struct container *c);
-
-enum status container_status(const struct container *c);
-const char *status_name(enum status s);
-/* The OCI state object as runc prints it. */
-cJSON *container_state_json(const struct container *c, enum status s, const char *owner);
-
-/* The init is alive and still the same process. */
-bool container_init_alive(const struct container *c);
 
 #endif
