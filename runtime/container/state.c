@@ -17,7 +17,8 @@
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/util.h"
 
-int state_root_prepare(const char *root, bottle_error_t *err)
+/* mkdir -p root at 0700. */
+static int state_root_prepare(const char *root, bottle_error_t *err)
 {
   if (mkdir_p(root, 0700) < 0)
     return berr(err, errno, "create state root %s", root);

@@ -17,8 +17,6 @@ struct container;
 /* runc's id rule: ^[\w+-\.]+$ and not "." or "..". The id names the state directory under
  * --root, so the rule lives with the state that relies on it. */
 bool state_valid_id(const char *id);
-/* mkdir -p root at 0700. */
-int state_root_prepare(const char *root, bottle_error_t *err);
 /* Creates and locks <root>/<id>; "container with given ID already exists". */
 int state_create(const char *root, const char *id, struct container **out, bottle_error_t *err);
 /* Loads <root>/<id>; lock=true takes the container's exclusive flock first.
