@@ -63,17 +63,17 @@ static void argv_cleanup(char ***a)
   cfg_argv_free(*a);
 }
 
-static char *side_dir(const struct globals *g, const char *id)
+static char *side_dir(const struct bottle_context *ctx, const char *id)
 {
-  return xasprintf("%s/" BOTTLED_DIR "/%s", g->root, id);
+  return xasprintf("%s/" BOTTLED_DIR "/%s", ctx->base.state_root, id);
 }
 
 /* A short name for netns/ (links, records): unique per (root, id), so two engines
  * that happen to use the same id under different roots do not collide. */
-static void netns_name(const struct globals *g, const char *id, char out[17])
+static void netns_name(const struct bottle_context *ctx, const char *id, char out[17])
 {
   uint64_t h = 1469598103934665603ULL;
-  for (const char *s = g->root; *s; s++)
+  for (const char *s = ctx->base.state_root; *s; s++)
     h = (h ^ (unsigned char)*s) * 1099511628211ULL;
   h = (h ^ '/') * 1099511628211ULL;
   for (const char *s = id; *s; s++)
@@ -228,7 +228,7 @@ static int write_record(const char *dir, const cJSON *rec, bottle_error_t *err)
 
 /* Creates the sidecar container with its stdio on the log file (create_opts.stdio): it must
  * never hold the caller's pipes (a shim waits for them to close). */
-static int create_sidecar(const struct globals *g, const char *dir, cJSON *spec,
+static int create_sidecar(const struct bottle_context *ctx, const char *dir, cJSON *spec,
                           struct container **out, bottle_error_t *err)
 {
   cleanup_free char *state_root = xasprintf("%s/state", dir);
@@ -240,15 +240,15 @@ static int create_sidecar(const struct globals *g, const char *dir, cJSON *spec,
   if (logfd < 0 || nullfd < 0)
     return berr(err, errno, "open %s", log);
   int stdio[3] = {nullfd, logfd, logfd};
-  struct globals sg = *g;
-  sg.root = state_root;
+  struct container_context sc = ctx->base;
+  sc.state_root = state_root;
   struct create_opts so = {.id = SIDECAR_ID,
                            .bundle = dir,
                            .config = spec,
                            .egress_hardening = true,
-                           .die_with_caller = g->bottled != NULL,
+                           .die_with_caller = ctx->overrides != NULL,
                            .stdio = stdio};
-  int r = container_create(&sg, &so, out, err);
+  int r = container_create(&sc, &so, out, err);
   return r;
 }
 
@@ -282,7 +282,7 @@ static void print_plan(const struct create_opts *o, const struct bottle_policy *
 }
 
 struct build {
-  const struct globals *g;
+  const struct bottle_context *ctx;
   struct create_opts *o;
   cJSON *config;
   const struct bottle_config *cfg;
@@ -438,7 +438,7 @@ static int make_sidecar(const struct build *b, const char *rootfs,
       .pids_limit = r->pids,
       .egress_helper = helper,
   };
-  if (create_sidecar(b->g, b->dir, sidecar_spec(&in), sidecar, err) < 0)
+  if (create_sidecar(b->ctx, b->dir, sidecar_spec(&in), sidecar, err) < 0)
     return berr_wrap(err, "sidecar");
   return 0;
 }
@@ -481,7 +481,7 @@ static int make_agent(struct build *b, const struct netns_topology *topo, struct
     return berr_wrap(err, "network");
   b->o->config = take_ptr(b->config);
   b->o->egress_hardening = true;
-  if (container_create(b->g, b->o, agent, err) < 0)
+  if (container_create(&b->ctx->base, b->o, agent, err) < 0)
     return -1;
   if (hooked && netns_check_agent(topo, &eth, err) < 0)
     return berr_wrap(err, "network");
@@ -540,7 +540,7 @@ static void undo_record(struct build *b, struct build_run *r)
 {
   (void)r;
   bottle_error_t e = {0};
-  if (bottled_destroy(b->g, b->o->id, &e) < 0) {
+  if (bottled_destroy(b->ctx, b->o->id, &e) < 0) {
     log_msg(LOG_WARNING, "cleanup after failed create: %s", e.msg);
   }
 }
@@ -680,7 +680,7 @@ static int create_bottled(struct build *b, struct container **out, bottle_error_
  * container:X): the agent's refusals and hardening with the bottle's proxy env, in the bottle's
  * own bind mount of its agent netns; no sidecar, no link. Its record names the bottle ("pod"), so
  * the start gate, exec, state and logs find the bottle, and its delete leaves the bottle alone. */
-int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
+int bottled_join(const struct bottle_context *ctx, struct create_opts *o, cJSON *config,
                  const struct bottle_config *cfg, const struct pod_join *j, struct container **out,
                  bottle_error_t *err)
 {
@@ -692,7 +692,7 @@ int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
   if (agent_netns == NULL || name == NULL || penv == NULL)
     return berr(err, 0, "bottle %s: its record names no agent netns or proxy env", j->bottle);
   __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
-  cleanup_free char *pod_ns_dir = pod_creator_ns_dir(g, j->bottle);
+  cleanup_free char *pod_ns_dir = pod_creator_ns_dir(ctx, j->bottle);
   if (agent_check_sysctls(config, err) < 0 ||
       agent_check_privileges(config, cfg, &granted, err) < 0 ||
       agent_check_mounts(config, cfg, &granted, err) < 0 ||
@@ -728,7 +728,7 @@ int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
   o->config = take_ptr(config_owner);
   o->egress_hardening = true;
   struct container *c = NULL;
-  if (container_create(g, o, &c, err) < 0)
+  if (container_create(&ctx->base, o, &c, err) < 0)
     return -1;
   c->bottle = take_ptr(member_owner);
   if ((hooked && netns_check_agent(&topo, &eth, err) < 0 && berr_wrap(err, "network") < 0) ||
@@ -741,13 +741,13 @@ int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
   return 0;
 }
 
-int bottled_create_new(const struct globals *g, struct create_opts *o,
-                       const struct bottled_overrides *ov, cJSON *config,
+int bottled_create_new(const struct bottle_context *ctx, struct create_opts *o, cJSON *config,
                        const struct bottle_config *cfg, const struct bottle_policy *pol,
                        struct container **out, bottle_error_t *err)
 {
   cleanup_cjson cJSON *config_owner = config;
-  struct build b = {.g = g, .o = o, .config = config, .cfg = cfg, .pol = pol};
+  const struct bottled_overrides *ov = ctx->overrides;
+  struct build b = {.ctx = ctx, .o = o, .config = config, .cfg = cfg, .pol = pol};
   __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
   if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0 ||
       agent_check_sysctls(config, err) < 0 ||
@@ -776,8 +776,8 @@ int bottled_create_new(const struct globals *g, struct create_opts *o,
                 "or set \"mode\": \"plain\"",
                 cfg->source);
 
-  b.dir = side_dir(g, o->id);
-  netns_name(g, o->id, b.name);
+  b.dir = side_dir(ctx, o->id);
+  netns_name(ctx, o->id, b.name);
   struct stat st;
   if (stat(b.dir, &st) == 0) {
     int r = berr(err, 0, "container with given ID already exists (leftover %s: run delete --force)",
@@ -812,15 +812,15 @@ static void teardown_finish(const void *arg)
   netns_teardown_finish(job->left);
 }
 
-int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err)
+int bottled_destroy(const struct bottle_context *ctx, const char *id, bottle_error_t *err)
 {
-  cleanup_free char *dir = side_dir(g, id);
+  cleanup_free char *dir = side_dir(ctx, id);
   struct stat st;
   if (stat(dir, &st) < 0)
     return 0;
   int rc = 0;
   char name[17];
-  netns_name(g, id, name);
+  netns_name(ctx, id, name);
   /* The network goes in a child alongside the sidecar's stop (every sidecar netns is reached
    * through a path that outlives the sidecar: our bind mount or the engine's). */
   struct netns_child net = NETNS_CHILD_NONE;
@@ -848,7 +848,7 @@ int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err
   if (rc == 0 && rm_rf(dir) < 0 && errno != ENOENT)
     rc = berr(err, errno, "remove %s", dir);
   /* the parent .bottle dir goes when it is empty */
-  cleanup_free char *parent = xasprintf("%s/" BOTTLED_DIR, g->root);
+  cleanup_free char *parent = xasprintf("%s/" BOTTLED_DIR, ctx->base.state_root);
   rmdir(parent);
   return rc;
 }
@@ -867,11 +867,11 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process)
 
 /* The bottle that id is part of: its own, or, for a container that joined one (pod.h), that
  * one's (its creator's id). malloc'd. */
-static char *bottle_of(const struct globals *g, const char *id)
+static char *bottle_of(const struct bottle_context *ctx, const char *id)
 {
   struct container *c = NULL;
   bottle_error_t e = {0};
-  if (state_load(g->root, id, false, &c, &e) < 0) {
+  if (state_load(ctx->base.state_root, id, false, &c, &e) < 0) {
     berr_clear(&e);
     return xstrdup(id);
   }
@@ -880,10 +880,10 @@ static char *bottle_of(const struct globals *g, const char *id)
   return owner;
 }
 
-const char *bottled_sidecar_status(const struct globals *g, const char *id)
+const char *bottled_sidecar_status(const struct bottle_context *ctx, const char *id)
 {
-  cleanup_free char *owner = bottle_of(g, id);
-  cleanup_free char *dir = side_dir(g, owner);
+  cleanup_free char *owner = bottle_of(ctx, id);
+  cleanup_free char *dir = side_dir(ctx, owner);
   struct container *sidecar = NULL;
   bottle_error_t e = {0};
   if (load_sidecar(dir, &sidecar, &e) < 0) {
@@ -895,8 +895,8 @@ const char *bottled_sidecar_status(const struct globals *g, const char *id)
   return alive ? "running" : "stopped";
 }
 
-char *bottled_log_path(const struct globals *g, const char *id)
+char *bottled_log_path(const struct bottle_context *ctx, const char *id)
 {
-  cleanup_free char *owner = bottle_of(g, id);
-  return xasprintf("%s/" BOTTLED_DIR "/%s/sidecar.log", g->root, owner);
+  cleanup_free char *owner = bottle_of(ctx, id);
+  return xasprintf("%s/" BOTTLED_DIR "/%s/sidecar.log", ctx->base.state_root, owner);
 }

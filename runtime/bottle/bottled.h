@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 #include <cJSON.h>
-#include "runtime/container/globals.h"
+#include "runtime/bottle/context.h"
 #include "runtime/container/container.h"
 #include "runtime/lib/error.h"
 
@@ -34,18 +34,17 @@ struct bottled_overrides {
 struct bottle_config;
 struct bottle_policy;
 struct pod_join;
-int bottled_create_new(const struct globals *g, struct create_opts *o,
-                       const struct bottled_overrides *ov, cJSON *config,
+int bottled_create_new(const struct bottle_context *ctx, struct create_opts *o, cJSON *config,
                        const struct bottle_config *cfg, const struct bottle_policy *pol,
                        struct container **out, bottle_error_t *err);
-int bottled_join(const struct globals *g, struct create_opts *o, cJSON *config,
+int bottled_join(const struct bottle_context *ctx, struct create_opts *o, cJSON *config,
                  const struct bottle_config *cfg, const struct pod_join *j, struct container **out,
                  bottle_error_t *err);
 
 /* The bottle's part of a delete (bottle_delete, runtime/bottle/bottle.h, calls it after the
  * container's): removes the sidecar, the topology, the overlay and <root>/.bottle/<id>.
  * Idempotent; a container that was never bottled has nothing to remove. */
-int bottled_destroy(const struct globals *g, const char *id, bottle_error_t *err);
+int bottled_destroy(const struct bottle_context *ctx, const char *id, bottle_error_t *err);
 
 /* exec into a bottled container: the process gets the proxy environment and loses
  * CAP_NET_RAW/CAP_NET_ADMIN, like the agent. No-op for a plain container. */
@@ -53,10 +52,10 @@ void bottled_adjust_exec_process(const struct container *c, cJSON *process);
 
 /* "running", "stopped" or NULL (plain): whether the sidecar still runs (for a container that
  * joined a bottle, that bottle's). */
-const char *bottled_sidecar_status(const struct globals *g, const char *id);
+const char *bottled_sidecar_status(const struct bottle_context *ctx, const char *id);
 
 /* The sidecar's log path for `bottle logs` (for a container that joined a bottle, that
  * bottle's). */
-char *bottled_log_path(const struct globals *g, const char *id);
+char *bottled_log_path(const struct bottle_context *ctx, const char *id);
 
 #endif

@@ -47,11 +47,11 @@ static void live_bottle_free(struct live_bottle *b)
   cJSON_Delete(b->record);
 }
 
-static int open_bottle(const struct globals *g, const char *id, struct live_bottle *b,
+static int open_bottle(const struct bottle_context *ctx, const char *id, struct live_bottle *b,
                        bottle_error_t *err)
 {
   struct container *c = NULL;
-  if (state_load(g->root, id, false, &c, err) < 0)
+  if (state_load(ctx->base.state_root, id, false, &c, err) < 0)
     return -1;
   if (c->bottle == NULL) {
     container_free(c);
@@ -62,7 +62,7 @@ static int open_bottle(const struct globals *g, const char *id, struct live_bott
   }
   b->owner = xstrdup(json_str(c->bottle, "pod", id));
   container_free(c);
-  b->dir = xasprintf("%s/" BOTTLED_DIR "/%s", g->root, b->owner);
+  b->dir = xasprintf("%s/" BOTTLED_DIR "/%s", ctx->base.state_root, b->owner);
   b->dirfd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (b->dirfd < 0)
     return berr(err, errno, "bottle %s: open %s", b->owner, b->dir);
@@ -92,11 +92,12 @@ static int load_policy(const struct live_bottle *b, struct bottle_policy **pol, 
   return 0;
 }
 
-int live_policy_show(const struct globals *g, const char *id, FILE *out, bottle_error_t *err)
+int live_policy_show(const struct bottle_context *ctx, const char *id, FILE *out,
+                     bottle_error_t *err)
 {
   __attribute__((cleanup(live_bottle_free))) struct live_bottle b = {.dirfd = -1};
   __attribute__((cleanup(pol_cleanup))) struct bottle_policy *pol = NULL;
-  if (open_bottle(g, id, &b, err) < 0 || load_policy(&b, &pol, err) < 0)
+  if (open_bottle(ctx, id, &b, err) < 0 || load_policy(&b, &pol, err) < 0)
     return -1;
   if (strcmp(b.owner, id) != 0)
     fprintf(out, "%s is in the bottle of %s\n", id, b.owner);
@@ -213,12 +214,12 @@ static int commit(const struct live_bottle *b, const struct bottle_policy *pol, 
   return -1;
 }
 
-int live_policy_change(const struct globals *g, const char *id,
+int live_policy_change(const struct bottle_context *ctx, const char *id,
                        const struct live_policy_change *changes, size_t n, bottle_error_t *err)
 {
   __attribute__((cleanup(live_bottle_free))) struct live_bottle b = {.dirfd = -1};
   __attribute__((cleanup(pol_cleanup))) struct bottle_policy *pol = NULL;
-  if (open_bottle(g, id, &b, err) < 0)
+  if (open_bottle(ctx, id, &b, err) < 0)
     return -1;
   /* one change at a time per bottle: each reads the policy the last one wrote */
   if (flock(b.dirfd, LOCK_EX) < 0)

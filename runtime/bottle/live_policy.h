@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "runtime/container/globals.h"
+#include "runtime/bottle/context.h"
 #include "runtime/lib/error.h"
 
 struct live_policy_change {
@@ -19,11 +19,12 @@ struct live_policy_change {
 
 /* Prints id's allowlist, one host a line with its origins. id may be a pod member: its pod's
  * bottle is shown. */
-int live_policy_show(const struct globals *g, const char *id, FILE *out, bottle_error_t *err);
+int live_policy_show(const struct bottle_context *ctx, const char *id, FILE *out,
+                     bottle_error_t *err);
 
 /* Applies the changes in order, all or none: a host that does not validate, a deny of a host not
  * listed, a deny of the last host, a plain container or a stopped sidecar change nothing. */
-int live_policy_change(const struct globals *g, const char *id,
+int live_policy_change(const struct bottle_context *ctx, const char *id,
                        const struct live_policy_change *changes, size_t n, bottle_error_t *err);
 
 #endif

@@ -59,9 +59,10 @@ static int read_claim(const cJSON *config, struct pod_claim *c, bottle_error_t *
   return 0;
 }
 
-static cJSON *load_record(const struct globals *g, const char *id)
+static cJSON *load_record(const struct bottle_context *ctx, const char *id)
 {
-  cleanup_free char *path = xasprintf("%s/" BOTTLED_DIR "/%s/record.json", g->root, id);
+  cleanup_free char *path =
+      xasprintf("%s/" BOTTLED_DIR "/%s/record.json", ctx->base.state_root, id);
   cleanup_free char *text = read_file_at(AT_FDCWD, path, NULL);
   return text ? cJSON_Parse(text) : NULL;
 }
@@ -74,10 +75,11 @@ static bool is_agent_netns(const cJSON *record, const struct stat *st)
   return agent != NULL && stat_same_file(st, agent);
 }
 
-/* The bottle under g->root whose agent netns is st, with its record; NULL when none. */
-static char *find_bottle(const struct globals *g, const struct stat *st, cJSON **record)
+/* The bottle under ctx->base.state_root whose agent netns is st, with its record; NULL when none.
+ */
+static char *find_bottle(const struct bottle_context *ctx, const struct stat *st, cJSON **record)
 {
-  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->root);
+  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, ctx->base.state_root);
   DIR *d = opendir(dir);
   if (d == NULL)
     return NULL;
@@ -86,7 +88,7 @@ static char *find_bottle(const struct globals *g, const struct stat *st, cJSON *
   while (found == NULL && (e = readdir(d)) != NULL) {
     if (!state_valid_id(e->d_name))
       continue;
-    cJSON *rec = load_record(g, e->d_name);
+    cJSON *rec = load_record(ctx, e->d_name);
     if (is_agent_netns(rec, st)) {
       found = xstrdup(e->d_name);
       *record = rec;
@@ -109,11 +111,11 @@ void pod_join_free(struct pod_join *j)
 
 /* The pid of id's init while it runs, with its state's bottle record (NULL: plain); 0 when id
  * has no state or no running init. */
-static pid_t running_init(const struct globals *g, const char *id, bool *bottled)
+static pid_t running_init(const struct bottle_context *ctx, const char *id, bool *bottled)
 {
   struct container *c = NULL;
   bottle_error_t e = {0};
-  if (state_load(g->root, id, false, &c, &e) < 0) {
+  if (state_load(ctx->base.state_root, id, false, &c, &e) < 0) {
     berr_clear(&e);
     return 0;
   }
@@ -123,7 +125,7 @@ static pid_t running_init(const struct globals *g, const char *id, bool *bottled
   return pid;
 }
 
-int pod_find_join(const struct globals *g, const cJSON *config, struct pod_join *j,
+int pod_find_join(const struct bottle_context *ctx, const cJSON *config, struct pod_join *j,
                   bottle_error_t *err)
 {
   *j = (struct pod_join){0};
@@ -143,7 +145,7 @@ int pod_find_join(const struct globals *g, const cJSON *config, struct pod_join 
       return berr(err, errno, "linux.namespaces: network path %s", path);
   }
   cJSON *rec = NULL;
-  cleanup_free char *found = have_ns ? find_bottle(g, &st, &rec) : NULL;
+  cleanup_free char *found = have_ns ? find_bottle(ctx, &st, &rec) : NULL;
   cleanup_cjson cJSON *found_rec = rec;
 
   if (claim.role == ROLE_SANDBOX) {
@@ -163,7 +165,7 @@ int pod_find_join(const struct globals *g, const cJSON *config, struct pod_join 
     return 0;
   }
   j->sandbox_id = xstrdup(claim.sandbox_id);
-  cleanup_cjson cJSON *pod_rec = load_record(g, claim.sandbox_id);
+  cleanup_cjson cJSON *pod_rec = load_record(ctx, claim.sandbox_id);
   if (found != NULL && strcmp(found, claim.sandbox_id) != 0)
     return berr(err, 0,
                 "linux.namespaces: network path %s is the agent netns of bottle %s, not of pod %s "
@@ -183,7 +185,7 @@ int pod_find_join(const struct globals *g, const cJSON *config, struct pod_join 
    * plain container says nothing about a network path elsewhere (the host's, say), which
    * today's create judges. */
   bool bottled = false;
-  pid_t sandbox = running_init(g, claim.sandbox_id, &bottled);
+  pid_t sandbox = running_init(ctx, claim.sandbox_id, &bottled);
   cleanup_free char *sandbox_net = sandbox > 0 ? xasprintf("/proc/%d/ns/net", (int)sandbox) : NULL;
   if (sandbox > 0 && !bottled && have_ns && stat_same_file(&st, sandbox_net))
     j->plain_pod = xstrdup(claim.sandbox_id);
@@ -231,8 +233,8 @@ int pod_check_policy(const struct pod_join *j, const cJSON *config, const struct
     return berr(err, 0,
                 "%s: asks for mode %s in pod %s, which is %s (its sandbox's annotations decide); "
                 "drop the container's own bottle.mode",
-                pol->mode_source, bottled ? "bottled" : "plain", pod,
-                pod_bottled ? "bottled" : "plain");
+                pol->mode_source, cfg_mode_name(pol->mode), pod,
+                cfg_mode_name(pod_bottled ? BOTTLE_MODE_BOTTLED : BOTTLE_MODE_PLAIN));
   if (!pod_bottled)
     return 0;
   unsigned port = (unsigned)json_int(j->record, "proxy_port", 0);
@@ -248,16 +250,16 @@ int pod_check_policy(const struct pod_join *j, const cJSON *config, const struct
   return 0;
 }
 
-char *pod_creator_ns_dir(const struct globals *g, const char *bottle)
+char *pod_creator_ns_dir(const struct bottle_context *ctx, const char *bottle)
 {
   bool bottled = false;
-  pid_t pid = running_init(g, bottle, &bottled);
+  pid_t pid = running_init(ctx, bottle, &bottled);
   return pid > 0 && bottled ? xasprintf("/proc/%d/ns", (int)pid) : NULL;
 }
 
-bool pod_has_running_members(const struct globals *g, const char *bottle)
+bool pod_has_running_members(const struct bottle_context *ctx, const char *bottle)
 {
-  DIR *d = opendir(g->root);
+  DIR *d = opendir(ctx->base.state_root);
   if (d == NULL)
     return false;
   bool running = false;
@@ -267,7 +269,7 @@ bool pod_has_running_members(const struct globals *g, const char *bottle)
       continue;
     struct container *c = NULL;
     bottle_error_t err = {0};
-    if (state_load(g->root, e->d_name, false, &c, &err) < 0) {
+    if (state_load(ctx->base.state_root, e->d_name, false, &c, &err) < 0) {
       berr_clear(&err);
       continue;
     }

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <cJSON.h>
 #include "config/policy.h"
-#include "runtime/container/globals.h"
+#include "runtime/bottle/context.h"
 #include "runtime/lib/error.h"
 
 struct pod_join {
@@ -30,7 +30,7 @@ void pod_join_free(struct pod_join *j);
  * Refuses (one line) a pod sandbox that names a bottle's agent netns, an app container whose
  * network path is not the agent netns of the pod its annotation names (or names another
  * bottle's), and an app container of a bottled pod with a network of its own. */
-int pod_find_join(const struct globals *g, const cJSON *config, struct pod_join *j,
+int pod_find_join(const struct bottle_context *ctx, const cJSON *config, struct pod_join *j,
                   bottle_error_t *err);
 
 /* The member's policy against its pod's: a member that carries no bottle.* annotation and no
@@ -45,10 +45,10 @@ char *pod_policy_fingerprint(const struct bottle_policy *pol, unsigned port);
 /* The namespaces of the bottle's creator (/proc/<its init>/ns, malloc'd) while its init runs,
  * else NULL: the ones a member may join besides the network's (a pod's ipc and uts, and its pid
  * namespace with shareProcessNamespace). */
-char *pod_creator_ns_dir(const struct globals *g, const char *bottle);
+char *pod_creator_ns_dir(const struct bottle_context *ctx, const char *bottle);
 
 /* Whether a container of bottle (other than the bottle's creator) is running, by the members'
- * state under g->root. */
-bool pod_has_running_members(const struct globals *g, const char *bottle);
+ * state under ctx->base.state_root. */
+bool pod_has_running_members(const struct bottle_context *ctx, const char *bottle);
 
 #endif

@@ -69,7 +69,7 @@ int bottle_run_main(int argc, char **argv)
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  struct globals g = {.log_format = "text", .progname = "bottle-run"};
+  struct globals g = {.log_format = "text"};
   struct bottled_overrides ov = {.print_plan = true};
   cleanup_free char **allow = calloc((size_t)argc + 1, sizeof(char *));
   size_t nallow = 0;
@@ -85,7 +85,7 @@ int bottle_run_main(int argc, char **argv)
       allow[nallow++] = optarg;
       break;
     case OPT_CONFIG:
-      g.config_path = optarg;
+      g.ctx.config_path = optarg;
       break;
     case OPT_ROOT:
       root = optarg;
@@ -113,8 +113,8 @@ int bottle_run_main(int argc, char **argv)
     ov.confirm = ask_yes_no;
   log_init_plain("bottle-run"); /* a command people type: plain lines, not runc's log */
   cleanup_free char *root_abs = abs_path(root);
-  g.root = root_abs;
-  g.bottled = &ov;
+  g.ctx.base.state_root = root_abs;
+  g.ctx.overrides = &ov;
   cleanup_free char *bundle = abs_path(argv[optind]);
   cleanup_free char *bundle_config = xasprintf("%s/config.json", bundle);
   if (access(bundle_config, F_OK) < 0) {
@@ -135,7 +135,7 @@ int bottle_run_main(int argc, char **argv)
       berr(&err, errno, "chdir to bundle %s", bundle);
       return verb_fail(&err, NULL, 1);
     }
-    if (bottle_create(&g, &o, &ov, &c, &err) < 0)
+    if (bottle_create(&g.ctx, &o, &c, &err) < 0)
       return verb_fail(&err, NULL, 1);
     container_free(c);
     puts("dry run: nothing was created");
@@ -143,11 +143,14 @@ int bottle_run_main(int argc, char **argv)
   }
   selfexe_ensure_sealed(argv);
   sweep_killed_runs(&g);
-  /* The foreground run of `bottle run`: signals go to the agent, its exit status is ours,
-   * and everything is deleted when it ends. */
-  char *run_argv[] = {"run", "--bundle", bundle, id, NULL};
-  optind = 0;
-  return verb_run(&g, 4, run_argv);
+  /* In the foreground: signals go to the agent, its exit status is ours, and everything is
+   * deleted when it ends. */
+  bottle_error_t err = {0};
+  struct create_opts o = {.id = id, .bundle = bundle};
+  struct bottle_run_opts r = {0};
+  int rc = bottle_run(&g.ctx, &o, &r, &err);
+  /* bottle-run's plain log lines already begin with its name */
+  return rc < 0 ? verb_fail(&err, NULL, 1) : rc;
 }
 
 /* Removes bottle id when its agent state is gone (a crash mid-create, a shim that died
@@ -158,15 +161,15 @@ static int gc_one(const struct globals *g, const char *id, bool stopped_too)
 {
   struct container *c = NULL;
   bottle_error_t err = {0};
-  bool has_state = state_load(g->root, id, true, &c, &err) == 0;
+  bool has_state = container_load(&g->ctx.base, id, true, &c, &err) == 0;
   berr_clear(&err);
   bool stopped = has_state && container_status(c) == STATUS_STOPPED;
   /* A pod's bottle is its network: it stays while a container that joined it runs. */
-  if ((has_state && !(stopped && stopped_too)) || pod_has_running_members(g, id)) {
+  if ((has_state && !(stopped && stopped_too)) || pod_has_running_members(&g->ctx, id)) {
     container_free(c);
     return 0;
   }
-  if (bottle_delete(g, id, has_state ? c : NULL, &err) < 0) {
+  if (bottle_delete(&g->ctx, id, has_state ? c : NULL, &err) < 0) {
     log_msg(LOG_WARNING, "gc %s: %s", id, err.msg);
     return -1;
   }
@@ -188,7 +191,7 @@ static pid_t bottle_run_pid(const char *id)
  * runs is left alone. */
 static void sweep_killed_runs(const struct globals *g)
 {
-  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->root);
+  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->ctx.base.state_root);
   DIR *d = opendir(dir);
   if (d == NULL)
     return;
@@ -209,7 +212,7 @@ static void sweep_killed_runs(const struct globals *g)
 int bottle_gc_main(struct globals *g, int argc, char **argv)
 {
   bool all_stopped = argc > 1 && strcmp(argv[1], "--stopped") == 0;
-  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->root);
+  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->ctx.base.state_root);
   DIR *d = opendir(dir);
   if (d == NULL)
     return 0;

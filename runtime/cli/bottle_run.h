@@ -9,7 +9,7 @@
 
 /* argv as given to the binary invoked as "bottle-run". */
 int bottle_run_main(int argc, char **argv);
-/* argv starts at the verb ("logs" / "gc"); g->root is resolved. */
+/* argv starts at the verb ("logs" / "gc"); g->ctx.base.state_root is resolved. */
 int bottle_logs_main(struct globals *g, int argc, char **argv);
 int bottle_gc_main(struct globals *g, int argc, char **argv);
 

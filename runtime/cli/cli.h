@@ -6,7 +6,16 @@
 
 #include <getopt.h>
 #include <stdbool.h>
-#include "runtime/container/globals.h"
+#include "runtime/bottle/context.h"
+
+/* runc's global flags as main parses them: the log's, which main alone uses, and the context
+ * every verb hands to the library. */
+struct globals {
+  const char *log;
+  const char *log_format;
+  bool debug;
+  struct bottle_context ctx;
+};
 
 /* Rewrites single-dash long options ("-pid-file", "-no-subreaper=true") into
  * their double-dash forms, in place, for the options in longopts, up to the

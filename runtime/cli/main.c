@@ -37,7 +37,8 @@
 
 enum {
   ENTERS_CONTAINER = 1, /* runs code inside container namespaces */
-  SEARCHES_ROOTS = 2,   /* without --root, g->root is NULL: the verb looks in every engine's */
+  SEARCHES_ROOTS =
+      2, /* without --root, g->ctx.base.state_root is NULL: the verb looks in every engine's */
 };
 
 /* One row per verb: its dispatch and its --help. */
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  struct globals g = {.root = NULL, .log_format = "text", .progname = "bottle"};
+  struct globals g = {.log_format = "text"};
   cli_normalize(argc, argv, opts);
   optind = 0;
   opterr = 1;
@@ -191,7 +192,7 @@ int main(int argc, char **argv)
   while ((ch = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
     switch (ch) {
     case OPT_ROOT:
-      g.root = optarg;
+      g.ctx.base.state_root = optarg;
       break;
     case OPT_LOG:
       g.log = optarg;
@@ -203,14 +204,14 @@ int main(int argc, char **argv)
       g.debug = cli_bool(optarg);
       break;
     case OPT_SYSTEMD:
-      g.systemd_cgroup = cli_bool(optarg);
+      g.ctx.base.systemd_cgroup = cli_bool(optarg);
       break;
     case OPT_CGMGR:
       if (strcmp(optarg, "systemd") == 0)
-        g.systemd_cgroup = true;
+        g.ctx.base.systemd_cgroup = true;
       break;
     case OPT_CONFIG:
-      g.config_path = optarg;
+      g.ctx.config_path = optarg;
       break;
     case OPT_CRIU:
     case OPT_ROOTLESS:
@@ -255,11 +256,11 @@ int main(int argc, char **argv)
    * rootless (podman calls `state` without --root, so create and state must
    * agree on this). */
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  cleanup_free char *root = g.root == NULL && (v->flags & SEARCHES_ROOTS) ? NULL
-                            : g.root                                      ? abs_path(g.root)
+  cleanup_free char *root = g.ctx.base.state_root == NULL && (v->flags & SEARCHES_ROOTS) ? NULL
+                            : g.ctx.base.state_root           ? abs_path(g.ctx.base.state_root)
                             : (geteuid() != 0 && xdg && *xdg) ? xasprintf("%s/bottle", xdg)
                                                               : xstrdup("/run/bottle");
-  g.root = root;
+  g.ctx.base.state_root = root;
   if (v->flags & ENTERS_CONTAINER)
     selfexe_ensure_sealed(argv);
   return v->fn(&g, argc - optind, argv + optind);

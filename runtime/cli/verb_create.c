@@ -30,7 +30,7 @@ int verb_create(struct globals *g, int argc, char **argv)
   int rc = 0;
   if (chdir(a.bundle) < 0)
     berr(&err, errno, "chdir to bundle %s", a.bundle);
-  else if (bottle_create(g, &a.o, g->bottled, &c, &err) == 0)
+  else if (bottle_create(&g->ctx, &a.o, &c, &err) == 0)
     container_free(c);
   if (err.set)
     rc = verb_fail(&err, "bottle create failed: ", 1);

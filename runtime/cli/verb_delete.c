@@ -21,11 +21,11 @@ int verb_delete(struct globals *g, int argc, char **argv)
     return 1;
   bottle_error_t err = {0};
   struct container *c = NULL;
-  if (state_load(g->root, id, true, &c, &err) < 0) {
+  if (container_load(&g->ctx.base, id, true, &c, &err) < 0) {
     /* A crash mid-create can leave a directory without a state file, and a
      * bottle's sidecar and network without an agent. */
     bottle_error_t e2 = {0};
-    if (bottle_delete(g, id, NULL, &e2) < 0 && force) {
+    if (bottle_delete(&g->ctx, id, NULL, &e2) < 0 && force) {
       berr_clear(&err);
       return verb_fail(&e2, NULL, 1);
     }
@@ -42,5 +42,5 @@ int verb_delete(struct globals *g, int argc, char **argv)
     container_free(c);
     return verb_fail(&err, NULL, 1);
   }
-  return bottle_delete(g, id, c, &err) < 0 ? verb_fail(&err, NULL, 1) : 0;
+  return bottle_delete(&g->ctx, id, c, &err) < 0 ? verb_fail(&err, NULL, 1) : 0;
 }

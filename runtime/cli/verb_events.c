@@ -104,7 +104,7 @@ int verb_events(struct globals *g, int argc, char **argv)
   if (id == NULL)
     return 1;
   struct container *c = NULL;
-  if (state_load(g->root, id, false, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   int rc = 0;
   if (container_status(c) == STATUS_STOPPED || c->cgroup == NULL) {

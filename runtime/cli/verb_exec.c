@@ -178,7 +178,7 @@ int verb_exec(struct globals *g, int argc, char **argv)
   struct container *c = NULL;
   int rc = 255;
   int tty_pair[2] = {-1, -1}; /* before the first goto done, which closes it */
-  if (state_load(g->root, id, false, &c, &err) < 0) {
+  if (container_load(&g->ctx.base, id, false, &c, &err) < 0) {
     rc = verb_fail(&err, "exec failed: ", 255);
     goto done;
   }

@@ -31,7 +31,7 @@ int verb_kill(struct globals *g, int argc, char **argv)
     }
   }
   struct container *c = NULL;
-  if (state_load(g->root, id, false, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   int r = container_kill(c, sig, all, &err);
   container_free(c);

@@ -58,7 +58,7 @@ int verb_list(struct globals *g, int argc, char **argv)
   }
   char **names = NULL;
   size_t n = 0;
-  DIR *d = opendir(g->root);
+  DIR *d = opendir(g->ctx.base.state_root);
   if (d != NULL) {
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -77,7 +77,7 @@ int verb_list(struct globals *g, int argc, char **argv)
   for (size_t i = 0; i < n; i++) {
     struct container *c = NULL;
     bottle_error_t err = {0};
-    if (state_load(g->root, names[i], false, &c, &err) < 0) {
+    if (container_load(&g->ctx.base, names[i], false, &c, &err) < 0) {
       /* Docker shares this root with runc: skip what we cannot read. */
       log_msg(LOG_WARNING, "load container %s: %s", names[i], err.msg);
       continue;

@@ -119,9 +119,10 @@ static void print_line(const char *line, const struct logs_opts *o)
 }
 
 /* A dead proxy writes no last words: say it, so that the reader knows egress is closed. */
-static void note_dead_sidecar(const struct globals *g, const char *id, const struct logs_opts *o)
+static void note_dead_sidecar(const struct bottle_context *ctx, const char *id,
+                              const struct logs_opts *o)
 {
-  const char *sidecar = bottled_sidecar_status(g, id);
+  const char *sidecar = bottled_sidecar_status(ctx, id);
   if (sidecar != NULL && strcmp(sidecar, "stopped") == 0)
     fprintf(o->json ? stderr : stdout,
             "bottle: the sidecar is not running: the agent has no egress (recreate the "
@@ -131,12 +132,13 @@ static void note_dead_sidecar(const struct globals *g, const char *id, const str
 /* Bypass telemetry beside pipelock's blocks: what the agent sent on its link that never reached
  * the proxy, from the bottle's counters (gone once it is deleted; root only). One line per kind
  * seen, or with --json one line with every count. */
-static void print_bypass(const struct globals *g, const char *id, const struct logs_opts *o)
+static void print_bypass(const struct bottle_context *ctx, const char *id,
+                         const struct logs_opts *o)
 {
   struct container *c = NULL;
   bottle_error_t err = {0};
   cleanup_cjson cJSON *counts = NULL;
-  if (state_load(g->root, id, false, &c, &err) == 0) {
+  if (container_load(&ctx->base, id, false, &c, &err) == 0) {
     counts = bypass_counts_json(c, &err);
     container_free(c);
   }
@@ -174,15 +176,15 @@ static bool log_replaced(FILE *f, const char *path)
 
 /* Prints the log; with follow, keeps reading until the bottle is deleted. A line is printed
  * only once complete. */
-static int print_log(const struct globals *g, const char *id, const struct logs_opts *o)
+static int print_log(const struct bottle_context *ctx, const char *id, const struct logs_opts *o)
 {
-  cleanup_free char *path = bottled_log_path(g, id);
+  cleanup_free char *path = bottled_log_path(ctx, id);
   cleanup_fclose FILE *f = fopen(path, "re");
   if (f == NULL) {
     log_fatal("container %s has no sidecar log (%s): %s", id, path, strerror(errno));
     return 1;
   }
-  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR "/%s", g->root, id);
+  cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR "/%s", ctx->base.state_root, id);
   cleanup_free char *line = NULL, *partial = NULL;
   size_t cap = 0;
   bool noted = false;
@@ -223,17 +225,17 @@ static int print_log(const struct globals *g, const char *id, const struct logs_
     }
     if (!noted && idle_ms >= 1000) {
       idle_ms = 0;
-      const char *s = bottled_sidecar_status(g, id);
+      const char *s = bottled_sidecar_status(ctx, id);
       if (s != NULL && strcmp(s, "stopped") == 0) {
-        note_dead_sidecar(g, id, o);
+        note_dead_sidecar(ctx, id, o);
         noted = true;
       }
     }
     sleep_ms(FOLLOW_POLL_MS);
     idle_ms += FOLLOW_POLL_MS;
   }
-  print_bypass(g, id, o);
-  note_dead_sidecar(g, id, o);
+  print_bypass(ctx, id, o);
+  note_dead_sidecar(ctx, id, o);
   return fflush(stdout) == EOF ? 1 : 0;
 }
 
@@ -280,9 +282,9 @@ int verb_logs(struct globals *g, int argc, char **argv)
   }
   cleanup_free char *root = NULL, *id = NULL;
   int rc = 1;
-  if (find_bottled(g->root, query, &root, &id) == 0) {
-    struct globals at = *g;
-    at.root = root;
+  if (find_bottled(g->ctx.base.state_root, query, &root, &id) == 0) {
+    struct bottle_context at = g->ctx;
+    at.base.state_root = root;
     rc = print_log(&at, id, &o);
   }
   return rc;

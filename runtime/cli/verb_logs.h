@@ -4,8 +4,8 @@
 
 #include "runtime/cli/cli.h"
 
-/* argv starts at "logs"; g->root is NULL when --root was not given (then every engine's
- * state root is searched). */
+/* argv starts at "logs"; g->ctx.base.state_root is NULL when --root was not given (then every
+ * engine's state root is searched). */
 int verb_logs(struct globals *g, int argc, char **argv);
 
 #endif

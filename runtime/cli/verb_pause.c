@@ -14,7 +14,7 @@ static int freeze_verb(struct globals *g, int argc, char **argv, const char *ver
     return 1;
   bottle_error_t err = {0};
   struct container *c = NULL;
-  if (state_load(g->root, id, true, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, true, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   enum status s = container_status(c);
   int r = 0;

@@ -33,11 +33,11 @@ int verb_policy(struct globals *g, int argc, char **argv)
     return 1;
   /* Without --root, found the way bottle logs finds it, in whichever engine's root it is. */
   cleanup_free char *root = NULL, *found = NULL;
-  struct globals at = *g;
-  if (g->root == NULL) {
+  struct bottle_context at = g->ctx;
+  if (g->ctx.base.state_root == NULL) {
     if (find_bottled(NULL, id, &root, &found) < 0)
       return 1;
-    at.root = root;
+    at.base.state_root = root;
     id = found;
   }
   bottle_error_t err = {0};

@@ -113,7 +113,7 @@ int verb_ps(struct globals *g, int argc, char **argv)
   const char *id = argv[optind];
   bottle_error_t err = {0};
   struct container *c = NULL;
-  if (state_load(g->root, id, false, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   pid_t *pids = NULL;
   size_t n = 0;

@@ -14,7 +14,7 @@ int verb_start(struct globals *g, int argc, char **argv)
     return 1;
   bottle_error_t err = {0};
   struct container *c = NULL;
-  if (state_load(g->root, id, true, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, true, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   int r = container_start(c, start_gate, &err);
   container_free(c);

@@ -18,7 +18,7 @@ int verb_state(struct globals *g, int argc, char **argv)
     return 1;
   bottle_error_t err = {0};
   struct container *c = NULL;
-  if (state_load(g->root, id, false, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, false, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   cleanup_cjson cJSON *j = container_state_json(c, container_status(c), "");
   /* What the agent tried below the proxy (clients ignore the field too); nothing when the
@@ -29,7 +29,7 @@ int verb_state(struct globals *g, int argc, char **argv)
   berr_clear(&err);
   container_free(c);
   /* A bottled container also says whether its proxy still runs (clients ignore the field). */
-  const char *sidecar = bottled_sidecar_status(g, id);
+  const char *sidecar = bottled_sidecar_status(&g->ctx, id);
   if (sidecar != NULL)
     cJSON_AddStringToObject(j, "sidecar", sidecar);
   char *s = cJSON_Print(j);

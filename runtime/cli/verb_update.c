@@ -257,7 +257,7 @@ int verb_update(struct globals *g, int argc, char **argv)
     log_msg(LOG_WARNING, "kernel memory limits are not supported and are ignored");
 
   struct container *c = NULL;
-  if (state_load(g->root, id, true, &c, &err) < 0)
+  if (container_load(&g->ctx.base, id, true, &c, &err) < 0)
     return verb_fail(&err, NULL, 1);
   int r = 0;
   if (container_status(c) == STATUS_STOPPED)

@@ -356,12 +356,12 @@ static char *resolve_rootfs(const struct create_opts *o, const cJSON *config, bo
 }
 
 /* The spec's filter, and the egress hardening when asked for. */
-static int compile_seccomp(const struct globals *g, const struct create_opts *o,
+static int compile_seccomp(const struct container_context *ctx, const struct create_opts *o,
                            const cJSON *config, struct seccomp_filter **filter, bottle_error_t *err)
 {
   /* Compiling Docker's profile takes libseccomp ~10 ms; the cache under the
    * state root (a dot name, which list skips) serves byte-identical profiles. */
-  cleanup_free char *seccomp_cache = xasprintf("%s/.seccomp-cache", g->root);
+  cleanup_free char *seccomp_cache = xasprintf("%s/.seccomp-cache", ctx->state_root);
   if (seccomp_compile_cached(json_path(config, "linux.seccomp"), seccomp_cache, filter, err) < 0)
     return -1;
   if (o->egress_hardening && seccomp_add_egress_hardening(filter, err) < 0) {
@@ -439,7 +439,7 @@ static int open_namespaces(struct create_run *r, bottle_error_t *err)
 
 /* The cgroup, then a first state file, so that `delete --force` after a crash from here on
  * finds the cgroup to remove (the init pid is still 0: "stopped"). */
-static int create_cgroup_and_state(struct create_run *r, const struct globals *g,
+static int create_cgroup_and_state(struct create_run *r, const struct container_context *ctx,
                                    bottle_error_t *err)
 {
   const struct create_opts *o = r->o;
@@ -447,7 +447,7 @@ static int create_cgroup_and_state(struct create_run *r, const struct globals *g
   c->private_pidns = spec_new_namespace(r->config, "pid");
   c->egress_hardening = o->egress_hardening;
   if (cgroup_create(o->id, json_str(json_path(r->config, "linux"), "cgroupsPath", ""),
-                    g->systemd_cgroup, json_path(r->config, "linux.resources"), &r->cg, err) < 0)
+                    ctx->systemd_cgroup, json_path(r->config, "linux.resources"), &r->cg, err) < 0)
     return -1;
   c->cgroup = r->cg;
   c->bundle = xstrdup(o->bundle);
@@ -634,8 +634,14 @@ static void create_undo(struct create_run *r)
   container_free(r->c);
 }
 
-int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
-                     bottle_error_t *err)
+int container_load(const struct container_context *ctx, const char *id, bool lock,
+                   struct container **out, bottle_error_t *err)
+{
+  return state_load(ctx->state_root, id, lock, out, err);
+}
+
+int container_create(const struct container_context *ctx, const struct create_opts *o,
+                     struct container **out, bottle_error_t *err)
 {
   cJSON *config = o->config;
   if (config == NULL && spec_load(NULL, &config, err) < 0)
@@ -647,10 +653,10 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
   if (rootfs == NULL)
     return -1;
   struct seccomp_filter *filter = NULL;
-  if (compile_seccomp(g, o, config, &filter, err) < 0)
+  if (compile_seccomp(ctx, o, config, &filter, err) < 0)
     return -1;
   struct container *c = NULL;
-  if (state_create(g->root, o->id, &c, err) < 0) {
+  if (state_create(ctx->state_root, o->id, &c, err) < 0) {
     seccomp_filter_free(filter);
     return -1;
   }
@@ -673,7 +679,7 @@ int container_create(const struct globals *g, const struct create_opts *o, struc
     r.ns_fds[i] = r.own_fds[i] = -1;
 
   if (open_channels(&r, err) < 0 || open_namespaces(&r, err) < 0 ||
-      create_cgroup_and_state(&r, g, err) < 0 || clone_init(&r, err) < 0 ||
+      create_cgroup_and_state(&r, ctx, err) < 0 || clone_init(&r, err) < 0 ||
       drive_init(&r, err) < 0 || record_created(&r, &config_owner, err) < 0) {
     create_undo(&r);
     return -1;

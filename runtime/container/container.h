@@ -6,8 +6,16 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include <cJSON.h>
-#include "runtime/container/globals.h"
 #include "runtime/lib/error.h"
+
+/* What the container library is told by whoever drives it, in place of the command line's flags
+ * (crun's libcrun_context_t is the model): where containers keep their state and how their
+ * cgroups are named. The CLI fills one from runc's global flags; a bottle makes one for its
+ * sidecar, whose state lives inside the bottle. */
+struct container_context {
+  const char *state_root; /* absolute: container <id> keeps its state in <state_root>/<id>/ */
+  bool systemd_cgroup;    /* cgroupsPath is systemd's "slice:prefix:name" (--systemd-cgroup) */
+};
 
 enum status { STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED };
 
@@ -61,8 +69,12 @@ struct create_opts {
 };
 
 /* On success the container is `created`, its state saved and locked in *out. */
-int container_create(const struct globals *g, const struct create_opts *o, struct container **out,
-                     bottle_error_t *err);
+int container_create(const struct container_context *ctx, const struct create_opts *o,
+                     struct container **out, bottle_error_t *err);
+/* Loads container id from ctx's state root; lock takes its exclusive flock first. A container
+ * that does not exist gives "container does not exist" (errnum ENOENT). */
+int container_load(const struct container_context *ctx, const char *id, bool lock,
+                   struct container **out, bottle_error_t *err);
 /* A check that may refuse a start: called after the state checks, before the init is released.
  * The bottle's start gate (runtime/bottle/start_gate.h) is one; it lives above this library,
  * so each caller passes it rather than the library calling up into the bottle. */
