@@ -59,6 +59,25 @@ BOTTLE_CREATE_CRASH_AT=5 bt create --bundle "$BT/agent" "$id" >/dev/null 2>&1
 check_contains "gc removes a crashed create" "removed $id" "$(bt gc 2>&1)"
 check_same "host as before (gc)" "$before" "$(settle bt_snapshot "$before")"
 
+# gc also removes the network of a create that died mid-build when nothing names it any more:
+# the state root was lost with the bottle's record (its files, its overlay mount), the network's
+# record is the host's. gc runs from another root: such a network belongs to none.
+lost=$BT/lost-root
+id=crash-lost-$$
+BOTTLE_CREATE_CRASH_AT=2 bt_host "$BOTTLE" --root "$lost" --config "$BT_CONF" create \
+  --bundle "$BT/agent" "$id" >/dev/null 2>&1
+lost_name=$(BT_ROOT=$lost bt_netns_name "$id")
+check "lost root: the crash left the network's record" test -e "/run/bottle/netns-state/$lost_name.rec"
+check "lost root: and its namespaces" test -n "$(ls /run/bottle/netns | grep -F "$lost_name")"
+grep -F " $lost/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l
+rm -rf "$lost"
+out=$(bt gc 2>&1)
+echo "gc: $out"
+check_contains "lost root: gc says it removed the network" "removed 1 network whose create never finished" "$out"
+check "lost root: the network's record is gone" test ! -e "/run/bottle/netns-state/$lost_name.rec"
+check_eq "lost root: its namespaces are gone" "" "$(ls /run/bottle/netns | grep -F "$lost_name")"
+check_same "host as before (lost root)" "$before" "$(settle bt_snapshot "$before")"
+
 # Failing creates: one line naming the field, nothing left behind.
 fails_cleanly() { # WHAT EXPECTED-SUBSTRING ID [create args...]
   local what=$1 want=$2 id=$3 rc

@@ -17,6 +17,7 @@
 #include "runtime/security/selfexe.h"
 #include "runtime/container/state.h"
 #include "runtime/lib/util.h"
+#include "netns/netns.h"
 #include "runtime/cli/verbs.h"
 
 static void run_usage(FILE *f)
@@ -206,17 +207,35 @@ static void sweep_killed_runs(const struct globals *g)
   closedir(d);
 }
 
+/* The networks of creates that died mid-build and that no bottle names any more (their state
+ * root was lost with the bottle's record): their records are the host's, shared by every root,
+ * and the build's own process is gone. A finished network is never touched here: only its
+ * bottle knows whether it is still in use. */
+static int gc_orphan_networks(void)
+{
+  bottle_error_t err = {0};
+  int n = netns_gc(NULL, NULL, NULL, &err);
+  if (n < 0) {
+    log_msg(LOG_WARNING, "gc: %s", err.msg);
+    return -1;
+  }
+  if (n > 0)
+    printf("removed %d network%s whose create never finished\n", n, n == 1 ? "" : "s");
+  return 0;
+}
+
 /* gc removes the sidecar, network and overlay of every bottle whose agent state is gone (a
  * crash mid-create, a shim that died before delete); with --stopped also those whose agent
- * has exited, together with the agent's state. */
+ * has exited, together with the agent's state. Then the networks of creates that died
+ * mid-build and that no bottle names. */
 int bottle_gc_main(struct globals *g, int argc, char **argv)
 {
   bool all_stopped = argc > 1 && strcmp(argv[1], "--stopped") == 0;
   cleanup_free char *dir = xasprintf("%s/" BOTTLED_DIR, g->ctx.base.state_root);
+  int rc = 0;
   DIR *d = opendir(dir);
   if (d == NULL)
-    return 0;
-  int rc = 0;
+    return gc_orphan_networks() < 0 ? 1 : 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
@@ -228,5 +247,7 @@ int bottle_gc_main(struct globals *g, int argc, char **argv)
       printf("removed %s\n", e->d_name);
   }
   closedir(d);
+  if (gc_orphan_networks() < 0)
+    rc = 1;
   return rc;
 }
