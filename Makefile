@@ -125,9 +125,10 @@ $(CONNECT_HELPER): runtime/helpers/bottle_connect.c
 # The sidecar's entrypoint with network.proxyless: pipelock's parent, the agent's resolver and
 # the redirector (runtime/helpers/bottle_egress.c). Static for the same reason: it runs in the
 # pipelock image.
-$(EGRESS_HELPER): runtime/helpers/bottle_egress.c
+EGRESS_SRC := runtime/helpers/bottle_egress.c runtime/helpers/egress_parse.c
+$(EGRESS_HELPER): $(EGRESS_SRC) runtime/helpers/egress_parse.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -O2 -static -s -o $@ $<
+	$(CC) $(BASE_CFLAGS) -O2 -static -s -o $@ $(EGRESS_SRC)
 
 # The double is independent of bottle's own config code on purpose: it checks what bottle emits.
 $(DOUBLE): $(call obj,$(DOUBLE_SRC))
