@@ -9,7 +9,8 @@
 . "$(dirname "$0")/bottled.lib.sh"
 bottled_setup proxyless
 IP=$INTERNET_IP
-export BOTTLE_EGRESS_HELPER=$BUILD/bottle-egress
+# the helper built beside the bottle under test ($BOTTLE may name another build's)
+export BOTTLE_EGRESS_HELPER=$(dirname "$BOTTLE")/bottle-egress
 [ -x "$BOTTLE_EGRESS_HELPER" ] || skip "bottle-egress not built ($BOTTLE_EGRESS_HELPER)"
 
 srv_pid=
@@ -55,16 +56,15 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
-# ClientHello records (TLS 1.2 framing, one cipher): with SNI NAME, or none.
+# ClientHello records (TLS 1.2 framing, one cipher): with SNI NAME (one list of every NAME
+# given), or none.
 hello() {
   python3 - "$@" <<'PY'
 import os, sys
-sni = sys.argv[1] if len(sys.argv) > 1 else ""
 ext = b""
-if sni:
-    n = sni.encode()
-    entry = b"\x00" + len(n).to_bytes(2, "big") + n
-    lst = len(entry).to_bytes(2, "big") + entry
+if len(sys.argv) > 1:
+    entries = b"".join(b"\x00" + len(n).to_bytes(2, "big") + n for n in map(str.encode, sys.argv[1:]))
+    lst = len(entries).to_bytes(2, "big") + entries
     ext = b"\x00\x00" + len(lst).to_bytes(2, "big") + lst
 body = b"\x03\x03" + os.urandom(32) + b"\x00" + b"\x00\x02\x00\x2f" + b"\x01\x00" + \
     len(ext).to_bytes(2, "big") + ext
@@ -78,10 +78,11 @@ BT_CONFIG_FILE=$BT/proxyless.json
 
 id=px-$$
 bottled_agent "$BT/$id" sleep 3600
-for applet in nslookup timeout mkfifo; do ln -sf busybox "$BT/$id/rootfs/bin/$applet"; done
+for applet in nslookup timeout mkfifo od; do ln -sf busybox "$BT/$id/rootfs/bin/$applet"; done
 hello example.test >"$BT/$id/rootfs/hello-allowed.bin"
 hello blocked.test >"$BT/$id/rootfs/hello-blocked.bin"
 hello >"$BT/$id/rootfs/hello-nosni.bin"
+hello example.test blocked.test >"$BT/$id/rootfs/hello-two-names.bin"
 hello_size=$(stat -c %s "$BT/$id/rootfs/hello-allowed.bin")
 hello_sum=$(sha256sum "$BT/$id/rootfs/hello-allowed.bin" | cut -d' ' -f1)
 bt_track "$id"
@@ -176,6 +177,30 @@ check_contains "the redirector still serves after malformed input" "hello from t
 wget-after=0" "$out"
 check_contains "refused: a ClientHello that does not parse" "not a TLS ClientHello" "$(cat "$SIDECAR_LOG")"
 check_contains "refused: a method too long" "not an HTTP method" "$(cat "$SIDECAR_LOG")"
+
+# 6b. Bytes that pipelock (Go's net/http) would read otherwise than the redirector are closed,
+# not forwarded: a bare LF (Go ends a line there: LF LF ends this head before its Connection:
+# close and starts a second request, in origin form), a header line that is not name: value
+# (Host with a space before its colon), a ClientHello naming two hosts (the server may take the
+# second), and a DNS label holding a dot (one label "example.test" is not the name example.test).
+out=$(ax 'printf "GET / HTTP/1.1\r\nHost: example.test\r\nX-A: a\n\nGET / HTTP/1.1\r\nX-B: b\r\n\r\n" | nc example.test 80; echo "bare-lf=$?"
+printf "GET / HTTP/1.1\r\nHost: example.test\r\nHost : blocked.test\r\n\r\n" | nc example.test 80; echo "host-space=$?"
+nc example.test 443 </hello-two-names.bin; echo "two-names=$?"')
+check_fails "a head with a bare LF gets no answer" grep -q "hello from\|HTTP/1" <<<"$out"
+check_fails "a ClientHello naming two hosts reaches no server" grep -q "tls-server-got" <<<"$out"
+check_eq "the TLS server still got one connection" 1 "$(wc -l <"$TLS_LOG")"
+log=$(cat "$SIDECAR_LOG")
+check_contains "refused: a bare LF in the request head" "a control byte in the request head" "$log"
+check_contains "refused: a header line with a space before its colon" \
+  "a header line that is not name: value" "$log"
+# DNS over TCP: the same question as one label, then as two; the 4th byte of the answer holds
+# the rcode (3: NXDOMAIN).
+dns_rcode() {
+  ax "printf '\\000\\036\\022\\064\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000$1\\000\\000\\001\\000\\001' |
+    nc 10.231.0.1 53 | od -An -tx1 -j5 -N1 | tr -d ' '"
+}
+check_eq "example.test as two labels: NOERROR" 00 "$(dns_rcode '\007example\004test')"
+check_eq "example.test as one label: NXDOMAIN" 03 "$(dns_rcode '\014example.test')"
 
 # 7. A running bottle's policy change (bottle policy) applies to the resolver too: the helper
 # reads the allowlist again from the pipelock config that bottle policy rewrites.

@@ -297,7 +297,6 @@ static void on_hello(size_t i)
     return;
   }
   c->in_len += (size_t)n;
-  c->in[c->in_len] = 0; /* http_head's string calls stop here */
   char host[HOST_MAX + 2];
   const char *why = NULL;
   c->tls = c->in[0] == 0x16;

@@ -26,7 +26,7 @@ bool egress_host_matches(char *const *patterns, size_t n, const char *host);
  * not a hello. */
 int egress_client_hello_sni(const unsigned char *b, size_t len, char *name, size_t namecap);
 
-/* The request head at the start of buf (buf[len] must be 0) rewritten to absolute form for the
+/* The request head at the start of buf rewritten to absolute form for the
  * proxy, as port is the port the agent dialled: 1 done (*head, *head_len set, host filled,
  * *consumed the bytes of the head in buf), 0 need more, -1 refused (*why set). */
 int egress_http_head(const char *buf, size_t len, uint16_t port, char *host, size_t hostcap,
