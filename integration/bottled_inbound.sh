@@ -153,6 +153,14 @@ out=$(bt_host "$NN" probe tcp "$(nsenter --net="$AB" ip -4 -o addr show dev eth0
   awk '{split($4, a, "/"); print a[1]; exit}')" 8080)
 check_fails "attack: the agent's address routed through E is not forwarded ($out)" \
   test "$out" = connected
+# The link address is the agent's way to its proxy, nobody else's: an engine-side peer that
+# routes to it (a neighbour on the bridge, the host) must not get B's pipelock (its requests
+# would be logged as the agent's), nor the agent through it.
+out=$(bt_host "$NN" probe tcp "$SB" 8888)
+check_fails "attack: the engine side reaches B's proxy at the link address ($out)" \
+  test "$out" = connected
+out=$(bt_host "$NN" probe tcp "$SB" 8080)
+check_fails "attack: the link address is no way in to the agent ($out)" test "$out" = connected
 bt_host ip route del 10.231.0.0/24 via 203.0.113.2
 out=$(bt_host "$NN" probe udp 203.0.113.2 8080)
 check_fails "UDP from the engine side is not forwarded ($out)" test "$out" = reply

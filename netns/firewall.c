@@ -191,6 +191,10 @@ void nn_sidecar_table(const struct netns_topology *t, unsigned port, const char 
   /* Prerouting, not input: with forwarding off a packet for any other address would be
    * dropped silently and the agent would wait for a timeout; a reject answers at once
    * (connection refused for the sidecar's other ports, unreachable for anything else).
+   * The link address is the agent's way to its proxy and nobody else's: a peer on the engine
+   * side that routes to it would get the agent's pipelock (and its name in the agent's log),
+   * the proxyless listeners, or the agent past the inbound rule; lo stays (the redirector
+   * talks to pipelock there).
    * Forward: a drop in any base chain is final, so each bottle's chain judges its own link
    * only and leaves the other bottles' links to theirs; between any other links nothing is
    * forwarded. */
@@ -204,6 +208,7 @@ void nn_sidecar_table(const struct netns_topology *t, unsigned port, const char 
            "%s"
            "iifname \"%s\" ip daddr %s meta l4proto tcp reject with tcp reset\n"
            "iifname \"%s\" reject with icmpx admin-prohibited\n"
+           "iifname != \"lo\" iifname != \"%s\" ip daddr %s reject with icmpx admin-prohibited\n"
            "}\n"
            "%s%s"
            "chain forward {\n"
@@ -215,7 +220,7 @@ void nn_sidecar_table(const struct netns_topology *t, unsigned port, const char 
            "oifname \"btla*\" accept\n"
            "}\n"
            "}\n",
-           hash, counters, i, ip, port, replies, proxyless_in, counting, i, ip, i, inbound,
+           hash, counters, i, ip, port, replies, proxyless_in, counting, i, ip, i, i, ip, inbound,
            proxyless, forward_in, i, i);
 }
 
