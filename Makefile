@@ -150,6 +150,12 @@ FUZZ_DEPS := $(CONFIG_SRC) runtime/lib/error.c
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS) $(wildcard config/*.h) runtime/lib/error.h $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS) $(PKG_LIBS)
+# The egress fuzzers take bottle-egress's parsers (pure, like config/) instead.
+EGRESS_FUZZ_DEPS := runtime/helpers/egress_parse.c
+build/fuzz/fuzz_egress_%: tests/fuzz/fuzz_egress_%.c $(EGRESS_FUZZ_DEPS) runtime/helpers/egress_parse.h \
+		$(wildcard tests/fuzz/*.h) $(wildcard config/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(EGRESS_FUZZ_DEPS)
 fuzz: $(FUZZ_BINS)
 
 asan:
