@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/lib/cleanup.h"
@@ -76,6 +77,73 @@ int spec_validate(const cJSON *config, bottle_error_t *err)
   const char *hostname = json_str(config, "hostname", "");
   if (*hostname && !spec_has_namespace(config, "uts")) /* joined by path: named there, as runc */
     return berr(err, 0, "unable to set hostname without a private UTS namespace");
+  return spec_validate_sysctls(config, err);
+}
+
+/* The ipc namespace's own sysctls (runc's list), besides fs.mqueue.*. */
+static bool ipc_sysctl(const char *dotted)
+{
+  static const char *const names[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+    if (strcmp(dotted, names[i]) == 0)
+      return true;
+  return strncmp(dotted, "fs.mqueue.", strlen("fs.mqueue.")) == 0;
+}
+
+/* Whether the network namespace config names is the runtime's own (joined by a path to it). */
+static bool joins_own_netns(const cJSON *config)
+{
+  const char *path = json_str(spec_namespace(config, "network"), "path", "");
+  struct stat theirs, ours;
+  return *path != '\0' && stat(path, &theirs) == 0 && stat("/proc/self/ns/net", &ours) == 0 &&
+         theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+}
+
+int spec_validate_sysctls(const cJSON *config, bottle_error_t *err)
+{
+  const cJSON *kv;
+  cJSON_ArrayForEach(kv, json_path(config, "linux.sysctl"))
+  {
+    const char *name = kv->string;
+    if (!cJSON_IsString(kv))
+      return berr(err, 0, "linux.sysctl.%s: value must be a string", name);
+    /* "net/ipv4/ip_forward" names the file "net.ipv4.ip_forward" does */
+    cleanup_free char *dotted = xstrdup(name);
+    for (char *p = dotted; *p; p++)
+      if (*p == '/')
+        *p = '.';
+    size_t n = strlen(dotted);
+    if (n == 0 || dotted[0] == '.' || dotted[n - 1] == '.' || strstr(dotted, "..") != NULL)
+      return berr(err, 0, "linux.sysctl: \"%s\" is not a sysctl name (an empty part); remove it",
+                  name);
+    if (ipc_sysctl(dotted)) {
+      if (!spec_has_namespace(config, "ipc"))
+        return berr(err, 0,
+                    "linux.sysctl: %s is not allowed in the host's ipc namespace; give the "
+                    "container one in linux.namespaces or remove the sysctl",
+                    name);
+    } else if (strncmp(dotted, "net.", 4) == 0) {
+      if (!spec_has_namespace(config, "network") || joins_own_netns(config))
+        return berr(err, 0,
+                    "linux.sysctl: %s is not allowed in the host's network namespace; give the "
+                    "container one in linux.namespaces or remove the sysctl",
+                    name);
+    } else if (strcmp(dotted, "kernel.domainname") == 0 && spec_has_namespace(config, "uts")) {
+      /* the UTS namespace's, with no OCI field of its own */
+    } else if (strcmp(dotted, "kernel.hostname") == 0 && spec_has_namespace(config, "uts")) {
+      return berr(err, 0,
+                  "linux.sysctl: kernel.hostname conflicts with the OCI \"hostname\" field; set "
+                  "\"hostname\" instead");
+    } else {
+      /* written as host root before pivot_root: the host's own setting */
+      return berr(err, 0,
+                  "linux.sysctl: %s is not in a separate kernel namespace (it would change the "
+                  "host's); remove it",
+                  name);
+    }
+  }
   return 0;
 }
 

@@ -9,8 +9,11 @@
 
 /* Reads <dir>/config.json (dir NULL = cwd). */
 int spec_load(const char *dir, cJSON **out, bottle_error_t *err);
-/* process present, args non-empty, cwd absolute, root.path present. */
+/* process present, args non-empty, cwd absolute, root.path present, the sysctls. */
 int spec_validate(const cJSON *config, bottle_error_t *err);
+/* linux.sysctl holds only sysctls of namespaces the container does not share with the host
+ * (runc's rules): the init writes them as host root, so any other would be the host's. */
+int spec_validate_sysctls(const cJSON *config, bottle_error_t *err);
 /* process.* checks shared with exec --process. */
 int spec_validate_process(const cJSON *process, bottle_error_t *err);
 

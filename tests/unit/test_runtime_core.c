@@ -226,6 +226,53 @@ static void test_spec_validation(void)
   berr_clear(&err);
 }
 
+/* linux.sysctl: the namespaces' own only, as runc (the init writes them as host root). */
+static void test_spec_sysctls(void)
+{
+  struct {
+    const char *namespaces, *sysctl, *msg; /* msg NULL: accepted */
+  } cases[] = {
+      {"[{\"type\":\"network\"}]", "\"net.ipv4.ip_unprivileged_port_start\":\"80\"", NULL},
+      {"[{\"type\":\"network\"}]", "\"net/ipv4/conf/all/rp_filter\":\"1\"", NULL},
+      {"[{\"type\":\"ipc\"}]", "\"kernel.shmmax\":\"1\",\"fs.mqueue.msg_max\":\"11\"", NULL},
+      {"[{\"type\":\"uts\"}]", "\"kernel.domainname\":\"d\"", NULL},
+      {"[{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"}]",
+       "\"kernel.printk_ratelimit_burst\":\"11\"", "not in a separate kernel namespace"},
+      {"[{\"type\":\"network\"}]", "\"kernel.core_pattern\":\"|/x\"",
+       "not in a separate kernel namespace"},
+      {"[{\"type\":\"network\"}]", "\"vm.overcommit_memory\":\"1\"",
+       "not in a separate kernel namespace"},
+      {"[]", "\"net.ipv4.ip_forward\":\"1\"", "host's network namespace"},
+      {"[{\"type\":\"network\",\"path\":\"/proc/self/ns/net\"}]", "\"net.ipv4.ip_forward\":\"1\"",
+       "host's network namespace"},
+      {"[{\"type\":\"network\"}]", "\"fs.mqueue.msg_max\":\"11\"", "host's ipc namespace"},
+      {"[{\"type\":\"network\"}]", "\"kernel.sem\":\"1 2 3 4\"", "host's ipc namespace"},
+      {"[{\"type\":\"uts\"}]", "\"kernel.hostname\":\"h\"", "conflicts with the OCI"},
+      {"[]", "\"kernel.domainname\":\"d\"", "not in a separate kernel namespace"},
+      {"[{\"type\":\"network\"}]", "\"net/../kernel/printk_ratelimit_burst\":\"1\"",
+       "not a sysctl name"},
+      {"[{\"type\":\"network\"}]", "\"net.ipv4.\":\"1\"", "not a sysctl name"},
+      {"[{\"type\":\"network\"}]", "\"net.ipv4.ip_forward\":1", "must be a string"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    char json[512];
+    snprintf(json, sizeof(json),
+             "{\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},\"root\":{\"path\":\"r\"},"
+             "\"linux\":{\"namespaces\":%s,\"sysctl\":{%s}}}",
+             cases[i].namespaces, cases[i].sysctl);
+    cleanup_cjson cJSON *j = cJSON_Parse(json);
+    CHECK(j != NULL);
+    bottle_error_t err = {0};
+    if (cases[i].msg == NULL) {
+      CHECK(spec_validate(j, &err) == 0);
+    } else {
+      CHECK(spec_validate(j, &err) < 0);
+      CHECK_CONTAINS(err.set ? err.msg : NULL, cases[i].msg);
+    }
+    berr_clear(&err);
+  }
+}
+
 static void test_sync_framing(void)
 {
   int sv[2];
@@ -274,6 +321,7 @@ int main(void)
   RUN(test_mountinfo_unescape);
   RUN(test_json_log_line);
   RUN(test_spec_validation);
+  RUN(test_spec_sysctls);
   RUN(test_sync_framing);
   RUN(test_state_object);
   return unit_finish();
