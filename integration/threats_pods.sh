@@ -5,10 +5,13 @@
 # of its own, and each must be refused in one line before anything is made, or contained:
 #  - network: S's sidecar netns named as /proc/<sidecar>/ns/net, through a symlink in the
 #    member's own rootfs, as /proc/self/../<pid>, as bottle's own bind mount of it, and the
-#    runtime's own netns (/proc/thread-self): refused, as a member and as a bottle of its own;
+#    runtime's own netns (/proc/thread-self), or none (hostNetwork, hostPID): refused, as a
+#    member and as a bottle of its own;
 #  - pid, ipc, uts and mount namespaces of the sidecar, or the runtime's own, by the same
-#    spellings: refused; the sidecar's user and cgroup namespaces are the host's, which the
-#    member has anyway;
+#    spellings: refused; a symlink swapped between the pod's ipc namespace and the sidecar's
+#    while members are made never puts one in the sidecar's (what is joined is what was
+#    judged); the sidecar's user and cgroup namespaces are the host's, which the member has
+#    anyway;
 #  - a member with a user namespace of its own is root there but not over the pod's netns;
 #    one asking CAP_NET_ADMIN and CAP_NET_RAW runs without them, CAP_SYS_ADMIN is refused;
 #  - linux.sysctl: a sysctl that is not the container's own namespaces' (the init writes it as
@@ -110,6 +113,15 @@ os.symlink('/proc/$sp/ns/net', '$BT/tpod-$((n + 1))-$$/rootfs/sidecar-net')"
   refused "$kind, the runtime's own network (the engine's side)" "$want"
 done
 
+# hostNetwork, hostPID: no namespace of its own, the host's
+no_ns() { echo "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != '$1']"; }
+attacker member true "$(no_ns network)"
+refused "member with the host's network (hostNetwork)" "network (none: the host's) is not the agent netns of bottled pod $S"
+attacker own true "$(no_ns network)"
+refused "own, the host's network" "needs its own network namespace"
+attacker member true "$(no_ns pid)"
+refused "member with the host's pid namespace (hostPID)" "needs its own pid namespace"
+
 # --- a member in the sidecar's (or the runtime's) other namespaces
 for type in pid ipc uts mount; do
   proc=${type/mount/mnt}
@@ -125,6 +137,32 @@ os.symlink('/proc/$sp/ns/$proc', '$BT/tpod-$((n + 1))-$$/rootfs/ns-link')"
   attacker member true "$(ns_path "$type" "/proc/thread-self/ns/$proc")"
   refused "member, the runtime's own $type namespace" "$want"
 done
+# A path that passes the check may be swapped before the join (a symlink in a directory the
+# bundle's author or the agent writes): a flipper swaps one between the pod's ipc namespace and
+# the sidecar's while members are made. Each member must end refused or in the pod's.
+python3 - "$BT/ipc-link" "/proc/$ap/ns/ipc" "/proc/$sp/ns/ipc" <<'PY' &
+import os, sys, time
+link, pods, sidecars = sys.argv[1:]
+i = 0
+while True:
+    os.symlink(pods if i % 2 == 0 else sidecars, link + ".new")
+    os.rename(link + ".new", link)
+    i += 1
+    time.sleep(0.0002)  # the machine's other core is shared
+PY
+flipper=$!
+joined=
+for _ in $(seq 8); do
+  attacker member 'readlink /proc/self/ns/ipc' "$(ns_path ipc "$BT/ipc-link")"
+  [ "$rc" -eq 0 ] && joined+="$out "
+done
+kill "$flipper"
+wait "$flipper" 2>/dev/null
+echo "members through the swapped link: $joined"
+check_fails "a link swapped after the check: no member in the sidecar's ipc namespace" \
+  grep -qF "$(readlink "/proc/$sp/ns/ipc")" <<<"$joined"
+check_contains "a link swapped after the check: members that passed are in the pod's" \
+  "$(readlink "/proc/$ap/ns/ipc")" "$joined"
 for type in user cgroup; do
   check_eq "the sidecar's $type namespace is the host's (a member naming it gains nothing)" \
     "$(readlink /proc/$$/ns/$type)" "$(readlink "/proc/$sp/ns/$type")"

@@ -14,8 +14,9 @@
 
 /* 0 when config's linux.namespaces gives the agent a new pid namespace and joins no ipc, uts,
  * mount, user, cgroup or time namespace by path, or, for a member of a pod's bottle, joins only
- * namespaces of pod_ns_dir (/proc/<the bottle's agent>/ns; NULL for none); otherwise one line
- * naming linux.namespaces, why and the fix. */
-int bottled_check_namespaces(const cJSON *config, const char *pod_ns_dir, bottle_error_t *err);
+ * namespaces of pod_ns_dir (/proc/<the bottle's agent>/ns; NULL for none), whose paths it then
+ * replaces by pod_ns_dir's own (what is joined is what was judged); otherwise one line naming
+ * linux.namespaces, why and the fix. */
+int bottled_check_namespaces(cJSON *config, const char *pod_ns_dir, bottle_error_t *err);
 
 #endif
