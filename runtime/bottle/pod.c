@@ -180,7 +180,10 @@ int pod_find_join(const struct bottle_context *ctx, const cJSON *config, struct 
     return berr(err, 0,
                 "linux.namespaces: network %s is not the agent netns of bottled pod %s (annotation "
                 "%s); a container of a bottled pod joins the pod's network",
-                *path ? path : "(a new namespace)", claim.sandbox_id, claim.key);
+                *path                                       ? path
+                : spec_namespace(config, "network") != NULL ? "(a new namespace)"
+                                                            : "(none: the host's)",
+                claim.sandbox_id, claim.key);
   /* A plain pod's container is plain only in that pod's own netns: a sandbox-id naming some
    * plain container says nothing about a network path elsewhere (the host's, say), which
    * today's create judges. */
