@@ -1,68 +1,11 @@
 #include "runtime/bottle/agent_spec.h"
 
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/container/spec.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/util.h"
-
-/* The sysctls a container's own namespaces hold (runc's list): the init writes them as host
- * root before pivot_root, so any other name (kernel.core_pattern, vm.*) would be the host's own,
- * a program run as root outside the bottle for a core_pattern. ipc: they belong to the ipc
- * namespace, which must then not be the host's. */
-static const struct {
-  const char *name;
-  bool prefix, ipc;
-} namespaced_sysctls[] = {
-    {"net.", true, false},
-    {"kernel.msgmax", false, true},
-    {"kernel.msgmnb", false, true},
-    {"kernel.msgmni", false, true},
-    {"kernel.sem", false, true},
-    {"kernel.shmall", false, true},
-    {"kernel.shmmax", false, true},
-    {"kernel.shmmni", false, true},
-    {"kernel.shm_rmid_forced", false, true},
-    {"fs.mqueue.", true, true},
-};
-
-/* name in dotted form: "net/ipv4/ip_forward" is written to the same file */
-static char *sysctl_dotted(const char *name)
-{
-  char *d = xstrdup(name);
-  for (char *p = d; *p; p++)
-    if (*p == '/')
-      *p = '.';
-  return d;
-}
-
-static int check_namespaced(const cJSON *config, const char *name, bottle_error_t *err)
-{
-  cleanup_free char *d = sysctl_dotted(name);
-  /* an empty part (a "..", a leading or doubled separator) names no sysctl of ours */
-  bool well_formed = d[0] != '.' && strstr(d, "..") == NULL && d[strlen(d) - 1] != '.';
-  for (size_t i = 0; well_formed && i < sizeof(namespaced_sysctls) / sizeof(*namespaced_sysctls);
-       i++) {
-    const char *n = namespaced_sysctls[i].name;
-    if (namespaced_sysctls[i].prefix ? strncmp(d, n, strlen(n)) != 0 : strcmp(d, n) != 0)
-      continue;
-    if (namespaced_sysctls[i].ipc && spec_namespace(config, "ipc") == NULL)
-      return berr(err, 0,
-                  "linux.sysctl: %s belongs to the ipc namespace, and this bottled container has "
-                  "the host's; give it its own ipc namespace or remove the sysctl",
-                  name);
-    return 0;
-  }
-  return berr(err, 0,
-              "linux.sysctl: %s is not a sysctl of the container's own namespaces (only net.*, "
-              "fs.mqueue.* and the kernel's ipc limits are): written for a bottled container it "
-              "would change the host's (kernel.core_pattern runs a program as root outside the "
-              "bottle); remove it",
-              name);
-}
 
 /* A bottled agent's netns has lo and one veth with IPv6 off; sysctls that would switch
  * IPv6 or routing back on are refused rather than quietly applied (threats.md 37). A pod's
@@ -77,8 +20,6 @@ int agent_check_sysctls(const cJSON *config, bottle_error_t *err)
   const cJSON *s;
   cJSON_ArrayForEach(s, json_path(config, "linux.sysctl"))
   {
-    if (check_namespaced(config, s->string, err) < 0)
-      return -1;
     for (size_t i = 0; i < sizeof(weakening) / sizeof(*weakening); i++)
       if (strstr(s->string, weakening[i]) != NULL)
         return berr(err, 0,
