@@ -14,6 +14,8 @@
 #    anyway;
 #  - a member with a user namespace of its own is root there but not over the pod's netns;
 #    one asking CAP_NET_ADMIN and CAP_NET_RAW runs without them, CAP_SYS_ADMIN is refused;
+#    one whose cgroupsPath is the sidecar's cgroup (or inside it) is refused, the sidecar's pids
+#    limit unchanged (it would have set the proxy's limits);
 #  - linux.sysctl: a sysctl that is not the container's own namespaces' (the init writes it as
 #    host root, so kernel.core_pattern would run a host program outside the bottle) is refused,
 #    the host's value unchanged; an ipc sysctl without an ipc namespace of its own too; a
@@ -194,6 +196,18 @@ caps='["CAP_SYS_ADMIN", "CAP_KILL"]'
 attacker member true "
 c['process']['capabilities'] = {k: $caps for k in ('bounding', 'effective', 'permitted')}"
 refused "member asking CAP_SYS_ADMIN" "CAP_SYS_ADMIN"
+
+# --- the sidecar's cgroup: its limits are the proxy's
+scg=$(bundle_cgroup "$BT/sandbox")-bottle-sidecar
+pids_max=$(ls -d "/sys/fs/cgroup/pids$scg/pids.max" "/sys/fs/cgroup$scg/pids.max" 2>/dev/null | head -1)
+limit_before=$(cat "$pids_max")
+check_contains "the sidecar's cgroup holds the sidecar" "$scg" "$(cat "/proc/$sp/cgroup")"
+for where in "$scg" "$scg/inner"; do
+  attacker member true "c['linux']['cgroupsPath'] = '$where'
+c['linux']['resources'] = {'pids': {'limit': 100000}}"
+  refused "member in the sidecar's cgroup ($where)" "linux.cgroupsPath: $where is a bottle's sidecar cgroup"
+done
+check_eq "the sidecar's pids limit is unchanged" "$limit_before" "$(cat "$pids_max")"
 
 # --- sysctls
 attacker own true "c['linux']['sysctl'] = {'kernel.printk_ratelimit_burst': '$((printk_before + 1))'}"

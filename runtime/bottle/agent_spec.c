@@ -1,6 +1,7 @@
 #include "runtime/bottle/agent_spec.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -445,9 +446,35 @@ static bool looks_privileged(const cJSON *config)
          has_string(json_path(config, "process.capabilities.bounding"), "CAP_SYS_ADMIN");
 }
 
+/* A sidecar's cgroup (bottled.c: "<agent's cgroupsPath>-bottle-sidecar", the systemd driver's
+ * "slice:prefix:<name>-bottle-sidecar", or "/bottle/<name>-sidecar") is its own: a container
+ * placed in it, or under it, sets the proxy's CPU, memory and pids limits (sidecar.resources)
+ * and shares them, so it could lift them or starve pipelock; `update` and `pause` of that
+ * container would reach the proxy too. */
+static int check_cgroup(const cJSON *config, bottle_error_t *err)
+{
+  static const char suffix[] = "-bottle-sidecar";
+  const char *path = json_str(json_path(config, "linux"), "cgroupsPath", "");
+  bool sidecars = strncmp(path, "/bottle/", 8) == 0 && strstr(path + 8, "-sidecar") != NULL;
+  for (const char *part = path; !sidecars && *part;) {
+    size_t n = strcspn(part, "/:");
+    sidecars = n >= sizeof(suffix) - 1 &&
+               strncmp(part + n - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1) == 0;
+    part += n + (part[n] != '\0');
+  }
+  if (sidecars)
+    return berr(err, 0,
+                "linux.cgroupsPath: %s is a bottle's sidecar cgroup (or inside one), whose limits "
+                "are its proxy's; give the container a cgroup of its own",
+                path);
+  return 0;
+}
+
 int agent_check_privileges(const cJSON *config, const struct bottle_config *cfg,
                            struct agent_grants *granted, bottle_error_t *err)
 {
+  if (check_cgroup(config, err) < 0)
+    return -1;
   const struct cfg_agent *a = &cfg->agent;
   const cJSON *process = cJSON_GetObjectItemCaseSensitive(config, "process");
   if (check_caps(process, a, granted, err) == 0 && check_devices(config, a, granted, err) == 0 &&

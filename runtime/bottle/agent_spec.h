@@ -18,8 +18,9 @@ void agent_grants_free(struct agent_grants *g);
 /* Refuses (one line naming the item and the agent.* opt-in) what lets a bottled agent leave its
  * bottle unless cfg->agent allows it: the capabilities of cfg_agent_refused_caps in any set, host
  * block and memory devices (linux.devices, device cgroup rules), /proc without the masks Docker,
- * containerd and podman all apply, a second proc mount, sysfs or cgroupfs mounted writable.
- * docs/security.md has the table. */
+ * containerd and podman all apply, a second proc mount, sysfs or cgroupfs mounted writable;
+ * and (with no opt-in) a cgroupsPath in a bottle's sidecar cgroup. docs/security.md has the
+ * table. */
 int agent_check_privileges(const cJSON *config, const struct bottle_config *cfg,
                            struct agent_grants *granted, bottle_error_t *err);
 /* Refuses bind mounts whose source (judged by realpath and stat, not spelling) is the host's root,
