@@ -276,6 +276,23 @@ bt_snapshot() {
   find "$BT_ROOT" -mindepth 1 2>/dev/null | sed 's/^/file /' | sort
 }
 
+# bt_flip_link LINK A B: in the background, swaps the symlink LINK between A and B as fast as
+# the machine lets it (a race's attacker, for checks made on a path and uses made later); the
+# swapper's pid goes to BT_FLIPPER.
+bt_flip_link() {
+  python3 - "$@" <<'PY' &
+import os, sys, time
+link, a, b = sys.argv[1:]
+i = 0
+while True:
+    os.symlink(a if i % 2 == 0 else b, link + ".new")
+    os.rename(link + ".new", link)
+    i += 1
+    time.sleep(0.0002)  # the machine's other core is shared
+PY
+  BT_FLIPPER=$!
+}
+
 # bt_track ID: remember an id so that bt_snapshot looks for its names and cleanup deletes it.
 # bt_init_pid ID, bt_sidecar_pid ID: the pid of container ID's init, of its sidecar (0 when none).
 _bt_state_pid() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$1" 2>/dev/null || echo 0; }

@@ -142,17 +142,8 @@ done
 # A path that passes the check may be swapped before the join (a symlink in a directory the
 # bundle's author or the agent writes): a flipper swaps one between the pod's ipc namespace and
 # the sidecar's while members are made. Each member must end refused or in the pod's.
-python3 - "$BT/ipc-link" "/proc/$ap/ns/ipc" "/proc/$sp/ns/ipc" <<'PY' &
-import os, sys, time
-link, pods, sidecars = sys.argv[1:]
-i = 0
-while True:
-    os.symlink(pods if i % 2 == 0 else sidecars, link + ".new")
-    os.rename(link + ".new", link)
-    i += 1
-    time.sleep(0.0002)  # the machine's other core is shared
-PY
-flipper=$!
+bt_flip_link "$BT/ipc-link" "/proc/$ap/ns/ipc" "/proc/$sp/ns/ipc"
+flipper=$BT_FLIPPER
 joined=
 for _ in $(seq 8); do
   attacker member 'readlink /proc/self/ns/ipc' "$(ns_path ipc "$BT/ipc-link")"

@@ -167,6 +167,12 @@ static int open_sidecar(struct ctx *c, bottle_error_t *err)
   struct stat st;
   if (fstat(c->side_fd, &st) < 0)
     return berr(err, errno, "stat %s", t->sidecar_netns);
+  const struct netns_spec *spec = c->spec;
+  if (!c->rec.sidecar_owned && (spec->engine_dev != 0 || spec->engine_ino != 0) &&
+      (st.st_dev != spec->engine_dev || st.st_ino != spec->engine_ino))
+    return berr(err, ESTALE,
+                "engine_netns %s: not the namespace that was judged (the path changed since)",
+                t->sidecar_netns);
   c->rec.sidecar_dev = st.st_dev;
   c->rec.sidecar_ino = st.st_ino;
   /* Probing that it is a netns: joining anything else fails here, before any change. */

@@ -117,12 +117,15 @@ struct netns_spec {
   const char *name;         /* container id: 1..128 of [A-Za-z0-9_.-], not starting with '.' */
   enum netns_mode mode;     /* required */
   const char *engine_netns; /* ENGINE: path of the engine's netns (e.g. /proc/PID/ns/net) */
-  const char *link_pool;    /* IPv4 CIDR (prefix <= 30) for the agent /30; NULL = default */
-  const char *uplink_pool;  /* UPLINK: IPv4 CIDR (prefix <= 30) of host /30s; NULL = default */
-  uint16_t proxy_port;      /* required: the only port the agent may reach */
-  bool inbound;             /* TCP from the engine side forwarded to the agent (see above) */
-  const char *run_dir;      /* netns bind mounts; NULL = NETNS_DEFAULT_RUN_DIR */
-  const char *state_dir;    /* records, leases, lock; NULL = NETNS_DEFAULT_STATE_DIR */
+  /* ENGINE: the identity (st_dev, st_ino) of the namespace the caller judged engine_netns to be;
+   * the build refuses a path that names another by the time it opens it. 0, 0: not judged. */
+  unsigned long long engine_dev, engine_ino;
+  const char *link_pool;   /* IPv4 CIDR (prefix <= 30) for the agent /30; NULL = default */
+  const char *uplink_pool; /* UPLINK: IPv4 CIDR (prefix <= 30) of host /30s; NULL = default */
+  uint16_t proxy_port;     /* required: the only port the agent may reach */
+  bool inbound;            /* TCP from the engine side forwarded to the agent (see above) */
+  const char *run_dir;     /* netns bind mounts; NULL = NETNS_DEFAULT_RUN_DIR */
+  const char *state_dir;   /* records, leases, lock; NULL = NETNS_DEFAULT_STATE_DIR */
   /* the agent's DNS and redirected ports (see above) */
   struct netns_proxyless proxyless;
 };

@@ -83,12 +83,9 @@ static void netns_name(const struct bottle_context *ctx, const char *id, char ou
 
 /* Docker 20.10 gives --network host as a path, <exec-root>/netns/default, a bind mount of
  * dockerd's own netns: a path naming the runtime's own netns or init's is host networking. */
-static bool is_host_netns(const char *path)
+static bool is_host_netns(const struct stat *st)
 {
-  struct stat st;
-  if (stat(path, &st) < 0)
-    return false;
-  return stat_same_file(&st, "/proc/self/ns/net") || stat_same_file(&st, "/proc/1/ns/net");
+  return stat_same_file(st, "/proc/self/ns/net") || stat_same_file(st, "/proc/1/ns/net");
 }
 
 /* Docker's network hook, `<dockerd> libnetwork-setkey -exec-root=DIR ID CONTROLLER`: the one
@@ -134,8 +131,8 @@ static cJSON *take_network_hooks(cJSON *config)
   return copy;
 }
 
-static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char **path,
-                           bottle_error_t *err)
+static int decide_net_mode(const cJSON *config, enum net_mode *mode, char path[PATH_MAX],
+                           struct stat *judged, bottle_error_t *err)
 {
   const cJSON *net = spec_namespace(config, "network");
   if (net == NULL)
@@ -149,14 +146,20 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
     /* Judged by what the path is, not by how it is spelled: a symlink or
      * /proc/<pid>/root/proc/<pid>/ns/net names another process's namespace without looking
      * like /proc/<pid>/ns/net. An engine's netns (CNI, Docker's sandbox keys) is an nsfs file
-     * bind-mounted on an ordinary path, which realpath returns as it is; a /proc magic link
-     * resolves to "net:[...]", which realpath cannot, and bottle's own netns are not for
-     * joining. */
-    char real[PATH_MAX];
-    struct stat st;
-    if (stat(p, &st) < 0)
+     * bind-mounted on an ordinary path, which the opened file's link names as it is; a /proc
+     * magic link names "net:[...]" there, and bottle's own netns are not for joining. Every
+     * judgement is made on one open file; the bottle then uses the path that file was opened
+     * at (no symlink left in it: the sidecar joins it by that path) and the network build
+     * requires the file's identity (netns_spec.engine_dev/ino), so a symlink swapped after the
+     * checks cannot take the sidecar elsewhere. */
+    cleanup_close int fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, judged) < 0)
       return berr(err, errno, "linux.namespaces: network path %s", p);
-    bool proc = realpath(p, real) == NULL || strncmp(real, "/proc/", 6) == 0 ||
+    char link[64], real[PATH_MAX];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, real, sizeof(real) - 1);
+    real[n > 0 ? n : 0] = '\0';
+    bool proc = real[0] != '/' || strncmp(real, "/proc/", 6) == 0 ||
                 strncmp(real, NETNS_DEFAULT_RUN_DIR "/", sizeof(NETNS_DEFAULT_RUN_DIR)) == 0;
     if (proc)
       return berr(err, 0,
@@ -164,7 +167,7 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
                   "(docker --network container:...), which a bottle cannot confine; give the "
                   "container its own network",
                   p);
-    if (is_host_netns(p))
+    if (is_host_netns(judged))
       return berr(err, 0,
                   "linux.namespaces: network path %s is the host's network namespace (host "
                   "networking, e.g. docker --network host), which cannot be confined; drop the "
@@ -172,11 +175,11 @@ static int decide_net_mode(const cJSON *config, enum net_mode *mode, const char 
                   "bottle.mode=plain)",
                   p);
     *mode = NET_ENGINE_PATH;
-    *path = p;
+    snprintf(path, PATH_MAX, "%s", real);
     return 0;
   }
   *mode = has_network_hook(config) ? NET_ENGINE_HOOK : NET_UPLINK;
-  *path = NULL;
+  path[0] = '\0';
   return 0;
 }
 
@@ -288,7 +291,8 @@ struct build {
   const struct bottle_config *cfg;
   const struct bottle_policy *pol;
   enum net_mode mode;
-  const char *engine_path;
+  char engine_path[PATH_MAX]; /* NET_ENGINE_PATH: the path the judged file was opened at */
+  struct stat engine_judged;  /* NET_ENGINE_PATH: the namespace decide_net_mode judged */
   char *dir;
   char name[17];
   cJSON *record;
@@ -305,7 +309,9 @@ static struct netns_spec topology_spec(const struct build *b)
   return (struct netns_spec){
       .name = b->name,
       .mode = modes[b->mode],
-      .engine_netns = b->engine_path,
+      .engine_netns = b->mode == NET_ENGINE_PATH ? b->engine_path : NULL,
+      .engine_dev = b->mode == NET_ENGINE_PATH ? (unsigned long long)b->engine_judged.st_dev : 0,
+      .engine_ino = b->mode == NET_ENGINE_PATH ? (unsigned long long)b->engine_judged.st_ino : 0,
       .link_pool = b->cfg->link_pool.text,
       .uplink_pool = b->cfg->uplink_pool.text,
       .proxy_port = (uint16_t)b->cfg->sidecar_port,
@@ -749,7 +755,7 @@ int bottled_create_new(const struct bottle_context *ctx, struct create_opts *o, 
   const struct bottled_overrides *ov = ctx->overrides;
   struct build b = {.ctx = ctx, .o = o, .config = config, .cfg = cfg, .pol = pol};
   __attribute__((cleanup(agent_grants_free))) struct agent_grants granted = {0};
-  if (decide_net_mode(config, &b.mode, &b.engine_path, err) < 0 ||
+  if (decide_net_mode(config, &b.mode, b.engine_path, &b.engine_judged, err) < 0 ||
       agent_check_sysctls(config, err) < 0 ||
       agent_check_privileges(config, cfg, &granted, err) < 0 ||
       agent_check_mounts(config, cfg, &granted, err) < 0)
