@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/lib/cleanup.h"
 #include "runtime/lib/util.h"
 
@@ -454,7 +455,12 @@ static bool looks_privileged(const cJSON *config)
 static int check_cgroup(const cJSON *config, bottle_error_t *err)
 {
   static const char suffix[] = "-bottle-sidecar";
-  const char *path = json_str(json_path(config, "linux"), "cgroupsPath", "");
+  const char *given = json_str(json_path(config, "linux"), "cgroupsPath", "");
+  /* judged as create will read it: "//bottle/x-sidecar" or "/a/../bottle/x-sidecar" is
+   * "/bottle/x-sidecar" there */
+  cleanup_free char *path = cgroup_path_clean(given);
+  if (path == NULL)
+    abort();
   bool sidecars = strncmp(path, "/bottle/", 8) == 0 && strstr(path + 8, "-sidecar") != NULL;
   for (const char *part = path; !sidecars && *part;) {
     size_t n = strcspn(part, "/:");
@@ -466,7 +472,7 @@ static int check_cgroup(const cJSON *config, bottle_error_t *err)
     return berr(err, 0,
                 "linux.cgroupsPath: %s is a bottle's sidecar cgroup (or inside one), whose limits "
                 "are its proxy's; give the container a cgroup of its own",
-                path);
+                given);
   return 0;
 }
 

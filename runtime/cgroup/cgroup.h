@@ -21,6 +21,9 @@ struct cgroup; /* opaque: resolved paths per controller (v1) or the unified path
  * devices controller is used and the unified tree is joined best effort. */
 int cgroup_create(const char *id, const char *cgroups_path, bool systemd, const cJSON *resources,
                   struct cgroup **out, bottle_error_t *err);
+/* cgroupsPath lexically cleaned as create reads it: absolute ("/" + in for a relative one), no
+ * "." or ".." part, no doubled "/", never above "/" (Go's filepath.Clean). malloc'd, or NULL. */
+char *cgroup_path_clean(const char *in);
 /* Moves pid into every controller of the container's cgroup. */
 int cgroup_enter(const struct cgroup *cg, pid_t pid, bottle_error_t *err);
 /* exec --cgroup (runc 1.1+): each of subs is "[ctrl[,ctrl]:]path", a cgroup below the

@@ -205,9 +205,7 @@ static char *own_cgroup(const char *controllers)
   return NULL;
 }
 
-/* Lexically cleans `in` into an absolute path ("/" + in for relative ones),
- * never climbing above "/", like Go's filepath.Clean. */
-static char *clean_path(const char *in)
+char *cgroup_path_clean(const char *in)
 {
   size_t len = strlen(in);
   char *out = malloc(len + 2);
@@ -262,7 +260,7 @@ static char *join_dir(const struct mount_entry *m, const char *cgpath, bool rela
   } else {
     base = strdup(cgpath);
   }
-  cleanup_free char *clean = base ? clean_path(base) : NULL;
+  cleanup_free char *clean = base ? cgroup_path_clean(base) : NULL;
   if (clean == NULL) {
     berr(err, ENOMEM, "cgroup");
     return NULL;
@@ -285,7 +283,7 @@ int cgroup_resolve(const char *id, const char *cgroups_path, struct cgroup **out
   } else {
     given = strdup(cgroups_path);
   }
-  cleanup_free char *cgpath = given ? clean_path(given) : NULL;
+  cleanup_free char *cgpath = given ? cgroup_path_clean(given) : NULL;
   if (cgpath == NULL) {
     host_mounts_free(&hm);
     return berr(err, ENOMEM, "cgroup");

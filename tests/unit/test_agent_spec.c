@@ -461,6 +461,35 @@ static void test_mounts(void)
   rmdir(tmpdir);
 }
 
+/* A sidecar's cgroup, however cgroupsPath spells it (create cleans it lexically). */
+static const char *cgroups_path;
+static void set_cgroups_path(cJSON *c)
+{
+  cJSON *linux_ = cJSON_GetObjectItemCaseSensitive(c, "linux");
+  cJSON_DeleteItemFromObject(linux_, "cgroupsPath");
+  cJSON_AddStringToObject(linux_, "cgroupsPath", cgroups_path);
+}
+
+static void test_sidecar_cgroup(void)
+{
+  static const char *const refused[] = {
+      "/bottle/0123456789abcdef-sidecar",   "//bottle/0123456789abcdef-sidecar",
+      "/./bottle/0123456789abcdef-sidecar", "/x/../bottle/0123456789abcdef-sidecar",
+      "bottle/0123456789abcdef-sidecar/in", "/docker/abc-bottle-sidecar",
+      "/docker/abc-bottle-sidecar/inner",   "system.slice:docker:abc-bottle-sidecar",
+  };
+  for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+    cgroups_path = refused[i];
+    PRIV_REFUSED(set_cgroups_path, "is a bottle's sidecar cgroup");
+  }
+  static const char *const passes[] = {"/bottle/0123456789abcdef", "/docker/abc",
+                                       "/docker/abc-bottle-sidecars-not/x"};
+  for (size_t i = 0; i < sizeof(passes) / sizeof(*passes); i++) {
+    cgroups_path = passes[i];
+    PRIV_PASSES(set_cgroups_path);
+  }
+}
+
 static void test_exec_caps(void)
 {
   cJSON *process = cJSON_Parse(
@@ -486,6 +515,7 @@ int main(void)
   RUN(test_proc);
   RUN(test_writable_sys_and_privileged);
   RUN(test_exec_caps);
+  RUN(test_sidecar_cgroup);
   if (geteuid() == 0)
     RUN(test_mounts); /* a mount namespace and an nsfs bind mount of its own */
   else
